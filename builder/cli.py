@@ -1,0 +1,157 @@
+"""The `handbook` command: check, build, list, schema.
+
+Heavy libraries (WeasyPrint, python-docx) are imported only by the writers a build needs.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from builder import __version__
+from builder.errors import BuildError, SourceErrors
+
+FORMATS = ("docx", "pdf", "html")
+log = logging.getLogger("handbook")
+
+
+class _Echo(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(f"警告：{record.getMessage()}", err=True)
+
+
+def _setup_logging() -> None:
+    if not any(isinstance(h, _Echo) for h in log.handlers):
+        log.addHandler(_Echo())
+        log.setLevel(logging.INFO)
+        log.propagate = False
+
+
+def _load(src: Path):
+    from builder.load import load_manual
+
+    try:
+        return load_manual(src)
+    except SourceErrors as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        click.echo(f"共发现 {len(exc.problems)} 个问题，未生成任何文件。", err=True)
+        sys.exit(1)
+
+
+src_option = click.option(
+    "--src", "src", type=click.Path(path_type=Path, file_okay=False), default=Path("manual_src"),
+    show_default=True, help="手册源文件夹 / the manual's YAML sources",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="handbook")
+def main() -> None:
+    """运营管理手册生成工具：检查 YAML 源文件，为每个分支机构生成 DOCX、PDF 和 HTML 手册。
+
+    The handbook builder: validates the manual's YAML and renders every branch's handbook.
+    """
+    _setup_logging()
+
+
+@main.command()
+@src_option
+def check(src: Path) -> None:
+    """检查源文件，一次列出全部问题（文件:行:列）。 / Validate the sources."""
+    manual = _load(src)
+    click.echo(
+        f"检查通过：{len(manual.chapters)} 章，{len(manual.forms)} 个表单，"
+        f"{len(manual.branch_ids)} 个分支机构，版本 {manual.meta.version}。"
+    )
+
+
+@main.command("list")
+@src_option
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出 / print JSON")
+def list_(src: Path, as_json: bool) -> None:
+    """列出分支机构、章节和表单。 / List branches, chapters and forms."""
+    manual = _load(src)
+    data = {
+        "version": manual.meta.version,
+        "branches": [
+            {"id": b.id, "name": b.name, "kind": b.kind, "region": b.region} for b in manual.branches.branches
+        ],
+        "chapters": [{"id": c.id, "title": c.title} for c in manual.chapters],
+        "forms": [
+            {
+                "id": f.id,
+                "code": f.code,
+                "title": f.title,
+                "fields": [
+                    {"id": fld.id, "label": fld.label, "type": fld.type,
+                     **({"columns": [{"id": c.id, "label": c.label, "type": c.type} for c in fld.columns]}
+                        if fld.columns else {})}
+                    for fld in f.fields
+                ],
+            }
+            for f in manual.forms
+        ],
+    }
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    click.echo("分支机构：")
+    for b in data["branches"]:
+        click.echo(f"  {b['id']:<12} {b['name']}（{b['kind']}，{b['region']}）")
+    click.echo("章节：")
+    for c in data["chapters"]:
+        click.echo(f"  {c['id']:<16} {c['title']}")
+    click.echo("表单：")
+    for f in data["forms"]:
+        fields = "、".join(f"{x['label']}({x['type']})" for x in f["fields"])
+        click.echo(f"  {f['id']:<20} {f['code']} {f['title']}：{fields}")
+
+
+@main.command()
+def schema() -> None:
+    """输出源文件的 JSON Schema（供编辑器补全与校验）。 / Print the JSON Schema."""
+    from builder.schema import json_schema
+
+    click.echo(json.dumps(json_schema(), ensure_ascii=False, indent=2))
+
+
+@main.command()
+@src_option
+@click.option("--branch", "-b", "branches", multiple=True, metavar="ID", help="只生成这些分支机构（可重复） / only these branches")
+@click.option("--format", "-f", "formats", multiple=True, type=click.Choice(FORMATS), help="只生成这些格式（可重复） / only these formats")
+@click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), default=Path("output"), show_default=True, help="输出文件夹 / output folder")
+@click.option("--templates", "templates", type=click.Path(path_type=Path, file_okay=False, exists=True), default=None, help="模板文件夹（默认 ./templates） / templates folder")
+@click.option("--quiet", "-q", is_flag=True, help="不显示进度条 / no progress bar")
+def build(src: Path, branches: tuple[str, ...], formats: tuple[str, ...], out: Path, templates: Path | None, quiet: bool) -> None:
+    """生成各分支机构的手册：output/<分支机构>/handbook.{docx,pdf,html}。 / Build handbooks."""
+    from builder.build import build_outputs
+    from builder.errors import did_you_mean
+
+    manual = _load(src)
+    unknown = [b for b in branches if b not in manual.branch_ids]
+    if unknown:
+        for b in unknown:
+            click.echo(f"错误：未知的分支机构“{b}”{did_you_mean(b, manual.branch_ids)}（可用：{', '.join(manual.branch_ids)}）", err=True)
+        sys.exit(1)
+    if templates is None:
+        templates = Path("templates") if Path("templates/handbook.html.j2").is_file() else None
+    try:
+        written = build_outputs(
+            manual,
+            out=out,
+            branches=list(branches) or manual.branch_ids,
+            formats=list(formats) or list(FORMATS),
+            templates=templates,
+            progress=not quiet,
+        )
+    except BuildError as exc:
+        click.echo(f"构建失败：{exc}；原有输出保持不变。", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo("构建已中断；原有输出保持不变。", err=True)
+        sys.exit(130)
+    click.echo(f"完成：写入 {len(written)} 个文件到 {out}/。")

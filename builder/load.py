@@ -1,0 +1,312 @@
+"""Load and validate manual_src/: YAML → the validated source manual.
+
+Knows YAML and the source schema, nothing of output formats. Every problem in every file is
+collected and raised at once as SourceErrors, each with file:line:column.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+import yaml.constructor
+from pydantic import ValidationError
+
+from builder import schema
+from builder.errors import Location, Problem, SourceErrors, did_you_mean, display_path
+from builder.validate import check_manual
+
+MAX_FILE_BYTES = 2 * 1024 * 1024
+
+
+@dataclass
+class Located:
+    """Plain data from one YAML file plus where each value and key sits in it."""
+
+    file: str
+    data: object
+    values: dict[tuple, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[tuple, tuple[int, int]] = field(default_factory=dict)
+
+    def where(self, path: tuple, key: bool = False) -> Location:
+        """The location of `path`, or of its nearest ancestor we know."""
+        table = self.keys if key else self.values
+        p = tuple(path)
+        while p:
+            if p in table:
+                return Location(self.file, *table[p])
+            if p in self.values:
+                return Location(self.file, *self.values[p])
+            p = p[:-1]
+        line, col = self.values.get((), (1, 1))
+        return Location(self.file, line, col)
+
+
+@dataclass
+class Manual:
+    """The validated source manual: everything in manual_src/, with where each thing came from."""
+
+    root: Path
+    meta: schema.ManualMeta
+    branches: schema.BranchesFile
+    revisions: list[schema.RevisionSrc]
+    chapters: list[schema.Chapter]
+    forms: list[schema.FormSrc]
+    sources: dict[str, Located]  # by display file name
+    origin: dict[str, Location]  # id → where it is defined
+
+    def branch(self, branch_id: str) -> schema.BranchSrc:
+        for b in self.branches.branches:
+            if b.id == branch_id:
+                return b
+        raise KeyError(branch_id)
+
+    @property
+    def branch_ids(self) -> list[str]:
+        return [b.id for b in self.branches.branches]
+
+
+_constructor = yaml.constructor.SafeConstructor()
+
+
+def _mark(node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def _to_data(node, path: tuple, located: Located, problems: list[Problem]):
+    located.values[path] = _mark(node)
+    if isinstance(node, yaml.MappingNode):
+        out = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                problems.append(Problem(Location(located.file, *_mark(key_node)), "键必须是简单文本"))
+                continue
+            key = _constructor.construct_object(key_node)
+            if key == "<<":  # merge keys: keep YAML semantics but without positions below them
+                problems.append(Problem(Location(located.file, *_mark(key_node)), "不支持合并键“<<”，请直接写出各项"))
+                continue
+            key = str(key)
+            if key in out:
+                problems.append(Problem(
+                    Location(located.file, *_mark(key_node)),
+                    f"重复的键“{key}”：同一映射中每个键只能出现一次（第 {located.keys[path + (key,)][0]} 行已有）",
+                ))
+                continue
+            located.keys[path + (key,)] = _mark(key_node)
+            out[key] = _to_data(value_node, path + (key,), located, problems)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_to_data(child, path + (i,), located, problems) for i, child in enumerate(node.value)]
+    return _constructor.construct_object(node)
+
+
+def read_yaml(path: Path, problems: list[Problem]) -> Located | None:
+    """Parse one YAML file safely, keeping positions; problems are appended, never raised."""
+    name = display_path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        problems.append(Problem(Location(name), f"无法读取文件：{exc.strerror}"))
+        return None
+    if len(raw) > MAX_FILE_BYTES:
+        problems.append(Problem(Location(name, 1, 1), f"文件过大（{len(raw)} 字节），上限为 {MAX_FILE_BYTES} 字节"))
+        return None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        hint = ""
+        try:
+            raw.decode("gb18030")
+            hint = "；看起来是 GBK/GB18030 编码，请另存为 UTF-8（如：iconv -f GBK -t UTF-8）"
+        except UnicodeDecodeError:
+            pass
+        problems.append(Problem(Location(name, line, 1), f"文件不是 UTF-8 编码{hint}"))
+        return None
+    located = Located(name, None)
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = Location(name, mark.line + 1, mark.column + 1) if mark else Location(name)
+        problems.append(Problem(where, f"YAML 语法错误：{_yaml_problem(exc)}"))
+        return None
+    except yaml.YAMLError as exc:
+        problems.append(Problem(Location(name, 1, 1), f"YAML 语法错误：{exc}"))
+        return None
+    if node is None:
+        problems.append(Problem(Location(name, 1, 1), "文件为空：应包含 YAML 内容"))
+        return None
+    try:
+        located.data = _to_data(node, (), located, problems)
+    except yaml.constructor.ConstructorError as exc:
+        mark = exc.problem_mark
+        problems.append(Problem(Location(name, mark.line + 1, mark.column + 1), f"无法识别的值：{exc.problem}"))
+        return None
+    return located
+
+
+_YAML_PROBLEMS = {
+    "found character '\\t' that cannot start any token": "不能用制表符（Tab）缩进，请改用空格",
+    "mapping values are not allowed here": "此处不能出现“: ”；若是文本内容，请用引号括起来",
+    "could not find expected ':'": "缺少“:”",
+    "found undefined alias": "引用了未定义的锚点",
+}
+
+
+def _yaml_problem(exc: yaml.MarkedYAMLError) -> str:
+    problem = exc.problem or ""
+    for english, chinese in _YAML_PROBLEMS.items():
+        if problem.startswith(english):
+            return f"{chinese}（{problem}）"
+    return problem or str(exc)
+
+
+# --- schema validation -----------------------------------------------------------------------
+
+_ALL_KEYS = sorted({
+    name if not info.alias else info.alias
+    for model in (schema.ManualMeta, schema.PageSettings, schema.FontSettings, schema.BranchesFile,
+                  schema.BranchDefaults, schema.BranchSrc, schema.ApprovalStepSrc, schema.RevisionSrc,
+                  schema.Chapter, schema.Clause, schema.ListItem, schema.TableSrc, schema.ApprovalChainTable,
+                  schema.Condition, schema.FormSrc, schema.FormFieldSrc)
+    for name, info in model.model_fields.items()
+})
+
+_TYPE_MESSAGES = {
+    "string_type": "应为文本",
+    "int_type": "应为整数",
+    "int_parsing": "应为整数",
+    "int_from_float": "应为整数",
+    "float_type": "应为数字",
+    "float_parsing": "应为数字",
+    "bool_type": "应为 true 或 false",
+    "bool_parsing": "应为 true 或 false",
+    "list_type": "应为列表（每项以“- ”开头）",
+    "dict_type": "应为映射（“键: 值”）",
+    "model_type": "应为映射（“键: 值”）",
+    "model_attributes_type": "应为映射（“键: 值”）",
+    "date_type": "应为日期，格式 YYYY-MM-DD",
+    "date_parsing": "应为日期，格式 YYYY-MM-DD",
+    "date_from_datetime_parsing": "应为日期，格式 YYYY-MM-DD",
+    "date_from_datetime_inexact": "应为日期（不含时间），格式 YYYY-MM-DD",
+    "string_too_short": "不能为空",
+    "too_short": "至少需要 {min_length} 项",
+    "too_long": "最多 {max_length} 项",
+    "greater_than_equal": "应不小于 {ge}",
+    "less_than_equal": "应不大于 {le}",
+}
+
+
+def _walk(data, loc: tuple) -> tuple:
+    """Keep only the parts of a pydantic error location that exist in the data (drops union tags)."""
+    path: list = []
+    current = data
+    for part in loc:
+        if isinstance(current, dict) and part in current:
+            path.append(part)
+            current = current[part]
+        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
+            path.append(part)
+            current = current[part]
+        elif isinstance(current, dict) and isinstance(part, str) and part not in current and part.isidentifier() and not any(c in part for c in "[]"):
+            path.append(part)  # a missing or unknown key: reported at its parent
+            current = None
+    return tuple(path)
+
+
+def _message(err: dict, key: str | None) -> str:
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    if kind == "missing":
+        return f"缺少必填项“{key}”"
+    if kind == "extra_forbidden":
+        return f"未知的键“{key}”{did_you_mean(key, _ALL_KEYS)}"
+    if kind == "literal_error":
+        expected = ctx.get("expected", "")
+        return f"取值“{err.get('input')}”无效，应为以下之一：{expected}{did_you_mean(err.get('input'), _literal_choices(expected))}"
+    if kind == "string_pattern_mismatch":
+        return f"标识“{err.get('input')}”格式不对：应以小写字母开头，只含小写字母、数字和“-”（ASCII）"
+    if kind in _TYPE_MESSAGES:
+        try:
+            return _TYPE_MESSAGES[kind].format(**ctx)
+        except (KeyError, IndexError):
+            return _TYPE_MESSAGES[kind]
+    return f"取值无效（{err.get('msg')}）"
+
+
+def _literal_choices(expected: str) -> list[str]:
+    return [part.strip().strip("'\"") for part in expected.replace(" or ", ",").split(",") if part.strip()]
+
+
+def validate_model(located: Located, model, problems: list[Problem], wrap: str | None = None):
+    data = {wrap: located.data} if wrap else located.data
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        seen = set()
+        for err in exc.errors():
+            loc = tuple(err["loc"])[1:] if wrap else tuple(err["loc"])
+            path = _walk(located.data, loc)
+            key = loc[-1] if loc and isinstance(loc[-1], str) else None
+            if err["type"] == "missing":
+                where = located.where(path[:-1] if path and path[-1] == key else path)
+            elif err["type"] == "extra_forbidden":
+                where = located.where(path, key=True)
+            else:
+                where = located.where(path)
+            # unions report one error per alternative; keep the first per place
+            if (where, err["type"] == "missing") in seen and err["type"] not in ("missing", "extra_forbidden"):
+                continue
+            seen.add((where, err["type"] == "missing"))
+            problems.append(Problem(where, _message(err, key)))
+        return None
+
+
+def load_manual(root: Path) -> Manual:
+    """Read, parse and validate every file of manual_src/. Raises SourceErrors with all problems."""
+    root = Path(root)
+    problems: list[Problem] = []
+    if not root.is_dir():
+        raise SourceErrors([Problem(Location(display_path(root)), "找不到手册源文件夹")])
+
+    def required(name: str) -> Located | None:
+        path = root / name
+        if not path.is_file():
+            problems.append(Problem(Location(display_path(path)), f"缺少文件 {name}"))
+            return None
+        return read_yaml(path, problems)
+
+    meta_src = required("manual.yaml")
+    branches_src = required("branches.yaml")
+    revisions_src = required("revisions.yaml")
+    chapter_srcs = [read_yaml(p, problems) for p in sorted((root / "chapters").glob("*.yaml"))]
+    form_srcs = [read_yaml(p, problems) for p in sorted((root / "forms").glob("*.yaml"))]
+    if not (root / "chapters").is_dir() or not chapter_srcs:
+        problems.append(Problem(Location(display_path(root / "chapters")), "缺少章节文件：chapters/ 下应至少有一个 .yaml 文件"))
+
+    meta = validate_model(meta_src, schema.ManualMeta, problems) if meta_src else None
+    branches = validate_model(branches_src, schema.BranchesFile, problems) if branches_src else None
+    revisions = validate_model(revisions_src, schema.RevisionsFile, problems, wrap="revisions") if revisions_src else None
+    chapters = [(src, validate_model(src, schema.Chapter, problems)) for src in chapter_srcs if src]
+    forms = [(src, validate_model(src, schema.FormSrc, problems)) for src in form_srcs if src]
+
+    sources = {s.file: s for s in [meta_src, branches_src, revisions_src, *chapter_srcs, *form_srcs] if s}
+    if problems or not (meta and branches and revisions) or any(c is None for _, c in chapters) or any(f is None for _, f in forms):
+        raise SourceErrors(problems)
+
+    manual = Manual(
+        root=root,
+        meta=meta,
+        branches=branches,
+        revisions=list(revisions.revisions),
+        chapters=[c for _, c in chapters],
+        forms=sorted((f for _, f in forms), key=lambda f: f.code),
+        sources=sources,
+        origin={},
+    )
+    check_manual(manual, chapter_files=chapters, form_files=forms, branches_src=branches_src,
+                 revisions_src=revisions_src, meta_src=meta_src, problems=problems)
+    if problems:
+        raise SourceErrors(problems)
+    return manual

@@ -1,0 +1,173 @@
+"""The resolved, format-neutral document: what every writer renders.
+
+`resolve(manual, branch)` (builder.resolve) turns the validated source manual and one branch
+into a `Document`: conditions applied, placeholders filled, numbers computed. Writers read only
+these classes; they never see YAML or the source schema.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+
+@dataclass(frozen=True)
+class Span:
+    """A run of inline text. `ref` is the id of a chapter/section/clause/form it points to."""
+
+    text: str
+    ref: str | None = None
+
+
+Paragraph = tuple[Span, ...]
+
+
+def plain(paragraph: Paragraph) -> str:
+    return "".join(span.text for span in paragraph)
+
+
+@dataclass(frozen=True)
+class Number:
+    """A generated number: `level` 1–5 (一、（一）1.（1）①), `ordinal` 1-based, `label` as printed."""
+
+    level: int
+    ordinal: int
+    label: str  # e.g. "（二）"
+    path: str  # full reference label, e.g. "七（四）2."
+
+
+@dataclass(frozen=True)
+class Table:
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Paragraph, ...], ...]
+
+
+@dataclass(frozen=True)
+class Item:
+    number: Number
+    text: Paragraph
+
+
+@dataclass(frozen=True)
+class Clause:
+    id: str
+    number: Number
+    title: str | None
+    text: tuple[Paragraph, ...]
+    items: tuple[Item, ...] = ()
+    table: Table | None = None
+    note: Paragraph | None = None
+    clauses: tuple[Clause, ...] = ()
+    changed: bool = False  # changed in the current revision (set by the diff stage later)
+
+
+@dataclass(frozen=True)
+class Section:
+    """A chapter (number.level == 1) or a section below it."""
+
+    id: str
+    number: Number
+    title: str
+    title_en: str | None
+    intro: tuple[Paragraph, ...]
+    sections: tuple[Section, ...] = ()
+    clauses: tuple[Clause, ...] = ()
+
+    @property
+    def level(self) -> int:
+        return self.number.level
+
+
+@dataclass(frozen=True)
+class FormField:
+    id: str
+    label: str
+    type: str  # text, textarea, date, datetime, number, money, choice, multichoice, score, person, signature, rows
+    required: bool = False
+    options: tuple[str, ...] = ()
+    help: str | None = None
+    example: str | None = None
+    rows: int = 0  # blank rows printed, for type "rows"
+    columns: tuple[FormField, ...] = ()
+    row_examples: tuple[tuple[str, ...], ...] = ()  # for type "rows": example rows, one value per column
+
+
+@dataclass(frozen=True)
+class Form:
+    id: str
+    code: str
+    title: str
+    title_en: str | None
+    purpose: Paragraph
+    instructions: tuple[Paragraph, ...]
+    fields: tuple[FormField, ...]
+    clause_id: str | None
+    clause_label: str | None  # "七（一）1. 会前准备"
+    approval_chain: tuple[ApprovalStep, ...] = ()
+
+
+@dataclass(frozen=True)
+class ApprovalStep:
+    role: str
+    days: int
+
+
+@dataclass(frozen=True)
+class Revision:
+    version: str
+    date: date
+    author: str
+    approver: str
+    summary: str
+
+
+@dataclass(frozen=True)
+class BranchInfo:
+    id: str
+    name: str
+    name_en: str | None
+    kind: str
+    region: str
+    address: str
+    phone: str
+    manager: str
+    manager_title: str
+    script: str  # zh-Hans or zh-Hant
+    approval_chain: tuple[ApprovalStep, ...]
+
+
+@dataclass(frozen=True)
+class Meta:
+    title: str
+    title_en: str | None
+    company: str
+    company_en: str | None
+    doc_number: str
+    version: str
+    effective_date: date
+    issuer: str
+    approver: str
+    confidentiality: str
+    page_size: str
+    margins_mm: tuple[float, float, float, float]  # top, right, bottom, left
+    body_font: str
+    heading_font: str
+    font_size_pt: float
+
+
+@dataclass(frozen=True)
+class Document:
+    meta: Meta
+    branch: BranchInfo
+    revisions: tuple[Revision, ...]
+    chapters: tuple[Section, ...]
+    forms: tuple[Form, ...]
+    lang: str = "zh-CN"  # BCP 47 tag for the text as rendered
+    source_revision: str = ""  # git commit of the sources, when known
+
+    def walk_sections(self):
+        """Every chapter and section, depth first, in reading order."""
+        stack = list(reversed(self.chapters))
+        while stack:
+            section = stack.pop()
+            yield section
+            stack.extend(reversed(section.sections))

@@ -1,0 +1,250 @@
+"""The branch pass: manual + one branch → the concrete Document every writer renders.
+
+In one walk it drops content whose conditions do not match the branch, fills placeholders,
+computes numbers (after dropping, so each branch's copy is numbered without gaps) and resolves
+references to chapters, sections, clauses and forms.
+"""
+from __future__ import annotations
+
+from builder import fonts, model, numbering, placeholders, schema
+from builder.load import Manual
+
+
+def matches(cond: schema.Condition | None, branch: schema.BranchSrc) -> bool:
+    if cond is None:
+        return True
+    tests = (
+        (cond.branch, [branch.id]),
+        (cond.region, [branch.region]),
+        (cond.kind, [branch.kind]),
+        (cond.flag, branch.flags),
+    )
+    return all(wanted is None or any(v in wanted for v in have) for wanted, have in tests)
+
+
+def applies(node: schema.Conditional, branch: schema.BranchSrc) -> bool:
+    return matches(node.when, branch) and not (node.unless is not None and matches(node.unless, branch))
+
+
+def approval_chain_text(chain) -> str:
+    return " → ".join(f"{step.role}（{step.days}个工作日）" for step in chain)
+
+
+class _Resolver:
+    def __init__(self, manual: Manual, branch: schema.BranchSrc):
+        self.manual = manual
+        self.branch = branch
+        self.values = {**manual.branches.defaults.values, **branch.values}
+        self.labels: dict[str, str] = {}  # id → "七（四）2.“逐级审批”"
+        self.forms = {f.id: f for f in manual.forms}
+
+    # --- inline text ---------------------------------------------------------------------
+    def field(self, kind: str, name: str) -> str:
+        if kind == "branch":
+            if name == "approval_chain":
+                return approval_chain_text(self.branch.approval_chain)
+            if name == "approval_levels":
+                return str(len(self.branch.approval_chain))
+            if name in placeholders.BRANCH_FIELDS:
+                return getattr(self.branch, name) or ""
+            return self.values[name]
+        value = getattr(self.manual.meta, name)
+        return "" if value is None else str(value)
+
+    def inline(self, text: str) -> model.Paragraph:
+        spans: list[model.Span] = []
+        for part in placeholders.parse(text):
+            if isinstance(part, placeholders.Literal):
+                spans.append(model.Span(part.text))
+            elif part.kind in ("branch", "manual"):
+                spans.append(model.Span(self.field(part.kind, part.name)))
+            elif part.kind == "form":
+                form = self.forms[part.name]
+                spans.append(model.Span(f"《{form.title}》（{form.code}）", ref=form.id))
+            else:  # clause, section or chapter
+                label = self.labels.get(part.name)
+                if label is None:  # left out for this branch
+                    spans.append(model.Span("（本机构不适用）"))
+                else:
+                    spans.append(model.Span(label, ref=part.name))
+        merged: list[model.Span] = []
+        for span in spans:  # join neighbouring plain runs
+            if merged and merged[-1].ref is None and span.ref is None:
+                merged[-1] = model.Span(merged[-1].text + span.text)
+            elif span.text:
+                merged.append(span)
+        return tuple(merged)
+
+    def paragraphs(self, value) -> tuple[model.Paragraph, ...]:
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            value = [value]
+        return tuple(self.inline(v) for v in value)
+
+    # --- numbering pass: labels of everything that survives the branch's conditions ---------
+    def number_all(self, chapters: list[schema.Chapter]) -> None:
+        def visit(nodes, level: int, parents: list[str]):
+            n = 0
+            for node in nodes:
+                if not applies(node, self.branch):
+                    continue
+                n += 1
+                lab = numbering.label(level, n)
+                path = numbering.path_label(parents + [lab])
+                title = node.title
+                self.labels[node.id] = f"{path}“{title}”" if title else path
+                if isinstance(node, schema.Section):
+                    visit(node.sections, level + 1, parents + [lab])
+                    visit(node.clauses, level + 1, parents + [lab])
+                else:
+                    visit(node.clauses, level + 1, parents + [lab])
+
+        visit(chapters, 1, [])
+
+    # --- the document tree ---------------------------------------------------------------
+    def number(self, level: int, n: int, parents: list[str]) -> model.Number:
+        lab = numbering.label(level, n)
+        return model.Number(level, n, lab, numbering.path_label(parents + [lab]))
+
+    def sections(self, nodes, level: int, parents: list[str]) -> tuple[model.Section, ...]:
+        out = []
+        for node in (n for n in nodes if applies(n, self.branch)):
+            num = self.number(level, len(out) + 1, parents)
+            labels = parents + [num.label]
+            out.append(model.Section(
+                id=node.id,
+                number=num,
+                title=node.title,
+                title_en=node.title_en,
+                intro=self.paragraphs(node.intro),
+                sections=self.sections(node.sections, level + 1, labels),
+                clauses=self.clauses(node.clauses, level + 1, labels),
+            ))
+        return tuple(out)
+
+    def clauses(self, nodes, level: int, parents: list[str]) -> tuple[model.Clause, ...]:
+        out = []
+        for node in (n for n in nodes if applies(n, self.branch)):
+            num = self.number(level, len(out) + 1, parents)
+            labels = parents + [num.label]
+            items = []
+            for item in node.items:
+                if isinstance(item, schema.ListItem):
+                    if not applies(item, self.branch):
+                        continue
+                    item = item.text
+                items.append(model.Item(self.number(level + 1, len(items) + 1, labels), self.inline(item)))
+            out.append(model.Clause(
+                id=node.id,
+                number=num,
+                title=node.title,
+                text=self.paragraphs(node.text),
+                items=tuple(items),
+                table=self.table(node.table),
+                note=self.inline(node.note) if node.note else None,
+                clauses=self.clauses(node.clauses, level + 1, labels),
+            ))
+        return tuple(out)
+
+    def table(self, src) -> model.Table | None:
+        if src is None:
+            return None
+        if isinstance(src, schema.ApprovalChainTable):
+            steps = self.branch.approval_chain
+            return model.Table(
+                columns=("审批层级", "审批人", "办理时限"),
+                rows=tuple(
+                    ((model.Span(f"第{numbering.chinese_numeral(i)}级"),), (model.Span(s.role),), (model.Span(f"{s.days}个工作日内"),))
+                    for i, s in enumerate(steps, 1)
+                ),
+            )
+        return model.Table(
+            columns=tuple(src.columns),
+            rows=tuple(tuple(self.inline(cell) for cell in row) for row in src.rows),
+        )
+
+    def form_field(self, src: schema.FormFieldSrc) -> model.FormField:
+        example = None
+        row_examples: tuple = ()
+        if src.type == "rows":
+            row_examples = tuple(
+                tuple(str(row.get(col.id, "")) for col in src.columns) for row in (src.example or [])
+            )
+        elif src.example is not None:
+            example = str(src.example)
+        return model.FormField(
+            id=src.id,
+            label=src.label,
+            type=src.type,
+            required=src.required,
+            options=tuple(src.options),
+            help=src.help,
+            example=example,
+            rows=src.rows or (5 if src.type == "rows" else 0),
+            columns=tuple(self.form_field(c) for c in src.columns),
+            row_examples=row_examples,
+        )
+
+    def form(self, src: schema.FormSrc) -> model.Form:
+        return model.Form(
+            id=src.id,
+            code=src.code,
+            title=src.title,
+            title_en=src.title_en,
+            purpose=self.inline(src.purpose),
+            instructions=tuple(self.inline(i) for i in src.instructions),
+            fields=tuple(self.form_field(f) for f in src.fields),
+            clause_id=src.clause if src.clause in self.labels else None,
+            clause_label=self.labels.get(src.clause) if src.clause else None,
+            approval_chain=self.chain() if src.approval else (),
+        )
+
+    def chain(self) -> tuple[model.ApprovalStep, ...]:
+        return tuple(model.ApprovalStep(s.role, s.days) for s in self.branch.approval_chain)
+
+
+def resolve(manual: Manual, branch_id: str, source_revision: str = "") -> model.Document:
+    """The concrete document for one branch."""
+    branch = manual.branch(branch_id)
+    r = _Resolver(manual, branch)
+    r.number_all(manual.chapters)
+    meta = manual.meta
+    return model.Document(
+        meta=model.Meta(
+            title=meta.title,
+            title_en=meta.title_en,
+            company=meta.company,
+            company_en=meta.company_en,
+            doc_number=meta.doc_number,
+            version=meta.version,
+            effective_date=meta.effective_date,
+            issuer=meta.issuer,
+            approver=meta.approver,
+            confidentiality=meta.confidentiality,
+            page_size=meta.page.size,
+            margins_mm=(meta.page.margin_top_mm, meta.page.margin_right_mm,
+                        meta.page.margin_bottom_mm, meta.page.margin_left_mm),
+            body_font=meta.fonts.body,
+            heading_font=meta.fonts.heading,
+            font_size_pt=meta.fonts.size_pt,
+        ),
+        branch=model.BranchInfo(
+            id=branch.id,
+            name=branch.name,
+            name_en=branch.name_en,
+            kind=branch.kind,
+            region=branch.region,
+            address=branch.address,
+            phone=branch.phone,
+            manager=branch.manager,
+            manager_title=branch.manager_title,
+            script=branch.script,
+            approval_chain=r.chain(),
+        ),
+        revisions=tuple(model.Revision(v.version, v.date, v.author, v.approver, v.summary) for v in manual.revisions),
+        chapters=r.sections(manual.chapters, 1, []),
+        forms=tuple(r.form(f) for f in manual.forms),
+        lang=fonts.lang_tag(branch.script),
+        source_revision=source_revision,
+    )

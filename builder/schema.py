@@ -1,0 +1,220 @@
+"""The source schema: what each YAML file in manual_src/ may hold.
+
+These pydantic models are the validated source manual (before any branch is applied).
+`handbook schema` prints their JSON Schema so editors can complete and check the YAML.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+ID_PATTERN = r"^[a-z][a-z0-9-]{0,62}$"
+
+FIELD_TYPES = (
+    "text", "textarea", "date", "datetime", "number", "money",
+    "choice", "multichoice", "score", "person", "signature", "rows",
+)
+BRANCH_KINDS = ("总部", "分公司", "办事处")
+SCRIPTS = ("zh-Hans", "zh-Hant")
+
+
+def _scalar_to_str(value):
+    """YAML turns 1.2 into a float and 2023-09-05 into a date; text fields want them as written."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float, dt.date)):
+        return str(value)
+    return value
+
+
+Id = Annotated[str, Field(pattern=ID_PATTERN, description="稳定的 ASCII 标识：小写字母开头，仅含小写字母、数字和 -")]
+Text = Annotated[str, BeforeValidator(_scalar_to_str), Field(min_length=1)]
+TextOrList = Union[Text, list[Text]]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Condition(Strict):
+    """Every key given must match; a list matches when any entry does."""
+
+    branch: list[str] | None = Field(None, description="分支机构 id")
+    region: list[str] | None = Field(None, description="区域，如 华东")
+    kind: list[Literal[BRANCH_KINDS]] | None = Field(None, description="总部 / 分公司 / 办事处")
+    flag: list[str] | None = Field(None, description="branches.yaml 中的标记")
+
+
+class Conditional(Strict):
+    when: Condition | None = Field(None, description="仅当条件成立时包含")
+    unless: Condition | None = Field(None, description="条件成立时不包含")
+
+
+class ListItem(Conditional):
+    text: Text
+
+
+class ApprovalChainTable(Strict):
+    from_: Literal["approval_chain"] = Field(alias="from")
+
+
+class TableSrc(Strict):
+    columns: list[Text] = Field(min_length=1)
+    rows: list[list[Text]] = Field(default_factory=list)
+
+
+class Clause(Conditional):
+    id: Id
+    title: Text | None = Field(None, description="条款的加粗引导语")
+    text: TextOrList | None = None
+    items: list[Union[Text, ListItem]] = Field(default_factory=list)
+    clauses: list[Clause] = Field(default_factory=list)
+    table: Union[TableSrc, ApprovalChainTable, None] = None
+    note: Text | None = None
+
+
+class Section(Conditional):
+    id: Id
+    title: Text
+    title_en: Text | None = None
+    intro: TextOrList | None = None
+    sections: list[Section] = Field(default_factory=list)
+    clauses: list[Clause] = Field(default_factory=list)
+
+
+class Chapter(Section):
+    """A chapter file: chapters/NN-<id>.yaml."""
+
+
+class FormFieldSrc(Strict):
+    id: Id
+    label: Text
+    type: Literal[FIELD_TYPES]
+    required: bool = False
+    options: list[Text] = Field(default_factory=list, description="choice / multichoice 的选项")
+    help: Text | None = None
+    example: Union[Text, list[dict[str, Text]], None] = None
+    rows: int = Field(0, ge=0, le=100, description="rows 类型打印的空白行数")
+    columns: list[FormFieldSrc] = Field(default_factory=list, description="rows 类型的列")
+
+
+class FormSrc(Strict):
+    """A form file: forms/<id>.yaml."""
+
+    id: Id
+    code: Text = Field(description="表单编号")
+    title: Text
+    title_en: Text | None = None
+    clause: Id | None = Field(None, description="使用本表单的条款 id")
+    purpose: Text
+    instructions: list[Text] = Field(default_factory=list)
+    approval: bool = Field(False, description="附上本分支机构的审批链")
+    fields: list[FormFieldSrc] = Field(min_length=1)
+
+
+class PageSettings(Strict):
+    size: Literal["A4"] = "A4"
+    margin_top_mm: float = Field(25, ge=5, le=60)
+    margin_bottom_mm: float = Field(22, ge=5, le=60)
+    margin_left_mm: float = Field(25, ge=5, le=60)
+    margin_right_mm: float = Field(22, ge=5, le=60)
+
+
+class FontSettings(Strict):
+    body: Text = "Noto Serif CJK SC"
+    heading: Text = "Noto Sans CJK SC"
+    size_pt: float = Field(10.5, ge=7, le=16)
+
+
+class ManualMeta(Strict):
+    """manual.yaml"""
+
+    title: Text
+    title_en: Text | None = None
+    company: Text
+    company_en: Text | None = None
+    doc_number: Text = Field(description="文件编号")
+    version: Text
+    effective_date: dt.date
+    issuer: Text = Field(description="发布部门")
+    approver: Text
+    confidentiality: Text = "内部受控"
+    page: PageSettings = PageSettings()
+    fonts: FontSettings = FontSettings()
+
+
+class ApprovalStepSrc(Strict):
+    role: Text
+    days: int = Field(ge=1, le=30, description="时限（工作日）")
+
+
+class BranchSrc(Strict):
+    id: Id
+    name: Text
+    name_en: Text | None = None
+    kind: Literal[BRANCH_KINDS]
+    region: Text
+    address: Text
+    phone: Text
+    manager: Text
+    manager_title: Text
+    script: Literal[SCRIPTS] = "zh-Hans"
+    flags: list[Id] = Field(default_factory=list)
+    approval_chain: list[ApprovalStepSrc] = Field(min_length=1)
+    values: dict[str, Text] = Field(default_factory=dict)
+
+
+class BranchDefaults(Strict):
+    values: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")], Text] = Field(default_factory=dict)
+
+
+class BranchesFile(Strict):
+    """branches.yaml"""
+
+    defaults: BranchDefaults = BranchDefaults()
+    branches: list[BranchSrc] = Field(min_length=1)
+
+
+class RevisionSrc(Strict):
+    version: Text
+    date: dt.date
+    author: Text
+    approver: Text
+    summary: Text
+
+
+class RevisionsFile(BaseModel):
+    """revisions.yaml: a list, oldest first."""
+
+    model_config = ConfigDict(frozen=True)
+    revisions: list[RevisionSrc] = Field(min_length=1)
+
+
+# The file kinds of manual_src/, for loading and for `handbook schema`.
+FILE_MODELS = {
+    "manual": ManualMeta,
+    "branches": BranchesFile,
+    "revisions": RevisionsFile,
+    "chapter": Chapter,
+    "form": FormSrc,
+}
+
+
+def json_schema() -> dict:
+    """One JSON Schema document with a definition per file kind."""
+    from pydantic.json_schema import models_json_schema
+
+    _, top = models_json_schema(
+        [(model, "validation") for model in FILE_MODELS.values()],
+        title="运营管理手册源文件 (manual_src)",
+    )
+    top["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    defs = top.get("$defs", {})
+    top["description"] = (
+        "manual.yaml → ManualMeta; branches.yaml → BranchesFile; revisions.yaml → RevisionsFile.revisions; "
+        "chapters/*.yaml → Chapter; forms/*.yaml → FormSrc"
+    )
+    top["oneOf"] = [{"$ref": f"#/$defs/{m.__name__}"} for m in FILE_MODELS.values() if m.__name__ in defs]
+    return top

@@ -1,0 +1,38 @@
+"""HTML writer: the handbook as one self-contained page (handbook.html), and the HTML that the
+PDF writer lays out."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from builder import __version__, fonts
+from builder.model import Document
+from builder.templates import environment, templates_dir
+
+
+def page_variables(doc: Document) -> str:
+    """CSS custom properties from the manual's page and font settings."""
+    top, right, bottom, left = doc.meta.margins_mm
+    return (
+        ":root {"
+        f" --body-font: {fonts.css_stack(doc.meta.body_font)};"
+        f" --heading-font: {fonts.css_stack(doc.meta.heading_font)};"
+        f" --font-size: {doc.meta.font_size_pt}pt;"
+        f" --page-size: {doc.meta.page_size};"
+        f" --margin-top: {top}mm; --margin-right: {right}mm; --margin-bottom: {bottom}mm; --margin-left: {left}mm;"
+        " }\n"
+    )
+
+
+def render_html_string(doc: Document, folder: Path | None = None, *, for_print: bool = False) -> str:
+    """The handbook page. `for_print` leaves out the screen-only styles WeasyPrint need not parse."""
+    folder = Path(folder or templates_dir())
+    env = environment(str(folder))
+    css = page_variables(doc) + (folder / "handbook.css").read_text(encoding="utf-8")
+    phone_css = "" if for_print else (folder / "handbook-phone.css").read_text(encoding="utf-8")
+    return env.get_template("handbook.html.j2").render(
+        doc=doc, css=css, phone_css=phone_css, generator_version=__version__
+    )
+
+
+def render_html(doc: Document, path: Path, folder: Path | None = None) -> None:
+    Path(path).write_text(render_html_string(doc, folder), encoding="utf-8")
