@@ -27,7 +27,7 @@ def applies(node: schema.Conditional, branch: schema.BranchSrc) -> bool:
 
 
 def approval_chain_text(chain) -> str:
-    return " → ".join(f"{step.role}（{step.days}个工作日）" for step in chain)
+    return "→".join(f"{step.role}（{step.days}个工作日）" for step in chain)
 
 
 class _Resolver:

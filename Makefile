@@ -1,0 +1,39 @@
+# The handbook builder. `make build` sets up everything on a fresh Debian machine and builds
+# the bundled manual for every branch; `make test` runs the tests.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: build test setup setup-test check clean reference
+
+build: setup
+	$(BIN)/handbook build
+
+check: setup
+	$(BIN)/handbook check
+
+test: setup-test
+	$(BIN)/python -m pytest -q
+
+setup: $(VENV)/.installed
+	@tools/system-deps.sh
+
+setup-test: $(VENV)/.installed-test
+	@tools/system-deps.sh --test
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+# Regenerate templates/reference.docx (the Word styles) from tools/make_reference_docx.py.
+reference: setup
+	$(BIN)/python tools/make_reference_docx.py templates/reference.docx
+
+clean:
+	rm -rf output $(VENV)

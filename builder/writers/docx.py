@@ -1,0 +1,808 @@
+"""Render a resolved `Document` as a Word file (.docx).
+
+The look comes from `templates/reference.docx` (styles only, like Pandoc's --reference-doc):
+the writer opens it, clears its body and writes the handbook with named styles, so a company
+restyles the handbook by editing the styles of that file in Word. Page size and margins, and
+the body/heading typefaces, come from the manual's metadata.
+
+Numbers are never typed: chapters, sections, clauses and items carry Word list numbering (one
+list for the whole body, ilvl = level - 1) from `numbering.WORD_LEVELS`. The table of contents
+is a real TOC field, pre-filled so it reads correctly before Word refreshes it; its page numbers
+are PAGEREF fields whose cached results are taken from a LibreOffice layout pass when
+LibreOffice is installed (LibreOffice shows a TOC's cached text as is).
+"""
+from __future__ import annotations
+
+import io
+import json
+import re
+import shutil
+import subprocess
+import tempfile
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path
+
+import docx
+from docx.enum.table import WD_ROW_HEIGHT_RULE, WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_TAB_ALIGNMENT, WD_TAB_LEADER
+from docx.shared import Mm, Pt, Twips
+from docx.text.paragraph import Paragraph as DocxParagraph
+from docx.text.run import Run
+
+from builder import numbering
+from builder.model import (
+    Clause,
+    Document,
+    Form,
+    FormField,
+    Number,
+    Paragraph,
+    Section,
+    Span,
+    Table,
+    plain,
+)
+from builder.writers import ooxml
+
+DEFAULT_REFERENCE = Path(__file__).resolve().parents[2] / "templates" / "reference.docx"
+
+
+class S:
+    """Style names: the contract between this writer and reference.docx."""
+
+    NORMAL = "Normal"
+    BODY = "Body Text"
+    TITLE = "Title"
+    SUBTITLE = "Subtitle"
+    HEADINGS = ("Heading 1", "Heading 2", "Heading 3", "Heading 4")
+    HEADING_EN = "Heading Translation"
+    FRONT_HEADING = "TOC Heading"  # 更新记录表, 目录: styled like a chapter, kept out of the TOC
+    TOC = ("TOC 1", "TOC 2", "TOC 3")
+    CLAUSE = "Clause"
+    NOTE = "Note"
+    CAPTION = "Caption"
+    HEADER = "Header"
+    FOOTER = "Footer"
+    TABLE = "Handbook Table"
+    TABLE_TEXT = "Table Text"
+    TABLE_HEADING = "Table Heading"
+    COVER_COMPANY = "Cover Company"
+    COVER_BRANCH = "Cover Branch"
+    COVER_INFO = "Cover Info"
+    CONFIDENTIALITY = "Confidentiality"
+    FORM_INFO = "Form Info"
+    HYPERLINK = "Hyperlink"
+    STRONG = "Strong"
+    FIELD_HELP = "Field Help"
+    REQUIRED = "Required Mark"
+
+
+# -- the multilevel list ----------------------------------------------------------------------
+
+NUMBERING_NAME = "Handbook Clauses"
+# Per level (em of the body size): where the number starts, and the gap from there to the text.
+# Levels 1–2 end in full-width punctuation (、 ）) and need no separator; 3–5 are followed by a
+# tab to the hanging indent, so wrapped lines align with the text.
+_LABEL_START_EM = (0, 0, 2, 4, 6)
+_HANG_EM = (0, 3, 1.5, 3, 1.5)
+_SUFFIX = ("nothing", "nothing", "tab", "tab", "tab")
+
+
+def add_clause_numbering(numbering_element, body_pt: float = 10.5) -> int:
+    """Add the 一、（一）1.（1）① definition to a numbering part; returns its abstractNumId."""
+    em = body_pt * 20
+    indents = [
+        (round((start + hang) * em), round(hang * em)) for start, hang in zip(_LABEL_START_EM, _HANG_EM)
+    ]
+    return ooxml.add_abstract_num(numbering_element, NUMBERING_NAME, numbering.WORD_LEVELS, indents, _SUFFIX)
+
+
+# -- public API -------------------------------------------------------------------------------
+
+def render_docx(
+    document: Document,
+    path: Path,
+    reference: Path | None = None,
+    *,
+    paginate: bool | None = None,
+) -> None:
+    """Write `document` to `path` as .docx, styled by `reference` (default: templates/reference.docx).
+
+    paginate: fill the TOC's page numbers from a LibreOffice layout pass. None (default) does
+    so when `soffice` and `pdfinfo` are installed; Word recomputes them on open either way.
+    """
+    writer = _DocxWriter(document, Path(reference) if reference else DEFAULT_REFERENCE)
+    writer.build()
+    data = writer.to_bytes()
+    if paginate is None:
+        paginate = bool(shutil.which("soffice") and shutil.which("pdfinfo"))
+    if paginate and writer.pagerefs:
+        pages = layout_pages(data)
+        if pages:
+            writer.fill_page_numbers(pages)
+            data = writer.to_bytes()
+    Path(path).write_bytes(ooxml.reproducible_zip(data, document.meta.effective_date))
+
+
+def layout_pages(docx_bytes: bytes, timeout: float = 300) -> dict[str, int]:
+    """The page of every bookmark as LibreOffice lays the document out ({} if that fails)."""
+    soffice, pdfinfo = shutil.which("soffice"), shutil.which("pdfinfo")
+    if not (soffice and pdfinfo):
+        return {}
+    with tempfile.TemporaryDirectory(prefix="handbook-docx-") as tmp:
+        work = Path(tmp)
+        (work / "layout.docx").write_bytes(docx_bytes)
+        options = {"ExportBookmarksToPDFDestination": {"type": "boolean", "value": "true"}}
+        command = [
+            soffice,
+            f"-env:UserInstallation={(work / 'profile').as_uri()}",  # private: runs in parallel
+            "--headless",
+            "--convert-to",
+            "pdf:writer_pdf_Export:" + json.dumps(options),
+            "--outdir",
+            str(work),
+            str(work / "layout.docx"),
+        ]
+        try:
+            subprocess.run(command, capture_output=True, timeout=timeout, check=True)
+            listing = subprocess.run(
+                [pdfinfo, "-dests", str(work / "layout.pdf")],
+                capture_output=True, timeout=60, check=True, text=True,
+            ).stdout
+        except (subprocess.SubprocessError, OSError):
+            return {}
+    pages: dict[str, int] = {}
+    for line in listing.splitlines():
+        match = re.match(r'\s*(\d+)\s+\[.*\]\s+"(.*)"\s*$', line)
+        if match:
+            pages.setdefault(match.group(2), int(match.group(1)))
+    return pages
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+def _date_zh(value: date) -> str:
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+_PAGE_SIZES_MM = {"A4": (210, 297), "A5": (148, 210), "A3": (297, 420), "B5": (176, 250),
+                  "LETTER": (215.9, 279.4)}
+
+
+def _text_weight(text: str) -> float:
+    """Printed width of text in ems: CJK and full-width characters 1, others ½."""
+    return sum(1.0 if unicodedata.east_asian_width(ch) in "WF" else 0.5 for ch in text)
+
+
+def _column_widths(columns: Sequence[Sequence[str]], total: int, minimum_em: float = 3) -> list[int]:
+    """Share `total` twips among columns by how much text each holds (header and cells)."""
+    weights = []
+    for cells in columns:
+        longest = max((_text_weight(c) for c in cells), default=0)
+        weights.append(min(max(longest, minimum_em), 24))
+    scale = total / sum(weights)
+    widths = [int(w * scale) for w in weights]
+    widths[-1] += total - sum(widths)
+    return widths
+
+
+@dataclass
+class _TocEntry:
+    level: int  # 1 or 2
+    label: str  # number as printed, "" if none
+    title: str
+    bookmark: str
+
+
+class _DocxWriter:
+    def __init__(self, document: Document, reference: Path):
+        if not reference.exists():
+            raise FileNotFoundError(f"{reference}: run tools/make_reference_docx.py to create it")
+        self.document = document
+        self.meta = document.meta
+        self.doc = docx.Document(str(reference))
+        self.pagerefs: list[tuple[str, object]] = []  # (bookmark, cached-result w:t)
+        self._bookmark_ids = 0
+        self._bookmarks = self._bookmark_names()
+        self._counters = [0] * numbering.MAX_LEVEL
+
+    # -- setup ---------------------------------------------------------------------------------
+
+    def _bookmark_names(self) -> dict[str, str]:
+        names: dict[str, str] = {}
+        taken: set[str] = set()
+
+        def claim(identifier: str) -> None:
+            name = ooxml.bookmark_name(identifier)
+            while name.lower() in taken:  # Word compares bookmark names case-insensitively
+                name = ooxml.bookmark_name(name + "_")
+            taken.add(name.lower())
+            names[identifier] = name
+
+        def walk_clauses(clauses: Iterable[Clause]) -> None:
+            for clause in clauses:
+                claim(clause.id)
+                walk_clauses(clause.clauses)
+
+        for section in self.document.walk_sections():
+            claim(section.id)
+            walk_clauses(section.clauses)
+        for form in self.document.forms:
+            claim(form.id)
+        return names
+
+    def _style_id(self, name: str) -> str | None:
+        try:
+            return self.doc.styles[name].style_id
+        except KeyError:
+            return None
+
+    def _clear_body(self) -> None:
+        ooxml.clear_body(self.doc.element.body)
+
+    def _apply_meta(self) -> None:
+        meta = self.meta
+        section = self.doc.sections[0]
+        width, height = _PAGE_SIZES_MM.get(meta.page_size.upper(), _PAGE_SIZES_MM["A4"])
+        section.page_width, section.page_height = Mm(width), Mm(height)
+        top, right, bottom, left = meta.margins_mm
+        section.top_margin, section.right_margin = Mm(top), Mm(right)
+        section.bottom_margin, section.left_margin = Mm(bottom), Mm(left)
+        section.header_distance = Mm(min(12, top * 0.5))
+        section.footer_distance = Mm(min(10, bottom * 0.5))
+        self.text_width = int(Twips(section.page_width - section.left_margin - section.right_margin).twips)
+        self.body_pt = meta.font_size_pt
+
+        styles = self.doc.styles
+        body_font = self._east_asian_font(styles[S.NORMAL]) or meta.body_font
+        heading_font = self._east_asian_font(styles[S.HEADINGS[0]]) or meta.heading_font
+        swap = {body_font: meta.body_font, heading_font: meta.heading_font}
+        for style in styles:
+            current = self._east_asian_font(style)
+            if current in swap and swap[current] != current:
+                ooxml.set_fonts(style.element.get_or_add_rPr(), swap[current])
+        styles_root = styles.element
+        defaults = ooxml.doc_defaults_rpr(styles_root)
+        ooxml.set_fonts(defaults, meta.body_font)
+        ooxml.strip_theme_fonts(styles_root)
+        for rPr in (defaults, styles[S.NORMAL].element.get_or_add_rPr()):
+            ooxml.set_lang(rPr, self.document.lang)
+        styles[S.NORMAL].font.size = Pt(meta.font_size_pt)
+
+        # The TOC's right-aligned page numbers sit at the right margin of this page setup.
+        for name in S.TOC:
+            stops = styles[name].paragraph_format.tab_stops
+            stops.clear_all()
+            stops.add_tab_stop(Twips(self.text_width), WD_TAB_ALIGNMENT.RIGHT, WD_TAB_LEADER.DOTS)
+
+        settings = self.doc.settings.element
+        ooxml.set_update_fields(settings)
+        ooxml.set_theme_font_lang(settings, self.document.lang)
+
+    @staticmethod
+    def _east_asian_font(style) -> str | None:
+        return ooxml.east_asian_font(style.element.rPr)
+
+    def _setup_numbering(self) -> None:
+        numbering_element = self.doc.part.numbering_part.element
+        abstract = ooxml.find_abstract_num(numbering_element, NUMBERING_NAME)
+        if abstract is None:
+            abstract = add_clause_numbering(numbering_element, self.body_pt)
+        self._numbering = numbering_element
+        self._abstract_id = abstract
+        self.num_id = ooxml.add_num(numbering_element, abstract)
+
+    # -- building blocks -----------------------------------------------------------------------
+
+    def paragraph(self, style: str | None = None, text: str = "") -> DocxParagraph:
+        return self.doc.add_paragraph(text, style=style)
+
+    def spans(self, paragraph: DocxParagraph, spans: Paragraph) -> None:
+        """Inline text; a span with a `ref` links to the bookmark of what it refers to."""
+        for span in spans:
+            self.span(paragraph, span)
+
+    def span(self, paragraph: DocxParagraph, span: Span) -> None:
+        target = self._bookmarks.get(span.ref) if span.ref else None
+        if target is None:
+            paragraph.add_run(span.text)
+            return
+        self.link(paragraph, target, span.text, self._style_id(S.HYPERLINK))
+
+    def link(self, paragraph: DocxParagraph, bookmark: str, text: str, style_id: str | None = None) -> Run:
+        hyperlink = ooxml.add_internal_hyperlink(paragraph, bookmark)
+        run = Run(ooxml.new_run(hyperlink, style_id=style_id), paragraph)
+        run.text = text
+        return run
+
+    def bookmark(self, paragraph: DocxParagraph, identifier: str) -> None:
+        name = self._bookmarks.get(identifier) or identifier
+        self._bookmark_ids += 1
+        ooxml.add_bookmark(paragraph, name, self._bookmark_ids)
+
+    def number(self, paragraph: DocxParagraph, number: Number) -> None:
+        """Attach real list numbering; restart the list only if the model's count says so."""
+        index = number.level - 1
+        expected = self._counters[index] + 1
+        if number.ordinal != expected:
+            self.num_id = ooxml.add_num(self._numbering, self._abstract_id, {index: number.ordinal})
+        self._counters[index] = number.ordinal
+        for deeper in range(index + 1, len(self._counters)):
+            self._counters[deeper] = 0
+        ooxml.set_numbering(paragraph, self.num_id, index)
+
+    def text_indent(self, level: int) -> int:
+        """Left edge (twips) of the text of a numbered body paragraph at this level."""
+        left, _ = ooxml.level_indent(self._numbering, self._abstract_id, level - 1)
+        return left
+
+    def field(self, paragraph: DocxParagraph, instr: str, cached: str = "") -> None:
+        ooxml.append_field(paragraph._p, instr, cached)
+
+    def table(
+        self,
+        rows: int,
+        widths: Sequence[int],
+        *,
+        indent: int = 0,
+        header: bool = True,
+        style: str | None = S.TABLE,
+    ):
+        """A fixed-layout table of the given column widths (twips), header row repeated."""
+        table = self.doc.add_table(rows=rows, cols=len(widths))
+        if style:
+            table.style = self.doc.styles[style]
+        ooxml.set_fixed_layout(table)
+        ooxml.set_table_width(table, sum(widths))
+        if indent:
+            ooxml.set_table_indent(table, indent)
+        ooxml.set_table_look(table, first_row=header)
+        for column, width in zip(table.columns, widths):
+            column.width = Twips(width)
+        for row in table.rows:
+            for cell, width in zip(row.cells, widths):
+                cell.width = Twips(width)
+            ooxml.set_cant_split(row)
+        if header and rows:
+            ooxml.set_repeat_header(table.rows[0])
+        return table
+
+    def cell_text(self, cell, text: str | Paragraph, style: str = S.TABLE_TEXT, *, bold: bool = False,
+                  align=None) -> DocxParagraph:
+        paragraph = cell.paragraphs[0]
+        paragraph.style = self.doc.styles[style]
+        if align is not None:
+            paragraph.alignment = align
+        if isinstance(text, str):
+            if text:
+                paragraph.add_run(text).bold = bold or None
+        else:
+            self.spans(paragraph, text)
+        return paragraph
+
+    def header_row(self, table, labels: Sequence[str]) -> None:
+        for cell, label in zip(table.rows[0].cells, labels):
+            self.cell_text(cell, label, S.TABLE_HEADING)
+
+    def page_break(self) -> None:
+        self.doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+
+    # -- the document --------------------------------------------------------------------------
+
+    def build(self) -> None:
+        self._clear_body()
+        self._apply_meta()
+        self._setup_numbering()
+        self._cover()
+        self._revisions()
+        self._toc()
+        for chapter in self.document.chapters:
+            self._section(chapter)
+        if self.document.forms:
+            self._forms()
+        self._header_footer()
+        self._properties()
+
+    def to_bytes(self) -> bytes:
+        buffer = io.BytesIO()
+        self.doc.save(buffer)
+        return buffer.getvalue()
+
+    def fill_page_numbers(self, pages: dict[str, int]) -> None:
+        for bookmark, cached in self.pagerefs:
+            if bookmark in pages:
+                cached.text = str(pages[bookmark])
+
+    def _cover(self) -> None:
+        meta, branch = self.meta, self.document.branch
+        self.paragraph(S.CONFIDENTIALITY).add_run(meta.confidentiality)
+        company = self.paragraph(S.COVER_COMPANY, meta.company)
+        company.paragraph_format.space_before = Pt(96)
+        if meta.company_en:
+            self.paragraph(S.SUBTITLE, meta.company_en)
+        title = self.paragraph(S.TITLE, meta.title)
+        title.paragraph_format.space_before = Pt(48)
+        if meta.title_en:
+            self.paragraph(S.SUBTITLE, meta.title_en)
+        self.paragraph(S.COVER_BRANCH, branch.name)
+
+        rows = [
+            ("文件编号", meta.doc_number),
+            ("版　　本", meta.version),
+            ("生效日期", _date_zh(meta.effective_date)),
+            ("发布部门", meta.issuer),
+            ("批　　准", meta.approver),
+        ]
+        spacer = self.paragraph(S.COVER_INFO)
+        spacer.paragraph_format.space_before = Pt(60)
+        em = int(self.body_pt * 20)
+        widths = [5 * em + 240, 16 * em]
+        table = self.table(len(rows), widths, header=False, style=None)
+        table.alignment = WD_TABLE_ALIGNMENT.CENTER
+        ooxml.set_table_no_borders(table._tbl.tblPr)
+        for row, (label, value) in zip(table.rows, rows):
+            self.cell_text(row.cells[0], label + "：", S.COVER_INFO, align=WD_ALIGN_PARAGRAPH.DISTRIBUTE)
+            value_paragraph = self.cell_text(row.cells[1], value, S.COVER_INFO)
+            ooxml.set_bottom_border(value_paragraph._p.get_or_add_pPr(), 4, "000000", 1)
+
+        issued = self.paragraph(S.COVER_COMPANY, f"{meta.company}　{meta.issuer}　发布")
+        issued.paragraph_format.space_before = Pt(84)
+        self.paragraph(S.COVER_INFO, f"{_date_zh(meta.effective_date)}　实施").alignment = WD_ALIGN_PARAGRAPH.CENTER
+
+    def _revisions(self) -> None:
+        self.paragraph(S.FRONT_HEADING, "更新记录表")
+        labels = ("版本", "日期", "修订内容", "编写", "批准")
+        em = int(self.body_pt * 20)
+        fixed = [4 * em, 6 * em, 0, 5 * em, 5 * em]
+        fixed[2] = self.text_width - sum(fixed)
+        table = self.table(1 + len(self.document.revisions), fixed)
+        self.header_row(table, labels)
+        for row, revision in zip(table.rows[1:], self.document.revisions):
+            values = (revision.version, revision.date.isoformat(), revision.summary, revision.author, revision.approver)
+            for index, (cell, value) in enumerate(zip(row.cells, values)):
+                self.cell_text(cell, value, align=None if index == 2 else WD_ALIGN_PARAGRAPH.CENTER)
+
+    # -- table of contents ---------------------------------------------------------------------
+
+    APPENDIX_BOOKMARK = "_Appendix_Forms"  # a leading "_" cannot clash with a manual id
+    APPENDIX_TITLE = "附录　表单"
+
+    def _toc_entries(self) -> list[_TocEntry]:
+        entries = []
+        for chapter in self.document.chapters:
+            entries.append(_TocEntry(1, chapter.number.label, chapter.title, self._bookmarks[chapter.id]))
+            for section in chapter.sections:
+                entries.append(_TocEntry(2, section.number.label, section.title, self._bookmarks[section.id]))
+        if self.document.forms:
+            entries.append(_TocEntry(1, "", self.APPENDIX_TITLE, self.APPENDIX_BOOKMARK))
+            for form in self.document.forms:
+                entries.append(_TocEntry(2, "", self._form_heading(form), self._bookmarks[form.id]))
+        return entries
+
+    def _toc(self) -> None:
+        self.paragraph(S.FRONT_HEADING, "目录")
+        entries = self._toc_entries()
+        instr = 'TOC \\o "1-2" \\h \\z \\u'
+        if not entries:
+            paragraph = self.paragraph(S.TOC[0])
+            self.field(paragraph, instr, "（更新域以生成目录）")
+            return
+        for index, entry in enumerate(entries):
+            paragraph = self.paragraph(S.TOC[entry.level - 1])
+            if index == 0:
+                for run in ooxml.field_begin(instr):
+                    paragraph._p.append(run)
+            hyperlink = ooxml.add_internal_hyperlink(paragraph, entry.bookmark)
+            Run(ooxml.new_run(hyperlink), paragraph).text = entry.label + entry.title
+            hyperlink.append(ooxml.tab_run())
+            cached = ooxml.append_field(hyperlink, f"PAGEREF {entry.bookmark} \\h", "")
+            self.pagerefs.append((entry.bookmark, cached))
+            if index == len(entries) - 1:
+                paragraph._p.append(ooxml.field_end())
+
+    # -- chapters ------------------------------------------------------------------------------
+
+    def _heading(self, level: int, title: str) -> DocxParagraph:
+        return self.paragraph(S.HEADINGS[min(level, 4) - 1], title)
+
+    def _section(self, section: Section) -> None:
+        heading = self._heading(section.level, section.title)
+        self.number(heading, section.number)
+        self._heading_indent(heading, section.level)
+        self.bookmark(heading, section.id)
+        if section.title_en:
+            self.paragraph(S.HEADING_EN, section.title_en)
+        for intro in section.intro:
+            self.spans(self.paragraph(S.BODY), intro)
+        for child in section.sections:
+            self._section(child)
+        for clause in section.clauses:
+            self._clause(clause)
+
+    def _heading_indent(self, heading: DocxParagraph, level: int) -> None:
+        """Headings sit at the margin; a tab-separated number gets a hanging indent of its own size."""
+        index = min(level, numbering.MAX_LEVEL) - 1
+        fmt = heading.paragraph_format
+        if _SUFFIX[index] == "tab":
+            size = heading.style.font.size or self.doc.styles[S.NORMAL].font.size or Pt(self.body_pt)
+            hang = Twips(round(_HANG_EM[index] * size.pt * 20))
+            fmt.left_indent, fmt.first_line_indent = hang, -hang
+        else:
+            fmt.left_indent, fmt.first_line_indent = Twips(0), Twips(0)
+
+    def _clause(self, clause: Clause) -> None:
+        level = clause.number.level
+        paragraph = self.paragraph(S.CLAUSE)
+        self.number(paragraph, clause.number)
+        self.bookmark(paragraph, clause.id)
+        if clause.title:
+            lead = clause.title + ("：" if clause.text else "")
+            paragraph.add_run(lead, style=self.doc.styles[S.STRONG])
+        if clause.text:
+            self.spans(paragraph, clause.text[0])
+        indent = self.text_indent(level)
+        for more in clause.text[1:]:
+            self._continuation(S.CLAUSE, indent, more)
+        for item in clause.items:
+            item_paragraph = self.paragraph(S.CLAUSE)
+            self.number(item_paragraph, item.number)
+            self.spans(item_paragraph, item.text)
+        for child in clause.clauses:
+            self._clause(child)
+        if clause.table is not None:
+            self._data_table(clause.table, indent)
+        if clause.note is not None:
+            note = self._continuation(S.NOTE, indent, ())
+            note.add_run("注：", style=self.doc.styles[S.STRONG])
+            self.spans(note, clause.note)
+
+    def _continuation(self, style: str, indent: int, spans: Paragraph) -> DocxParagraph:
+        """An unnumbered paragraph aligned with the text of the numbered one above."""
+        paragraph = self.paragraph(style)
+        paragraph.paragraph_format.left_indent = Twips(indent)
+        paragraph.paragraph_format.first_line_indent = Twips(0)
+        self.spans(paragraph, spans)
+        return paragraph
+
+    def _data_table(self, data: Table, indent: int) -> None:
+        columns = [[name, *(plain(row[i]) if i < len(row) else "" for row in data.rows)]
+                   for i, name in enumerate(data.columns)]
+        widths = _column_widths(columns, self.text_width - indent)
+        table = self.table(1 + len(data.rows), widths, indent=indent)
+        self.header_row(table, data.columns)
+        for row, values in zip(table.rows[1:], data.rows):
+            for cell, value in zip(row.cells, values):
+                self.cell_text(cell, value)
+        self.paragraph(S.TABLE_TEXT)  # keeps the next paragraph (or table) apart
+
+    # -- forms ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def _form_heading(form: Form) -> str:
+        return f"{form.title}（{form.code}）"
+
+    def _forms(self) -> None:
+        appendix = self.paragraph(S.HEADINGS[0], self.APPENDIX_TITLE)
+        self._bookmark_ids += 1
+        ooxml.add_bookmark(appendix, self.APPENDIX_BOOKMARK, self._bookmark_ids)
+        for index, form in enumerate(self.document.forms):
+            self._form(form, new_page=index > 0)
+
+    def _form(self, form: Form, *, new_page: bool) -> None:
+        heading = self.paragraph(S.HEADINGS[1], self._form_heading(form))
+        heading.paragraph_format.page_break_before = new_page
+        self.bookmark(heading, form.id)
+        if form.title_en:
+            self.paragraph(S.HEADING_EN, form.title_en)
+        self._form_info(form)
+        self._form_fields(form.fields)
+        if form.approval_chain:
+            self._approval_block(form)
+        if any(f.example or f.row_examples for f in form.fields):
+            self._example_block(form)
+
+    def _form_info(self, form: Form) -> None:
+        strong = self.doc.styles[S.STRONG]
+        line = self.paragraph(S.FORM_INFO)
+        line.add_run("表单编号：", style=strong)
+        line.add_run(form.code)
+        if form.clause_label:
+            line.add_run("　　依据条款：", style=strong)
+            target = self._bookmarks.get(form.clause_id) if form.clause_id else None
+            if target:
+                self.link(line, target, form.clause_label, self._style_id(S.HYPERLINK))
+            else:
+                line.add_run(form.clause_label)
+        purpose = self.paragraph(S.FORM_INFO)
+        purpose.add_run("用途：", style=strong)
+        self.spans(purpose, form.purpose)
+        notes = list(form.instructions)
+        if any(f.required for f in form.fields):
+            notes.append((Span("标“*”的为必填项。"),))
+        if notes:
+            self.paragraph(S.FORM_INFO).add_run("填写说明：", style=strong)
+            for note in notes:
+                item = self._continuation(S.FORM_INFO, int(self.body_pt * 20), ())
+                item.paragraph_format.first_line_indent = Twips(-int(self.body_pt * 10))
+                item.add_run("· ")
+                self.spans(item, note)
+
+    def _form_fields(self, fields: Sequence[FormField]) -> None:
+        """Scalar fields as label | input rows; each `rows` field as its own grid."""
+        run: list[FormField] = []
+        for field in fields:
+            if field.type == "rows":
+                if run:
+                    self._field_table(run)
+                    run = []
+                self._rows_table(field)
+            else:
+                run.append(field)
+        if run:
+            self._field_table(run)
+
+    def _label_widths(self) -> list[int]:
+        label = min(int(self.text_width * 0.28), int(self.body_pt * 20 * 9))
+        return [label, self.text_width - label]
+
+    def _field_table(self, fields: Sequence[FormField]) -> None:
+        table = self.table(len(fields), self._label_widths(), header=False)
+        for row, field in zip(table.rows, fields):
+            self._field_label(row.cells[0], field)
+            self._field_input(row.cells[1], field)
+            row.height = Mm(_FIELD_HEIGHT_MM.get(field.type, 9))
+            row.height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
+            ooxml.set_cell_valign(row.cells[0], "center")
+            ooxml.set_cell_valign(row.cells[1], "center" if field.type != "textarea" else "top")
+        self.paragraph(S.TABLE_TEXT)
+
+    def _field_label(self, cell, field: FormField) -> None:
+        ooxml.shade_cell(cell, LABEL_FILL)
+        paragraph = self.cell_text(cell, self._label_text(field), S.TABLE_HEADING)
+        if field.required:
+            paragraph.add_run("*", style=self.doc.styles[S.REQUIRED])
+        if field.help:
+            paragraph.add_run().add_break()
+            paragraph.add_run(field.help, style=self.doc.styles[S.FIELD_HELP])
+
+    @staticmethod
+    def _label_text(field: FormField) -> str:
+        suffix = {"money": "（元）", "multichoice": "（可多选）"}.get(field.type, "")
+        return field.label + suffix
+
+    def _field_input(self, cell, field: FormField) -> None:
+        self.cell_text(cell, _input_text(field))
+
+    def _rows_table(self, field: FormField) -> None:
+        caption = self.paragraph(S.CAPTION, self._label_text(field))
+        if field.required:
+            caption.add_run("*", style=self.doc.styles[S.REQUIRED])
+        columns = [[c.label, _input_text(c)] for c in field.columns]
+        widths = _column_widths([["序号"], *columns], self.text_width)
+        table = self.table(1 + max(field.rows, 1), widths)
+        self.header_row(table, ["序号", *(self._label_text(c) for c in field.columns)])
+        for index, row in enumerate(table.rows[1:], start=1):
+            row.height = Mm(8)
+            row.height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
+            self.cell_text(row.cells[0], str(index), align=WD_ALIGN_PARAGRAPH.CENTER)
+            for cell, column in zip(row.cells[1:], field.columns):
+                self.cell_text(cell, _input_text(column) if column.type in _PRINTED_INPUTS else "")
+        self.paragraph(S.TABLE_TEXT)
+
+    def _approval_block(self, form: Form) -> None:
+        self.paragraph(S.CAPTION, "审批流程")
+        em = int(self.body_pt * 20)
+        widths = [8 * em, 6 * em, 0, 6 * em, 7 * em]
+        widths[2] = self.text_width - sum(widths)
+        table = self.table(1 + len(form.approval_chain), widths)
+        self.header_row(table, ("审批环节", "办理时限", "审批意见", "签字", "日期"))
+        for row, step in zip(table.rows[1:], form.approval_chain):
+            row.height = Mm(14)
+            row.height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
+            self.cell_text(row.cells[0], step.role, align=WD_ALIGN_PARAGRAPH.CENTER)
+            self.cell_text(row.cells[1], f"{step.days} 个工作日", align=WD_ALIGN_PARAGRAPH.CENTER)
+            self.cell_text(row.cells[4], "　年　月　日", align=WD_ALIGN_PARAGRAPH.RIGHT)
+            for cell in row.cells:
+                ooxml.set_cell_valign(cell, "center")
+        self.paragraph(S.TABLE_TEXT)
+
+    def _example_block(self, form: Form) -> None:
+        self.paragraph(S.CAPTION, "填写示例")
+        scalar = [f for f in form.fields if f.type != "rows" and f.example]
+        if scalar:
+            table = self.table(1 + len(scalar), self._label_widths())
+            self.header_row(table, ("项目", "示例"))
+            for row, field in zip(table.rows[1:], scalar):
+                ooxml.shade_cell(row.cells[0], LABEL_FILL)
+                self.cell_text(row.cells[0], field.label, S.TABLE_HEADING)
+                self.cell_text(row.cells[1], field.example)
+            self.paragraph(S.TABLE_TEXT)
+        for field in form.fields:
+            if field.type != "rows" or not (field.row_examples or field.example):
+                continue
+            examples = field.row_examples or ((field.example,),)
+            self.paragraph(S.CAPTION, f"{field.label}（示例）")
+            labels = [c.label for c in field.columns] or [field.label]
+            columns = [[label, *(r[i] if i < len(r) else "" for r in examples)] for i, label in enumerate(labels)]
+            table = self.table(1 + len(examples), _column_widths(columns, self.text_width))
+            self.header_row(table, labels)
+            for row, values in zip(table.rows[1:], examples):
+                for cell, value in zip(row.cells, values):
+                    self.cell_text(cell, value)
+            self.paragraph(S.TABLE_TEXT)
+
+    # -- page furniture and properties ---------------------------------------------------------
+
+    def _header_footer(self) -> None:
+        meta = self.meta
+        section = self.doc.sections[0]
+        section.different_first_page_header_footer = True  # w:titlePg: a bare cover
+        for part in (section.first_page_header, section.first_page_footer):
+            part.is_linked_to_previous = False
+            for paragraph in part.paragraphs:
+                paragraph.style = self.doc.styles[S.FOOTER]
+
+        header = section.header
+        header.is_linked_to_previous = False
+        paragraph = header.paragraphs[0]
+        paragraph.style = self.doc.styles[S.HEADER]
+        paragraph.text = f"{meta.title} — {self.document.branch.name}"
+
+        footer = section.footer
+        footer.is_linked_to_previous = False
+        paragraph = footer.paragraphs[0]
+        paragraph.style = self.doc.styles[S.FOOTER]
+        paragraph.add_run(f"版本 {meta.version} · {meta.doc_number} · 第 ")
+        self.field(paragraph, "PAGE", "1")
+        paragraph.add_run(" 页 / 共 ")
+        self.field(paragraph, "NUMPAGES", "1")
+        paragraph.add_run(" 页")
+
+    def _properties(self) -> None:
+        meta, branch = self.meta, self.document.branch
+        props = self.doc.core_properties
+        stamp = datetime.combine(meta.effective_date, time(0, 0))
+        props.title = meta.title
+        props.subject = branch.name
+        props.author = meta.company
+        props.last_modified_by = meta.issuer
+        props.keywords = "; ".join(
+            k for k in (meta.title, branch.name, meta.doc_number, f"版本 {meta.version}", f"v{meta.version}") if k
+        )
+        props.category = meta.confidentiality
+        props.comments = f"{meta.company} {meta.title}（{branch.name}），{meta.issuer}发布。" + (
+            f" 源版本 {self.document.source_revision}" if self.document.source_revision else ""
+        )
+        props.identifier = meta.doc_number
+        props.version = meta.version
+        props.language = self.document.lang
+        props.revision = max(1, len(self.document.revisions))
+        props.created = props.modified = props.last_printed = stamp
+
+
+LABEL_FILL = "F2F2F2"
+
+_FIELD_HEIGHT_MM = {"textarea": 28, "signature": 14}
+
+# Input cells that print guidance for the hand (other types are left blank).
+_PRINTED_INPUTS = {"choice", "multichoice", "score", "date", "datetime", "signature"}
+
+_BOX = "☐"
+
+
+def _input_text(field: FormField) -> str:
+    """What an empty input cell shows: boxes to tick, date blanks, signature lines."""
+    if field.type in ("choice", "multichoice"):
+        return "　".join(f"{_BOX}{option}" for option in field.options)
+    if field.type == "score":
+        return "　".join(f"{_BOX}{n}" for n in range(1, 6))
+    if field.type == "date":
+        return "　　　　年　　月　　日"
+    if field.type == "datetime":
+        return "　　　　年　　月　　日　　时　　分"
+    if field.type == "signature":
+        return "签字：　　　　　　　　　　　　日期：　　　　年　　月　　日"
+    return ""

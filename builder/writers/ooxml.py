@@ -1,0 +1,592 @@
+"""Raw WordprocessingML: the one module that builds OOXML elements by hand.
+
+python-docx covers paragraphs, runs, tables and sections; what it lacks (East Asian fonts,
+multilevel numbering, complex fields, bookmarks, internal hyperlinks, table-style conditional
+formatting, …) lives here, so the writers above never assemble XML themselves.
+"""
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Iterable, Sequence
+from datetime import date
+
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+
+# -- fonts and language ------------------------------------------------------------------------
+
+_THEME_FONT_ATTRS = ("w:asciiTheme", "w:eastAsiaTheme", "w:hAnsiTheme", "w:cstheme")
+
+
+def _place(parent, element, successors: Sequence[str]) -> None:
+    """Insert `element` before the first existing child named in `successors` (schema order)."""
+    for successor in successors:
+        anchor = parent.find(qn(successor))
+        if anchor is not None:
+            anchor.addprevious(element)
+            return
+    parent.append(element)
+
+
+def _child(parent, tag: str, *, before: Sequence[str] = ()):
+    """The first `tag` child of `parent`, created (before any of `before`) if missing."""
+    found = parent.find(qn(tag))
+    if found is None:
+        found = OxmlElement(tag)
+        _place(parent, found, before)
+    return found
+
+
+# Children of w:rPr that must follow w:rFonts / w:lang in schema order.
+_AFTER_RFONTS = (
+    "w:b", "w:bCs", "w:i", "w:iCs", "w:caps", "w:smallCaps", "w:strike", "w:dstrike",
+    "w:outline", "w:shadow", "w:emboss", "w:imprint", "w:noProof", "w:snapToGrid", "w:vanish",
+    "w:webHidden", "w:color", "w:spacing", "w:w", "w:kern", "w:position", "w:sz", "w:szCs",
+    "w:highlight", "w:u", "w:effect", "w:bdr", "w:shd", "w:fitText", "w:vertAlign", "w:rtl",
+    "w:cs", "w:em", "w:lang", "w:eastAsianLayout", "w:specVanish", "w:oMath",
+)
+_AFTER_LANG = ("w:eastAsianLayout", "w:specVanish", "w:oMath")
+
+
+def set_fonts(rPr, font: str, east_asia: str | None = None) -> None:
+    """Name the typeface of every script slot on a w:rPr (of a style, run or docDefaults).
+
+    Theme-font attributes are removed: Word lets them override the explicit names.
+    """
+    fonts = _child(rPr, "w:rFonts", before=_AFTER_RFONTS)
+    for attr in _THEME_FONT_ATTRS:
+        fonts.attrib.pop(qn(attr), None)
+    fonts.set(qn("w:ascii"), font)
+    fonts.set(qn("w:hAnsi"), font)
+    fonts.set(qn("w:eastAsia"), east_asia or font)
+    fonts.set(qn("w:cs"), font)
+    fonts.set(qn("w:hint"), "eastAsia")
+
+
+def set_lang(rPr, east_asia: str, latin: str = "en-US") -> None:
+    """`w:lang`: the East Asian tag decides Chinese vs Japanese glyph shapes for shared Han."""
+    lang = _child(rPr, "w:lang", before=_AFTER_LANG)
+    lang.set(qn("w:val"), latin)
+    lang.set(qn("w:eastAsia"), east_asia)
+    lang.set(qn("w:bidi"), "ar-SA")
+
+
+def strip_theme_fonts(root) -> int:
+    """Remove theme-font attributes from every w:rFonts below `root`; how many were touched."""
+    touched = 0
+    for fonts in root.iter(qn("w:rFonts")):
+        for attr in _THEME_FONT_ATTRS:
+            if fonts.attrib.pop(qn(attr), None) is not None:
+                touched += 1
+    return touched
+
+
+def east_asian_font(rPr) -> str | None:
+    """The w:eastAsia typeface named on a w:rPr, if any."""
+    fonts = None if rPr is None else rPr.find(qn("w:rFonts"))
+    return None if fonts is None else fonts.get(qn("w:eastAsia"))
+
+
+def doc_defaults_rpr(styles_element):
+    """The w:rPr of w:docDefaults/w:rPrDefault, created if missing."""
+    defaults = styles_element.find(qn("w:docDefaults"))
+    if defaults is None:
+        defaults = OxmlElement("w:docDefaults")
+        styles_element.insert(0, defaults)
+    rpr_default = _child(defaults, "w:rPrDefault", before=("w:pPrDefault",))
+    return _child(rpr_default, "w:rPr")
+
+
+def doc_defaults_ppr(styles_element):
+    defaults = styles_element.find(qn("w:docDefaults"))
+    ppr_default = _child(defaults, "w:pPrDefault")
+    return _child(ppr_default, "w:pPr")
+
+
+# -- paragraph properties ---------------------------------------------------------------------
+
+_PPR_ORDER = (
+    "w:pStyle", "w:keepNext", "w:keepLines", "w:pageBreakBefore", "w:framePr", "w:widowControl",
+    "w:numPr", "w:suppressLineNumbers", "w:pBdr", "w:shd", "w:tabs", "w:suppressAutoHyphens",
+    "w:kinsoku", "w:wordWrap", "w:overflowPunct", "w:topLinePunct", "w:autoSpaceDE",
+    "w:autoSpaceDN", "w:bidi", "w:adjustRightInd", "w:snapToGrid", "w:spacing", "w:ind",
+    "w:contextualSpacing", "w:mirrorIndents", "w:suppressOverlap", "w:jc", "w:textDirection",
+    "w:textAlignment", "w:textboxTightWrap", "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr",
+    "w:sectPr", "w:pPrChange",
+)
+
+
+def _ppr_child(pPr, tag: str):
+    return _child(pPr, tag, before=_PPR_ORDER[_PPR_ORDER.index(tag) + 1:])
+
+
+def set_numbering(paragraph, num_id: int, ilvl: int) -> None:
+    """Attach a paragraph to list `num_id` at level `ilvl` (w:numPr)."""
+    pPr = paragraph._p.get_or_add_pPr()
+    numPr = _ppr_child(pPr, "w:numPr")
+    for child in list(numPr):
+        numPr.remove(child)
+    lvl = OxmlElement("w:ilvl")
+    lvl.set(qn("w:val"), str(ilvl))
+    num = OxmlElement("w:numId")
+    num.set(qn("w:val"), str(num_id))
+    numPr.append(lvl)
+    numPr.append(num)
+
+
+def numbering_of(paragraph) -> tuple[int, int] | None:
+    """(numId, ilvl) set directly on a paragraph, if any."""
+    pPr = paragraph._p.pPr
+    numPr = None if pPr is None else pPr.find(qn("w:numPr"))
+    if numPr is None:
+        return None
+    return int(numPr.find(qn("w:numId")).get(qn("w:val"))), int(numPr.find(qn("w:ilvl")).get(qn("w:val")))
+
+
+def set_bottom_border(pPr, size_eighths: int = 6, color: str = "808080", space: int = 4) -> None:
+    """A rule under a paragraph (running header)."""
+    borders = _ppr_child(pPr, "w:pBdr")
+    bottom = _child(borders, "w:bottom")
+    bottom.set(qn("w:val"), "single")
+    bottom.set(qn("w:sz"), str(size_eighths))
+    bottom.set(qn("w:space"), str(space))
+    bottom.set(qn("w:color"), color)
+
+
+def set_box_border(pPr, size_eighths: int = 8, color: str = "000000", space: int = 2) -> None:
+    """A box around a paragraph (the confidentiality mark)."""
+    borders = _ppr_child(pPr, "w:pBdr")
+    for side in ("w:top", "w:left", "w:bottom", "w:right"):
+        edge = _child(borders, side)
+        edge.set(qn("w:val"), "single")
+        edge.set(qn("w:sz"), str(size_eighths))
+        edge.set(qn("w:space"), str(space))
+        edge.set(qn("w:color"), color)
+
+
+def set_outline_level(pPr, level: int) -> None:
+    """w:outlineLvl (0-based; 9 = body text, kept out of the TOC)."""
+    _ppr_child(pPr, "w:outlineLvl").set(qn("w:val"), str(level))
+
+
+# -- multilevel numbering ---------------------------------------------------------------------
+
+def _el(tag: str, **attrs):
+    element = OxmlElement(tag)
+    for key, value in attrs.items():
+        element.set(qn(f"w:{key}"), str(value))
+    return element
+
+
+def find_abstract_num(numbering_element, name: str) -> int | None:
+    """The w:abstractNumId of the definition called `name` (w:name), if the template has it."""
+    for abstract in numbering_element.findall(qn("w:abstractNum")):
+        named = abstract.find(qn("w:name"))
+        if named is not None and named.get(qn("w:val")) == name:
+            return int(abstract.get(qn("w:abstractNumId")))
+    return None
+
+
+def add_abstract_num(
+    numbering_element,
+    name: str,
+    levels: Sequence[tuple[str, str]],
+    indents: Sequence[tuple[int, int]],
+    suffixes: Sequence[str],
+) -> int:
+    """Add a multilevel list definition; returns its w:abstractNumId.
+
+    levels: (numFmt, lvlText) per level; indents: (left, hanging) twips per level;
+    suffixes: w:suff per level ("tab", "space" or "nothing"). Each level restarts after any
+    higher level (Word's default when w:lvlRestart is absent).
+    """
+    existing = [int(a.get(qn("w:abstractNumId"))) for a in numbering_element.findall(qn("w:abstractNum"))]
+    abstract_id = max(existing, default=-1) + 1
+    abstract = _el("w:abstractNum", abstractNumId=abstract_id)
+    abstract.append(_el("w:nsid", val=f"{0x48420000 + abstract_id:08X}"))
+    abstract.append(_el("w:multiLevelType", val="multilevel"))
+    abstract.append(_el("w:name", val=name))
+    for ilvl, ((fmt, text), (left, hanging), suffix) in enumerate(zip(levels, indents, suffixes)):
+        lvl = _el("w:lvl", ilvl=ilvl)
+        lvl.append(_el("w:start", val=1))
+        lvl.append(_el("w:numFmt", val=fmt))
+        lvl.append(_el("w:suff", val=suffix))
+        lvl.append(_el("w:lvlText", val=text))
+        lvl.append(_el("w:lvlJc", val="left"))
+        pPr = OxmlElement("w:pPr")
+        pPr.append(_el("w:ind", left=left, hanging=hanging))
+        lvl.append(pPr)
+        abstract.append(lvl)
+    # Schema order: every w:abstractNum precedes every w:num.
+    first_num = numbering_element.find(qn("w:num"))
+    if first_num is not None:
+        first_num.addprevious(abstract)
+    else:
+        numbering_element.append(abstract)
+    return abstract_id
+
+
+def add_num(numbering_element, abstract_id: int, start_overrides: dict[int, int] | None = None) -> int:
+    """A list instance (w:num) of an abstract definition; returns its w:numId."""
+    existing = [int(n.get(qn("w:numId"))) for n in numbering_element.findall(qn("w:num"))]
+    num_id = max(existing, default=0) + 1
+    num = _el("w:num", numId=num_id)
+    num.append(_el("w:abstractNumId", val=abstract_id))
+    for ilvl, start in sorted((start_overrides or {}).items()):
+        override = _el("w:lvlOverride", ilvl=ilvl)
+        override.append(_el("w:startOverride", val=start))
+        num.append(override)
+    numbering_element.append(num)
+    return num_id
+
+
+def level_indent(numbering_element, abstract_id: int, ilvl: int) -> tuple[int, int]:
+    """(left, hanging) twips of one level of an abstract definition."""
+    for abstract in numbering_element.findall(qn("w:abstractNum")):
+        if int(abstract.get(qn("w:abstractNumId"))) != abstract_id:
+            continue
+        for lvl in abstract.findall(qn("w:lvl")):
+            if int(lvl.get(qn("w:ilvl"))) == ilvl:
+                ind = lvl.find(f"{qn('w:pPr')}/{qn('w:ind')}")
+                if ind is None:
+                    return 0, 0
+                left = ind.get(qn("w:left")) or ind.get(qn("w:start")) or "0"
+                return int(left), int(ind.get(qn("w:hanging")) or 0)
+    raise KeyError((abstract_id, ilvl))
+
+
+# -- fields -----------------------------------------------------------------------------------
+
+def _run(*children, rPr=None):
+    run = OxmlElement("w:r")
+    if rPr is not None:
+        run.append(rPr)
+    for child in children:
+        run.append(child)
+    return run
+
+
+def _text(value: str):
+    t = OxmlElement("w:t")
+    t.text = value
+    t.set(qn("xml:space"), "preserve")
+    return t
+
+
+def field_begin(instr: str) -> list:
+    """The runs that open a complex field up to its result: begin, instruction, separate."""
+    instr_text = OxmlElement("w:instrText")
+    instr_text.set(qn("xml:space"), "preserve")
+    instr_text.text = f" {instr} "
+    return [
+        _run(_el("w:fldChar", fldCharType="begin")),
+        _run(instr_text),
+        _run(_el("w:fldChar", fldCharType="separate")),
+    ]
+
+
+def field_end():
+    return _run(_el("w:fldChar", fldCharType="end"))
+
+
+def append_field(parent, instr: str, cached: str = ""):
+    """Append a complete complex field to a w:p or w:hyperlink; returns the cached-result w:t."""
+    for run in field_begin(instr):
+        parent.append(run)
+    result = _text(cached)
+    parent.append(_run(result))
+    parent.append(field_end())
+    return result
+
+
+def field_instructions(root) -> list[str]:
+    """The instruction text of every complex field below `root`, in document order."""
+    return [el.text.strip() for el in root.iter(qn("w:instrText")) if el.text]
+
+
+# -- bookmarks and internal hyperlinks --------------------------------------------------------
+
+_BOOKMARK_MAX = 40
+
+
+def bookmark_name(identifier: str) -> str:
+    """A valid Word bookmark name for a manual id: letters, digits, _; starts with a letter; ≤ 40."""
+    name = re.sub(r"[^A-Za-z0-9_]", "_", identifier)
+    if not name or not name[0].isalpha():
+        name = "b_" + name
+    if len(name) > _BOOKMARK_MAX:
+        import hashlib
+
+        digest = hashlib.sha1(identifier.encode()).hexdigest()[:8]
+        name = name[: _BOOKMARK_MAX - 9] + "_" + digest
+    return name
+
+
+def add_bookmark(paragraph, name: str, bookmark_id: int) -> None:
+    """Bookmark the whole content of a paragraph."""
+    p = paragraph._p
+    start = _el("w:bookmarkStart", id=bookmark_id, name=name)
+    end = _el("w:bookmarkEnd", id=bookmark_id)
+    pPr = p.pPr
+    if pPr is not None:
+        pPr.addnext(start)
+    else:
+        p.insert(0, start)
+    p.append(end)
+
+
+def bookmark_names(root) -> list[str]:
+    return [el.get(qn("w:name")) for el in root.iter(qn("w:bookmarkStart"))]
+
+
+def add_internal_hyperlink(paragraph, anchor: str):
+    """An empty w:hyperlink to a bookmark, appended to a paragraph; fill it with runs."""
+    link = _el("w:hyperlink", anchor=anchor, history=1)
+    paragraph._p.append(link)
+    return link
+
+
+def new_run(parent, text: str = "", style_id: str | None = None):
+    """A w:r appended to `parent` (w:p or w:hyperlink); wrap it in docx.text.run.Run to style it."""
+    rPr = None
+    if style_id:
+        rPr = OxmlElement("w:rPr")
+        rPr.append(_el("w:rStyle", val=style_id))
+    run = _run(rPr=rPr)
+    parent.append(run)
+    if text:
+        run.append(_text(text))
+    return run
+
+
+def tab_run():
+    return _run(OxmlElement("w:tab"))
+
+
+def clear_body(body) -> None:
+    """Remove every block from a w:body, keeping its final section properties."""
+    for child in list(body):
+        if child.tag != qn("w:sectPr"):
+            body.remove(child)
+
+
+# -- settings, sections -----------------------------------------------------------------------
+
+_SETTINGS_AFTER_UPDATE_FIELDS = (
+    "w:hdrShapeDefaults", "w:footnotePr", "w:endnotePr", "w:compat", "w:docVars", "w:rsids",
+    "m:mathPr", "w:attachedSchema", "w:themeFontLang", "w:clrSchemeMapping",
+    "w:doNotIncludeSubdocsInStats", "w:doNotAutoCompressPictures", "w:forceUpgrade",
+    "w:captions", "w:readModeInkLockDown", "w:smartTagType", "sl:schemaLibrary",
+    "w:shapeDefaults", "w:doNotEmbedSmartTags", "w:decimalSymbol", "w:listSeparator",
+)
+
+
+def set_update_fields(settings_element) -> None:
+    """Ask Word to refresh every field (TOC, PAGEREF) when the document is opened."""
+    update = _child(settings_element, "w:updateFields", before=_SETTINGS_AFTER_UPDATE_FIELDS)
+    update.set(qn("w:val"), "true")
+
+
+def set_theme_font_lang(settings_element, east_asia: str) -> None:
+    """w:themeFontLang: which language Word resolves theme fonts for."""
+    lang = settings_element.find(qn("w:themeFontLang"))
+    if lang is None:
+        return
+    lang.set(qn("w:eastAsia"), east_asia)
+
+
+def set_title_page(sectPr) -> None:
+    """w:titlePg: the section's first page has its own (here: empty) header and footer."""
+    _child(sectPr, "w:titlePg", before=("w:textDirection", "w:bidi", "w:rtlGutter", "w:docGrid",
+                                         "w:printerSettings", "w:sectPrChange"))
+
+
+# -- tables -----------------------------------------------------------------------------------
+
+def set_repeat_header(row) -> None:
+    """Repeat this row at the top of each page the table runs onto (w:tblHeader)."""
+    trPr = row._tr.get_or_add_trPr()
+    _child(trPr, "w:tblHeader")
+
+
+def set_cant_split(row) -> None:
+    """Keep a row on one page (w:cantSplit)."""
+    trPr = row._tr.get_or_add_trPr()
+    _child(trPr, "w:cantSplit", before=("w:trHeight", "w:tblHeader", "w:tblCellSpacing", "w:jc", "w:hidden"))
+
+
+def is_repeat_header(row) -> bool:
+    trPr = row._tr.trPr
+    return trPr is not None and trPr.find(qn("w:tblHeader")) is not None
+
+
+def _shd(fill: str):
+    return _el("w:shd", val="clear", color="auto", fill=fill)
+
+
+_TCPR_ORDER = ("w:cnfStyle", "w:tcW", "w:gridSpan", "w:hMerge", "w:vMerge", "w:tcBorders",
+               "w:shd", "w:noWrap", "w:tcMar", "w:textDirection", "w:tcFitText", "w:vAlign",
+               "w:hideMark")
+
+
+def shade_cell(cell, fill: str) -> None:
+    tcPr = cell._tc.get_or_add_tcPr()
+    old = tcPr.find(qn("w:shd"))
+    if old is not None:
+        tcPr.remove(old)
+    _place(tcPr, _shd(fill), _TCPR_ORDER[_TCPR_ORDER.index("w:shd") + 1:])
+
+
+def cell_fill(cell) -> str | None:
+    tcPr = cell._tc.tcPr
+    shd = None if tcPr is None else tcPr.find(qn("w:shd"))
+    return None if shd is None else shd.get(qn("w:fill"))
+
+
+def _borders(tag: str, sides: Iterable[str], size: int, color: str):
+    borders = OxmlElement(tag)
+    for side in sides:
+        borders.append(_el(f"w:{side}", val="single", sz=size, space=0, color=color))
+    return borders
+
+
+_TBLPR_ORDER = ("w:tblStyle", "w:tblpPr", "w:tblOverlap", "w:bidiVisual", "w:tblStyleRowBandSize",
+                "w:tblStyleColBandSize", "w:tblW", "w:jc", "w:tblCellSpacing", "w:tblInd",
+                "w:tblBorders", "w:shd", "w:tblLayout", "w:tblCellMar", "w:tblLook")
+
+
+def _tblpr_child(tblPr, tag: str):
+    return _child(tblPr, tag, before=_TBLPR_ORDER[_TBLPR_ORDER.index(tag) + 1:])
+
+
+def set_table_borders(tblPr, size_eighths: int = 4, color: str = "000000") -> None:
+    """All borders (outer and inner) on a w:tblPr of a table or a table style."""
+    old = tblPr.find(qn("w:tblBorders"))
+    if old is not None:
+        tblPr.remove(old)
+    borders = _borders("w:tblBorders", ("top", "left", "bottom", "right", "insideH", "insideV"),
+                       size_eighths, color)
+    _place(tblPr, borders, _TBLPR_ORDER[_TBLPR_ORDER.index("w:tblBorders") + 1:])
+
+
+def set_table_no_borders(tblPr) -> None:
+    old = tblPr.find(qn("w:tblBorders"))
+    if old is not None:
+        tblPr.remove(old)
+    borders = OxmlElement("w:tblBorders")
+    for side in ("top", "left", "bottom", "right", "insideH", "insideV"):
+        borders.append(_el(f"w:{side}", val="nil"))
+    _place(tblPr, borders, _TBLPR_ORDER[_TBLPR_ORDER.index("w:tblBorders") + 1:])
+
+
+def set_table_cell_margins(tblPr, top: int, left: int, bottom: int, right: int) -> None:
+    """Default cell margins (twips) of a table or table style."""
+    old = tblPr.find(qn("w:tblCellMar"))
+    if old is not None:
+        tblPr.remove(old)
+    margins = OxmlElement("w:tblCellMar")
+    for side, value in (("top", top), ("left", left), ("bottom", bottom), ("right", right)):
+        margins.append(_el(f"w:{side}", w=value, type="dxa"))
+    _place(tblPr, margins, _TBLPR_ORDER[_TBLPR_ORDER.index("w:tblCellMar") + 1:])
+
+
+def set_table_indent(table, twips: int) -> None:
+    ind = _tblpr_child(table._tbl.tblPr, "w:tblInd")
+    ind.set(qn("w:w"), str(twips))
+    ind.set(qn("w:type"), "dxa")
+
+
+def set_table_width(table, twips: int) -> None:
+    width = _tblpr_child(table._tbl.tblPr, "w:tblW")
+    width.set(qn("w:w"), str(twips))
+    width.set(qn("w:type"), "dxa")
+
+
+def set_fixed_layout(table) -> None:
+    _tblpr_child(table._tbl.tblPr, "w:tblLayout").set(qn("w:type"), "fixed")
+
+
+def set_table_look(table, first_row: bool) -> None:
+    """w:tblLook: whether the table style's header-row formatting applies."""
+    look = _tblpr_child(table._tbl.tblPr, "w:tblLook")
+    look.attrib.clear()
+    look.set(qn("w:val"), "04A0" if first_row else "0400")
+    look.set(qn("w:firstRow"), "1" if first_row else "0")
+    look.set(qn("w:lastRow"), "0")
+    look.set(qn("w:firstColumn"), "0")
+    look.set(qn("w:lastColumn"), "0")
+    look.set(qn("w:noHBand"), "1")
+    look.set(qn("w:noVBand"), "1")
+
+
+def set_table_style_header(style_element, fill: str, bold: bool = True) -> None:
+    """The header-row (w:tblStylePr type="firstRow") formatting of a table style."""
+    for old in style_element.findall(qn("w:tblStylePr")):
+        if old.get(qn("w:type")) == "firstRow":
+            style_element.remove(old)
+    conditional = _el("w:tblStylePr", type="firstRow")
+    rPr = OxmlElement("w:rPr")
+    if bold:
+        rPr.append(OxmlElement("w:b"))
+        rPr.append(OxmlElement("w:bCs"))
+    conditional.append(rPr)
+    conditional.append(OxmlElement("w:tblPr"))
+    trPr = OxmlElement("w:trPr")
+    trPr.append(OxmlElement("w:tblHeader"))
+    conditional.append(trPr)
+    tcPr = OxmlElement("w:tcPr")
+    tcPr.append(_shd(fill))
+    conditional.append(tcPr)
+    style_element.append(conditional)
+
+
+def style_tblpr(style_element):
+    """The w:tblPr of a table style (after pPr/rPr, before trPr/tcPr/tblStylePr)."""
+    return _child(style_element, "w:tblPr", before=("w:trPr", "w:tcPr", "w:tblStylePr"))
+
+
+def style_tcpr(style_element):
+    return _child(style_element, "w:tcPr", before=("w:tblStylePr",))
+
+
+def set_cell_valign(cell, value: str) -> None:
+    tcPr = cell._tc.get_or_add_tcPr()
+    _child(tcPr, "w:vAlign", before=("w:hideMark",)).set(qn("w:val"), value)
+
+
+# -- package ----------------------------------------------------------------------------------
+
+def reproducible_zip(data: bytes, when: date) -> bytes:
+    """Rewrite a .docx so its bytes depend on content only (fixed member dates, same order)."""
+    stamp = (max(when.year, 1980), when.month, when.day, 0, 0, 0)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            member = zipfile.ZipInfo(info.filename, date_time=stamp)
+            member.compress_type = zipfile.ZIP_DEFLATED
+            member.external_attr = 0o600 << 16
+            target.writestr(member, source.read(info.filename))
+    return out.getvalue()
+
+
+def set_run_border(rPr, size_eighths: int = 8, color: str = "000000", space: int = 2) -> None:
+    """A box around text (w:bdr), e.g. the confidentiality mark on the cover."""
+    border = _child(rPr, "w:bdr", before=_AFTER_RFONTS[_AFTER_RFONTS.index("w:bdr") + 1:])
+    border.set(qn("w:val"), "single")
+    border.set(qn("w:sz"), str(size_eighths))
+    border.set(qn("w:space"), str(space))
+    border.set(qn("w:color"), color)
+
+
+def set_character_spacing(rPr, twips: int) -> None:
+    """Letter spacing (w:spacing in a w:rPr), for spaced-out cover titles."""
+    spacing = _child(rPr, "w:spacing", before=_AFTER_RFONTS[_AFTER_RFONTS.index("w:spacing") + 1:])
+    spacing.set(qn("w:val"), str(twips))
+
+
+def remove_children(parent, *tags: str) -> None:
+    for tag in tags:
+        for child in parent.findall(qn(tag)):
+            parent.remove(child)

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+ROOT = Path(__file__).resolve().parent.parent
+SRC = ROOT / "manual_src"
+
+
+@pytest.fixture(scope="session")
+def manual():
+    from builder.load import load_manual
+
+    return load_manual(SRC)
+
+
+@pytest.fixture
+def src(tmp_path) -> Path:
+    """A private copy of the bundled manual that a test may break."""
+    dest = tmp_path / "manual_src"
+    shutil.copytree(SRC, dest)
+    return dest
+
+
+@pytest.fixture
+def run(monkeypatch, tmp_path):
+    """Run the `handbook` CLI in tmp_path; returns the click Result."""
+    from builder.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+
+    def invoke(*args: str):
+        return runner.invoke(main, list(args), catch_exceptions=False)
+
+    return invoke
+
+
+@pytest.fixture(scope="session")
+def built_hq(tmp_path_factory) -> Path:
+    """The head office's handbook built once per session, in every format."""
+    from builder.build import build_outputs
+    from builder.load import load_manual
+
+    out = tmp_path_factory.mktemp("out") / "output"
+    build_outputs(load_manual(SRC), out=out, branches=["hq"], formats=["pdf", "html"], progress=False)
+    return out / "hq"

@@ -1,0 +1,111 @@
+"""What a user sees at the terminal: exit codes and Chinese messages."""
+from __future__ import annotations
+
+import json
+
+from tests.test_validation import replace
+
+
+def test_check_passes_on_the_bundled_manual(run, src):
+    result = run("check", "--src", str(src))
+    assert result.exit_code == 0
+    assert "检查通过" in result.output
+
+
+def test_check_fails_with_file_line_and_exit_1(run, src):
+    replace(src / "chapters" / "01-general.yaml", "\ntitle: ", "\ntitel: ")
+    result = run("check", "--src", str(src))
+    assert result.exit_code == 1
+    assert "01-general.yaml:2:1: 未知的键“titel”" in result.output
+    assert "Traceback" not in result.output
+    assert "共发现 2 个问题" in result.output
+
+
+def test_list_json_has_branches_chapters_and_form_fields(run, src):
+    result = run("list", "--json", "--src", str(src))
+    assert result.exit_code == 0
+    data = json.loads(result.output)
+    assert {"id": "chengdu", "name": "成都办事处", "kind": "办事处", "region": "西南"} in data["branches"]
+    assert any(c["id"] == "daily-ops" for c in data["chapters"])
+    notice = next(f for f in data["forms"] if f["id"] == "meeting-notice")
+    assert notice["title"] == "会议通知表"
+    assert all({"id", "type"} <= set(fld) for fld in notice["fields"])
+
+
+def test_schema_is_json_schema_for_every_file_kind(run):
+    result = run("schema")
+    assert result.exit_code == 0
+    data = json.loads(result.output)
+    assert data["$schema"].startswith("https://json-schema.org/")
+    for name in ("ManualMeta", "BranchesFile", "Chapter", "Clause", "FormSrc"):
+        assert name in data["$defs"]
+
+
+def test_schema_validates_a_chapter_file(run, src):
+    import jsonschema
+    import yaml
+
+    data = json.loads(run("schema").output)
+    chapter = yaml.safe_load((src / "chapters" / "07-daily-ops.yaml").read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator({**data, "$ref": "#/$defs/Chapter", "oneOf": None} | {"oneOf": [{"$ref": "#/$defs/Chapter"}]})
+    validator.validate(chapter)
+    chapter["titel"] = "x"
+    assert list(validator.iter_errors(chapter))
+
+
+def test_build_unknown_branch_suggests(run, src):
+    result = run("build", "--src", str(src), "--branch", "chengdou", "--format", "html")
+    assert result.exit_code == 1
+    assert "未知的分支机构“chengdou”，是否想写“chengdu”？" in result.output
+
+
+def test_build_html_for_one_branch(run, src, tmp_path):
+    result = run("build", "--src", str(src), "--branch", "chengdu", "--format", "html", "-q")
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "output" / "chengdu" / "handbook.html").read_text(encoding="utf-8")
+    assert '<html lang="zh-CN">' in page
+    assert "成都办事处" in page
+    assert not (tmp_path / "output" / "hq").exists()
+
+
+def snapshot(folder):
+    return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_failed_build_leaves_previous_output_untouched(run, src, tmp_path, monkeypatch):
+    assert run("build", "--src", str(src), "--format", "html", "-q").exit_code == 0
+    before = snapshot(tmp_path / "output")
+
+    import builder.writers.html as html_writer
+
+    calls = []
+
+    def broken(doc, path, folder=None):
+        calls.append(doc.branch.id)
+        if len(calls) == 3:
+            raise OSError(28, "No space left on device")
+        path.write_text("half-written", encoding="utf-8")
+
+    monkeypatch.setattr(html_writer, "render_html", broken)
+    result = run("build", "--src", str(src), "--format", "html", "-q")
+    assert result.exit_code == 1
+    assert "构建失败" in result.output and "原有输出保持不变" in result.output
+    assert snapshot(tmp_path / "output") == before
+    assert not list(tmp_path.glob(".output.staging-*"))
+
+
+def test_invalid_source_leaves_previous_output_untouched(run, src, tmp_path):
+    assert run("build", "--src", str(src), "--branch", "hq", "--format", "html", "-q").exit_code == 0
+    before = snapshot(tmp_path / "output")
+    replace(src / "branches.yaml", "kind: 总部", "kind: 总布")
+    result = run("build", "--src", str(src), "--branch", "hq", "--format", "html")
+    assert result.exit_code == 1
+    assert "branches.yaml:" in result.output and "总布" in result.output
+    assert snapshot(tmp_path / "output") == before
+
+
+def test_partial_build_keeps_other_branches(run, src, tmp_path):
+    assert run("build", "--src", str(src), "--branch", "hq", "--format", "html", "-q").exit_code == 0
+    assert run("build", "--src", str(src), "--branch", "wuhan", "--format", "html", "-q").exit_code == 0
+    assert (tmp_path / "output" / "hq" / "handbook.html").is_file()
+    assert (tmp_path / "output" / "wuhan" / "handbook.html").is_file()

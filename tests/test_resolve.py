@@ -1,0 +1,119 @@
+"""The branch pass: each branch gets its own values, clauses and numbering."""
+from __future__ import annotations
+
+from builder.model import plain
+from builder.numbering import chinese_numeral, label, path_label
+from builder.resolve import resolve
+
+
+def all_text(doc) -> str:
+    out = []
+
+    def clause(c):
+        out.append(c.number.label + (c.title or ""))
+        out.extend(plain(p) for p in c.text)
+        out.extend(plain(i.text) for i in c.items)
+        if c.table:
+            out.extend(plain(cell) for row in c.table.rows for cell in row)
+        if c.note:
+            out.append(plain(c.note))
+        for sub in c.clauses:
+            clause(sub)
+
+    for s in doc.walk_sections():
+        out.append(s.number.label + s.title)
+        out.extend(plain(p) for p in s.intro)
+        for c in s.clauses:
+            clause(c)
+    return "\n".join(out)
+
+
+def test_numbering_labels():
+    assert [chinese_numeral(n) for n in (1, 10, 11, 20, 21, 100, 105)] == ["一", "十", "十一", "二十", "二十一", "一百", "一百零五"]
+    assert [label(level, 2) for level in range(1, 6)] == ["二、", "（二）", "2.", "（2）", "②"]
+    assert path_label(["七、", "（四）", "2."]) == "七（四）2."
+
+
+def test_numbers_come_from_structure(manual):
+    doc = resolve(manual, "hq")
+    assert [c.number.label for c in doc.chapters][:3] == ["一、", "二、", "三、"]
+    first = doc.chapters[0]
+    assert [s.number.label for s in first.sections][:2] == ["（一）", "（二）"]
+    # no number is typed into a title
+    for s in doc.walk_sections():
+        assert not s.title.startswith(("一、", "（一）", "1.")), s.title
+
+
+def test_conditional_section_only_for_flagged_branches(manual):
+    hq = resolve(manual, "hq")
+    chengdu = resolve(manual, "chengdu")
+    hq_titles = [s.title for s in hq.walk_sections()]
+    cd_titles = [s.title for s in chengdu.walk_sections()]
+    assert "生产制造" in hq_titles
+    assert "生产制造" not in cd_titles
+    # the sections after it are renumbered without a gap
+    business = next(c for c in chengdu.chapters if c.id == "business")
+    assert [s.number.ordinal for s in business.sections] == list(range(1, len(business.sections) + 1))
+
+
+def test_branch_values_fill_placeholders(manual):
+    chengdu = all_text(resolve(manual, "chengdu"))
+    hq = all_text(resolve(manual, "hq"))
+    assert "办事处主任（1个工作日）→西南区域总监（2个工作日）" in chengdu
+    assert "部门负责人（1个工作日）→分管副总经理（2个工作日）→总经理（3个工作日）" in hq
+    assert "成都办事处" in chengdu
+    assert "2,000 元" in chengdu and "5,000 元" in hq
+    for text in (chengdu, hq):
+        assert "{branch." not in text and "{form:" not in text and "{clause:" not in text
+
+
+def test_approval_chain_table_follows_the_branch(manual):
+    doc = resolve(manual, "chengdu")
+    tables = []
+
+    def collect(c):
+        if c.table and c.table.columns[:2] == ("审批层级", "审批人"):
+            tables.append(c.table)
+        for sub in c.clauses:
+            collect(sub)
+
+    for s in doc.walk_sections():
+        for c in s.clauses:
+            collect(c)
+    assert tables
+    assert [plain(row[1]) for row in tables[0].rows] == ["办事处主任", "西南区域总监"]
+
+
+def test_references_carry_generated_numbers(manual):
+    doc = resolve(manual, "hq")
+    refs = []
+
+    def spans(paragraphs):
+        for p in paragraphs:
+            refs.extend(s for s in p if s.ref)
+
+    def clause(c):
+        spans(c.text)
+        spans(i.text for i in c.items)
+        for sub in c.clauses:
+            clause(sub)
+
+    for s in doc.walk_sections():
+        spans(s.intro)
+        for c in s.clauses:
+            clause(c)
+    form_refs = [s for s in refs if s.ref == "meeting-notice"]
+    assert form_refs and form_refs[0].text == "《会议通知表》（HC-YY-F01）"
+    ids = {s.id for s in doc.walk_sections()}
+    section_refs = [s for s in refs if s.ref in ids]
+    assert section_refs
+    for span in section_refs:
+        assert span.text[0] in "一二三四五六七八九十", span.text
+
+
+def test_forms_carry_their_clause_and_the_branch_chain(manual):
+    doc = resolve(manual, "hongkong")
+    approval = next(f for f in doc.forms if f.id == "doc-approval")
+    assert [s.role for s in approval.approval_chain] == ["办事处主任", "总部分管副总经理"]
+    notice = next(f for f in doc.forms if f.id == "meeting-notice")
+    assert notice.clause_label and notice.clause_label[0] in "一二三四五六七八九十"
