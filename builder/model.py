@@ -89,6 +89,10 @@ class FormField:
     rows: int = 0  # blank rows printed, for type "rows"
     columns: tuple[FormField, ...] = ()
     row_examples: tuple[tuple[str, ...], ...] = ()  # for type "rows": example rows, one value per column
+    # A computed field: (operation, field ids), operation one of sum, average, days_between, capitals.
+    # Ids name fields of the form, or columns of a rows field (then the whole column, or within a
+    # row when the computed field is itself a column of that rows field).
+    compute: tuple[str, tuple[str, ...]] | None = None
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,16 @@ def approval_chain_text(chain) -> str:
     return "→".join(f"{step.role}（{step.days}个工作日）" for step in chain)
 
 
+def _compute(src: schema.Compute | None) -> tuple[str, tuple[str, ...]] | None:
+    if src is None:
+        return None
+    for op in ("sum", "average", "days_between", "capitals"):
+        value = getattr(src, op)
+        if value is not None:
+            return op, tuple(value) if isinstance(value, list) else (value,)
+    return None
+
+
 class _Resolver:
     def __init__(self, manual: Manual, branch: schema.BranchSrc):
         self.manual = manual
@@ -184,6 +194,7 @@ class _Resolver:
             rows=src.rows or (5 if src.type == "rows" else 0),
             columns=tuple(self.form_field(c) for c in src.columns),
             row_examples=row_examples,
+            compute=_compute(src.compute),
         )
 
     def form(self, src: schema.FormSrc) -> model.Form:

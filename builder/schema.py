@@ -88,6 +88,15 @@ class Chapter(Section):
     """A chapter file: chapters/NN-<id>.yaml."""
 
 
+class Compute(Strict):
+    """A field the form computes instead of the user typing it (exactly one key)."""
+
+    sum: list[Id] | None = Field(None, description="各字段（或表格列）之和")
+    average: list[Id] | None = Field(None, description="各字段（或表格列）的平均值")
+    days_between: list[Id] | None = Field(None, min_length=2, max_length=2, description="[开始, 结束] 相差天数（结束减开始）")
+    capitals: Id | None = Field(None, description="金额的中文大写")
+
+
 class FormFieldSrc(Strict):
     id: Id
     label: Text
@@ -98,6 +107,7 @@ class FormFieldSrc(Strict):
     example: Union[Text, list[dict[str, Text]], None] = None
     rows: int = Field(0, ge=0, le=100, description="rows 类型打印的空白行数")
     columns: list[FormFieldSrc] = Field(default_factory=list, description="rows 类型的列")
+    compute: Compute | None = Field(None, description="由表单计算的字段（不需填写）")
 
 
 class FormSrc(Strict):

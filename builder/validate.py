@@ -158,11 +158,29 @@ def check_manual(manual: Manual, *, chapter_files, form_files, branches_src, rev
 
 def check_form(form: schema.FormSrc, src: Located, problems: list[Problem]):
     seen: set[str] = set()
+    every_id = {f.id for f in form.fields} | {c.id for f in form.fields for c in f.columns}
+
+    def check_compute(fld: schema.FormFieldSrc, path: tuple):
+        if fld.compute is None:
+            return
+        ops = [k for k, v in fld.compute.model_dump().items() if v is not None]
+        if len(ops) != 1:
+            problems.append(Problem(src.where(path + ("compute",)), "compute 应恰好给出一种计算：sum、average、days_between 或 capitals"))
+            return
+        value = getattr(fld.compute, ops[0])
+        for i, ref in enumerate(value if isinstance(value, list) else [value]):
+            if ref not in every_id or ref == fld.id:
+                problems.append(Problem(src.where(path + ("compute", ops[0]) + ((i,) if isinstance(value, list) else ())),
+                                        f"计算引用了不存在的字段“{ref}”{did_you_mean(ref, every_id - {fld.id})}"))
+
     for i, f in enumerate(form.fields):
         path = ("fields", i)
         if f.id in seen:
             problems.append(Problem(src.where(path + ("id",)), f"字段标识“{f.id}”在本表单中重复"))
         seen.add(f.id)
+        check_compute(f, path)
+        for j, col in enumerate(f.columns):
+            check_compute(col, path + ("columns", j))
         if f.type in ("choice", "multichoice") and not f.options:
             problems.append(Problem(src.where(path + ("type",)), f"{f.type} 类型的字段应给出 options（选项列表）"))
         if f.type == "rows":
