@@ -14,7 +14,6 @@ import click
 from builder import __version__
 from builder.errors import BuildError, SourceErrors
 
-FORMATS = ("docx", "pdf", "html")
 log = logging.getLogger("handbook")
 
 
@@ -122,13 +121,25 @@ def schema() -> None:
 @main.command()
 @src_option
 @click.option("--branch", "-b", "branches", multiple=True, metavar="ID", help="只生成这些分支机构（可重复） / only these branches")
-@click.option("--format", "-f", "formats", multiple=True, type=click.Choice(FORMATS), help="只生成这些格式（可重复） / only these formats")
+@click.option("--format", "-f", "formats", multiple=True, type=click.Choice(["docx", "pdf", "html", "xlsx"]),
+              help="只生成这些格式（可重复）：手册 docx/pdf/html，表单 docx/xlsx/pdf / only these formats")
+@click.option("--form", "forms", multiple=True, metavar="ID", help="只生成这些表单，不生成手册（可重复） / only these forms")
 @click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), default=Path("output"), show_default=True, help="输出文件夹 / output folder")
 @click.option("--templates", "templates", type=click.Path(path_type=Path, file_okay=False, exists=True), default=None, help="模板文件夹（默认 ./templates） / templates folder")
+@click.option("--docx-page-numbers", is_flag=True,
+              help="用 LibreOffice 排版一次，把页码填入 Word 手册的目录（较慢）；否则 Word 打开时自动更新 / "
+                   "fill the Word TOC's page numbers via a LibreOffice layout pass (slow)")
 @click.option("--quiet", "-q", is_flag=True, help="不显示进度条 / no progress bar")
-def build(src: Path, branches: tuple[str, ...], formats: tuple[str, ...], out: Path, templates: Path | None, quiet: bool) -> None:
-    """生成各分支机构的手册：output/<分支机构>/handbook.{docx,pdf,html}。 / Build handbooks."""
-    from builder.build import build_outputs
+def build(src: Path, branches: tuple[str, ...], formats: tuple[str, ...], forms: tuple[str, ...], out: Path,
+          templates: Path | None, docx_page_numbers: bool, quiet: bool) -> None:
+    """生成各分支机构的手册与表单。 / Build handbooks and forms.
+
+    \b
+    output/<分支机构>/handbook.{docx,pdf,html}
+    output/<分支机构>/forms.xlsx
+    output/<分支机构>/forms/<表单>.{docx,xlsx,pdf}
+    """
+    from builder.build import FORMATS, build_outputs
     from builder.errors import did_you_mean
 
     manual = _load(src)
@@ -136,6 +147,12 @@ def build(src: Path, branches: tuple[str, ...], formats: tuple[str, ...], out: P
     if unknown:
         for b in unknown:
             click.echo(f"错误：未知的分支机构“{b}”{did_you_mean(b, manual.branch_ids)}（可用：{', '.join(manual.branch_ids)}）", err=True)
+        sys.exit(1)
+    form_ids = [f.id for f in manual.forms]
+    unknown = [f for f in forms if f not in form_ids]
+    if unknown:
+        for f in unknown:
+            click.echo(f"错误：未知的表单“{f}”{did_you_mean(f, form_ids)}", err=True)
         sys.exit(1)
     if templates is None:
         templates = Path("templates") if Path("templates/handbook.html.j2").is_file() else None
@@ -145,6 +162,9 @@ def build(src: Path, branches: tuple[str, ...], formats: tuple[str, ...], out: P
             out=out,
             branches=list(branches) or manual.branch_ids,
             formats=list(formats) or list(FORMATS),
+            forms=list(forms) or None,
+            handbook=not forms,
+            docx_page_numbers=docx_page_numbers,
             templates=templates,
             progress=not quiet,
         )

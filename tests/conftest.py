@@ -46,5 +46,5 @@ def built_hq(tmp_path_factory) -> Path:
     from builder.load import load_manual
 
     out = tmp_path_factory.mktemp("out") / "output"
-    build_outputs(load_manual(SRC), out=out, branches=["hq"], formats=["pdf", "html"], progress=False)
+    build_outputs(load_manual(SRC), out=out, branches=["hq"], formats=["pdf", "html"], forms=[], progress=False)
     return out / "hq"

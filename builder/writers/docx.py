@@ -27,8 +27,8 @@ from pathlib import Path
 
 import docx
 from docx.enum.table import WD_ROW_HEIGHT_RULE, WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_TAB_ALIGNMENT, WD_TAB_LEADER
-from docx.shared import Mm, Pt, Twips
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT, WD_TAB_LEADER
+from docx.shared import Emu, Mm, Pt, Twips
 from docx.text.paragraph import Paragraph as DocxParagraph
 from docx.text.run import Run
 
@@ -84,9 +84,10 @@ class S:
 
 NUMBERING_NAME = "Handbook Clauses"
 # Per level (em of the body size): where the number starts, and the gap from there to the text.
+# Each level's number starts where the text of the level above starts (Word's outline look).
 # Levels 1–2 end in full-width punctuation (、 ）) and need no separator; 3–5 are followed by a
 # tab to the hanging indent, so wrapped lines align with the text.
-_LABEL_START_EM = (0, 0, 2, 4, 6)
+_LABEL_START_EM = (0, 0, 3, 4.5, 7.5)
 _HANG_EM = (0, 3, 1.5, 3, 1.5)
 _SUFFIX = ("nothing", "nothing", "tab", "tab", "tab")
 
@@ -107,18 +108,17 @@ def render_docx(
     path: Path,
     reference: Path | None = None,
     *,
-    paginate: bool | None = None,
+    paginate: bool = False,
 ) -> None:
     """Write `document` to `path` as .docx, styled by `reference` (default: templates/reference.docx).
 
-    paginate: fill the TOC's page numbers from a LibreOffice layout pass. None (default) does
-    so when `soffice` and `pdfinfo` are installed; Word recomputes them on open either way.
+    The TOC is pre-filled (entries linked to their headings) and flagged for Word to refresh on
+    open. paginate: also fill its page numbers from a LibreOffice layout pass (needs `soffice`
+    and `pdfinfo`; adds seconds per document, and the numbers are LibreOffice's pagination).
     """
     writer = _DocxWriter(document, Path(reference) if reference else DEFAULT_REFERENCE)
     writer.build()
     data = writer.to_bytes()
-    if paginate is None:
-        paginate = bool(shutil.which("soffice") and shutil.which("pdfinfo"))
     if paginate and writer.pagerefs:
         pages = layout_pages(data)
         if pages:
@@ -162,6 +162,11 @@ def layout_pages(docx_bytes: bytes, timeout: float = 300) -> dict[str, int]:
     return pages
 
 
+def _pdf_destination_name(bookmark: str) -> str:
+    """LibreOffice writes bookmark "a_b" as PDF destination "a5Fb" (hex for non-alphanumerics)."""
+    return re.sub(r"[^A-Za-z0-9]", lambda m: f"{ord(m.group()):02X}", bookmark)
+
+
 # -- helpers ----------------------------------------------------------------------------------
 
 def _date_zh(value: date) -> str:
@@ -177,14 +182,32 @@ def _text_weight(text: str) -> float:
     return sum(1.0 if unicodedata.east_asian_width(ch) in "WF" else 0.5 for ch in text)
 
 
-def _column_widths(columns: Sequence[Sequence[str]], total: int, minimum_em: float = 3) -> list[int]:
-    """Share `total` twips among columns by how much text each holds (header and cells)."""
-    weights = []
-    for cells in columns:
-        longest = max((_text_weight(c) for c in cells), default=0)
-        weights.append(min(max(longest, minimum_em), 24))
-    scale = total / sum(weights)
-    widths = [int(w * scale) for w in weights]
+def _column_widths(columns: Sequence[Sequence[str]], total: int, em: float = 190,
+                   minimum_em: float = 2) -> list[int]:
+    """Share `total` twips among columns the way an auto-fitting table would.
+
+    columns: the texts of each column (header included); em: twips per character of the table
+    text. Columns whose longest text fits a fair share get exactly that; the rest share what is
+    left in proportion to their length (so short codes and names never wrap, prose does).
+    """
+    pad = 260  # cell margins plus a little air
+    natural = [max(max((_text_weight(c) for c in cells), default=0), minimum_em) * em + pad for cells in columns]
+    if sum(natural) <= total:
+        scale = total / sum(natural)
+        widths = [int(w * scale) for w in natural]
+    else:
+        fixed: dict[int, float] = {}
+        while len(fixed) < len(natural):
+            rest = [i for i in range(len(natural)) if i not in fixed]
+            fair = (total - sum(fixed.values())) / len(rest)
+            fits = [i for i in rest if natural[i] <= fair]
+            if not fits:
+                break
+            fixed.update((i, natural[i]) for i in fits)
+        rest = [i for i in range(len(natural)) if i not in fixed]
+        remaining = total - sum(fixed.values())
+        flexible = sum(natural[i] for i in rest)
+        widths = [int(fixed[i] if i in fixed else remaining * natural[i] / flexible) for i in range(len(natural))]
     widths[-1] += total - sum(widths)
     return widths
 
@@ -204,10 +227,12 @@ class _DocxWriter:
         self.document = document
         self.meta = document.meta
         self.doc = docx.Document(str(reference))
+        self._check_styles(reference)
         self.pagerefs: list[tuple[str, object]] = []  # (bookmark, cached-result w:t)
         self._bookmark_ids = 0
         self._bookmarks = self._bookmark_names()
         self._counters = [0] * numbering.MAX_LEVEL
+        self._restart: tuple[int, int] | None = None  # (numId, ilvl) of a restarted run
 
     # -- setup ---------------------------------------------------------------------------------
 
@@ -234,6 +259,15 @@ class _DocxWriter:
             claim(form.id)
         return names
 
+    def _check_styles(self, reference: Path) -> None:
+        present = {style.name for style in self.doc.styles}
+        needed = [value for key, value in vars(S).items() if key.isupper()]
+        names = [n for value in needed for n in (value if isinstance(value, tuple) else (value,))]
+        missing = [n for n in names if n not in present]
+        if missing:
+            raise ValueError(f"{reference} lacks the styles {', '.join(missing)}; "
+                             "start from templates/reference.docx (tools/make_reference_docx.py)")
+
     def _style_id(self, name: str) -> str | None:
         try:
             return self.doc.styles[name].style_id
@@ -253,7 +287,7 @@ class _DocxWriter:
         section.bottom_margin, section.left_margin = Mm(bottom), Mm(left)
         section.header_distance = Mm(min(12, top * 0.5))
         section.footer_distance = Mm(min(10, bottom * 0.5))
-        self.text_width = int(Twips(section.page_width - section.left_margin - section.right_margin).twips)
+        self.text_width = Emu(section.page_width - section.left_margin - section.right_margin).twips
         self.body_pt = meta.font_size_pt
 
         styles = self.doc.styles
@@ -281,6 +315,15 @@ class _DocxWriter:
         settings = self.doc.settings.element
         ooxml.set_update_fields(settings)
         ooxml.set_theme_font_lang(settings, self.document.lang)
+
+    def _style_pt(self, name: str) -> float:
+        """The font size a paragraph style resolves to (following basedOn)."""
+        style = self.doc.styles[name]
+        while style is not None:
+            if style.font.size is not None:
+                return style.font.size.pt
+            style = style.base_style
+        return self.body_pt
 
     @staticmethod
     def _east_asian_font(style) -> str | None:
@@ -324,15 +367,22 @@ class _DocxWriter:
         ooxml.add_bookmark(paragraph, name, self._bookmark_ids)
 
     def number(self, paragraph: DocxParagraph, number: Number) -> None:
-        """Attach real list numbering; restart the list only if the model's count says so."""
+        """Attach real list numbering (ilvl = level - 1) to a heading, clause or item.
+
+        The body is one list, so Word counts exactly as the model numbers. The one exception:
+        a clause's sub-clauses restart after its items (both sit one level down); that run of
+        paragraphs gets a list instance starting at the model's ordinal, and the main list
+        resumes at the next shallower paragraph.
+        """
         index = number.level - 1
-        expected = self._counters[index] + 1
-        if number.ordinal != expected:
-            self.num_id = ooxml.add_num(self._numbering, self._abstract_id, {index: number.ordinal})
+        if self._restart and index < self._restart[1]:
+            self._restart = None
+        if number.ordinal != self._counters[index] + 1:
+            self._restart = (ooxml.add_num(self._numbering, self._abstract_id, {index: number.ordinal}), index)
         self._counters[index] = number.ordinal
         for deeper in range(index + 1, len(self._counters)):
             self._counters[deeper] = 0
-        ooxml.set_numbering(paragraph, self.num_id, index)
+        ooxml.set_numbering(paragraph, self._restart[0] if self._restart else self.num_id, index)
 
     def text_indent(self, level: int) -> int:
         """Left edge (twips) of the text of a numbered body paragraph at this level."""
@@ -387,9 +437,6 @@ class _DocxWriter:
         for cell, label in zip(table.rows[0].cells, labels):
             self.cell_text(cell, label, S.TABLE_HEADING)
 
-    def page_break(self) -> None:
-        self.doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
-
     # -- the document --------------------------------------------------------------------------
 
     def build(self) -> None:
@@ -413,18 +460,19 @@ class _DocxWriter:
 
     def fill_page_numbers(self, pages: dict[str, int]) -> None:
         for bookmark, cached in self.pagerefs:
-            if bookmark in pages:
-                cached.text = str(pages[bookmark])
+            page = pages.get(bookmark, pages.get(_pdf_destination_name(bookmark)))
+            if page is not None:
+                cached.text = str(page)
 
     def _cover(self) -> None:
         meta, branch = self.meta, self.document.branch
         self.paragraph(S.CONFIDENTIALITY).add_run(meta.confidentiality)
         company = self.paragraph(S.COVER_COMPANY, meta.company)
-        company.paragraph_format.space_before = Pt(96)
+        company.paragraph_format.space_before = Pt(72)
         if meta.company_en:
             self.paragraph(S.SUBTITLE, meta.company_en)
         title = self.paragraph(S.TITLE, meta.title)
-        title.paragraph_format.space_before = Pt(48)
+        title.paragraph_format.space_before = Pt(36)
         if meta.title_en:
             self.paragraph(S.SUBTITLE, meta.title_en)
         self.paragraph(S.COVER_BRANCH, branch.name)
@@ -437,26 +485,39 @@ class _DocxWriter:
             ("批　　准", meta.approver),
         ]
         spacer = self.paragraph(S.COVER_INFO)
-        spacer.paragraph_format.space_before = Pt(60)
-        em = int(self.body_pt * 20)
-        widths = [5 * em + 240, 16 * em]
+        spacer.paragraph_format.space_before = Pt(40)
+        info_pt = self._style_pt(S.COVER_INFO)
+        widths = [round(6 * info_pt * 20) + 240, round(15 * info_pt * 20)]
         table = self.table(len(rows), widths, header=False, style=None)
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
         ooxml.set_table_no_borders(table._tbl.tblPr)
         for row, (label, value) in zip(table.rows, rows):
-            self.cell_text(row.cells[0], label + "：", S.COVER_INFO, align=WD_ALIGN_PARAGRAPH.DISTRIBUTE)
+            self.cell_text(row.cells[0], label + "：", S.COVER_INFO)
             value_paragraph = self.cell_text(row.cells[1], value, S.COVER_INFO)
             ooxml.set_bottom_border(value_paragraph._p.get_or_add_pPr(), 4, "000000", 1)
 
         issued = self.paragraph(S.COVER_COMPANY, f"{meta.company}　{meta.issuer}　发布")
-        issued.paragraph_format.space_before = Pt(84)
+        issued.paragraph_format.space_before = Pt(110)
         self.paragraph(S.COVER_INFO, f"{_date_zh(meta.effective_date)}　实施").alignment = WD_ALIGN_PARAGRAPH.CENTER
 
     def _revisions(self) -> None:
         self.paragraph(S.FRONT_HEADING, "更新记录表")
         labels = ("版本", "日期", "修订内容", "编写", "批准")
-        em = int(self.body_pt * 20)
-        fixed = [4 * em, 6 * em, 0, 5 * em, 5 * em]
+        revisions = self.document.revisions
+        em = self._style_pt(S.TABLE_TEXT) * 20
+        margin = 240  # cell margins, twips
+
+        def fit(values: Iterable[str], least: float, most: float) -> int:
+            longest = max((_text_weight(v) for v in values), default=0)
+            return int(min(max(longest, least), most) * em) + margin
+
+        fixed = [
+            fit((r.version for r in revisions), 3, 6),
+            fit((r.date.isoformat() for r in revisions), 5.5, 6),
+            0,
+            fit((r.author for r in revisions), 3, 8),
+            fit((r.approver for r in revisions), 3, 8),
+        ]
         fixed[2] = self.text_width - sum(fixed)
         table = self.table(1 + len(self.document.revisions), fixed)
         self.header_row(table, labels)
@@ -514,7 +575,7 @@ class _DocxWriter:
         self._heading_indent(heading, section.level)
         self.bookmark(heading, section.id)
         if section.title_en:
-            self.paragraph(S.HEADING_EN, section.title_en)
+            self._translation(heading, section.title_en)
         for intro in section.intro:
             self.spans(self.paragraph(S.BODY), intro)
         for child in section.sections:
@@ -522,13 +583,18 @@ class _DocxWriter:
         for clause in section.clauses:
             self._clause(clause)
 
+    def _translation(self, heading: DocxParagraph, title_en: str) -> None:
+        """The English title right under its heading (which gives up its space below)."""
+        heading.paragraph_format.space_after = Pt(0)
+        self.paragraph(S.HEADING_EN, title_en)
+
     def _heading_indent(self, heading: DocxParagraph, level: int) -> None:
         """Headings sit at the margin; a tab-separated number gets a hanging indent of its own size."""
         index = min(level, numbering.MAX_LEVEL) - 1
         fmt = heading.paragraph_format
         if _SUFFIX[index] == "tab":
-            size = heading.style.font.size or self.doc.styles[S.NORMAL].font.size or Pt(self.body_pt)
-            hang = Twips(round(_HANG_EM[index] * size.pt * 20))
+            size = self._style_pt(heading.style.name)
+            hang = Twips(round(_HANG_EM[index] * size * 20))
             fmt.left_indent, fmt.first_line_indent = hang, -hang
         else:
             fmt.left_indent, fmt.first_line_indent = Twips(0), Twips(0)
@@ -570,7 +636,7 @@ class _DocxWriter:
     def _data_table(self, data: Table, indent: int) -> None:
         columns = [[name, *(plain(row[i]) if i < len(row) else "" for row in data.rows)]
                    for i, name in enumerate(data.columns)]
-        widths = _column_widths(columns, self.text_width - indent)
+        widths = _column_widths(columns, self.text_width - indent, self._style_pt(S.TABLE_TEXT) * 20)
         table = self.table(1 + len(data.rows), widths, indent=indent)
         self.header_row(table, data.columns)
         for row, values in zip(table.rows[1:], data.rows):
@@ -596,8 +662,9 @@ class _DocxWriter:
         heading.paragraph_format.page_break_before = new_page
         self.bookmark(heading, form.id)
         if form.title_en:
-            self.paragraph(S.HEADING_EN, form.title_en)
+            self._translation(heading, form.title_en)
         self._form_info(form)
+        self._form_labels = self._label_widths(self._label_text(f) + "*" for f in form.fields if f.type != "rows")
         self._form_fields(form.fields)
         if form.approval_chain:
             self._approval_block(form)
@@ -644,12 +711,15 @@ class _DocxWriter:
         if run:
             self._field_table(run)
 
-    def _label_widths(self) -> list[int]:
-        label = min(int(self.text_width * 0.28), int(self.body_pt * 20 * 9))
+    def _label_widths(self, labels: Iterable[str] = ()) -> list[int]:
+        """Label | input columns: the label column fits the longest label (within reason)."""
+        em = self._style_pt(S.TABLE_HEADING) * 20
+        longest = max((_text_weight(label) for label in labels), default=6)
+        label = int(min(max(longest + 1.5, 6) * em + 200, self.text_width * 0.35))
         return [label, self.text_width - label]
 
     def _field_table(self, fields: Sequence[FormField]) -> None:
-        table = self.table(len(fields), self._label_widths(), header=False)
+        table = self.table(len(fields), self._form_labels, header=False)
         for row, field in zip(table.rows, fields):
             self._field_label(row.cells[0], field)
             self._field_input(row.cells[1], field)
@@ -670,7 +740,7 @@ class _DocxWriter:
 
     @staticmethod
     def _label_text(field: FormField) -> str:
-        suffix = {"money": "（元）", "multichoice": "（可多选）"}.get(field.type, "")
+        suffix = {"money": "（元）"}.get(field.type, "")
         return field.label + suffix
 
     def _field_input(self, cell, field: FormField) -> None:
@@ -680,8 +750,8 @@ class _DocxWriter:
         caption = self.paragraph(S.CAPTION, self._label_text(field))
         if field.required:
             caption.add_run("*", style=self.doc.styles[S.REQUIRED])
-        columns = [[c.label, _input_text(c)] for c in field.columns]
-        widths = _column_widths([["序号"], *columns], self.text_width)
+        widths = _column_widths([["序号"], *([c.label, "汉" * _COLUMN_EM.get(c.type, 8)] for c in field.columns)],
+                                self.text_width, self._style_pt(S.TABLE_TEXT) * 20)
         table = self.table(1 + max(field.rows, 1), widths)
         self.header_row(table, ["序号", *(self._label_text(c) for c in field.columns)])
         for index, row in enumerate(table.rows[1:], start=1):
@@ -689,7 +759,10 @@ class _DocxWriter:
             row.height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
             self.cell_text(row.cells[0], str(index), align=WD_ALIGN_PARAGRAPH.CENTER)
             for cell, column in zip(row.cells[1:], field.columns):
-                self.cell_text(cell, _input_text(column) if column.type in _PRINTED_INPUTS else "")
+                text = _input_text(column, compact=True) if column.type in _PRINTED_INPUTS else ""
+                self.cell_text(cell, text, align=WD_ALIGN_PARAGRAPH.RIGHT if column.type in ("date", "datetime") else None)
+            for cell in row.cells:
+                ooxml.set_cell_valign(cell, "center")
         self.paragraph(S.TABLE_TEXT)
 
     def _approval_block(self, form: Form) -> None:
@@ -713,7 +786,7 @@ class _DocxWriter:
         self.paragraph(S.CAPTION, "填写示例")
         scalar = [f for f in form.fields if f.type != "rows" and f.example]
         if scalar:
-            table = self.table(1 + len(scalar), self._label_widths())
+            table = self.table(1 + len(scalar), self._form_labels)
             self.header_row(table, ("项目", "示例"))
             for row, field in zip(table.rows[1:], scalar):
                 ooxml.shade_cell(row.cells[0], LABEL_FILL)
@@ -727,7 +800,8 @@ class _DocxWriter:
             self.paragraph(S.CAPTION, f"{field.label}（示例）")
             labels = [c.label for c in field.columns] or [field.label]
             columns = [[label, *(r[i] if i < len(r) else "" for r in examples)] for i, label in enumerate(labels)]
-            table = self.table(1 + len(examples), _column_widths(columns, self.text_width))
+            table = self.table(1 + len(examples),
+                               _column_widths(columns, self.text_width, self._style_pt(S.TABLE_TEXT) * 20))
             self.header_row(table, labels)
             for row, values in zip(table.rows[1:], examples):
                 for cell, value in zip(row.cells, values):
@@ -785,6 +859,10 @@ class _DocxWriter:
 
 LABEL_FILL = "F2F2F2"
 
+# Typical width (em) of a hand-filled column of a `rows` field, by field type.
+_COLUMN_EM = {"textarea": 18, "text": 10, "date": 8, "datetime": 11, "number": 5, "money": 6,
+              "person": 5, "signature": 6, "choice": 8, "multichoice": 10, "score": 9}
+
 _FIELD_HEIGHT_MM = {"textarea": 28, "signature": 14}
 
 # Input cells that print guidance for the hand (other types are left blank).
@@ -793,10 +871,16 @@ _PRINTED_INPUTS = {"choice", "multichoice", "score", "date", "datetime", "signat
 _BOX = "☐"
 
 
-def _input_text(field: FormField) -> str:
-    """What an empty input cell shows: boxes to tick, date blanks, signature lines."""
+def _input_text(field: FormField, compact: bool = False) -> str:
+    """What an empty input cell shows: boxes to tick, date blanks, signature lines.
+
+    compact: for a narrow column of a `rows` grid.
+    """
+    if compact and field.type in ("date", "datetime", "signature"):
+        return {"date": "　年　月　日", "datetime": "　月　日　时", "signature": ""}[field.type]
     if field.type in ("choice", "multichoice"):
-        return "　".join(f"{_BOX}{option}" for option in field.options)
+        boxes = "　".join(f"{_BOX}{option}" for option in field.options)
+        return boxes + ("　（可多选）" if field.type == "multichoice" else "")
     if field.type == "score":
         return "　".join(f"{_BOX}{n}" for n in range(1, 6))
     if field.type == "date":

@@ -6,6 +6,7 @@ formatting, …) lives here, so the writers above never assemble XML themselves.
 """
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import zipfile
@@ -105,6 +106,15 @@ def doc_defaults_ppr(styles_element):
     return _child(ppr_default, "w:pPr")
 
 
+def set_run_border(rPr, size_eighths: int = 8, color: str = "000000", space: int = 2) -> None:
+    """A box around text (w:bdr), e.g. the confidentiality mark on the cover."""
+    border = _child(rPr, "w:bdr", before=_AFTER_RFONTS[_AFTER_RFONTS.index("w:bdr") + 1:])
+    border.set(qn("w:val"), "single")
+    border.set(qn("w:sz"), str(size_eighths))
+    border.set(qn("w:space"), str(space))
+    border.set(qn("w:color"), color)
+
+
 # -- paragraph properties ---------------------------------------------------------------------
 
 _PPR_ORDER = (
@@ -136,15 +146,6 @@ def set_numbering(paragraph, num_id: int, ilvl: int) -> None:
     numPr.append(num)
 
 
-def numbering_of(paragraph) -> tuple[int, int] | None:
-    """(numId, ilvl) set directly on a paragraph, if any."""
-    pPr = paragraph._p.pPr
-    numPr = None if pPr is None else pPr.find(qn("w:numPr"))
-    if numPr is None:
-        return None
-    return int(numPr.find(qn("w:numId")).get(qn("w:val"))), int(numPr.find(qn("w:ilvl")).get(qn("w:val")))
-
-
 def set_bottom_border(pPr, size_eighths: int = 6, color: str = "808080", space: int = 4) -> None:
     """A rule under a paragraph (running header)."""
     borders = _ppr_child(pPr, "w:pBdr")
@@ -153,17 +154,6 @@ def set_bottom_border(pPr, size_eighths: int = 6, color: str = "808080", space: 
     bottom.set(qn("w:sz"), str(size_eighths))
     bottom.set(qn("w:space"), str(space))
     bottom.set(qn("w:color"), color)
-
-
-def set_box_border(pPr, size_eighths: int = 8, color: str = "000000", space: int = 2) -> None:
-    """A box around a paragraph (the confidentiality mark)."""
-    borders = _ppr_child(pPr, "w:pBdr")
-    for side in ("w:top", "w:left", "w:bottom", "w:right"):
-        edge = _child(borders, side)
-        edge.set(qn("w:val"), "single")
-        edge.set(qn("w:sz"), str(size_eighths))
-        edge.set(qn("w:space"), str(space))
-        edge.set(qn("w:color"), color)
 
 
 def set_outline_level(pPr, level: int) -> None:
@@ -301,11 +291,6 @@ def append_field(parent, instr: str, cached: str = ""):
     return result
 
 
-def field_instructions(root) -> list[str]:
-    """The instruction text of every complex field below `root`, in document order."""
-    return [el.text.strip() for el in root.iter(qn("w:instrText")) if el.text]
-
-
 # -- bookmarks and internal hyperlinks --------------------------------------------------------
 
 _BOOKMARK_MAX = 40
@@ -317,8 +302,6 @@ def bookmark_name(identifier: str) -> str:
     if not name or not name[0].isalpha():
         name = "b_" + name
     if len(name) > _BOOKMARK_MAX:
-        import hashlib
-
         digest = hashlib.sha1(identifier.encode()).hexdigest()[:8]
         name = name[: _BOOKMARK_MAX - 9] + "_" + digest
     return name
@@ -335,10 +318,6 @@ def add_bookmark(paragraph, name: str, bookmark_id: int) -> None:
     else:
         p.insert(0, start)
     p.append(end)
-
-
-def bookmark_names(root) -> list[str]:
-    return [el.get(qn("w:name")) for el in root.iter(qn("w:bookmarkStart"))]
 
 
 def add_internal_hyperlink(paragraph, anchor: str):
@@ -372,7 +351,7 @@ def clear_body(body) -> None:
             body.remove(child)
 
 
-# -- settings, sections -----------------------------------------------------------------------
+# -- settings --------------------------------------------------------------------------------
 
 _SETTINGS_AFTER_UPDATE_FIELDS = (
     "w:hdrShapeDefaults", "w:footnotePr", "w:endnotePr", "w:compat", "w:docVars", "w:rsids",
@@ -397,12 +376,6 @@ def set_theme_font_lang(settings_element, east_asia: str) -> None:
     lang.set(qn("w:eastAsia"), east_asia)
 
 
-def set_title_page(sectPr) -> None:
-    """w:titlePg: the section's first page has its own (here: empty) header and footer."""
-    _child(sectPr, "w:titlePg", before=("w:textDirection", "w:bidi", "w:rtlGutter", "w:docGrid",
-                                         "w:printerSettings", "w:sectPrChange"))
-
-
 # -- tables -----------------------------------------------------------------------------------
 
 def set_repeat_header(row) -> None:
@@ -415,11 +388,6 @@ def set_cant_split(row) -> None:
     """Keep a row on one page (w:cantSplit)."""
     trPr = row._tr.get_or_add_trPr()
     _child(trPr, "w:cantSplit", before=("w:trHeight", "w:tblHeader", "w:tblCellSpacing", "w:jc", "w:hidden"))
-
-
-def is_repeat_header(row) -> bool:
-    trPr = row._tr.trPr
-    return trPr is not None and trPr.find(qn("w:tblHeader")) is not None
 
 
 def _shd(fill: str):
@@ -437,12 +405,6 @@ def shade_cell(cell, fill: str) -> None:
     if old is not None:
         tcPr.remove(old)
     _place(tcPr, _shd(fill), _TCPR_ORDER[_TCPR_ORDER.index("w:shd") + 1:])
-
-
-def cell_fill(cell) -> str | None:
-    tcPr = cell._tc.tcPr
-    shd = None if tcPr is None else tcPr.find(qn("w:shd"))
-    return None if shd is None else shd.get(qn("w:fill"))
 
 
 def _borders(tag: str, sides: Iterable[str], size: int, color: str):
@@ -547,13 +509,15 @@ def style_tblpr(style_element):
     return _child(style_element, "w:tblPr", before=("w:trPr", "w:tcPr", "w:tblStylePr"))
 
 
-def style_tcpr(style_element):
-    return _child(style_element, "w:tcPr", before=("w:tblStylePr",))
-
-
 def set_cell_valign(cell, value: str) -> None:
     tcPr = cell._tc.get_or_add_tcPr()
     _child(tcPr, "w:vAlign", before=("w:hideMark",)).set(qn("w:val"), value)
+
+
+def remove_children(parent, *tags: str) -> None:
+    for tag in tags:
+        for child in parent.findall(qn(tag)):
+            parent.remove(child)
 
 
 # -- package ----------------------------------------------------------------------------------
@@ -570,23 +534,3 @@ def reproducible_zip(data: bytes, when: date) -> bytes:
             target.writestr(member, source.read(info.filename))
     return out.getvalue()
 
-
-def set_run_border(rPr, size_eighths: int = 8, color: str = "000000", space: int = 2) -> None:
-    """A box around text (w:bdr), e.g. the confidentiality mark on the cover."""
-    border = _child(rPr, "w:bdr", before=_AFTER_RFONTS[_AFTER_RFONTS.index("w:bdr") + 1:])
-    border.set(qn("w:val"), "single")
-    border.set(qn("w:sz"), str(size_eighths))
-    border.set(qn("w:space"), str(space))
-    border.set(qn("w:color"), color)
-
-
-def set_character_spacing(rPr, twips: int) -> None:
-    """Letter spacing (w:spacing in a w:rPr), for spaced-out cover titles."""
-    spacing = _child(rPr, "w:spacing", before=_AFTER_RFONTS[_AFTER_RFONTS.index("w:spacing") + 1:])
-    spacing.set(qn("w:val"), str(twips))
-
-
-def remove_children(parent, *tags: str) -> None:
-    for tag in tags:
-        for child in parent.findall(qn(tag)):
-            parent.remove(child)
