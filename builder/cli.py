@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -174,4 +175,10 @@ def build(src: Path, branches: tuple[str, ...], formats: tuple[str, ...], forms:
     except KeyboardInterrupt:
         click.echo("构建已中断；原有输出保持不变。", err=True)
         sys.exit(130)
+    except Exception as exc:  # a bug of ours: say so plainly, keep the output, no traceback
+        if os.environ.get("HANDBOOK_DEBUG"):
+            raise
+        click.echo(f"构建失败（程序内部错误：{type(exc).__name__}: {exc}）；原有输出保持不变。"
+                   "请设置 HANDBOOK_DEBUG=1 重试以查看详情，并报告给维护者。", err=True)
+        sys.exit(1)
     click.echo(f"完成：写入 {len(written)} 个文件到 {out}/。")
