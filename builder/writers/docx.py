@@ -10,6 +10,9 @@ list for the whole body, ilvl = level - 1) from `numbering.WORD_LEVELS`. The tab
 is a real TOC field, pre-filled so it reads correctly before Word refreshes it; its page numbers
 are PAGEREF fields whose cached results are taken from a LibreOffice layout pass when
 LibreOffice is installed (LibreOffice shows a TOC's cached text as is).
+
+The forms appendix lays each form out as bordered tables (`_form_body`); the fillable form files
+(builder.writers.docx_forms) reuse that layout and put content controls in the input cells.
 """
 from __future__ import annotations
 
@@ -312,9 +315,7 @@ class _DocxWriter:
             stops.clear_all()
             stops.add_tab_stop(Twips(self.text_width), WD_TAB_ALIGNMENT.RIGHT, WD_TAB_LEADER.DOTS)
 
-        settings = self.doc.settings.element
-        ooxml.set_update_fields(settings)
-        ooxml.set_theme_font_lang(settings, self.document.lang)
+        ooxml.set_theme_font_lang(self.doc.settings.element, self.document.lang)
 
     def _style_pt(self, name: str) -> float:
         """The font size a paragraph style resolves to (following basedOn)."""
@@ -442,6 +443,7 @@ class _DocxWriter:
     def build(self) -> None:
         self._clear_body()
         self._apply_meta()
+        ooxml.set_update_fields(self.doc.settings.element)  # the TOC and its PAGEREFs
         self._setup_numbering()
         self._cover()
         self._revisions()
@@ -450,8 +452,10 @@ class _DocxWriter:
             self._section(chapter)
         if self.document.forms:
             self._forms()
-        self._header_footer()
-        self._properties()
+        meta = self.meta
+        self._header_footer(f"{meta.title} — {self.document.branch.name}",
+                            f"版本 {meta.version} · {meta.doc_number} · ", bare_first_page=True)
+        self._properties(meta.title, self.document.branch.name)
 
     def to_bytes(self) -> bytes:
         buffer = io.BytesIO()
@@ -664,14 +668,21 @@ class _DocxWriter:
         if form.title_en:
             self._translation(heading, form.title_en)
         self._form_info(form)
+        self._form_notes(form)
+        self._form_body(form)
+        if any(f.example or f.row_examples for f in form.fields):
+            self._example_block(form)
+
+    def _form_body(self, form: Form) -> None:
+        """The form proper: field grid, `rows` grids, approval block. Shared with the fillable
+        form files (builder.writers.docx_forms), which override the `_…_input` methods below."""
         self._form_labels = self._label_widths(self._label_text(f) + "*" for f in form.fields if f.type != "rows")
         self._form_fields(form.fields)
         if form.approval_chain:
             self._approval_block(form)
-        if any(f.example or f.row_examples for f in form.fields):
-            self._example_block(form)
 
     def _form_info(self, form: Form) -> None:
+        """表单编号 and 依据条款 (linked to the clause), on one line."""
         strong = self.doc.styles[S.STRONG]
         line = self.paragraph(S.FORM_INFO)
         line.add_run("表单编号：", style=strong)
@@ -683,6 +694,10 @@ class _DocxWriter:
                 self.link(line, target, form.clause_label, self._style_id(S.HYPERLINK))
             else:
                 line.add_run(form.clause_label)
+
+    def _form_notes(self, form: Form) -> None:
+        """用途 and 填写说明."""
+        strong = self.doc.styles[S.STRONG]
         purpose = self.paragraph(S.FORM_INFO)
         purpose.add_run("用途：", style=strong)
         self.spans(purpose, form.purpose)
@@ -743,8 +758,23 @@ class _DocxWriter:
         suffix = {"money": "（元）"}.get(field.type, "")
         return field.label + suffix
 
+    # What goes into an input cell. The handbook prints guidance for the hand (boxes to tick,
+    # date blanks); the fillable form files override these three with content controls.
+
     def _field_input(self, cell, field: FormField) -> None:
         self.cell_text(cell, _input_text(field))
+
+    def _cell_input(self, cell, field: FormField, row: int, column: FormField) -> None:
+        """The cell of `column` in row `row` (1-based) of the `rows` field `field`."""
+        text = _input_text(column, compact=True) if column.type in _PRINTED_INPUTS else ""
+        self.cell_text(cell, text, align=WD_ALIGN_PARAGRAPH.RIGHT if column.type in ("date", "datetime") else None)
+
+    def _approval_input(self, cells, step_number: int) -> None:
+        """The 审批意见, 签字 and 日期 cells of approval step `step_number` (1-based)."""
+        opinion, sign, day = cells
+        self.cell_text(opinion, "")
+        self.cell_text(sign, "")
+        self.cell_text(day, "　年　月　日", align=WD_ALIGN_PARAGRAPH.RIGHT)
 
     def _rows_table(self, field: FormField) -> None:
         caption = self.paragraph(S.CAPTION, self._label_text(field))
@@ -752,15 +782,14 @@ class _DocxWriter:
             caption.add_run("*", style=self.doc.styles[S.REQUIRED])
         widths = _column_widths([["序号"], *([c.label, "汉" * _COLUMN_EM.get(c.type, 8)] for c in field.columns)],
                                 self.text_width, self._style_pt(S.TABLE_TEXT) * 20)
-        table = self.table(1 + max(field.rows, 1), widths)
+        table = self.table(1 + printed_rows(field), widths)
         self.header_row(table, ["序号", *(self._label_text(c) for c in field.columns)])
         for index, row in enumerate(table.rows[1:], start=1):
             row.height = Mm(8)
             row.height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
             self.cell_text(row.cells[0], str(index), align=WD_ALIGN_PARAGRAPH.CENTER)
             for cell, column in zip(row.cells[1:], field.columns):
-                text = _input_text(column, compact=True) if column.type in _PRINTED_INPUTS else ""
-                self.cell_text(cell, text, align=WD_ALIGN_PARAGRAPH.RIGHT if column.type in ("date", "datetime") else None)
+                self._cell_input(cell, field, index, column)
             for cell in row.cells:
                 ooxml.set_cell_valign(cell, "center")
         self.paragraph(S.TABLE_TEXT)
@@ -772,12 +801,12 @@ class _DocxWriter:
         widths[2] = self.text_width - sum(widths)
         table = self.table(1 + len(form.approval_chain), widths)
         self.header_row(table, ("审批环节", "办理时限", "审批意见", "签字", "日期"))
-        for row, step in zip(table.rows[1:], form.approval_chain):
+        for number, (row, step) in enumerate(zip(table.rows[1:], form.approval_chain), start=1):
             row.height = Mm(14)
             row.height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
             self.cell_text(row.cells[0], step.role, align=WD_ALIGN_PARAGRAPH.CENTER)
             self.cell_text(row.cells[1], f"{step.days} 个工作日", align=WD_ALIGN_PARAGRAPH.CENTER)
-            self.cell_text(row.cells[4], "　年　月　日", align=WD_ALIGN_PARAGRAPH.RIGHT)
+            self._approval_input(row.cells[2:5], number)
             for cell in row.cells:
                 ooxml.set_cell_valign(cell, "center")
         self.paragraph(S.TABLE_TEXT)
@@ -810,44 +839,47 @@ class _DocxWriter:
 
     # -- page furniture and properties ---------------------------------------------------------
 
-    def _header_footer(self) -> None:
-        meta = self.meta
+    def _header_footer(self, header_text: str, footer_lead: str, *, bare_first_page: bool) -> None:
+        """Running header `header_text`; footer `footer_lead` + 第 X 页 / 共 Y 页."""
         section = self.doc.sections[0]
-        section.different_first_page_header_footer = True  # w:titlePg: a bare cover
-        for part in (section.first_page_header, section.first_page_footer):
-            part.is_linked_to_previous = False
-            for paragraph in part.paragraphs:
-                paragraph.style = self.doc.styles[S.FOOTER]
+        if bare_first_page:
+            section.different_first_page_header_footer = True  # w:titlePg: a bare cover
+            for part in (section.first_page_header, section.first_page_footer):
+                part.is_linked_to_previous = False
+                for paragraph in part.paragraphs:
+                    paragraph.style = self.doc.styles[S.FOOTER]
 
         header = section.header
         header.is_linked_to_previous = False
         paragraph = header.paragraphs[0]
         paragraph.style = self.doc.styles[S.HEADER]
-        paragraph.text = f"{meta.title} — {self.document.branch.name}"
+        paragraph.text = header_text
 
         footer = section.footer
         footer.is_linked_to_previous = False
         paragraph = footer.paragraphs[0]
         paragraph.style = self.doc.styles[S.FOOTER]
-        paragraph.add_run(f"版本 {meta.version} · {meta.doc_number} · 第 ")
+        paragraph.add_run(f"{footer_lead}第 ")
         self.field(paragraph, "PAGE", "1")
         paragraph.add_run(" 页 / 共 ")
         self.field(paragraph, "NUMPAGES", "1")
         paragraph.add_run(" 页")
 
-    def _properties(self) -> None:
+    def _properties(self, title: str, subject: str, extra_keywords: Sequence[str] = ()) -> None:
+        """Core properties, dated by the manual's effective date (so the bytes are reproducible)."""
         meta, branch = self.meta, self.document.branch
         props = self.doc.core_properties
         stamp = datetime.combine(meta.effective_date, time(0, 0))
-        props.title = meta.title
-        props.subject = branch.name
+        props.title = title
+        props.subject = subject
         props.author = meta.company
         props.last_modified_by = meta.issuer
         props.keywords = "; ".join(
-            k for k in (meta.title, branch.name, meta.doc_number, f"版本 {meta.version}", f"v{meta.version}") if k
+            k for k in (meta.title, branch.name, *extra_keywords, meta.doc_number, f"版本 {meta.version}",
+                        f"v{meta.version}") if k
         )
         props.category = meta.confidentiality
-        props.comments = f"{meta.company} {meta.title}（{branch.name}），{meta.issuer}发布。" + (
+        props.comments = f"{meta.company} {title}（{branch.name}），{meta.issuer}发布。" + (
             f" 源版本 {self.document.source_revision}" if self.document.source_revision else ""
         )
         props.identifier = meta.doc_number
@@ -869,6 +901,11 @@ _FIELD_HEIGHT_MM = {"textarea": 28, "signature": 14}
 _PRINTED_INPUTS = {"choice", "multichoice", "score", "date", "datetime", "signature"}
 
 _BOX = "☐"
+
+
+def printed_rows(field: FormField) -> int:
+    """How many blank rows a `rows` field's grid has (at least one)."""
+    return max(field.rows, 1)
 
 
 def _input_text(field: FormField, compact: bool = False) -> str:

@@ -1,0 +1,274 @@
+"""Fillable Word forms: one .docx per form and branch, styled by templates/reference.docx.
+
+A form file is the handbook appendix's form (the same field grid, `rows` grids and approval block,
+laid out by the same code in builder.writers.docx) under a title block of its own, with a Word
+content control (w:sdt) in every input cell instead of printed blanks:
+
+    title block   company · branch, form title (and English title), 表单编号 / 手册版本 / 生效日期,
+                  依据条款, 用途, 填写说明; header and footer name the form, version and page X / Y
+
+Each control's w:tag is its machine name, w:alias its label (what Word shows on the control):
+
+    scalar field                          <field-id>                            topic, meeting-time
+    multichoice / score option (check box) <field-id>.<option-number>            methods.2, score-overall.5
+    cell of a rows table                  <field-id>.<row-number>.<column-id>   decisions.3.owner
+    check box in a rows cell              <field-id>.<row-number>.<column-id>.<option-number>
+    approval block (forms with the        approval.<step-number>.opinion | .sign | .date
+      branch's approval chain)
+
+Numbers count from 1, as printed (row 序号, option order, approval step). `approval` cannot clash
+with a field id used alone, and field ids never contain dots. `form_field_tags(form)` lists a
+form's tags in document order.
+
+Controls by field type:
+    text, person, number, money, signature  plain text (w:text), Chinese placeholder text
+    textarea                                plain text, multi-line
+    date                                    date picker, yyyy'年'M'月'd'日', zh-CN, Gregorian
+    datetime                                plain text with the hint 年-月-日 时:分 (Word's picker has no time)
+    choice                                  drop-down list, each item shown and stored as the option label
+    multichoice                             one check box (w14:checkbox) per option, label after it
+    score                                   five check boxes 1–5
+    compute                                 plain text whose placeholder says what to compute: Word
+                                            content controls cannot calculate, so the user enters it
+Every control is locked against deletion (w:lock sdtLocked); its content stays editable.
+"""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from docx.enum.style import WD_STYLE_TYPE
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+from docx.shared import Pt, RGBColor
+from docx.text.paragraph import Paragraph as DocxParagraph
+
+from builder import fonts
+from builder.model import Document, Form, FormField
+from builder.writers import ooxml
+from builder.writers.docx import DEFAULT_REFERENCE, S, _date_zh, _DocxWriter, printed_rows
+
+APPROVAL = "approval"
+APPROVAL_INPUTS = ("opinion", "sign", "date")
+SCORES = ("1", "2", "3", "4", "5")
+DATE_FORMAT = "yyyy'年'M'月'd'日'"
+PLACEHOLDER_STYLE = "Placeholder Text"  # Word's built-in name; added when the template lacks it
+PLACEHOLDER_COLOR = RGBColor(0x80, 0x80, 0x80)
+
+# Placeholder text by field type: (in the field grid, in a narrow cell of a rows grid).
+_PLACEHOLDERS = {
+    "text": ("点击输入…", "点击输入"),
+    "textarea": ("点击输入，可分多行…", "点击输入"),
+    "person": ("输入姓名", "姓名"),
+    "signature": ("签字（输入姓名）", "签字"),
+    "number": ("输入数字", "数字"),
+    "money": ("输入金额", "金额"),
+    "date": ("选择日期", "选择日期"),
+    "datetime": ("输入日期和时间（年-月-日 时:分）", "年-月-日 时:分"),
+    "choice": ("选择一项", "选择一项"),
+}
+
+
+# -- the tag convention -----------------------------------------------------------------------
+
+def control_tags(field: FormField, name: str) -> list[str]:
+    """The tags of the control(s) for one field or one cell named `name`: one per check box for
+    multichoice and score, else `name` itself."""
+    if field.type == "multichoice":
+        return [f"{name}.{number}" for number in range(1, len(field.options) + 1)]
+    if field.type == "score":
+        return [f"{name}.{number}" for number in range(1, len(SCORES) + 1)]
+    return [name]
+
+
+def cell_name(field: FormField, row: int, column: FormField) -> str:
+    return f"{field.id}.{row}.{column.id}"
+
+
+def approval_name(step: int, part: str) -> str:
+    return f"{APPROVAL}.{step}.{part}"
+
+
+def form_field_tags(form: Form) -> list[str]:
+    """Every content-control tag of the form's DOCX, in document order."""
+    tags: list[str] = []
+    for field in form.fields:
+        if field.type != "rows":
+            tags += control_tags(field, field.id)
+            continue
+        for row in range(1, printed_rows(field) + 1):
+            for column in field.columns:
+                tags += control_tags(column, cell_name(field, row, column))
+    for step in range(1, len(form.approval_chain) + 1):
+        tags += [approval_name(step, part) for part in APPROVAL_INPUTS]
+    return tags
+
+
+# -- public API -------------------------------------------------------------------------------
+
+def render_form_docx(document: Document, form: Form, path: Path, reference: Path | None = None) -> None:
+    """Write `form` of `document` (one branch) to `path` as a fillable .docx."""
+    writer = _FormWriter(document, form, Path(reference) if reference else DEFAULT_REFERENCE)
+    writer.build()
+    buffer = io.BytesIO()
+    writer.doc.save(buffer)
+    Path(path).write_bytes(ooxml.reproducible_zip(buffer.getvalue(), document.meta.effective_date))
+
+
+# -- the writer -------------------------------------------------------------------------------
+
+def _reference(form: Form, identifier: str) -> str:
+    """How a compute reference reads: “会议主题”, or “费用明细”中的“金额” for a column."""
+    for field in form.fields:
+        if field.id == identifier:
+            return f"“{field.label}”"
+    for field in form.fields:
+        for column in field.columns:
+            if column.id == identifier:
+                return f"“{field.label}”中的“{column.label}”"
+    return f"“{identifier}”"
+
+
+def _compute_hint(form: Form, field: FormField) -> str:
+    """What a computed field holds, said in its placeholder (Word cannot calculate it)."""
+    operation, ids = field.compute
+    refs = [_reference(form, i) for i in ids]
+    if operation == "sum":
+        what = "、".join(refs) + ("合计" if len(refs) == 1 else "之和")
+    elif operation == "average":
+        what = ("、".join(refs) if len(refs) <= 2 else f"{refs[0]}等 {len(refs)} 项") + "的平均值"
+    elif operation == "days_between" and len(refs) == 2:
+        what = f"{refs[1]}减{refs[0]}的天数"
+    elif operation == "capitals":
+        what = "、".join(refs) + "的中文大写"
+    else:
+        what = "由" + "、".join(refs) + "计算"
+    return f"计算填入：{what}"
+
+
+class _FormWriter(_DocxWriter):
+    """The handbook writer's page setup, styles and form layout, with content-control inputs."""
+
+    def __init__(self, document: Document, form: Form, reference: Path):
+        self.form = form
+        super().__init__(document, reference)
+        self._sdt_ids = 0
+
+    def _bookmark_names(self) -> dict[str, str]:
+        return {}  # a form file has no clauses to link to: references print as plain text
+
+    def build(self) -> None:
+        form, meta, branch = self.form, self.meta, self.document.branch
+        self._clear_body()
+        self._apply_meta()
+        self._placeholder_style = self._ensure_placeholder_style()
+        self._title_block()
+        self._form_notes(form)
+        self._form_body(form)
+        self._shrink_last_paragraph()
+        ooxml.declare_w14(self.doc.element)
+        self._header_footer(f"{meta.company}　{branch.name}　{form.title}",
+                            f"{form.code} · 版本 {meta.version} · {meta.doc_number} · ", bare_first_page=False)
+        self._properties(form.title, f"{branch.name} · {form.code}", (form.code, form.title))
+
+    def _ensure_placeholder_style(self) -> str:
+        styles = self.doc.styles
+        try:
+            return styles[PLACEHOLDER_STYLE].style_id
+        except KeyError:
+            style = styles.add_style(PLACEHOLDER_STYLE, WD_STYLE_TYPE.CHARACTER, builtin=True)
+            style.font.color.rgb = PLACEHOLDER_COLOR
+            style.priority = 99
+            style.hidden = True  # semiHidden: out of the style gallery, as Word keeps it
+            style.unhide_when_used = True
+            return style.style_id
+
+    def _shrink_last_paragraph(self) -> None:
+        """The body must end in a paragraph, not a table: keep the one after the last table but
+        make it 1 pt high, so a table that fills its page does not push a blank page out."""
+        last = self.doc.paragraphs[-1].paragraph_format
+        last.space_before = last.space_after = Pt(0)
+        last.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+        last.line_spacing = Pt(1)
+
+    def _title_block(self) -> None:
+        form, meta, branch = self.form, self.meta, self.document.branch
+        self.paragraph(S.COVER_COMPANY, f"{meta.company}　{branch.name}")
+        title = self.paragraph(S.TITLE, form.title)
+        if form.title_en:
+            title.paragraph_format.space_after = Pt(0)
+            self.paragraph(S.SUBTITLE, form.title_en)
+        strong = self.doc.styles[S.STRONG]
+        facts = self.paragraph(S.FORM_INFO)
+        facts.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        for index, (label, value) in enumerate(
+            (("表单编号", form.code), ("手册版本", meta.version), ("生效日期", _date_zh(meta.effective_date)))
+        ):
+            facts.add_run(("　　" if index else "") + f"{label}：", style=strong)
+            facts.add_run(value)
+        if form.clause_label:
+            clause = self.paragraph(S.FORM_INFO)
+            clause.add_run("依据条款：", style=strong)
+            clause.add_run(f"《{meta.title}》{form.clause_label}")
+
+    # -- the inputs (overriding the handbook's printed blanks) -----------------------------------
+
+    def _field_input(self, cell, field: FormField) -> None:
+        self._control(self.cell_text(cell, ""), field, field.id, field.label, compact=False)
+
+    def _cell_input(self, cell, field: FormField, row: int, column: FormField) -> None:
+        paragraph = self.cell_text(cell, "")
+        if column.type in ("number", "money"):
+            paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        self._control(paragraph, column, cell_name(field, row, column),
+                      f"{field.label} 第{row}行 {column.label}", compact=True)
+
+    def _approval_input(self, cells, step_number: int) -> None:
+        role = self.form.approval_chain[step_number - 1].role
+        alias = f"第{step_number}级审批（{role}）"
+        opinion, sign, day = (self.cell_text(cell, "") for cell in cells)
+        self._text(opinion, approval_name(step_number, "opinion"), alias + "意见", "输入审批意见", multiline=True)
+        self._text(sign, approval_name(step_number, "sign"), alias + "签字", "签字")
+        self._date(day, approval_name(step_number, "date"), alias + "日期")
+
+    def _control(self, paragraph: DocxParagraph, field: FormField, name: str, alias: str, *,
+                 compact: bool) -> None:
+        """The content control(s) of one field or cell, tagged by the convention above."""
+        full, short = _PLACEHOLDERS.get(field.type, _PLACEHOLDERS["text"])
+        if field.compute:
+            self._text(paragraph, name, alias, "计算填入" if compact else _compute_hint(self.form, field))
+        elif field.type in ("multichoice", "score"):
+            self._checkboxes(paragraph, field, name, alias, compact=compact)
+        elif field.type == "choice":
+            hint = short if compact else f"{full}：{'／'.join(field.options)}"
+            ooxml.add_dropdown_control(paragraph, self._next_id(), name, alias, hint, field.options,
+                                       placeholder_style=self._placeholder_style)
+        elif field.type == "date":
+            self._date(paragraph, name, alias)
+        else:
+            self._text(paragraph, name, alias, short if compact else full, multiline=field.type == "textarea")
+
+    def _checkboxes(self, paragraph: DocxParagraph, field: FormField, name: str, alias: str, *,
+                    compact: bool) -> None:
+        options = field.options if field.type == "multichoice" else SCORES
+        gap = " " if compact else "　"
+        for index, (tag, option) in enumerate(zip(control_tags(field, name), options)):
+            ooxml.add_checkbox_control(paragraph, self._next_id(), tag, f"{alias}：{option}",
+                                       font=fonts.CHECKBOX_FONT)
+            paragraph.add_run(option + (gap if index < len(options) - 1 else ""))
+        if field.type == "multichoice" and not compact:
+            paragraph.add_run("　（可多选）", style=self.doc.styles[S.FIELD_HELP])
+
+    def _text(self, paragraph: DocxParagraph, tag: str, alias: str, placeholder: str, *,
+              multiline: bool = False) -> None:
+        ooxml.add_text_control(paragraph, self._next_id(), tag, alias, placeholder, multiline=multiline,
+                               placeholder_style=self._placeholder_style)
+
+    def _date(self, paragraph: DocxParagraph, tag: str, alias: str) -> None:
+        ooxml.add_date_control(paragraph, self._next_id(), tag, alias, _PLACEHOLDERS["date"][0],
+                               date_format=DATE_FORMAT, lid=self.document.lang,
+                               placeholder_style=self._placeholder_style)
+
+    def _next_id(self) -> int:
+        self._sdt_ids += 1
+        return self._sdt_ids
+
