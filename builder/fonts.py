@@ -10,6 +10,10 @@ SANS_SC = "Noto Sans CJK SC"
 SERIF_SC = "Noto Serif CJK SC"
 MONO_SC = "Noto Sans Mono CJK SC"
 
+# Word check box content controls draw ☐/☒ in this font (Word's own default; the Noto CJK fonts
+# have neither glyph, so readers without it fall back to a symbol font such as DejaVu Sans).
+CHECKBOX_FONT = "MS Gothic"
+
 # Latin fallbacks after the CJK family (present with the CJK fonts' own Latin glyphs anyway).
 LATIN_FALLBACK = ("DejaVu Sans",)
 
@@ -27,3 +31,71 @@ def css_stack(family: str) -> str:
         if f not in seen:
             seen.append(f)
     return ", ".join(f'"{f}"' for f in seen) + ", sans-serif"
+
+
+# ---- Fillable form fields (AcroForm) ------------------------------------------------------------
+# What a user types into a field is drawn by the PDF reader, not by us, so the field font cannot be
+# an embedded subset. Embedding the whole Noto CJK collection instead makes each form ~16 MB. The
+# fields therefore name STSong-Light, one of the standard Chinese fonts PDF readers supply without
+# embedding (Acrobat: Adobe Song; poppler, pdf.js and others: an installed Adobe-GB1 font, such as
+# Noto CJK SC), addressed through Adobe's Unicode CMap. It covers GB 18030 (Adobe-GB1-4).
+FIELD_FONT = "STSong-Light"
+FIELD_FONT_CMAP = "UniGB-UCS2-H"
+FIELD_FONT_COLLECTION = ("Adobe", "GB1", 4)  # registry, ordering, supplement
+
+# WeasyPrint lays out the form controls with this family, a tiny font made here; the PDF writer
+# then replaces it with FIELD_FONT. No printed text ever uses it, so it is never shared with Noto.
+CONTROL_STANDIN = "HandbookFormControl"
+
+
+def field_font_missing(text: str) -> list[str]:
+    """The characters of `text` the field font cannot show, each once, in order (line breaks and
+    tabs are not drawn and so never missing)."""
+    from bisect import bisect_right
+
+    from builder.field_font_coverage import RANGES
+
+    starts = [low for low, _ in RANGES]
+    missing: list[str] = []
+    for ch in text:
+        if ch in "\n\r\t" or ch in missing:
+            continue
+        i = bisect_right(starts, ord(ch)) - 1
+        if i < 0 or ord(ch) > RANGES[i][1]:
+            missing.append(ch)
+    return missing
+
+
+def control_standin_font_face() -> str:
+    """A CSS @font-face rule for CONTROL_STANDIN, its font inline as a data: URL."""
+    import base64
+
+    return (
+        f'@font-face {{ font-family: "{CONTROL_STANDIN}"; '
+        f'src: url("data:font/ttf;base64,{base64.b64encode(_standin_font()).decode()}"); }}'
+    )
+
+
+def _standin_font() -> bytes:
+    """A TrueType font with only .notdef and a space: same bytes on every run (fixed dates)."""
+    import io
+
+    from fontTools.fontBuilder import FontBuilder
+    from fontTools.misc.timeTools import timestampFromString
+    from fontTools.pens.ttGlyphPen import TTGlyphPen
+
+    fixed = timestampFromString("Mon Jan  1 00:00:00 2024")
+    fb = FontBuilder(1000, isTTF=True)
+    fb.setupHead(unitsPerEm=1000, created=fixed, modified=fixed)
+    fb.setupGlyphOrder([".notdef", "space"])
+    fb.setupCharacterMap({0x20: "space"})
+    empty = TTGlyphPen(None).glyph()
+    fb.setupGlyf({".notdef": empty, "space": empty})
+    fb.setupHorizontalMetrics({".notdef": (500, 0), "space": (500, 0)})
+    fb.setupHorizontalHeader(ascent=880, descent=-120)
+    fb.setupNameTable({"familyName": CONTROL_STANDIN, "styleName": "Regular"})
+    fb.setupOS2(sTypoAscender=880, sTypoDescender=-120, usWinAscent=880, usWinDescent=120)
+    fb.setupPost()
+    out = io.BytesIO()
+    fb.save(out)
+    return out.getvalue()

@@ -118,10 +118,12 @@ def test_a_choice_field_is_a_drop_down_of_its_option_labels(forms, form_files):
     assert shown_text(doc_type).startswith("选择一项")
 
 
-def test_multichoice_and_score_fields_are_check_boxes(document, form_files):
+def test_multichoice_options_are_check_boxes_and_a_score_is_a_1_to_5_list(document, form_files):
     path = form_files["training-evaluation"]
     found = controls(path)
-    for tag in ("methods.1", "methods.2", "methods.3", *(f"score-overall.{n}" for n in range(1, 6))):
+    items = found["score-overall"].findall("w:dropDownList/w:listItem", NS)
+    assert [i.get(w("value")) for i in items] == ["1", "2", "3", "4", "5"]
+    for tag in ("methods.1", "methods.2", "methods.3"):
         box = found[tag].find("w14:checkbox", NS)
         assert box is not None, tag
         assert box.find("w14:checked", NS).get(f"{{{W14}}}val") == "0"
@@ -167,10 +169,10 @@ def test_the_approval_block_names_the_branch_roles_with_controls_per_step(docume
     assert [r.cells[1].text for r in table.rows[1:]] == [f"{step.days} 个工作日" for step in chain]
     found = controls(path)
     for step in (1, 2):
-        assert found[f"approval.{step}.opinion"].find("w:text", NS).get(w("multiLine")) == "1"
-        assert found[f"approval.{step}.sign"].find("w:text", NS) is not None
-        assert found[f"approval.{step}.date"].find("w:date", NS) is not None
-    assert "办事处主任" in found["approval.1.opinion"].find("w:alias", NS).get(w("val"))
+        assert found[f"approval_chain.{step}.opinion"].find("w:text", NS).get(w("multiLine")) == "1"
+        assert found[f"approval_chain.{step}.signature"].find("w:text", NS) is not None
+        assert found[f"approval_chain.{step}.date"].find("w:date", NS) is not None
+    assert "办事处主任" in found["approval_chain.1.opinion"].find("w:alias", NS).get(w("val"))
 
 
 def test_the_title_block_names_company_branch_form_and_version(document, form_files):

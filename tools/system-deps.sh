@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Install the Debian packages the handbook builder needs, when missing.
 #   runtime: CJK fonts and what WeasyPrint needs (Pango, HarfBuzz with its subsetter)
-#   test:    poppler-utils (pdftotext, pdffonts, pdftoppm), qpdf, LibreOffice (DOCX checks)
+#   test:    poppler-utils (pdftotext, pdffonts, pdftoppm) with poppler-data (the CMaps it needs to draw
+#            the forms' reader-supplied Chinese field font), qpdf, LibreOffice (DOCX checks)
 set -euo pipefail
 want=(fonts-noto-cjk fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 shared-mime-info)
 if [ "${1:-}" = "--test" ]; then
-  want+=(poppler-utils qpdf libreoffice-writer-nogui)
+  want+=(poppler-utils poppler-data qpdf libreoffice-writer-nogui)
 fi
 missing=()
 for pkg in "${want[@]}"; do

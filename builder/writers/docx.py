@@ -48,6 +48,7 @@ from builder.model import (
     Table,
     plain,
 )
+from builder.fieldnames import printed_rows
 from builder.writers import ooxml
 
 DEFAULT_REFERENCE = Path(__file__).resolve().parents[2] / "templates" / "reference.docx"
@@ -901,11 +902,6 @@ _FIELD_HEIGHT_MM = {"textarea": 28, "signature": 14}
 _PRINTED_INPUTS = {"choice", "multichoice", "score", "date", "datetime", "signature"}
 
 _BOX = "☐"
-
-
-def printed_rows(field: FormField) -> int:
-    """How many blank rows a `rows` field's grid has (at least one)."""
-    return max(field.rows, 1)
 
 
 def _input_text(field: FormField, compact: bool = False) -> str:

@@ -7,18 +7,8 @@ content control (w:sdt) in every input cell instead of printed blanks:
     title block   company · branch, form title (and English title), 表单编号 / 手册版本 / 生效日期,
                   依据条款, 用途, 填写说明; header and footer name the form, version and page X / Y
 
-Each control's w:tag is its machine name, w:alias its label (what Word shows on the control):
-
-    scalar field                          <field-id>                            topic, meeting-time
-    multichoice / score option (check box) <field-id>.<option-number>            methods.2, score-overall.5
-    cell of a rows table                  <field-id>.<row-number>.<column-id>   decisions.3.owner
-    check box in a rows cell              <field-id>.<row-number>.<column-id>.<option-number>
-    approval block (forms with the        approval.<step-number>.opinion | .sign | .date
-      branch's approval chain)
-
-Numbers count from 1, as printed (row 序号, option order, approval step). `approval` cannot clash
-with a field id used alone, and field ids never contain dots. `form_field_tags(form)` lists a
-form's tags in document order.
+Each control's w:tag is the input's name by the convention of builder.fieldnames (the same
+names as the PDF form's fields), its w:alias the label Word shows on the control.
 
 Controls by field type:
     text, person, number, money, signature  plain text (w:text), Chinese placeholder text
@@ -27,7 +17,7 @@ Controls by field type:
     datetime                                plain text with the hint 年-月-日 时:分 (Word's picker has no time)
     choice                                  drop-down list, each item shown and stored as the option label
     multichoice                             one check box (w14:checkbox) per option, label after it
-    score                                   five check boxes 1–5
+    score                                   drop-down list 1–5
     compute                                 plain text whose placeholder says what to compute: Word
                                             content controls cannot calculate, so the user enters it
 Every control is locked against deletion (w:lock sdtLocked); its content stays editable.
@@ -45,11 +35,8 @@ from docx.text.paragraph import Paragraph as DocxParagraph
 from builder import fonts
 from builder.model import Document, Form, FormField
 from builder.writers import ooxml
-from builder.writers.docx import DEFAULT_REFERENCE, S, _date_zh, _DocxWriter, printed_rows
-
-APPROVAL = "approval"
-APPROVAL_INPUTS = ("opinion", "sign", "date")
-SCORES = ("1", "2", "3", "4", "5")
+from builder.fieldnames import SCORES, approval_name, cell_name, form_field_names, input_names
+from builder.writers.docx import DEFAULT_REFERENCE, S, _date_zh, _DocxWriter
 DATE_FORMAT = "yyyy'年'M'月'd'日'"
 PLACEHOLDER_STYLE = "Placeholder Text"  # Word's built-in name; added when the template lacks it
 PLACEHOLDER_COLOR = RGBColor(0x80, 0x80, 0x80)
@@ -70,37 +57,9 @@ _PLACEHOLDERS = {
 
 # -- the tag convention -----------------------------------------------------------------------
 
-def control_tags(field: FormField, name: str) -> list[str]:
-    """The tags of the control(s) for one field or one cell named `name`: one per check box for
-    multichoice and score, else `name` itself."""
-    if field.type == "multichoice":
-        return [f"{name}.{number}" for number in range(1, len(field.options) + 1)]
-    if field.type == "score":
-        return [f"{name}.{number}" for number in range(1, len(SCORES) + 1)]
-    return [name]
-
-
-def cell_name(field: FormField, row: int, column: FormField) -> str:
-    return f"{field.id}.{row}.{column.id}"
-
-
-def approval_name(step: int, part: str) -> str:
-    return f"{APPROVAL}.{step}.{part}"
-
-
 def form_field_tags(form: Form) -> list[str]:
     """Every content-control tag of the form's DOCX, in document order."""
-    tags: list[str] = []
-    for field in form.fields:
-        if field.type != "rows":
-            tags += control_tags(field, field.id)
-            continue
-        for row in range(1, printed_rows(field) + 1):
-            for column in field.columns:
-                tags += control_tags(column, cell_name(field, row, column))
-    for step in range(1, len(form.approval_chain) + 1):
-        tags += [approval_name(step, part) for part in APPROVAL_INPUTS]
-    return tags
+    return form_field_names(form)
 
 
 # -- public API -------------------------------------------------------------------------------
@@ -227,7 +186,7 @@ class _FormWriter(_DocxWriter):
         alias = f"第{step_number}级审批（{role}）"
         opinion, sign, day = (self.cell_text(cell, "") for cell in cells)
         self._text(opinion, approval_name(step_number, "opinion"), alias + "意见", "输入审批意见", multiline=True)
-        self._text(sign, approval_name(step_number, "sign"), alias + "签字", "签字")
+        self._text(sign, approval_name(step_number, "signature"), alias + "签字", "签字")
         self._date(day, approval_name(step_number, "date"), alias + "日期")
 
     def _control(self, paragraph: DocxParagraph, field: FormField, name: str, alias: str, *,
@@ -236,11 +195,12 @@ class _FormWriter(_DocxWriter):
         full, short = _PLACEHOLDERS.get(field.type, _PLACEHOLDERS["text"])
         if field.compute:
             self._text(paragraph, name, alias, "计算填入" if compact else _compute_hint(self.form, field))
-        elif field.type in ("multichoice", "score"):
+        elif field.type == "multichoice":
             self._checkboxes(paragraph, field, name, alias, compact=compact)
-        elif field.type == "choice":
-            hint = short if compact else f"{full}：{'／'.join(field.options)}"
-            ooxml.add_dropdown_control(paragraph, self._next_id(), name, alias, hint, field.options,
+        elif field.type in ("choice", "score"):
+            options = field.options if field.type == "choice" else SCORES
+            hint = "评分 1—5" if field.type == "score" else short if compact else f"{full}：{'／'.join(options)}"
+            ooxml.add_dropdown_control(paragraph, self._next_id(), name, alias, hint, options,
                                        placeholder_style=self._placeholder_style)
         elif field.type == "date":
             self._date(paragraph, name, alias)
@@ -249,13 +209,13 @@ class _FormWriter(_DocxWriter):
 
     def _checkboxes(self, paragraph: DocxParagraph, field: FormField, name: str, alias: str, *,
                     compact: bool) -> None:
-        options = field.options if field.type == "multichoice" else SCORES
+        options = field.options
         gap = " " if compact else "　"
-        for index, (tag, option) in enumerate(zip(control_tags(field, name), options)):
+        for index, (tag, option) in enumerate(zip(input_names(field, name), options)):
             ooxml.add_checkbox_control(paragraph, self._next_id(), tag, f"{alias}：{option}",
                                        font=fonts.CHECKBOX_FONT)
             paragraph.add_run(option + (gap if index < len(options) - 1 else ""))
-        if field.type == "multichoice" and not compact:
+        if not compact:
             paragraph.add_run("　（可多选）", style=self.doc.styles[S.FIELD_HELP])
 
     def _text(self, paragraph: DocxParagraph, tag: str, alias: str, placeholder: str, *,

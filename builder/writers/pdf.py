@@ -48,20 +48,25 @@ class _ToUser(logging.Handler):
 _handler = _ToUser()
 
 
-def render_pdf(doc: Document, path: Path, folder: Path | None = None) -> None:
+def weasyprint_html(html: str, folder: Path):
+    """A WeasyPrint document for `html` that may load files from `folder` only, its warnings
+    routed to the user. The one way both PDF writers call WeasyPrint."""
     import weasyprint
 
     wlog = logging.getLogger("weasyprint")
     if _handler not in wlog.handlers:
         wlog.addHandler(_handler)
         wlog.propagate = False
-    folder = Path(folder or templates_dir())
-    html = weasyprint.HTML(
-        string=render_html_string(doc, folder, for_print=True),
-        base_url=folder.resolve().as_uri() + "/",
+    return weasyprint.HTML(
+        string=html,
+        base_url=Path(folder).resolve().as_uri() + "/",
         url_fetcher=_fetcher_for(folder),
     )
-    html.write_pdf(
+
+
+def render_pdf(doc: Document, path: Path, folder: Path | None = None) -> None:
+    folder = Path(folder or templates_dir())
+    weasyprint_html(render_html_string(doc, folder, for_print=True), folder).write_pdf(
         str(path),
         pdf_identifier=f"{doc.meta.doc_number}-{doc.branch.id}-{doc.meta.version}".encode(),
         uncompressed_pdf=False,

@@ -1,0 +1,61 @@
+"""Field names of fillable forms: the one convention the DOCX content-control tags, the PDF
+AcroForm field names and the XLSX defined names follow, so a field is found by the same name in
+every format.
+
+    scalar field (incl. choice and score)   <field-id>                            topic, score-overall
+    multichoice option                      <field-id>.<option-number>            methods.2
+    cell of a rows table                    <field-id>.<row-number>.<column-id>   decisions.3.owner
+    multichoice option in a rows cell       <field-id>.<row-number>.<column-id>.<option-number>
+    approval block (forms with the          approval_chain.<step-number>.opinion | .signature | .date
+      branch's approval chain)
+
+Numbers count from 1, as printed. Field ids never contain dots or underscores, so neither the
+dotted names nor `approval_chain` can clash with a field id.
+"""
+from __future__ import annotations
+
+from builder.model import Form, FormField
+
+APPROVAL = "approval_chain"
+APPROVAL_INPUTS = ("opinion", "signature", "date")
+SCORES = ("1", "2", "3", "4", "5")
+
+
+def printed_rows(field: FormField) -> int:
+    """How many blank rows a rows field prints (at least one)."""
+    return max(field.rows, 1)
+
+
+def option_name(name: str, number: int) -> str:
+    return f"{name}.{number}"
+
+
+def cell_name(field: FormField, row: int, column: FormField) -> str:
+    return f"{field.id}.{row}.{column.id}"
+
+
+def approval_name(step: int, part: str) -> str:
+    return f"{APPROVAL}.{step}.{part}"
+
+
+def input_names(field: FormField, name: str) -> list[str]:
+    """The names of the input(s) of one field or cell called `name`: one per option for a
+    multichoice, else `name` itself."""
+    if field.type == "multichoice":
+        return [option_name(name, n) for n in range(1, len(field.options) + 1)]
+    return [name]
+
+
+def form_field_names(form: Form) -> list[str]:
+    """Every input name of a form, in reading order."""
+    names: list[str] = []
+    for field in form.fields:
+        if field.type != "rows":
+            names += input_names(field, field.id)
+            continue
+        for row in range(1, printed_rows(field) + 1):
+            for column in field.columns:
+                names += input_names(column, cell_name(field, row, column))
+    for step in range(1, len(form.approval_chain) + 1):
+        names += [approval_name(step, part) for part in APPROVAL_INPUTS]
+    return names
