@@ -84,8 +84,12 @@ def build_outputs(manual: Manual, *, out: Path, branches: list[str], formats: li
                     target = staging.path(relative)
                     render = writer(job.kind, job.fmt)
                     try:
-                        if job.kind == "form":
+                        if job.kind == "form" and job.fmt == "xlsx":
+                            render(document, by_id[job.form_id], target, password=document.meta.xlsx_password)
+                        elif job.kind == "form":
                             render(document, by_id[job.form_id], target, **_templates_arg(job, templates))
+                        elif job.kind == "workbook":
+                            render(document, target, password=document.meta.xlsx_password)
                         elif job.kind == "handbook" and job.fmt == "docx":
                             render(document, target, paginate=docx_page_numbers)
                         else:

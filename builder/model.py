@@ -6,7 +6,7 @@ these classes; they never see YAML or the source schema.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 
@@ -156,6 +156,7 @@ class Meta:
     body_font: str
     heading_font: str
     font_size_pt: float
+    xlsx_password: str | None = None  # sheet protection password of the XLSX forms (None: no password)
 
 
 @dataclass(frozen=True)

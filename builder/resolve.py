@@ -239,6 +239,7 @@ def resolve(manual: Manual, branch_id: str, source_revision: str = "") -> model.
             body_font=meta.fonts.body,
             heading_font=meta.fonts.heading,
             font_size_pt=meta.fonts.size_pt,
+            xlsx_password=meta.xlsx_password,
         ),
         branch=model.BranchInfo(
             id=branch.id,

@@ -153,6 +153,8 @@ class ManualMeta(Strict):
     confidentiality: Text = "内部受控"
     page: PageSettings = PageSettings()
     fonts: FontSettings = FontSettings()
+    xlsx_password: Text | None = Field(
+        None, description="Excel 表单工作表保护的密码；不填则保护但不设密码（防误改，不是保密手段）")
 
 
 class ApprovalStepSrc(Strict):

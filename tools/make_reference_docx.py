@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import sys
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,6 +25,7 @@ from docx.shared import Mm, Pt, RGBColor, Twips  # noqa: E402
 
 from builder import fonts  # noqa: E402
 from builder.writers import ooxml  # noqa: E402
+from builder.ziputil import normalized_zip_bytes  # noqa: E402
 from builder.writers.docx import S, add_clause_numbering  # noqa: E402
 
 OUTPUT = ROOT / "templates" / "reference.docx"
@@ -235,7 +236,7 @@ def main(argv: list[str]) -> int:
     buffer = io.BytesIO()
     build_reference().save(buffer)
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_bytes(ooxml.reproducible_zip(buffer.getvalue(), date(2024, 1, 1)))
+    output.write_bytes(normalized_zip_bytes(buffer.getvalue()))
     print(f"wrote {output}")
     return 0
 

@@ -50,6 +50,7 @@ from builder.model import (
 )
 from builder.fieldnames import printed_rows
 from builder.writers import ooxml
+from builder.ziputil import normalized_zip_bytes
 
 DEFAULT_REFERENCE = Path(__file__).resolve().parents[2] / "templates" / "reference.docx"
 
@@ -128,7 +129,7 @@ def render_docx(
         if pages:
             writer.fill_page_numbers(pages)
             data = writer.to_bytes()
-    Path(path).write_bytes(ooxml.reproducible_zip(data, document.meta.effective_date))
+    Path(path).write_bytes(normalized_zip_bytes(data))
 
 
 def layout_pages(docx_bytes: bytes, timeout: float = 300) -> dict[str, int]:

@@ -35,6 +35,7 @@ from docx.text.paragraph import Paragraph as DocxParagraph
 from builder import fonts
 from builder.model import Document, Form, FormField
 from builder.writers import ooxml
+from builder.ziputil import normalized_zip_bytes
 from builder.fieldnames import SCORES, approval_name, cell_name, form_field_names, input_names
 from builder.writers.docx import DEFAULT_REFERENCE, S, _date_zh, _DocxWriter
 DATE_FORMAT = "yyyy'年'M'月'd'日'"
@@ -70,7 +71,7 @@ def render_form_docx(document: Document, form: Form, path: Path, reference: Path
     writer.build()
     buffer = io.BytesIO()
     writer.doc.save(buffer)
-    Path(path).write_bytes(ooxml.reproducible_zip(buffer.getvalue(), document.meta.effective_date))
+    Path(path).write_bytes(normalized_zip_bytes(buffer.getvalue()))
 
 
 # -- the writer -------------------------------------------------------------------------------

@@ -7,11 +7,8 @@ formatting, …) lives here, so the writers above never assemble XML themselves.
 from __future__ import annotations
 
 import hashlib
-import io
 import re
-import zipfile
 from collections.abc import Iterable, Sequence
-from datetime import date
 
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
@@ -634,16 +631,3 @@ def add_checkbox_control(paragraph, sdt_id: int, tag: str, alias: str, *, font: 
 
 
 # -- package ----------------------------------------------------------------------------------
-
-def reproducible_zip(data: bytes, when: date) -> bytes:
-    """Rewrite a .docx so its bytes depend on content only (fixed member dates, same order)."""
-    stamp = (max(when.year, 1980), when.month, when.day, 0, 0, 0)
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            member = zipfile.ZipInfo(info.filename, date_time=stamp)
-            member.compress_type = zipfile.ZIP_DEFLATED
-            member.external_attr = 0o600 << 16
-            target.writestr(member, source.read(info.filename))
-    return out.getvalue()
-

@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from builder.errors import BuildError
 from builder.model import Document
 from builder.templates import templates_dir
 from builder.writers.html import render_html_string

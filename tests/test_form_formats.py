@@ -1,0 +1,82 @@
+"""A form field is found under the same name in the Word, PDF and Excel form of every branch."""
+from __future__ import annotations
+
+import zipfile
+
+import pytest
+from lxml import etree
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from builder.build import build_outputs
+from builder.fieldnames import form_field_names
+from builder.resolve import resolve
+
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+@pytest.fixture(scope="module", params=["chengdu", "hongkong"])
+def branch_forms(request, tmp_path_factory, manual):
+    out = tmp_path_factory.mktemp("forms") / "output"
+    build_outputs(manual, out=out, branches=[request.param], formats=["docx", "xlsx", "pdf"],
+                  handbook=False, progress=False)
+    from builder.writers.xlsx import render_forms_xlsx
+
+    render_forms_xlsx(resolve(manual, request.param), out / request.param / "forms.xlsx")
+    return resolve(manual, request.param), out / request.param / "forms"
+
+
+def docx_tags(path) -> list[str]:
+    with zipfile.ZipFile(path) as z:
+        root = etree.fromstring(z.read("word/document.xml"))
+    return [t.get(f"{W}val") for t in root.iter(f"{W}tag")]
+
+
+def pdf_names(path) -> list[str]:
+    """Terminal AcroForm fields (pypdf also lists the parents of dotted names)."""
+    names = list(PdfReader(str(path)).get_fields())
+    return [n for n in names if not any(other.startswith(n + ".") for other in names)]
+
+
+def xlsx_names(path) -> dict[str, str]:
+    book = load_workbook(path)
+    return {name: dn.attr_text for name, dn in book.defined_names.items()}
+
+
+def test_every_form_exists_in_three_formats_with_the_same_field_names(branch_forms):
+    document, folder = branch_forms
+    assert len(document.forms) >= 18
+    for form in document.forms:
+        names = form_field_names(form)
+        for fmt in ("docx", "xlsx", "pdf"):
+            assert (folder / f"{form.id}.{fmt}").is_file(), (form.id, fmt)
+        assert docx_tags(folder / f"{form.id}.docx") == names, form.id
+        assert sorted(pdf_names(folder / f"{form.id}.pdf")) == sorted(names), form.id
+        # every field id has its defined name in the workbook
+        defined = xlsx_names(folder / f"{form.id}.xlsx")
+        for field in form.fields:
+            assert "f_" + field.id.replace("-", "_") in defined, (form.id, field.id)
+
+
+def test_xlsx_input_cells_follow_the_same_names(branch_forms):
+    from builder.writers.xlsx import input_cells
+
+    document, _ = branch_forms
+    for form in document.forms:
+        multichoice = {f.id for f in form.fields if f.type == "multichoice"}
+        expected = []
+        for name in form_field_names(form):
+            head = name.split(".")[0]
+            if head in multichoice:  # one cell in Excel, a box per option elsewhere
+                if head not in expected:
+                    expected.append(head)
+            else:
+                expected.append(name)
+        assert sorted(input_cells(form)) == sorted(expected), form.id
+
+
+def test_forms_workbook_has_every_form(branch_forms):
+    document, folder = branch_forms
+    book = load_workbook(folder.parent / "forms.xlsx")
+    assert book.sheetnames[0] == "目录"
+    assert len(book.sheetnames) == len(document.forms) + 1
