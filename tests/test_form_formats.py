@@ -4,6 +4,7 @@ from __future__ import annotations
 import zipfile
 
 import pytest
+import yaml
 from lxml import etree
 from openpyxl import load_workbook
 from pypdf import PdfReader
@@ -11,11 +12,15 @@ from pypdf import PdfReader
 from builder.build import build_outputs
 from builder.fieldnames import form_field_names
 from builder.resolve import resolve
+from tests.conftest import SRC
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 
-@pytest.fixture(scope="module", params=["chengdu", "hongkong"])
+BRANCHES = [b["id"] for b in yaml.safe_load((SRC / "branches.yaml").read_text(encoding="utf-8"))["branches"]]
+
+
+@pytest.fixture(scope="module", params=BRANCHES)
 def branch_forms(request, tmp_path_factory, manual):
     out = tmp_path_factory.mktemp("forms") / "output"
     build_outputs(manual, out=out, branches=[request.param], formats=["docx", "xlsx", "pdf"],
