@@ -120,6 +120,96 @@ def schema() -> None:
 
 
 @main.command()
+@click.argument("old", metavar="A")
+@click.argument("new", metavar="[B]", required=False)
+@src_option
+@click.option("--branch", "-b", "branch", metavar="ID", default=None,
+              help="按哪个分支机构的手册比较（默认第一个，通常为总部） / the branch whose handbook is compared")
+@click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="同时生成修订对照表（DOCX、PDF）和修订模式的 Word 手册到此文件夹 / also write the comparison "
+                   "table and a tracked-changes DOCX here")
+@click.option("--templates", "templates", type=click.Path(path_type=Path, file_okay=False, exists=True), default=None,
+              help="模板文件夹（默认 ./templates） / templates folder")
+def diff(old: str, new: str | None, src: Path, branch: str | None, out: Path | None, templates: Path | None) -> None:
+    """比较两个版本的手册：新增、删除、移动和修改的章节、条款、表单与字段。 / Compare two revisions.
+
+    \b
+    A、B 为 git 版本（提交号、标签、分支，如 v1.1、HEAD~1）或手册源文件夹；
+    省略 B 时与 --src 文件夹的当前内容比较。按编号以外的稳定 id 比较，仅编号变化不算修订。
+    A and B are git revisions or source folders; B defaults to the --src folder as it is now.
+
+    \b
+    --out DIR 写出：
+    DIR/<分支机构>/comparison.docx|pdf   修订对照表（条款 / 原条文 / 修订后条文）
+    DIR/<分支机构>/handbook-tracked.docx  修订模式的手册（可在 Word 中接受或拒绝修订）
+    """
+    from builder import vcs
+    from builder.diff import compare
+    from builder.resolve import resolve
+    from builder.writers.summary import summary_lines
+
+    try:
+        with vcs.export(old, src) as a, (vcs.export(new, src) if new else vcs.export(str(src), src)) as b:
+            old_manual, new_manual = _load_version(a), _load_version(b)
+            branch = branch or new_manual.branch_ids[0]
+            for manual, version in ((old_manual, a), (new_manual, b)):
+                if branch not in manual.branch_ids:
+                    from builder.errors import did_you_mean
+
+                    click.echo(f"错误：版本“{version.label}”中没有分支机构“{branch}”"
+                               f"{did_you_mean(branch, manual.branch_ids)}（可用：{', '.join(manual.branch_ids)}）", err=True)
+                    sys.exit(1)
+            changes = compare(resolve(old_manual, branch, a.revision), resolve(new_manual, branch, b.revision),
+                              old_name=a.label, new_name=b.label, old_revision=a.revision, new_revision=b.revision)
+            for line in summary_lines(changes, color=sys.stdout.isatty()):
+                click.echo(line)
+            if changes.changes:
+                click.echo(f"可写入 revisions.yaml 版本 {new_manual.meta.version} 的 changes："
+                           f"[{', '.join(changes.changed_ids())}]")
+            if out is not None:
+                if templates is None:
+                    templates = Path("templates") if Path("templates/comparison.html.j2").is_file() else None
+                written = _write_diff(changes, out, templates)
+                click.echo(f"已写入 {len(written)} 个文件：" + "、".join(str(p) for p in written))
+    except BuildError as exc:
+        click.echo(f"比较失败：{exc}", err=True)
+        sys.exit(1)
+
+
+def _load_version(version):
+    """Load one side of a diff; problems name the version ("v1.1:chapters/07-daily-ops.yaml:3:5")."""
+    from builder.load import load_manual
+
+    try:
+        return load_manual(version.folder)
+    except SourceErrors as exc:
+        prefix = str(version.folder).rstrip("/") + "/"
+        for problem in exc.problems:
+            click.echo(str(problem).replace(prefix, f"{version.label}:"), err=True)
+        click.echo(f"版本“{version.label}”有 {len(exc.problems)} 个问题，无法比较。", err=True)
+        sys.exit(1)
+
+
+def _write_diff(changes, out: Path, templates: Path | None) -> list[Path]:
+    from builder.publish import Staging
+    from builder.writers.comparison_docx import render_comparison_docx
+    from builder.writers.comparison_pdf import render_comparison_pdf
+    from builder.writers.docx_tracked import render_tracked_docx
+
+    branch = changes.new.branch.id
+    jobs = [
+        ("comparison.docx", lambda p: render_comparison_docx(changes, p)),
+        ("comparison.pdf", lambda p: render_comparison_pdf(changes, p, **({"folder": templates} if templates else {}))),
+        ("handbook-tracked.docx", lambda p: render_tracked_docx(changes, p)),
+    ]
+    with Staging(out) as staging:
+        for name, render in jobs:
+            render(staging.path(Path(branch) / name))
+        staging.publish()
+    return [out / branch / name for name, _ in jobs]
+
+
+@main.command()
 @src_option
 @click.option("--branch", "-b", "branches", multiple=True, metavar="ID", help="只生成这些分支机构（可重复） / only these branches")
 @click.option("--format", "-f", "formats", multiple=True, type=click.Choice(["docx", "pdf", "html", "xlsx"]),

@@ -1,0 +1,73 @@
+"""The terminal writer of a ChangeSet: what `handbook diff` prints.
+
+One line per change (action, kind, label, id); a changed clause also shows its old and new
+paragraphs that differ, with deleted words in red and inserted words in green (click strips the
+colours when the output is not a terminal, so the words are then bracketed as [-删-]{+增+}).
+"""
+from __future__ import annotations
+
+import click
+
+from builder.diff import DELETE, INSERT, ChangeSet, aligned, block_paragraphs, inline_diff
+from builder.model import plain
+
+
+def _version(doc, name: str, revision: str) -> str:
+    where = name + (f"（{revision}）" if revision and revision not in name else "")
+    return f"{where} 版本 {doc.meta.version}"
+
+
+CONTEXT = 16  # characters of unchanged text kept on each side of a change
+
+
+def _marked(pieces, skip: int, color: bool) -> str:
+    """One side of an inline diff (the old text skips insertions, the new skips deletions),
+    with long unchanged stretches shortened to their ends."""
+    shown = [(op, span) for op, span in pieces if op != skip]
+    out = []
+    for i, (op, span) in enumerate(shown):
+        if op == 0:
+            text, first, last = span.text, i == 0, i == len(shown) - 1
+            if first and not last and len(text) > CONTEXT:
+                text = "…" + text[-CONTEXT:]
+            elif last and not first and len(text) > CONTEXT:
+                text = text[:CONTEXT] + "…"
+            elif not first and not last and len(text) > 2 * CONTEXT:
+                text = text[:CONTEXT] + "…" + text[-CONTEXT:]
+            out.append(text)
+        elif color:
+            out.append(click.style(span.text, fg="red" if op == DELETE else "green", bold=True,
+                                   strikethrough=op == DELETE, underline=op == INSERT))
+        else:
+            out.append(f"[-{span.text}-]" if op == DELETE else f"{{+{span.text}+}}")
+    return "".join(out)
+
+
+def summary_lines(changes: ChangeSet, color: bool = False) -> list[str]:
+    old, new = changes.old, changes.new
+    lines = [
+        f"比较：{_version(old, changes.old_name, changes.old_revision)} → "
+        f"{_version(new, changes.new_name, changes.new_revision)}（分支机构：{new.branch.name} {new.branch.id}）",
+    ]
+    if not changes.changes:
+        lines.append("两个版本内容一致：没有新增、删除、移动或修改的章节、条款和表单。")
+        return lines
+    for change in changes.changes:
+        if change.action == "moved":
+            where = f"{change.old.label} → {change.new.label}"
+        else:
+            where = change.node.label
+        lines.append(f"  {change.title:<8} {where}  [{change.id}]")
+        if change.content_changed:
+            for before, after in aligned(block_paragraphs(change.old), block_paragraphs(change.new)):
+                if before is not None and after is not None and plain(before) == plain(after):
+                    continue
+                pieces = inline_diff(before or (), after or ())
+                if before is not None:
+                    lines.append("      原：" + _marked(pieces, INSERT, color))
+                if after is not None:
+                    lines.append("      新：" + _marked(pieces, DELETE, color))
+    counts = changes.counts()
+    lines.append(f"共 {len(changes.changes)} 处变更：新增 {counts['added']}、删除 {counts['removed']}、"
+                 f"移动 {counts['moved']}、修改 {counts['changed']}。")
+    return lines
