@@ -2,9 +2,14 @@
 folder, then publish it atomically.
 
 Output layout (PRODUCT.md):
+  manifest.json                             sha256 and size of every file (builder.manifest)
   <branch>/handbook.{docx,pdf,html}
   <branch>/forms.xlsx                       every form as a sheet, plus an index sheet
   <branch>/forms/<form-id>.{docx,xlsx,pdf}
+
+Reproducible: nothing depends on the clock, the time zone or the folders involved; dates come
+from the manual's effective date, zips are normalised (builder.ziputil), and the same sources
+give byte-identical files and manifest.
 """
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ import click
 
 from builder.errors import BuildError
 from builder.load import Manual
+from builder.manifest import MANIFEST, write_manifest
 from builder.publish import Staging
 from builder.resolve import resolve
 
@@ -67,8 +73,12 @@ def plan(manual: Manual, formats: list[str], forms: list[str] | None, handbook: 
 
 def build_outputs(manual: Manual, *, out: Path, branches: list[str], formats: list[str],
                   forms: list[str] | None = None, handbook: bool = True, templates: Path | None = None,
-                  progress: bool = True, docx_page_numbers: bool = False) -> list[Path]:
-    """Write every requested output; returns the paths as published."""
+                  progress: bool = True, docx_page_numbers: bool = False,
+                  source_revision: str = "", change_marks: bool = True) -> list[Path]:
+    """Write every requested output, then manifest.json over the whole output folder; returns
+    the paths as published (the manifest last). `source_revision` (builder.vcs) goes into every
+    document's properties and into the manifest. change_marks: mark what the newest revision
+    lists under `changes` as 本次修订."""
     jobs = plan(manual, formats, forms, handbook)
     written: list[Path] = []
     with Staging(out) as staging:
@@ -76,7 +86,7 @@ def build_outputs(manual: Manual, *, out: Path, branches: list[str], formats: li
                                 show_pos=True, item_show_func=lambda j: j or "")
         with bar:
             for branch_id in branches:
-                document = resolve(manual, branch_id)
+                document = resolve(manual, branch_id, source_revision=source_revision, change_marks=change_marks)
                 by_id = {f.id: f for f in document.forms}
                 for job in jobs:
                     relative = Path(branch_id) / job.relative
@@ -100,6 +110,11 @@ def build_outputs(manual: Manual, *, out: Path, branches: list[str], formats: li
                         raise BuildError(f"写入 {relative} 时出错：{exc.strerror or exc}") from exc
                     written.append(Path(out) / relative)
                     bar.update(1)
+        try:
+            write_manifest(staging.root, manual.meta, source_revision, target=staging.path(MANIFEST))
+        except OSError as exc:
+            raise BuildError(f"写入 {MANIFEST} 时出错：{exc.strerror or exc}") from exc
+        written.append(Path(out) / MANIFEST)
         staging.publish()
     return written
 

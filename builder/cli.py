@@ -1,4 +1,4 @@
-"""The `handbook` command: check, build, list, schema.
+"""The `handbook` command: check, build, list, schema, diff, verify.
 
 Heavy libraries (WeasyPrint, python-docx) are imported only by the writers a build needs.
 """
@@ -220,12 +220,15 @@ def _write_diff(changes, out: Path, templates: Path | None) -> list[Path]:
 @click.option("--docx-page-numbers", is_flag=True,
               help="用 LibreOffice 排版一次，把页码填入 Word 手册的目录（较慢）；否则 Word 打开时自动更新 / "
                    "fill the Word TOC's page numbers via a LibreOffice layout pass (slow)")
+@click.option("--change-marks/--no-change-marks", default=True, show_default=True,
+              help="在页边标示本版修订的章节和条款（revisions.yaml 最新版本的 changes） / mark what this version changed")
 @click.option("--quiet", "-q", is_flag=True, help="不显示进度条 / no progress bar")
 def build(src: Path, branches: tuple[str, ...], formats: tuple[str, ...], forms: tuple[str, ...], out: Path,
-          templates: Path | None, docx_page_numbers: bool, quiet: bool) -> None:
+          templates: Path | None, docx_page_numbers: bool, change_marks: bool, quiet: bool) -> None:
     """生成各分支机构的手册与表单。 / Build handbooks and forms.
 
     \b
+    output/manifest.json                 每个文件的 SHA-256（用 handbook verify 校验）
     output/<分支机构>/handbook.{docx,pdf,html}
     output/<分支机构>/forms.xlsx
     output/<分支机构>/forms/<表单>.{docx,xlsx,pdf}
@@ -247,6 +250,10 @@ def build(src: Path, branches: tuple[str, ...], formats: tuple[str, ...], forms:
         sys.exit(1)
     if templates is None:
         templates = Path("templates") if Path("templates/handbook.html.j2").is_file() else None
+    from builder.templates import templates_dir
+    from builder.vcs import source_revision
+
+    revision = source_revision([src, templates or templates_dir()])
     try:
         written = build_outputs(
             manual,
@@ -256,8 +263,10 @@ def build(src: Path, branches: tuple[str, ...], formats: tuple[str, ...], forms:
             forms=list(forms) or None,
             handbook=not forms,
             docx_page_numbers=docx_page_numbers,
+            change_marks=change_marks,
             templates=templates,
             progress=not quiet,
+            source_revision=revision,
         )
     except BuildError as exc:
         click.echo(f"构建失败：{exc}；原有输出保持不变。", err=True)
@@ -271,4 +280,48 @@ def build(src: Path, branches: tuple[str, ...], formats: tuple[str, ...], forms:
         click.echo(f"构建失败（程序内部错误：{type(exc).__name__}: {exc}）；原有输出保持不变。"
                    "请设置 HANDBOOK_DEBUG=1 重试以查看详情，并报告给维护者。", err=True)
         sys.exit(1)
-    click.echo(f"完成：写入 {len(written)} 个文件到 {out}/。")
+    click.echo(f"完成：写入 {len(written)} 个文件到 {out}/" + (f"（源修订 {revision}）" if revision else "") + "。")
+
+
+@main.command()
+@click.argument("folder", metavar="[DIR]", type=click.Path(path_type=Path, file_okay=False), default=Path("output"))
+@click.option("--partial", is_flag=True,
+              help="只校验在场的文件，缺失的不算错误（如分支机构只下载了本机构的文件夹） / missing files are fine")
+@click.option("--strict", is_flag=True, help="清单以外的文件也算错误 / files not in the manifest fail too")
+def verify(folder: Path, partial: bool, strict: bool) -> None:
+    """按 manifest.json 校验输出文件（大小与 SHA-256）。 / Check an output folder against its manifest.
+
+    \b
+    DIR 默认为 output。退出码：0 全部一致；1 有文件不一致或缺失（--partial 时缺失不计），
+    或清单无法读取；清单以外的文件只作警告（--strict 时算错误）。
+    """
+    from builder.manifest import ManifestError
+    from builder.manifest import verify as check_files
+
+    try:
+        report = check_files(folder, partial=partial)
+    except ManifestError as exc:
+        click.echo(f"错误：{exc}", err=True)
+        sys.exit(1)
+    for path, why in report.differ:
+        click.echo(f"不一致：{path}（{why}）", err=True)
+    for path in report.missing:
+        click.echo(f"缺失：{path}", err=True)
+    for path in report.extra:
+        click.echo(f"{'错误' if strict else '警告'}：{path} 不在清单中", err=True)
+    data = report.manifest
+    about = f"版本 {data.get('version', '?')}" + (f"，源修订 {data['source_revision']}" if data.get("source_revision") else "")
+    if partial and report.listed and not report.checked:
+        click.echo(f"校验失败：清单中的 {report.listed} 个文件都不在 {folder} 中。", err=True)
+        sys.exit(1)
+    failed = report.differ or report.missing or (strict and report.extra)
+    if failed:
+        parts = [f"{len(report.differ)} 个文件不一致" if report.differ else "",
+                 f"{len(report.missing)} 个文件缺失" if report.missing else "",
+                 f"{len(report.extra)} 个文件不在清单中" if strict and report.extra else ""]
+        click.echo(f"校验失败：{'，'.join(p for p in parts if p)}（清单共 {report.listed} 个文件，{about}）。", err=True)
+        sys.exit(1)
+    absent = report.listed - report.checked
+    note = f"，{absent} 个文件不在此文件夹（--partial）" if partial and absent else ""
+    extra = f"，另有 {len(report.extra)} 个清单以外的文件" if report.extra else ""
+    click.echo(f"校验通过：{report.matched} 个文件与清单一致{note}{extra}（{about}）。")

@@ -25,7 +25,7 @@ from typing import Iterable, Iterator
 
 from diff_match_patch import diff_match_patch
 
-from builder.model import Clause, Document, Form, FormField, Paragraph, Section, Span, plain
+from builder.model import Clause, Document, Form, FormField, Paragraph, Section, Span
 
 KIND_NAMES = {"chapter": "章", "section": "节", "clause": "条款", "form": "表单", "field": "表单字段"}
 ACTION_NAMES = {"added": "新增", "removed": "删除", "moved": "移动", "changed": "修改"}
@@ -316,22 +316,273 @@ def describe_field(f: FormField) -> str:
     return "；".join(parts)
 
 
-def aligned(old: list[Paragraph], new: list[Paragraph]) -> Iterator[tuple[Paragraph | None, Paragraph | None]]:
-    """Pairs of paragraphs to compare: equal or edited pairs, and lone insertions/deletions."""
+SIMILAR = 0.5  # paragraphs at least this alike are compared word by word, others replaced whole
+
+
+def likeness(a: Paragraph, b: Paragraph) -> float:
+    """0–1: how alike two paragraphs read (references compared by target)."""
+    return difflib.SequenceMatcher(None, "".join(canonical(a)), "".join(canonical(b)), autojunk=False).ratio()
+
+
+def aligned(old: list, new: list, like=likeness) -> Iterator[tuple]:
+    """Pairs of paragraphs to compare: unchanged or edited pairs, and lone insertions/deletions
+    (deletions first). Between unchanged paragraphs, old and new are paired by likeness (`like`,
+    each pair at least SIMILAR), not by position: an edited paragraph meets its own old version,
+    not its neighbour's, and one rewritten beyond recognition is deleted and inserted whole."""
     a = [canonical(p) for p in old]
     b = [canonical(p) for p in new]
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        if op == "equal" or op == "replace":
-            common = min(i2 - i1, j2 - j1)
-            for k in range(common):
-                yield old[i1 + k], new[j1 + k]
-            for k in range(i1 + common, i2):
-                yield old[k], None
-            for k in range(j1 + common, j2):
-                yield None, new[k]
-        elif op == "delete":
-            for k in range(i1, i2):
-                yield old[k], None
+        if op == "equal":
+            yield from zip(old[i1:i2], new[j1:j2])
         else:
-            for k in range(j1, j2):
-                yield None, new[k]
+            yield from _paired_by_likeness(old[i1:i2], new[j1:j2], like)
+
+
+def _paired_by_likeness(olds: list, news: list, like) -> Iterator[tuple]:
+    """In order, the pairing of `olds` with `news` of greatest total likeness (each pair at
+    least SIMILAR); the rest alone, deletions before insertions."""
+    n, m = len(olds), len(news)
+    score = [[like(a, b) for b in news] for a in olds]
+    best = [[0.0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n - 1, -1, -1):
+        for j in range(m - 1, -1, -1):
+            pair = score[i][j] + best[i + 1][j + 1] if score[i][j] >= SIMILAR else -1.0
+            best[i][j] = max(pair, best[i + 1][j], best[i][j + 1])
+    i = j = 0
+    while i < n and j < m:
+        if score[i][j] >= SIMILAR and best[i][j] == score[i][j] + best[i + 1][j + 1]:
+            yield olds[i], news[j]
+            i, j = i + 1, j + 1
+        elif best[i][j] == best[i + 1][j]:
+            yield olds[i], None
+            i += 1
+        else:
+            yield None, news[j]
+            j += 1
+    for x in olds[i:]:
+        yield x, None
+    for y in news[j:]:
+        yield None, y
+
+
+# --- the comparison table (修订对照表) ---
+# One format-neutral description of the 修订对照表, so the DOCX and PDF writers render the same
+# rows: 序号 | 条款 | 变更 | 原条文 | 修订后条文. A cell is a list of paragraphs, each a tuple of
+# (op, Span) pieces: EQUAL text, DELETE (struck out, in 原条文 only), INSERT (underlined, in
+# 修订后条文 only) and NOTE, a remark of the table's own such as "（无）", never manual text.
+
+NOTE = 2
+NO_TEXT = "（无）"
+IDENTICAL = "两个版本内容一致"
+PURE_MOVE = "（条文未修改，仅位置调整）"
+PURE_MOVE_WITH_CHILDREN = "（条文未修改，仅位置调整；下设各项随之移动）"
+
+Piece = tuple[int, Span]
+MarkedParagraph = tuple[Piece, ...]
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the 修订对照表."""
+
+    number: int  # 序号, 1-based
+    label: str  # 条款: the new label (the old one for a removal); a move: "原 X → 现 Y“标题”"
+    label_note: str  # under the label: the old number of a renumbered clause ("原编号 七（一）3.（1）"), else ""
+    change: str  # 变更: Change.title, e.g. "修改 条款"
+    action: str  # added, removed, moved, changed (for styling)
+    kind: str
+    id: str
+    old: tuple[MarkedParagraph, ...]  # 原条文
+    new: tuple[MarkedParagraph, ...]  # 修订后条文
+
+    @property
+    def label_lines(self) -> tuple[str, ...]:
+        """The label as printed: a move on two lines, "原 X →" over "现 Y"."""
+        before, arrow, after = self.label.partition(" → ")
+        return (before + arrow.rstrip(), after) if arrow else (self.label,)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The whole 修订对照表: title, header block, summary and rows."""
+
+    title: str  # 「运营管理手册修订对照表」
+    company: str
+    doc_number: str
+    branch: str
+    old_version: str
+    new_version: str
+    effective_date: object  # datetime.date of the new version: the document's own date
+    confidentiality: str
+    info: tuple[tuple[str, str], ...]  # header block: (label, value), in reading order
+    summary: str  # 共 N 处：新增 a、删除 b、移动 c、修改 d
+    legend: str
+    rows: tuple[Row, ...]
+
+    @property
+    def identical(self) -> bool:
+        return not self.rows
+
+
+def _cn_date(value) -> str:
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def _merge(pieces: Iterable[Piece]) -> MarkedParagraph:
+    """Join neighbouring plain pieces with the same op (references stay whole)."""
+    out: list[Piece] = []
+    for op, span in pieces:
+        if not span.text:
+            continue
+        if out and out[-1][0] == op and out[-1][1].ref is None and span.ref is None:
+            out[-1] = (op, Span(out[-1][1].text + span.text))
+        else:
+            out.append((op, span))
+    return tuple(out)
+
+
+def _whole(op: int, paragraphs: Iterable[Paragraph]) -> tuple[MarkedParagraph, ...]:
+    return tuple(p for p in (_merge((op, s) for s in paragraph) for paragraph in paragraphs) if p)
+
+
+def _note(text: str) -> MarkedParagraph:
+    return ((NOTE, Span(text)),)
+
+
+def _marked_pair(old: Paragraph, new: Paragraph) -> tuple[MarkedParagraph, MarkedParagraph]:
+    """One edited paragraph as its 原条文 (EQUAL/DELETE) and 修订后条文 (EQUAL/INSERT) halves.
+
+    A reference whose printed label changed only because its target was renumbered is the same
+    reference: it is shown with each version's label, unmarked."""
+    pieces = inline_diff(old, new)
+    deleted = {s.ref for op, s in pieces if op == DELETE and s.ref}
+    inserted = {s.ref for op, s in pieces if op == INSERT and s.ref}
+    renumbered = deleted & inserted
+    left = _merge((EQUAL if s.ref in renumbered else op, s) for op, s in pieces if op != INSERT)
+    right = _merge((EQUAL if s.ref in renumbered else op, s) for op, s in pieces if op != DELETE)
+    return left, right
+
+
+def _marked(old: list[Paragraph], new: list[Paragraph]) -> tuple[tuple[MarkedParagraph, ...], tuple[MarkedParagraph, ...]]:
+    left: list[MarkedParagraph] = []
+    right: list[MarkedParagraph] = []
+    for a, b in aligned(old, new):
+        if a is not None and b is not None:
+            x, y = _marked_pair(a, b)
+            left.append(x)
+            right.append(y)
+        elif a is not None:
+            left.extend(_whole(DELETE, [a]))
+        else:
+            right.extend(_whole(INSERT, [b]))
+    return tuple(p for p in left if p), tuple(p for p in right if p)
+
+
+def _place(node: Node) -> str | None:
+    """Where a chapter, section or clause is printed ("七（一）1."); None for forms and fields."""
+    number = getattr(node.obj, "number", None)
+    return number.path if number is not None else None
+
+
+def _carried(old: Node, new: Node) -> tuple[list[Paragraph], list[Paragraph]]:
+    """What a moved chapter or section carries along: the direct sections and clauses it holds in
+    both versions, each with that version's number (additions and removals are rows of their own)."""
+    if not (isinstance(old.obj, Section) and isinstance(new.obj, Section)):
+        return [], []
+
+    def children(section: Section) -> list:
+        return [*section.sections, *section.clauses]
+
+    kept = {c.id for c in children(old.obj)} & {c.id for c in children(new.obj)}
+
+    def line(section: Section) -> list[Paragraph]:
+        names = [f"{c.number.label}{c.title or ''}" for c in children(section) if c.id in kept]
+        return [(Span("下设：" + "；".join(names)),)] if names else []
+
+    return line(old.obj), line(new.obj)
+
+
+def _row_label(change: Change) -> tuple[str, str]:
+    old, new = change.old, change.new
+    if change.action == "moved":
+        before, after = _place(old), _place(new)
+        if before is None or after is None:
+            return new.label, "（顺序调整）"
+        title = getattr(new.obj, "title", None)
+        if getattr(old.obj, "title", None) != title:
+            return f"原 {old.label} → 现 {new.label}", ""
+        return f"原 {before} → 现 {numbered_label(after, title)}", ""
+    if change.action == "changed" and _place(old) != _place(new):
+        return new.label, f"原编号 {_place(old)}"
+    return change.node.label, ""
+
+
+def _row_cells(change: Change) -> tuple[tuple[MarkedParagraph, ...], tuple[MarkedParagraph, ...]]:
+    if change.action == "added":
+        return (_note(NO_TEXT),), _whole(INSERT, block_paragraphs(change.new)) or (_note(NO_TEXT),)
+    if change.action == "removed":
+        return _whole(DELETE, block_paragraphs(change.old)) or (_note(NO_TEXT),), (_note(NO_TEXT),)
+    old_paragraphs = block_paragraphs(change.old)
+    new_paragraphs = block_paragraphs(change.new)
+    if change.action == "moved":
+        carried_old, carried_new = _carried(change.old, change.new)
+        old_paragraphs += carried_old
+        new_paragraphs += carried_new
+        if not change.also_changed:
+            note = PURE_MOVE_WITH_CHILDREN if carried_new else PURE_MOVE
+            return _whole(EQUAL, old_paragraphs), _whole(EQUAL, new_paragraphs) + (_note(note),)
+    left, right = _marked(old_paragraphs, new_paragraphs)
+    return left or (_note(NO_TEXT),), right or (_note(NO_TEXT),)
+
+
+def comparison_rows(changeset: ChangeSet) -> list[Row]:
+    """The rows of the 修订对照表, one per change, in the order `compare` reports them (the new
+    document's reading order, removals where they stood)."""
+    rows: list[Row] = []
+    for number, change in enumerate(changeset.changes, start=1):
+        label, label_note = _row_label(change)
+        old, new = _row_cells(change)
+        rows.append(Row(number, label, label_note, change.title, change.action, change.kind, change.id, old, new))
+    return rows
+
+
+def _source(name: str, revision: str) -> str:
+    if name and revision and revision not in name:
+        return f"{name}（提交 {revision}）"
+    return name or revision or "—"
+
+
+def comparison(changeset: ChangeSet) -> Comparison:
+    """The 修订对照表 of `changeset`, ready for a writer."""
+    old, new = changeset.old.meta, changeset.new.meta
+    counts = changeset.counts()
+    total = sum(counts.values())
+    summary = (f"共 {total} 处：" + "、".join(f"{ACTION_NAMES[a]} {counts[a]}" for a in ("added", "removed", "moved", "changed"))
+               if total else f"共 0 处：{IDENTICAL}")
+    info = [
+        ("文件编号", new.doc_number),
+        ("适用机构", changeset.new.branch.name),
+        ("原版本", f"{old.version}（{_cn_date(old.effective_date)}生效）"),
+        ("修订后版本", f"{new.version}（{_cn_date(new.effective_date)}生效）"),
+        ("原版本来源", _source(changeset.old_name, changeset.old_revision)),
+        ("修订后来源", _source(changeset.new_name, changeset.new_revision)),
+    ]
+    known = {r.version for r in changeset.old.revisions}
+    notes = [r.summary for r in changeset.new.revisions if r.version not in known]
+    if notes:
+        info.append(("修订说明", "；".join(notes)))
+    return Comparison(
+        title=f"{new.title}修订对照表",
+        company=new.company,
+        doc_number=new.doc_number,
+        branch=changeset.new.branch.name,
+        old_version=old.version,
+        new_version=new.version,
+        effective_date=new.effective_date,
+        confidentiality=new.confidentiality,
+        info=tuple(info),
+        summary=summary,
+        legend="原条文中加删除线（红色）的文字为删除内容；修订后条文中加下划线（蓝色）的文字为新增内容。"
+               "条款编号按各自版本；仅编号变化不列为修订。",
+        rows=tuple(comparison_rows(changeset)),
+    )

@@ -5,6 +5,7 @@ collected and raised at once as SourceErrors, each with file:line:column.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +18,24 @@ from builder.errors import Location, Problem, SourceErrors, did_you_mean, displa
 from builder.validate import check_manual
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
+MAX_DEPTH = 40  # nesting of mappings and lists in one file (the deepest manual needs about 15)
+MAX_VALUES = 200_000  # values in one file after aliases are expanded (a "billion laughs" stops here)
+# Characters XML 1.0 cannot hold (so neither can DOCX, XLSX or the PDF's metadata): C0 controls
+# other than tab/newline/return, lone surrogates, U+FFFE/U+FFFF. YAML's reader refuses them
+# written raw, but a double-quoted "\0" or "\x1b" escape makes them.
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+_PLAIN_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")}
+
+
+class _TooMuch(Exception):
+    """A file nests too deep, expands to too many values, or has a tag we do not construct."""
+
+    def __init__(self, node, message: str):
+        super().__init__(message)
+        self.node = node
+        self.message = message
 
 
 @dataclass
@@ -73,8 +92,16 @@ def _mark(node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
-def _to_data(node, path: tuple, located: Located, problems: list[Problem]):
+def _to_data(node, path: tuple, located: Located, problems: list[Problem], budget: list[int] | None = None):
+    budget = budget if budget is not None else [MAX_VALUES]
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise _TooMuch(node, f"内容过多：展开别名（*锚点）后超过 {MAX_VALUES} 个值，请减少别名的使用")
+    if len(path) > MAX_DEPTH:
+        raise _TooMuch(node, f"嵌套过深：超过 {MAX_DEPTH} 层")
     located.values[path] = _mark(node)
+    if node.tag not in _PLAIN_TAGS:  # !!python/object and friends: refused, never constructed
+        raise _TooMuch(node, f"不支持的 YAML 标签“{node.tag.replace('tag:yaml.org,2002:', '!!')}”：源文件只能包含文本、数字、日期、列表和映射")
     if isinstance(node, yaml.MappingNode):
         out = {}
         for key_node, value_node in node.value:
@@ -93,11 +120,19 @@ def _to_data(node, path: tuple, located: Located, problems: list[Problem]):
                 ))
                 continue
             located.keys[path + (key,)] = _mark(key_node)
-            out[key] = _to_data(value_node, path + (key,), located, problems)
+            out[key] = _to_data(value_node, path + (key,), located, problems, budget)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_to_data(child, path + (i,), located, problems) for i, child in enumerate(node.value)]
-    return _constructor.construct_object(node)
+        return [_to_data(child, path + (i,), located, problems, budget) for i, child in enumerate(node.value)]
+    value = _constructor.construct_object(node)
+    if isinstance(value, str):
+        bad = _XML_INVALID.search(value)
+        if bad:
+            problems.append(Problem(Location(located.file, *_mark(node)),
+                                    f"文本含有不可用的控制字符 U+{ord(bad.group()):04X}（无法写入 Word、Excel 或 PDF），请删除"
+                                    "（常见于从其他软件粘贴的文字，或双引号中的“\\0”“\\x..”转义）"))
+            return _XML_INVALID.sub("", value)
+    return value
 
 
 def read_yaml(path: Path, problems: list[Problem]) -> Located | None:
@@ -131,6 +166,15 @@ def read_yaml(path: Path, problems: list[Problem]) -> Located | None:
         where = Location(name, mark.line + 1, mark.column + 1) if mark else Location(name)
         problems.append(Problem(where, f"YAML 语法错误：{_yaml_problem(exc)}"))
         return None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow, e.g. NUL or ESC
+        before = text[: exc.position]
+        where = Location(name, before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1)
+        problems.append(Problem(where, f"文件含有不可用的控制字符 U+{exc.character:04X}，请删除"
+                                       "（常见于从其他软件粘贴的文字）"))
+        return None
+    except RecursionError:
+        problems.append(Problem(Location(name, 1, 1), f"嵌套过深：超过 {MAX_DEPTH} 层"))
+        return None
     except yaml.YAMLError as exc:
         problems.append(Problem(Location(name, 1, 1), f"YAML 语法错误：{exc}"))
         return None
@@ -139,6 +183,9 @@ def read_yaml(path: Path, problems: list[Problem]) -> Located | None:
         return None
     try:
         located.data = _to_data(node, (), located, problems)
+    except _TooMuch as exc:
+        problems.append(Problem(Location(name, *_mark(exc.node)), exc.message))
+        return None
     except yaml.constructor.ConstructorError as exc:
         mark = exc.problem_mark
         problems.append(Problem(Location(name, mark.line + 1, mark.column + 1), f"无法识别的值：{exc.problem}"))
@@ -225,8 +272,10 @@ def _message(err: dict, key: str | None) -> str:
     if kind == "literal_error":
         expected = ctx.get("expected", "")
         return f"取值“{err.get('input')}”无效，应为以下之一：{expected}{did_you_mean(err.get('input'), _literal_choices(expected))}"
-    if kind == "string_pattern_mismatch":
+    if kind == "string_pattern_mismatch" and ctx.get("pattern") == schema.ID_PATTERN:
         return f"标识“{err.get('input')}”格式不对：应以小写字母开头，只含小写字母、数字和“-”（ASCII）"
+    if kind == "string_pattern_mismatch":
+        return f"“{err.get('input')}”含有不允许的字符：只能包含文字、数字、空格和 . + -，最长 64 个字符"
     if kind in _TYPE_MESSAGES:
         try:
             return _TYPE_MESSAGES[kind].format(**ctx)

@@ -57,7 +57,7 @@ class Clause:
     table: Table | None = None
     note: Paragraph | None = None
     clauses: tuple[Clause, ...] = ()
-    changed: bool = False  # changed in the current revision (set by the diff stage later)
+    changed: bool = False  # added or changed in the current version (marked 本次修订)
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,7 @@ class Section:
     intro: tuple[Paragraph, ...]
     sections: tuple[Section, ...] = ()
     clauses: tuple[Clause, ...] = ()
+    changed: bool = False  # added or changed in the current version (marked 本次修订)
 
     @property
     def level(self) -> int:
@@ -168,6 +169,14 @@ class Document:
     forms: tuple[Form, ...]
     lang: str = "zh-CN"  # BCP 47 tag for the text as rendered
     source_revision: str = ""  # git commit of the sources, when known
+
+    @property
+    def change_marks(self) -> bool:
+        """Whether any chapter, section or clause carries the 本次修订 mark."""
+        def clauses(cs):
+            return any(c.changed or clauses(c.clauses) for c in cs)
+
+        return any(s.changed or clauses(s.clauses) for s in self.walk_sections())
 
     def walk_sections(self):
         """Every chapter and section, depth first, in reading order."""

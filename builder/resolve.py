@@ -41,8 +41,9 @@ def _compute(src: schema.Compute | None) -> tuple[str, tuple[str, ...]] | None:
 
 
 class _Resolver:
-    def __init__(self, manual: Manual, branch: schema.BranchSrc):
+    def __init__(self, manual: Manual, branch: schema.BranchSrc, marked: frozenset[str] = frozenset()):
         self.manual = manual
+        self.marked = marked  # ids marked 本次修订
         self.branch = branch
         self.values = {**manual.branches.defaults.values, **branch.values}
         self.labels: dict[str, str] = {}  # id → "七（四）2.“逐级审批”"
@@ -130,6 +131,7 @@ class _Resolver:
                 intro=self.paragraphs(node.intro),
                 sections=self.sections(node.sections, level + 1, labels),
                 clauses=self.clauses(node.clauses, level + 1, labels),
+                changed=node.id in self.marked,
             ))
         return tuple(out)
 
@@ -154,6 +156,7 @@ class _Resolver:
                 table=self.table(node.table),
                 note=self.inline(node.note) if node.note else None,
                 clauses=self.clauses(node.clauses, level + 1, labels),
+                changed=node.id in self.marked,
             ))
         return tuple(out)
 
@@ -215,10 +218,12 @@ class _Resolver:
         return tuple(model.ApprovalStep(s.role, s.days) for s in self.branch.approval_chain)
 
 
-def resolve(manual: Manual, branch_id: str, source_revision: str = "") -> model.Document:
-    """The concrete document for one branch."""
+def resolve(manual: Manual, branch_id: str, source_revision: str = "", *, change_marks: bool = True) -> model.Document:
+    """The concrete document for one branch. change_marks: mark what the newest revision in
+    revisions.yaml lists under `changes` as 本次修订."""
     branch = manual.branch(branch_id)
-    r = _Resolver(manual, branch)
+    marked = frozenset(manual.revisions[-1].changes) if change_marks and manual.revisions else frozenset()
+    r = _Resolver(manual, branch, marked)
     r.number_all(manual.chapters)
     meta = manual.meta
     return model.Document(

@@ -132,9 +132,13 @@ class PageSettings(Strict):
     margin_right_mm: float = Field(22, ge=5, le=60)
 
 
+# A font family name goes into style sheets and Word XML: letters, digits, spaces and . + - only.
+FontFamily = Annotated[str, Field(pattern=r"^[\w .+-]{1,64}$", description="字体名称，如 Noto Serif CJK SC")]
+
+
 class FontSettings(Strict):
-    body: Text = "Noto Serif CJK SC"
-    heading: Text = "Noto Sans CJK SC"
+    body: FontFamily = "Noto Serif CJK SC"
+    heading: FontFamily = "Noto Sans CJK SC"
     size_pt: float = Field(10.5, ge=7, le=16)
 
 
@@ -195,6 +199,10 @@ class RevisionSrc(Strict):
     author: Text
     approver: Text
     summary: Text
+    changes: list[Id] = Field(
+        default_factory=list,
+        description="本次修订新增或修改的章、节、条款的标识（handbook diff 会列出）；最新版本的这些内容在手册中标示“本次修订”",
+    )
 
 
 class RevisionsFile(BaseModel):

@@ -151,6 +151,15 @@ def check_manual(manual: Manual, *, chapter_files, form_files, branches_src, rev
         if newer.date < older.date:
             problems.append(Problem(revisions_src.where((i, "date")),
                                     f"修订记录的日期应从早到晚：{newer.date} 早于上一条的 {older.date}"))
+    # the newest revision's changed ids name chapters, sections or clauses that exist (older
+    # revisions may name content removed since, so theirs are not checked)
+    if revs:
+        targets = [k for k, v in kinds.items() if v in ("chapter", "section", "clause")]
+        for j, ident in enumerate(revs[-1].changes):
+            if kinds.get(ident) not in ("chapter", "section", "clause"):
+                problems.append(Problem(revisions_src.where((len(revs) - 1, "changes", j)),
+                                        f"修订记录 {revs[-1].version} 的 changes 中“{ident}”不是本手册的章、节或条款"
+                                        f"{did_you_mean(ident, targets)}"))
     if revs and revs[-1].version != manual.meta.version:
         problems.append(Problem(meta_src.where(("version",)),
                                 f"手册版本 {manual.meta.version} 与修订记录中最新的版本 {revs[-1].version} 不一致"))

@@ -187,7 +187,8 @@ def test_the_title_block_names_company_branch_form_and_version(document, form_fi
     footer = section.footer.paragraphs[0]
     assert "HC-YY-F01" in footer.text and f"版本 {meta.version}" in footer.text
     assert [t.text.strip() for t in footer._p.iter(w("instrText"))] == ["PAGE", "NUMPAGES"]
-    assert word.core_properties.title == "会议通知表" and word.core_properties.created.date() == meta.effective_date
+    assert word.core_properties.title == f"会议通知表 · {document.branch.name}"
+    assert word.core_properties.created.date() == meta.effective_date
 
 
 def test_a_form_file_is_reproducible(document, forms, form_files, tmp_path):

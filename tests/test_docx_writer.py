@@ -351,7 +351,7 @@ def test_page_setup_and_properties_from_meta(word):
     assert round(section.page_width.mm) == 210 and round(section.page_height.mm) == 297
     assert round(section.left_margin.mm) == 25 and round(section.right_margin.mm) == 22
     props = word.core_properties
-    assert props.title == "运营管理手册" and props.subject == "成都分公司"
+    assert props.title == "运营管理手册 · 成都分公司" and "成都分公司" in props.subject
     assert props.author == "瀚川科技股份有限公司" and "1.2" in props.keywords
     assert props.created.date() == date(2026, 12, 1) == props.modified.date()
 

@@ -357,8 +357,8 @@ def test_page_breaks_keep_a_block_together():
 def test_workbook_properties_come_from_the_manual(document, claim_xlsx):
     props = openpyxl.load_workbook(claim_xlsx).properties
     meta = document.meta
-    assert props.creator == meta.company and props.title == CLAIM.title
-    assert props.subject == document.branch.name
+    assert props.creator == meta.company and props.title == f"{CLAIM.title} · {document.branch.name}"
+    assert CLAIM.code in props.subject
     assert meta.version in props.keywords and meta.doc_number in props.keywords
     stamp = datetime.combine(meta.effective_date, datetime.min.time())
     assert props.created == stamp and props.modified == stamp

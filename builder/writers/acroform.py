@@ -9,14 +9,15 @@ form the handbook promises (see builder.writers.pdf_forms):
 - dotted names become PDF's field hierarchy (`decisions.3.owner` is `owner` in `3` in `decisions`);
 - flags (required, read-only, multi-line), alignment, check-box export values (/Opt) and the
   calculation scripts of computed fields are set from the writer's Control list;
-- document information is fixed from the manual, so the same input gives the same bytes.
+- document information (with the custom entries /DocNumber, /Version, /ControlStatus, …) is
+  set from builder.properties and dated by the manual's effective date, so the same input gives
+  the same bytes.
 """
 from __future__ import annotations
 
 import io
 import json
 import re
-from datetime import date
 
 from builder import fonts
 from builder.errors import BuildError
@@ -37,8 +38,10 @@ _DESCRIPTOR = {"Flags": 6, "FontBBox": (-134, -254, 1001, 905), "ItalicAngle": 0
 _WIDTHS = (1, 95, 500, 814, 939, 500, 7712, 7716, 500, 22127, 22357, 500)
 
 
-def finish(pdf: bytes, controls, *, info: dict[str, str], dated: date, standin: str) -> bytes:
-    """The finished form: `pdf` as WeasyPrint wrote it, `controls` as the writer named them."""
+def finish(pdf: bytes, controls, *, info: dict[str, str], standin: str) -> bytes:
+    """The finished form: `pdf` as WeasyPrint wrote it, `controls` as the writer named them,
+    its document information replaced by `info` (names without '/', dates included: see
+    builder.properties)."""
     from pypdf import PdfReader, PdfWriter
 
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
@@ -46,9 +49,8 @@ def finish(pdf: bytes, controls, *, info: dict[str, str], dated: date, standin: 
         _finish_fields(writer, controls, standin)
     elif controls:
         raise BuildError("内部错误：WeasyPrint 没有写出 PDF 表单字段")
-    stamp = f"D:{dated:%Y%m%d}000000Z"  # the effective date: same bytes on every run
-    writer.metadata = {**info, "/Producer": f"{info['/Creator']} (WeasyPrint, pypdf)",
-                       "/CreationDate": stamp, "/ModDate": stamp}
+    writer.metadata = {**{f"/{key}": value for key, value in info.items()},
+                       "/Producer": f"{info['Creator']} (WeasyPrint, pypdf)"}
     writer.compress_identical_objects()  # drops the stand-in font, now unreferenced
     out = io.BytesIO()
     writer.write(out)

@@ -13,6 +13,9 @@ LibreOffice is installed (LibreOffice shows a TOC's cached text as is).
 
 The forms appendix lays each form out as bordered tables (`_form_body`); the fillable form files
 (builder.writers.docx_forms) reuse that layout and put content controls in the input cells.
+
+Reproducible: core and custom properties come from builder.properties (dated by the manual's
+effective date, never "now") and the zip is normalised by builder.ziputil.
 """
 from __future__ import annotations
 
@@ -25,13 +28,13 @@ import tempfile
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date
 from pathlib import Path
 
 import docx
 from docx.enum.table import WD_ROW_HEIGHT_RULE, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT, WD_TAB_LEADER
-from docx.shared import Emu, Mm, Pt, Twips
+from docx.shared import Emu, Mm, Pt, RGBColor, Twips
 from docx.text.paragraph import Paragraph as DocxParagraph
 from docx.text.run import Run
 
@@ -49,6 +52,7 @@ from builder.model import (
     plain,
 )
 from builder.fieldnames import printed_rows
+from builder.properties import CONTROLLED, Properties, properties
 from builder.writers import ooxml
 from builder.ziputil import normalized_zip_bytes
 
@@ -457,7 +461,7 @@ class _DocxWriter:
         meta = self.meta
         self._header_footer(f"{meta.title} — {self.document.branch.name}",
                             f"版本 {meta.version} · {meta.doc_number} · ", bare_first_page=True)
-        self._properties(meta.title, self.document.branch.name)
+        self._properties(properties(self.document))
 
     def to_bytes(self) -> bytes:
         buffer = io.BytesIO()
@@ -472,7 +476,7 @@ class _DocxWriter:
 
     def _cover(self) -> None:
         meta, branch = self.meta, self.document.branch
-        self.paragraph(S.CONFIDENTIALITY).add_run(meta.confidentiality)
+        self.paragraph(S.CONFIDENTIALITY).add_run(f"{meta.confidentiality} · {CONTROLLED}")
         company = self.paragraph(S.COVER_COMPANY, meta.company)
         company.paragraph_format.space_before = Pt(72)
         if meta.company_en:
@@ -501,9 +505,20 @@ class _DocxWriter:
             self.cell_text(row.cells[0], label + "：", S.COVER_INFO)
             value_paragraph = self.cell_text(row.cells[1], value, S.COVER_INFO)
             ooxml.set_bottom_border(value_paragraph._p.get_or_add_pPr(), 4, "000000", 1)
+        gap = 110  # points above the issuer line, less what the source-revision line takes
+        if self.document.source_revision:  # small print under the table: which sources made this copy
+            source = self.paragraph(S.COVER_INFO, f"源修订 {self.document.source_revision}")
+            source.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            small = round(info_pt * 0.75, 1)
+            fmt = source.paragraph_format
+            fmt.space_before, fmt.line_spacing = Pt(8), Pt(small * 1.5)  # exact line height
+            for run in source.runs:
+                run.font.size = Pt(small)
+                run.font.color.rgb = RGBColor(0x80, 0x80, 0x80)
+            gap -= 8 + small * 1.5
 
         issued = self.paragraph(S.COVER_COMPANY, f"{meta.company}　{meta.issuer}　发布")
-        issued.paragraph_format.space_before = Pt(110)
+        issued.paragraph_format.space_before = Pt(gap)
         self.paragraph(S.COVER_INFO, f"{_date_zh(meta.effective_date)}　实施").alignment = WD_ALIGN_PARAGRAPH.CENTER
 
     def _revisions(self) -> None:
@@ -531,6 +546,12 @@ class _DocxWriter:
             values = (revision.version, revision.date.isoformat(), revision.summary, revision.author, revision.approver)
             for index, (cell, value) in enumerate(zip(row.cells, values)):
                 self.cell_text(cell, value, align=None if index == 2 else WD_ALIGN_PARAGRAPH.CENTER)
+        if self.document.change_marks:
+            legend = self.paragraph(S.NOTE, f"本版（{self.document.meta.version}）新增或修改的章节和条款，在页边以竖线标示，并注明")
+            self.change_tag(legend)
+            legend.add_run("。")
+            legend.paragraph_format.space_before = Pt(6)
+            self.change_bar(legend)
 
     # -- table of contents ---------------------------------------------------------------------
 
@@ -582,6 +603,12 @@ class _DocxWriter:
         self.bookmark(heading, section.id)
         if section.title_en:
             self._translation(heading, section.title_en)
+        if section.changed:  # not in the heading itself, which Word copies into the TOC
+            tag = self.paragraph(S.NOTE)
+            tag.paragraph_format.keep_with_next = True
+            self.change_tag(tag)
+            self.change_bar(heading)
+            self.change_bar(tag)
         for intro in section.intro:
             self.spans(self.paragraph(S.BODY), intro)
         for child in section.sections:
@@ -605,23 +632,43 @@ class _DocxWriter:
         else:
             fmt.left_indent, fmt.first_line_indent = Twips(0), Twips(0)
 
+    # 本次修订: a bar in the left margin beside what changed, and a small tag
+    REV_COLOR = "A61B1B"
+    REV_TAG = "本次修订"
+
+    def change_bar(self, paragraph: DocxParagraph) -> None:
+        ooxml.set_paragraph_border(paragraph._p.get_or_add_pPr(), "left", 18, self.REV_COLOR, 6)
+
+    def change_tag(self, paragraph: DocxParagraph) -> None:
+        paragraph.add_run(" ")
+        run = paragraph.add_run(self.REV_TAG)
+        run.font.size = Pt(round(self._style_pt(S.CLAUSE) * 0.7, 1))
+        run.font.bold = False
+        run.font.color.rgb = RGBColor.from_string(self.REV_COLOR)
+        ooxml.set_run_border(run._r.get_or_add_rPr(), 4, self.REV_COLOR, 0)
+
     def _clause(self, clause: Clause) -> None:
         level = clause.number.level
         paragraph = self.paragraph(S.CLAUSE)
+        own = [paragraph]  # the clause's own paragraphs (its sub-clauses have their own)
         self.number(paragraph, clause.number)
         self.bookmark(paragraph, clause.id)
         if clause.title:
-            lead = clause.title + ("：" if clause.text else "")
-            paragraph.add_run(lead, style=self.doc.styles[S.STRONG])
+            paragraph.add_run(clause.title, style=self.doc.styles[S.STRONG])
+        if clause.changed:
+            self.change_tag(paragraph)
+        if clause.title and clause.text:
+            paragraph.add_run("：", style=self.doc.styles[S.STRONG])
         if clause.text:
             self.spans(paragraph, clause.text[0])
         indent = self.text_indent(level)
         for more in clause.text[1:]:
-            self._continuation(S.CLAUSE, indent, more)
+            own.append(self._continuation(S.CLAUSE, indent, more))
         for item in clause.items:
             item_paragraph = self.paragraph(S.CLAUSE)
             self.number(item_paragraph, item.number)
             self.spans(item_paragraph, item.text)
+            own.append(item_paragraph)
         for child in clause.clauses:
             self._clause(child)
         if clause.table is not None:
@@ -630,6 +677,10 @@ class _DocxWriter:
             note = self._continuation(S.NOTE, indent, ())
             note.add_run("注：", style=self.doc.styles[S.STRONG])
             self.spans(note, clause.note)
+            own.append(note)
+        if clause.changed:
+            for mine in own:
+                self.change_bar(mine)
 
     def _continuation(self, style: str, indent: int, spans: Paragraph) -> DocxParagraph:
         """An unnumbered paragraph aligned with the text of the numbered one above."""
@@ -867,28 +918,24 @@ class _DocxWriter:
         self.field(paragraph, "NUMPAGES", "1")
         paragraph.add_run(" 页")
 
-    def _properties(self, title: str, subject: str, extra_keywords: Sequence[str] = ()) -> None:
-        """Core properties, dated by the manual's effective date (so the bytes are reproducible)."""
-        meta, branch = self.meta, self.document.branch
-        props = self.doc.core_properties
-        stamp = datetime.combine(meta.effective_date, time(0, 0))
-        props.title = title
-        props.subject = subject
-        props.author = meta.company
-        props.last_modified_by = meta.issuer
-        props.keywords = "; ".join(
-            k for k in (meta.title, branch.name, *extra_keywords, meta.doc_number, f"版本 {meta.version}",
-                        f"v{meta.version}") if k
-        )
-        props.category = meta.confidentiality
-        props.comments = f"{meta.company} {title}（{branch.name}），{meta.issuer}发布。" + (
-            f" 源版本 {self.document.source_revision}" if self.document.source_revision else ""
-        )
-        props.identifier = meta.doc_number
-        props.version = meta.version
-        props.language = self.document.lang
-        props.revision = max(1, len(self.document.revisions))
-        props.created = props.modified = props.last_printed = stamp
+    def _properties(self, props: Properties) -> None:
+        """Core properties and docProps/custom.xml from `props` (builder.properties), dated by
+        the manual's effective date, so the bytes are reproducible."""
+        core = self.doc.core_properties
+        core.title = props.title
+        core.subject = props.subject
+        core.author = props.author
+        core.last_modified_by = props.issuer
+        core.keywords = props.keyword_text()
+        core.category = props.category
+        core.comments = props.description
+        core.identifier = props.identifier
+        core.version = props.version
+        core.content_status = props.status
+        core.language = props.language
+        core.revision = props.revision
+        core.created = core.modified = core.last_printed = props.stamp
+        ooxml.set_custom_properties(self.doc, props.custom.items())
 
 
 LABEL_FILL = "F2F2F2"

@@ -5,7 +5,8 @@ laid out by the same code in builder.writers.docx) under a title block of its ow
 content control (w:sdt) in every input cell instead of printed blanks:
 
     title block   company · branch, form title (and English title), 表单编号 / 手册版本 / 生效日期,
-                  依据条款, 用途, 填写说明; header and footer name the form, version and page X / Y
+                  依据条款, 用途, 填写说明; header and footer name the form, version, 文件编号,
+                  受控文件 and page X / Y; properties as the handbook's (builder.properties)
 
 Each control's w:tag is the input's name by the convention of builder.fieldnames (the same
 names as the PDF form's fields), its w:alias the label Word shows on the control.
@@ -37,6 +38,7 @@ from builder.model import Document, Form, FormField
 from builder.writers import ooxml
 from builder.ziputil import normalized_zip_bytes
 from builder.fieldnames import SCORES, approval_name, cell_name, form_field_names, input_names
+from builder.properties import CONTROLLED, properties
 from builder.writers.docx import DEFAULT_REFERENCE, S, _date_zh, _DocxWriter
 DATE_FORMAT = "yyyy'年'M'月'd'日'"
 PLACEHOLDER_STYLE = "Placeholder Text"  # Word's built-in name; added when the template lacks it
@@ -127,8 +129,9 @@ class _FormWriter(_DocxWriter):
         self._shrink_last_paragraph()
         ooxml.declare_w14(self.doc.element)
         self._header_footer(f"{meta.company}　{branch.name}　{form.title}",
-                            f"{form.code} · 版本 {meta.version} · {meta.doc_number} · ", bare_first_page=False)
-        self._properties(form.title, f"{branch.name} · {form.code}", (form.code, form.title))
+                            f"{form.code} · 版本 {meta.version} · {meta.doc_number} · {CONTROLLED} · ",
+                            bare_first_page=False)
+        self._properties(properties(self.document, form))
 
     def _ensure_placeholder_style(self) -> str:
         styles = self.doc.styles

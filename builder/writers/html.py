@@ -1,11 +1,17 @@
 """HTML writer: the handbook as one self-contained page (handbook.html), and the HTML that the
-PDF writer lays out."""
+PDF writer lays out.
+
+The page's `<meta>` tags carry builder.properties (author, description, keywords, dates, and the
+custom DocNumber, Version, EffectiveDate, ControlStatus, SourceRevision, Branch, …). Nothing in it
+depends on the time or the folder it is built in.
+"""
 from __future__ import annotations
 
 from pathlib import Path
 
 from builder import __version__, fonts
 from builder.model import Document
+from builder.properties import CONTROLLED, properties
 from builder.templates import environment, templates_dir
 
 
@@ -30,7 +36,8 @@ def render_html_string(doc: Document, folder: Path | None = None, *, for_print: 
     css = page_variables(doc) + (folder / "handbook.css").read_text(encoding="utf-8")
     phone_css = "" if for_print else (folder / "handbook-phone.css").read_text(encoding="utf-8")
     return env.get_template("handbook.html.j2").render(
-        doc=doc, css=css, phone_css=phone_css, generator_version=__version__
+        doc=doc, props=properties(doc), controlled=CONTROLLED, css=css, phone_css=phone_css,
+        generator_version=__version__,
     )
 
 

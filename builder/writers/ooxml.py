@@ -144,14 +144,20 @@ def set_numbering(paragraph, num_id: int, ilvl: int) -> None:
     numPr.append(num)
 
 
+def set_paragraph_border(pPr, side: str, size_eighths: int = 6, color: str = "808080", space: int = 4) -> None:
+    """A rule along one side of a paragraph (w:pBdr/w:top|left|bottom|right)."""
+    order = ("w:top", "w:left", "w:bottom", "w:right", "w:between", "w:bar")
+    tag = f"w:{side}"
+    border = _child(_ppr_child(pPr, "w:pBdr"), tag, before=order[order.index(tag) + 1:])
+    border.set(qn("w:val"), "single")
+    border.set(qn("w:sz"), str(size_eighths))
+    border.set(qn("w:space"), str(space))
+    border.set(qn("w:color"), color)
+
+
 def set_bottom_border(pPr, size_eighths: int = 6, color: str = "808080", space: int = 4) -> None:
     """A rule under a paragraph (running header)."""
-    borders = _ppr_child(pPr, "w:pBdr")
-    bottom = _child(borders, "w:bottom")
-    bottom.set(qn("w:val"), "single")
-    bottom.set(qn("w:sz"), str(size_eighths))
-    bottom.set(qn("w:space"), str(space))
-    bottom.set(qn("w:color"), color)
+    set_paragraph_border(pPr, "bottom", size_eighths, color, space)
 
 
 def set_outline_level(pPr, level: int) -> None:
@@ -631,3 +637,126 @@ def add_checkbox_control(paragraph, sdt_id: int, tag: str, alias: str, *, font: 
 
 
 # -- package ----------------------------------------------------------------------------------
+
+CUSTOM_PROPERTIES_PART = "/docProps/custom.xml"
+CUSTOM_PROPERTIES_CT = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
+CUSTOM_PROPERTIES_RT = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties"
+_CUSTOM_NS = "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"
+_VT_NS = "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"
+_CUSTOM_FMTID = "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}"  # user-defined properties
+
+
+def custom_properties_xml(values: Iterable[tuple[str, str]]) -> bytes:
+    """docProps/custom.xml: one text property (vt:lpwstr) per (name, value), pids from 2."""
+    root = etree.Element(f"{{{_CUSTOM_NS}}}Properties", nsmap={None: _CUSTOM_NS, "vt": _VT_NS})
+    for pid, (name, value) in enumerate(values, start=2):
+        prop = etree.SubElement(root, f"{{{_CUSTOM_NS}}}property", fmtid=_CUSTOM_FMTID, pid=str(pid), name=name)
+        etree.SubElement(prop, f"{{{_VT_NS}}}lpwstr").text = value
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def set_custom_properties(document, values: Iterable[tuple[str, str]]) -> None:
+    """Give a python-docx Document a custom-properties part (python-docx has no API for one),
+    replacing any the template brought along."""
+    from docx.opc.packuri import PackURI
+    from docx.opc.part import Part
+
+    package = document.part.package
+    blob = custom_properties_xml(values)
+    for rel in package.rels.values():
+        if rel.reltype == CUSTOM_PROPERTIES_RT and not rel.is_external:
+            rel.target_part._blob = blob
+            return
+    part = Part(PackURI(CUSTOM_PROPERTIES_PART), CUSTOM_PROPERTIES_CT, blob, package)
+    package.relate_to(part, CUSTOM_PROPERTIES_RT)
+
+
+# -- tracked changes (revision marks) ----------------------------------------------------------
+# A tracked insertion or deletion is a w:ins / w:del around runs (deleted text is w:delText), on a
+# paragraph mark (w:pPr/w:rPr/w:ins|del) or on a table row (w:trPr/w:ins|del). Every mark has
+# w:id, w:author and w:date; `number_revisions` gives the ids once the body is complete.
+
+_TRACKED = (qn("w:ins"), qn("w:del"))
+_RUN_HOLDERS = (qn("w:hyperlink"), qn("w:smartTag"), qn("w:customXml"), qn("w:fldSimple"))
+
+
+def revision_mark(kind: str, author: str, date: str):
+    """An empty w:ins (kind "ins") or w:del ("del"); its w:id is set by `number_revisions`."""
+    return _el(f"w:{kind}", id=0, author=author, date=date)
+
+
+def deleted_run(run) -> None:
+    """Turn a run's text into deleted text (w:t → w:delText, w:instrText → w:delInstrText)."""
+    for old, new in (("w:t", "w:delText"), ("w:instrText", "w:delInstrText")):
+        for element in run.findall(qn(old)):
+            element.tag = qn(new)
+            element.set(qn("xml:space"), "preserve")
+
+
+def track_runs(container, kind: str, author: str, date: str) -> None:
+    """Wrap every run of a paragraph (also inside its hyperlinks) in w:ins / w:del, a group of
+    adjacent runs in one mark. Runs already inside a mark are left alone."""
+    group = None
+    for child in list(container):
+        if child.tag == qn("w:r"):
+            if kind == "del":
+                deleted_run(child)
+            if group is None:
+                group = revision_mark(kind, author, date)
+                child.addprevious(group)
+            group.append(child)
+            continue
+        group = None
+        if child.tag in _RUN_HOLDERS:
+            track_runs(child, kind, author, date)
+
+
+def mark_paragraph_mark(p, kind: str, author: str, date: str) -> None:
+    """Mark a paragraph's mark inserted or deleted (w:pPr/w:rPr/w:ins|del)."""
+    pPr = p.find(qn("w:pPr"))
+    if pPr is None:
+        pPr = OxmlElement("w:pPr")
+        p.insert(0, pPr)
+    rPr = _ppr_child(pPr, "w:rPr")
+    remove_children(rPr, "w:ins", "w:del")
+    rPr.insert(0, revision_mark(kind, author, date))
+
+
+def mark_row(tr, kind: str, author: str, date: str) -> None:
+    """Mark a table row inserted or deleted (w:trPr/w:ins|del)."""
+    trPr = tr.find(qn("w:trPr"))
+    if trPr is None:
+        trPr = OxmlElement("w:trPr")
+        _place(tr, trPr, ("w:tc", "w:customXml", "w:sdt", "w:ins", "w:del"))
+    remove_children(trPr, "w:ins", "w:del")
+    _place(trPr, revision_mark(kind, author, date), ("w:trPrChange",))
+
+
+def number_revisions(root, start: int = 1) -> int:
+    """Give every w:ins / w:del below `root` a unique w:id, increasing in document order;
+    returns the next free id."""
+    next_id = start
+    for element in root.iter(*_TRACKED):
+        element.set(qn("w:id"), str(next_id))
+        next_id += 1
+    return next_id
+
+
+def text_run(text: str = "", rPr=None, *, deleted: bool = False):
+    """A detached w:r with run properties `rPr` (used as is) and `text` (w:delText if deleted)."""
+    run = _run(rPr=rPr)
+    if text:
+        append_text(run, text, deleted=deleted)
+    return run
+
+
+def append_text(run, text: str, *, deleted: bool = False) -> None:
+    """Add text to a run, extending its last w:t (w:delText if deleted) when that ends the run."""
+    tag = qn("w:delText" if deleted else "w:t")
+    if len(run) and run[-1].tag == tag:
+        run[-1].text = (run[-1].text or "") + text
+        return
+    element = OxmlElement("w:delText" if deleted else "w:t")
+    element.set(qn("xml:space"), "preserve")
+    element.text = text
+    run.append(element)

@@ -2,6 +2,9 @@
 
 WeasyPrint may load nothing but files inside the templates folder: no network, no other files.
 Its warnings go to the user through the `handbook` logger.
+
+Document information comes from builder.properties (`info_finisher`). Reproducible: the dates
+are the manual's effective date and the PDF identifier is made of its ids, never of the time.
 """
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ import logging
 from pathlib import Path
 
 from builder.model import Document
+from builder.properties import Properties, properties
 from builder.templates import templates_dir
 from builder.writers.html import render_html_string
 
@@ -63,11 +67,28 @@ def weasyprint_html(html: str, folder: Path):
     )
 
 
+def info_finisher(props: Properties):
+    """A WeasyPrint finisher that sets the PDF's document information from `props`.
+
+    WeasyPrint's own `custom_metadata` would copy the page's `<meta>` tags, but it lower-cases
+    their names (/docnumber) and takes every other tag too (/viewport); this writes exactly
+    /Title, /Subject, /Author, /Keywords, /Creator, the dates and the custom entries
+    (/DocNumber, /Version, /EffectiveDate, /ControlStatus, /SourceRevision, …)."""
+
+    def finish(_document, pdf) -> None:
+        import pydyf
+
+        for key, value in props.pdf_info().items():
+            pdf.info[key] = pydyf.String(value)
+
+    return finish
+
+
 def render_pdf(doc: Document, path: Path, folder: Path | None = None) -> None:
     folder = Path(folder or templates_dir())
     weasyprint_html(render_html_string(doc, folder, for_print=True), folder).write_pdf(
         str(path),
         pdf_identifier=f"{doc.meta.doc_number}-{doc.branch.id}-{doc.meta.version}".encode(),
         uncompressed_pdf=False,
-        custom_metadata=True,
+        finisher=info_finisher(properties(doc)),
     )

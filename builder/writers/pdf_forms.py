@@ -35,17 +35,23 @@ font's coverage at build time; a character it lacks stops the build with a Build
 outside it that a user types is kept in the field's value (and in exported data), but readers draw
 it as nothing or as an empty box.
 
-Output is reproducible: dates come from the manual's effective date, identifiers from its ids.
+Document information (Title, Subject, Author, Keywords and the custom /DocNumber, /Version,
+/EffectiveDate, /ControlStatus, /SourceRevision, /Branch, /FormCode, …) comes from
+builder.properties; the footer prints 文件编号 and 受控文件 on every page.
+
+Output is reproducible: dates come from the manual's effective date (never "now"), identifiers
+from its ids.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from builder import __version__, fonts
+from builder import fonts
 from builder.errors import BuildError
 from builder.fieldnames import approval_name, cell_name, option_name, printed_rows
-from builder.model import ApprovalStep, Document, Form, FormField, plain
+from builder.model import ApprovalStep, Document, Form, FormField
+from builder.properties import CONTROLLED, properties
 from builder.templates import environment, templates_dir
 from builder.writers.pdf import weasyprint_html
 
@@ -264,26 +270,6 @@ def _check_coverage(form: Form, controls) -> None:
 
 # ---- rendering --------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Info:
-    title: str
-    author: str
-    subject: str
-    keywords: str
-    creator: str
-
-
-def _info(document: Document, form: Form) -> Info:
-    m = document.meta
-    return Info(
-        title=f"{form.title} · {document.branch.name}",
-        author=m.company,
-        subject=f"{m.title}表单 {form.code}：{plain(form.purpose)}",
-        keywords=f"{form.code}, 文件编号 {m.doc_number}, 版本 {m.version}, {document.branch.name}, {m.confidentiality}",
-        creator=f"handbook builder {__version__}",
-    )
-
-
 def _css(document: Document, folder: Path) -> str:
     variables = (
         ":root {"
@@ -306,8 +292,8 @@ def render_form_html_string(document: Document, form: Form, folder: Path | None 
     folder = _folder(folder)
     lines, approval = _lines(document, form)
     return environment(str(folder)).get_template(TEMPLATE).render(
-        doc=document, form=form, blocks=_blocks(lines), approval=approval, info=_info(document, form),
-        css=_css(document, folder), generator_version=__version__,
+        doc=document, form=form, blocks=_blocks(lines), approval=approval, props=properties(document, form),
+        controlled=CONTROLLED, css=_css(document, folder),
     )
 
 
@@ -319,16 +305,8 @@ def render_form_pdf(document: Document, form: Form, path: Path, folder: Path | N
     _check_coverage(form, controls)
     folder = _folder(folder)
     identifier = f"{document.meta.doc_number}-{document.branch.id}-{document.meta.version}-{form.id}"
-    laid_out = weasyprint_html(render_form_html_string(document, form, folder), folder).write_pdf(pdf_forms=True, pdf_identifier=identifier.encode(), uncompressed_pdf=False, custom_metadata=True)
-    info = _info(document, form)
-    finished = acroform.finish(
-        laid_out,
-        controls,
-        info={
-            "/Title": info.title, "/Author": info.author, "/Subject": info.subject,
-            "/Keywords": info.keywords, "/Creator": info.creator,
-        },
-        dated=document.meta.effective_date,
-        standin=fonts.CONTROL_STANDIN,
-    )
+    laid_out = weasyprint_html(render_form_html_string(document, form, folder), folder).write_pdf(
+        pdf_forms=True, pdf_identifier=identifier.encode(), uncompressed_pdf=False)
+    finished = acroform.finish(laid_out, controls, info=properties(document, form).pdf_info(),
+                               standin=fonts.CONTROL_STANDIN)
     Path(path).write_bytes(finished)

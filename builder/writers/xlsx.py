@@ -43,8 +43,12 @@ cell references or with the `approval.*` names. In a single-form workbook the na
 workbook-scoped; in forms.xlsx each form sheet carries its own (sheet-scoped) names, so every
 sheet has its own `f_topic`. The map depends on the form only, never on the branch.
 
-Reproducible: properties come from the manual (creator = company, created = modified =
-effective date) and the zip is normalised by `builder.ziputil`, so the same input gives the same
+Properties come from builder.properties: document properties (creator = company, status 受控文件,
+identifier, version, …) and custom properties (DocNumber, Version, EffectiveDate, ControlStatus,
+SourceRevision, Branch, FormCode, …). Every sheet's footer prints 文件编号, version, effective date
+and 受控文件.
+
+Reproducible: created = modified = the manual's effective date, never "now", and the zip is normalised by `builder.ziputil`, so the same input gives the same
 bytes. Text from the YAML is always written as a string, never as a formula, even when it starts
 with "=".
 """
@@ -57,7 +61,6 @@ import zipfile
 from collections.abc import Sequence
 from copy import copy
 from dataclasses import dataclass
-from datetime import datetime, time
 from functools import lru_cache
 from pathlib import Path
 
@@ -76,10 +79,12 @@ from openpyxl.worksheet.merge import MergedCellRange
 from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.packaging.custom import StringProperty
 from openpyxl.writer.excel import ExcelWriter
 
 from builder import fieldnames, fonts, ziputil
 from builder.model import Document, Form, FormField, plain
+from builder.properties import CONTROLLED, Properties, properties
 
 INDEX_SHEET = "目录"
 OPTIONS_SHEET = "选项"
@@ -694,8 +699,7 @@ class _Book:
         else:
             self.wb.defined_names[name] = defined
 
-    def finish(self, path: str | Path, title: str, keywords: str) -> None:
-        meta = self.document.meta
+    def finish(self, path: str | Path, props: Properties) -> None:
         if self.options is not None:
             self.wb.move_sheet(self.options, len(self.wb.sheetnames) - 1 - self.wb.sheetnames.index(OPTIONS_SHEET))
             # The hidden option lists stay hidden only while the structure is locked.
@@ -703,15 +707,22 @@ class _Book:
             if self.password:
                 self.wb.security.workbookPassword = self.password
         self.wb.active = 0
-        props = self.wb.properties
-        stamp = datetime.combine(meta.effective_date, time())
-        props.creator = props.lastModifiedBy = meta.company
-        props.title = title
-        props.subject = self.document.branch.name
-        props.keywords = keywords
-        props.category = "表单"
-        props.language = self.document.lang
-        props.created = props.modified = stamp
+        core = self.wb.properties
+        core.creator = props.author
+        core.lastModifiedBy = props.issuer
+        core.title = props.title
+        core.subject = props.subject
+        core.description = props.description
+        core.keywords = props.keyword_text()
+        core.category = props.category
+        core.identifier = props.identifier
+        core.version = props.version
+        core.contentStatus = props.status
+        core.language = props.language
+        core.revision = str(props.revision)
+        core.created = core.modified = props.stamp
+        for name, value in props.custom.items():
+            self.wb.custom_doc_props.append(StringProperty(name=name, value=value))
         buffer = io.BytesIO()
         # ExcelWriter, not Workbook.save: save() stamps `modified` with the current time.
         ExcelWriter(self.wb, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED)).save()
@@ -930,7 +941,7 @@ class _FormSheet:
             # but the examples follows the table.)
             ws.print_title_rows = f"{last.header_row}:{last.header_row}"
         _header_footer(ws, left=f"{form.code}　{form.title}", right=f"{meta.company}　{self.document.branch.name}",
-                       footer_left=f"手册版本 {meta.version}　生效日期 {meta.effective_date.isoformat()}")
+                       meta=meta)
 
 
 def _print_setup(ws: Worksheet, area: str) -> None:
@@ -945,26 +956,25 @@ def _print_setup(ws: Worksheet, area: str) -> None:
     ws.page_margins = PageMargins(left=0.6, right=0.6, top=0.8, bottom=0.8, header=0.35, footer=0.35)
 
 
-def _header_footer(ws: Worksheet, left: str, right: str, footer_left: str) -> None:
-    """Header: form and company; footer: version and 第 N 页，共 M 页 (texts are escaped)."""
+def _header_footer(ws: Worksheet, left: str, right: str, meta) -> None:
+    """Header: form and company; footer: 文件编号, version and date, 第 N 页，共 M 页, 受控文件
+    (texts are escaped)."""
+    footer_left = f"文件编号 {meta.doc_number}　手册版本 {meta.version}"
+    footer_right = f"生效日期 {meta.effective_date.isoformat()}　{CONTROLLED}"
     items = ((ws.oddHeader.left, _header_text(left)), (ws.oddHeader.right, _header_text(right)),
-             (ws.oddFooter.left, _header_text(footer_left)), (ws.oddFooter.center, "第 &P 页，共 &N 页"))
+             (ws.oddFooter.left, _header_text(footer_left)), (ws.oddFooter.center, "第 &P 页，共 &N 页"),
+             (ws.oddFooter.right, _header_text(footer_right)))
     for item, text in items:
         item.text = text
         item.font = f"{FONT},Regular"
         item.size = 8
 
 
-def _keywords(document: Document, *extra: str) -> str:
-    meta = document.meta
-    return "; ".join([f"手册版本 {meta.version}", f"文件编号 {meta.doc_number}", *extra])
-
-
 def render_form_xlsx(document: Document, form: Form, path: str | Path, password: str | None = None) -> None:
     """One form as a workbook of one sheet (plus the hidden 选项 sheet for long option lists)."""
     book = _Book(document, password, sheet_scoped_names=False)
     _FormSheet(book, form).paint()
-    book.finish(path, form.title, _keywords(document, f"表单编号 {form.code}"))
+    book.finish(path, properties(document, form))
 
 
 def render_forms_xlsx(document: Document, path: str | Path, password: str | None = None) -> None:
@@ -975,7 +985,7 @@ def render_forms_xlsx(document: Document, path: str | Path, password: str | None
     back = f"{_quote_sheet(INDEX_SHEET)}!A1"
     sheets = [(form, _FormSheet(book, form, index_link=back).paint().title) for form in document.forms]
     _index(book, index, sheets)
-    book.finish(path, f"{document.meta.title}·表单（{document.branch.name}）", _keywords(document))
+    book.finish(path, properties(document, all_forms=True))
 
 
 def _index(book: _Book, ws: Worksheet, sheets: Sequence[tuple[Form, str]]) -> None:
@@ -1008,6 +1018,5 @@ def _index(book: _Book, ws: Worksheet, sheets: Sequence[tuple[Form, str]]) -> No
     ws.sheet_view.showGridLines = False
     _print_setup(ws, f"A1:D{last}")
     ws.print_title_rows = "5:5"
-    _header_footer(ws, left="表单目录", right=f"{meta.company}　{document.branch.name}",
-                   footer_left=f"手册版本 {meta.version}　生效日期 {meta.effective_date.isoformat()}")
+    _header_footer(ws, left="表单目录", right=f"{meta.company}　{document.branch.name}", meta=meta)
     book.protect(ws)

@@ -1,0 +1,200 @@
+"""The 修订对照表 (revision comparison table), DOCX and PDF, for the scripted second revision of the
+bundled manual (tests/revise.py): what a document controller sees on the page."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import docx
+import pytest
+from docx.oxml.ns import qn
+
+from tests.conftest import SRC
+from tests.revise import EXPECTED, revise
+
+BRANCH = "hq"
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory):
+    """The ChangeSet of the revision, and its table rendered twice in each format."""
+    from builder.diff import compare
+    from builder.load import load_manual
+    from builder.resolve import resolve
+    from builder.writers.comparison_docx import render_comparison_docx
+    from builder.writers.comparison_pdf import render_comparison_pdf
+
+    tmp = tmp_path_factory.mktemp("comparison")
+    revised = tmp / "manual_src"
+    shutil.copytree(SRC, revised)
+    revise(revised)
+    old = resolve(load_manual(SRC), BRANCH)
+    new = resolve(load_manual(revised), BRANCH)
+    changes = compare(old, new, old_name="v1.2", new_name="工作副本", old_revision="0123456789ab")
+    same = compare(old, old, old_name="v1.2", new_name="v1.2")
+    files = {}
+    for name, changeset in (("changes", changes), ("same", same)):
+        for run in (1, 2):
+            files[name, "pdf", run] = tmp / f"{name}-{run}.pdf"
+            files[name, "docx", run] = tmp / f"{name}-{run}.docx"
+            render_comparison_pdf(changeset, files[name, "pdf", run])
+            render_comparison_docx(changeset, files[name, "docx", run])
+    return changes, files
+
+
+def pdf_lines(pdf: Path) -> list[str]:
+    """The PDF's text as laid out, one string per printed line, spaces removed."""
+    if not shutil.which("pdftotext"):
+        pytest.skip("poppler-utils missing")
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    return ["".join(line.split()) for line in text.splitlines()]
+
+
+def printed(lines: list[str], text: str) -> bool:
+    return any("".join(text.split()) in line for line in lines)
+
+
+def docx_runs(path: Path) -> list:
+    return list(docx.Document(str(path)).element.body.iter(qn("w:r")))
+
+
+def run_text(run) -> str:
+    return "".join(t.text or "" for t in run.iter(qn("w:t")))
+
+
+def changes_table(path: Path):
+    tables = [t for t in docx.Document(str(path)).tables if t.rows[0].cells[0].text == "序号"]
+    assert len(tables) == 1
+    return tables[0]
+
+
+# -- the rows both formats render --------------------------------------------------------------
+
+def test_one_row_per_change_with_the_changed_words_marked(made):
+    from builder.diff import DELETE, INSERT, NOTE, comparison_rows
+
+    changes, _ = made
+    rows = comparison_rows(changes)
+    assert {(r.action, r.id) for r in rows} == EXPECTED
+    assert [r.number for r in rows] == list(range(1, len(rows) + 1))
+    by_id = {r.id: r for r in rows}
+
+    opening = by_id["daily-meeting-opening"]
+    assert opening.change == "修改 条款"
+    assert [s.text for p in opening.old for op, s in p if op == DELETE] == ["90"]
+    assert [s.text for p in opening.new for op, s in p if op == INSERT] == ["60"]
+    assert opening.label_note.startswith("原编号 ")  # renumbered as well: the old number is shown
+
+    added = by_id["daily-approval-precheck"]
+    assert added.old == (((NOTE, added.old[0][0][1]),),) and added.old[0][0][1].text == "（无）"
+    assert all(op == INSERT for p in added.new for op, _ in p)
+
+    removed = by_id["daily-meeting-efficiency"]
+    assert all(op == DELETE for p in removed.old for op, _ in p)
+    assert removed.new[0][0][1].text == "（无）"
+
+    moved = by_id["daily-meeting-types"]
+    assert moved.label.startswith("原 ") and " → 现 " in moved.label
+    assert not any(op in (DELETE, INSERT) for p in moved.old + moved.new for op, _ in p)
+    assert "位置调整" in moved.new[-1][0][1].text
+
+
+# -- PDF -----------------------------------------------------------------------------------------
+
+def test_the_pdf_shows_every_change_with_old_and_new_text(made):
+    from builder.diff import comparison_rows
+
+    changes, files = made
+    lines = pdf_lines(files["changes", "pdf", 1])
+    assert printed(lines, "运营管理手册修订对照表")
+    assert printed(lines, "共 5 处：新增 2、删除 1、移动 1、修改 1")
+    for row in comparison_rows(changes):
+        for line in row.label_lines:
+            assert printed(lines, line), line
+    for text in ("90 分钟", "60 分钟", "形式审查", "会议效率", "会议分类与组织", "抄送", "原条文", "修订后条文",
+                 "HC-YY-MAN-001", changes.new.branch.name, "受控文件", "第 1 页 / 共 1 页"):
+        assert printed(lines, text), text
+
+
+def test_the_pdf_marks_deletions_and_insertions_and_carries_its_metadata(made):
+    from pypdf import PdfReader
+
+    from builder.writers.comparison_pdf import render_comparison_html
+
+    changes, files = made
+    html = render_comparison_html(changes)
+    assert "<del>90</del>" in html and "<ins>60</ins>" in html
+    info = PdfReader(files["changes", "pdf", 1]).metadata
+    assert info.title.startswith("运营管理手册修订对照表")
+    assert info["/version"] == changes.new.meta.version
+    assert info["/documentnumber"] == "HC-YY-MAN-001"
+    assert info["/CreationDate"].startswith("D:20261201")
+
+
+def test_the_pdf_is_reproducible_and_well_formed(made):
+    _, files = made
+    assert files["changes", "pdf", 1].read_bytes() == files["changes", "pdf", 2].read_bytes()
+    if not shutil.which("qpdf"):
+        pytest.skip("qpdf missing")
+    result = subprocess.run(["qpdf", "--check", str(files["changes", "pdf", 1])], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_pdf_says_so_when_nothing_changed(made):
+    _, files = made
+    lines = pdf_lines(files["same", "pdf", 1])
+    assert printed(lines, "两个版本内容一致")
+    assert printed(lines, "共 0 处")
+
+
+def test_the_pdf_embeds_only_cjk_fonts(made):
+    if not shutil.which("pdffonts"):
+        pytest.skip("poppler-utils missing")
+    _, files = made
+    listing = subprocess.run(["pdffonts", str(files["changes", "pdf", 1])], capture_output=True, text=True,
+                             check=True).stdout.splitlines()[2:]
+    assert listing and all("Noto" in line and "CJK-SC" in line and " yes yes " in line for line in listing), listing
+
+
+# -- DOCX ----------------------------------------------------------------------------------------
+
+def test_the_docx_table_repeats_its_header_row_on_every_page(made):
+    _, files = made
+    table = changes_table(files["changes", "docx", 1])
+    assert [c.text for c in table.rows[0].cells] == ["序号", "条款", "变更", "原条文", "修订后条文"]
+    assert table.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
+    assert len(table.rows) == 1 + len(EXPECTED)
+    texts = ["\n".join(c.text for c in row.cells) for row in table.rows[1:]]
+    for needle in ("形式审查", "会议效率", "会议分类与组织", "抄送", "七（一）2.（1）“开场引导”"):
+        assert any(needle in t for t in texts), needle
+
+
+def test_the_docx_strikes_deleted_words_and_underlines_inserted_ones(made):
+    _, files = made
+    runs = docx_runs(files["changes", "docx", 1])
+    struck = [run_text(r) for r in runs if r.find(f"{qn('w:rPr')}/{qn('w:strike')}") is not None]
+    underlined = [run_text(r) for r in runs if r.find(f"{qn('w:rPr')}/{qn('w:u')}") is not None]
+    assert any("90" in t for t in struck), struck
+    assert any("60" in t for t in underlined), underlined
+    assert not any("60" in t for t in struck) and not any("90" in t for t in underlined)
+
+
+def test_the_docx_is_landscape_dated_by_the_manual_and_reproducible(made):
+    changes, files = made
+    document = docx.Document(str(files["changes", "docx", 1]))
+    section = document.sections[0]
+    assert section.page_width > section.page_height
+    props = document.core_properties
+    assert props.title == "运营管理手册修订对照表"
+    assert props.created.date() == changes.new.meta.effective_date
+    footer = "".join(t.text or "" for t in section.footer._element.iter(qn("w:t")))
+    assert "受控文件" in footer and "版本" in footer
+    assert files["changes", "docx", 1].read_bytes() == files["changes", "docx", 2].read_bytes()
+
+
+def test_the_docx_says_so_when_nothing_changed(made):
+    _, files = made
+    table = changes_table(files["same", "docx", 1])
+    assert "两个版本内容一致" in table.rows[1].cells[0].text
+    assert files["same", "docx", 1].read_bytes() == files["same", "docx", 2].read_bytes()
