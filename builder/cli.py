@@ -191,8 +191,12 @@ def _load_version(version):
 
 
 def _write_diff(changes, out: Path, templates: Path | None) -> list[Path]:
+    from builder.manifest import MANIFEST
     from builder.publish import Staging
     from builder.writers.comparison_docx import render_comparison_docx
+
+    if (out / MANIFEST).exists():  # would leave a published build's manifest.json out of date
+        raise BuildError(f"{out} 是 handbook build 的输出文件夹（含 {MANIFEST}），请把比较结果写到别的文件夹，如 --out changes")
     from builder.writers.comparison_pdf import render_comparison_pdf
     from builder.writers.docx_tracked import render_tracked_docx
 

@@ -149,3 +149,17 @@ def test_inline_diff_keeps_numbers_and_references_whole():
     # a renumbered reference is the same reference: unchanged, shown with its new label
     assert (0, Span("六（四）", ref="fin")) in pieces
     assert [s for _, s in pieces if s.ref] == [Span("六（四）", ref="fin")]
+
+
+def test_out_writes_the_three_files_but_not_into_a_build_output(run, revised, tmp_path):
+    out = tmp_path / "changes"
+    result = run("diff", str(SRC), str(revised), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (out / "hq").iterdir()) == ["comparison.docx", "comparison.pdf", "handbook-tracked.docx"]
+    built = tmp_path / "output"
+    built.mkdir()
+    (built / "manifest.json").write_text("{}", encoding="utf-8")
+    result = run("diff", str(SRC), str(revised), "--out", str(built))
+    assert result.exit_code == 1
+    assert "是 handbook build 的输出文件夹" in result.output
+    assert sorted(p.name for p in built.iterdir()) == ["manifest.json"]
