@@ -46,8 +46,11 @@ def did_you_mean(word: str, choices) -> str:
 
 
 def display_path(path: Path, root: Path | None = None) -> str:
-    """A path as the user typed it: relative to the current folder where possible."""
+    """A path as the user typed it: relative to the current folder where possible. A symbolic
+    link is named by where it sits, not by where it points."""
+    full = Path(path).absolute()
+    full = full.parent.resolve() / full.name if full.name not in ("", "..") else full.resolve()
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        return str(full.relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)

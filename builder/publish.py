@@ -3,7 +3,11 @@
 A build writes into a staging folder beside the output folder; only when every file is written
 does the staging folder take the output folder's place, in one atomic exchange (renameat2 with
 RENAME_EXCHANGE on Linux). A failed, interrupted or killed build leaves the previous output as it
-was. A lock file keeps two builds from publishing into the same folder at once.
+was. A lock file beside the output folder (`.<out>.lock`, never inside it) keeps two builds from
+publishing into the same folder at once; the lock is an flock, which the kernel releases when
+the process ends however it ends, so a killed build never leaves the folder locked. What a
+killed build leaves behind (a staging folder, or the previous output parked under `.<out>.old-*`
+on systems without an atomic exchange) is cleaned up by the next build, under the lock.
 """
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ import errno
 import fcntl
 import os
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 
@@ -48,21 +53,50 @@ class Staging:
         self.root: Path | None = None
         self._lock = None
 
+    @property
+    def lock_path(self) -> Path:
+        return self.out.parent / f".{self.out.name}.lock"
+
     def __enter__(self) -> Staging:
+        if self.out.exists() and not self.out.is_dir():
+            raise BuildError(f"输出路径 {self.out} 已存在且不是文件夹，请换一个 --out 或先移走它")
         self.out.parent.mkdir(parents=True, exist_ok=True)
-        lock_path = self.out.parent / f".{self.out.name}.lock"
-        self._lock = open(lock_path, "w")
+        self._lock = open(self.lock_path, "w")
         try:
             fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             self._lock.close()
+            self._lock = None
             raise BuildError(f"另一个构建正在写入 {self.out}，请等它结束后再试") from None
-        self.root = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.staging-", dir=self.out.parent))
-        if self.keep_existing and self.out.is_dir():
-            # Hard links make keeping the rest of the previous output cheap; every file we
-            # write is unlinked first (see `path`), so the previous output is never modified.
-            shutil.copytree(self.out, self.root, dirs_exist_ok=True, copy_function=_link_or_copy, symlinks=True)
+        try:
+            self._clean_stale()
+            self.root = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.staging-", dir=self.out.parent))
+            # mkdtemp makes the folder private (0700); the published folder keeps the previous
+            # output's permissions, or gets the usual ones for a new folder.
+            os.chmod(self.root, stat.S_IMODE(self.out.stat().st_mode) if self.out.is_dir() else 0o777 & ~_umask())
+            if self.keep_existing and self.out.is_dir():
+                # Hard links make keeping the rest of the previous output cheap; every file we
+                # write is unlinked first (see `path`), so the previous output is never modified.
+                shutil.copytree(self.out, self.root, dirs_exist_ok=True, copy_function=_link_or_copy, symlinks=True)
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
         return self
+
+    def _stale(self, kind: str) -> list[Path]:
+        prefix = f".{self.out.name}.{kind}-"
+        return sorted((p for p in self.out.parent.iterdir() if p.name.startswith(prefix) and p.is_dir() and not p.is_symlink()),
+                      key=lambda p: p.stat().st_mtime)
+
+    def _clean_stale(self) -> None:
+        """Remove what a killed build left beside the output folder. Safe: we hold the lock, so
+        no other build is using them. Without an atomic exchange a build killed between its two
+        renames leaves no output folder but the previous output under `.<out>.old-*`: put it back."""
+        old = self._stale("old")
+        if old and not self.out.exists():
+            os.rename(old.pop(), self.out)
+        for folder in self._stale("staging") + old:
+            shutil.rmtree(folder, ignore_errors=True)
 
     def path(self, relative: str | Path) -> Path:
         """Where to write `relative` in the staging folder (parent made, any old link removed)."""
@@ -82,10 +116,14 @@ class Staging:
     def publish(self) -> None:
         if self.out.exists():
             if not _exchange(self.root, self.out):
+                # Two renames. Only between them is the previous output parked under `.old-*`
+                # (and put back by the next build if this one dies there); it then goes under
+                # a staging name, so a folder half removed is never taken for the output.
                 old = self.out.with_name(f".{self.out.name}.old-{os.getpid()}")
                 os.rename(self.out, old)
                 os.rename(self.root, self.out)
-                self.root = old
+                self.root = self.out.with_name(f".{self.out.name}.staging-old-{os.getpid()}")
+                os.rename(old, self.root)
         else:
             os.rename(self.root, self.out)
             self.root = None
@@ -98,6 +136,13 @@ class Staging:
             if self._lock is not None:
                 fcntl.flock(self._lock, fcntl.LOCK_UN)
                 self._lock.close()
+                self._lock = None
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _link_or_copy(src, dst):

@@ -14,6 +14,17 @@ if TYPE_CHECKING:
 # Keys whose values are not prose (ids, types, conditions).
 _NOT_TEXT = {"id", "type", "clause", "from", "when", "unless", "flags", "script", "kind", "code"}
 
+# Names Windows keeps for devices, with or without an extension: a branch folder or a form file
+# named so cannot be created, copied or opened there.
+_WINDOWS_DEVICES = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+
+
+def _device_name(ident: str, where: Location, used_as: str) -> Problem | None:
+    if ident.lower() in _WINDOWS_DEVICES:
+        return Problem(where, f"标识“{ident}”是 Windows 的保留设备名，不能用作{used_as}（Windows 上无法创建、复制或打开），"
+                              f"请换一个标识，如“{ident}-1”")
+    return None
+
 
 def _version_key(version: str):
     try:
@@ -70,6 +81,8 @@ def check_manual(manual: Manual, *, chapter_files, form_files, branches_src, rev
         walk_section(chapter, (), 1, src, "chapter")
     for src, form in form_files:
         define(form.id, "form", src.where(("id",)))
+        if problem := _device_name(form.id, src.where(("id",)), f"表单的文件名（forms/{form.id}.docx）"):
+            problems.append(problem)
         check_form(form, src, problems)
     manual.origin = ids
 
@@ -81,6 +94,8 @@ def check_manual(manual: Manual, *, chapter_files, form_files, branches_src, rev
         if branch.id in branch_ids:
             problems.append(Problem(branches_src.where(path + ("id",)), f"分支机构标识“{branch.id}”重复"))
         branch_ids.add(branch.id)
+        if problem := _device_name(branch.id, branches_src.where(path + ("id",)), "分支机构的文件夹名"):
+            problems.append(problem)
         regions.add(branch.region)
         flags.update(branch.flags)
         for key in branch.values:
@@ -168,6 +183,7 @@ def check_manual(manual: Manual, *, chapter_files, form_files, branches_src, rev
 def check_form(form: schema.FormSrc, src: Located, problems: list[Problem]):
     seen: set[str] = set()
     every_id = {f.id for f in form.fields} | {c.id for f in form.fields for c in f.columns}
+    tables = {f.id: [c.id for c in f.columns] for f in form.fields if f.type == "rows"}
 
     def check_compute(fld: schema.FormFieldSrc, path: tuple):
         if fld.compute is None:
@@ -178,9 +194,12 @@ def check_form(form: schema.FormSrc, src: Located, problems: list[Problem]):
             return
         value = getattr(fld.compute, ops[0])
         for i, ref in enumerate(value if isinstance(value, list) else [value]):
-            if ref not in every_id or ref == fld.id:
-                problems.append(Problem(src.where(path + ("compute", ops[0]) + ((i,) if isinstance(value, list) else ())),
-                                        f"计算引用了不存在的字段“{ref}”{did_you_mean(ref, every_id - {fld.id})}"))
+            where = src.where(path + ("compute", ops[0]) + ((i,) if isinstance(value, list) else ()))
+            if ref in tables:  # a whole table has no one value: name one of its columns
+                columns = f"（{'、'.join(tables[ref])}）" if tables[ref] else ""
+                problems.append(Problem(where, f"计算不能引用表格字段“{ref}”本身，请引用它的某一列{columns}"))
+            elif ref not in every_id or ref == fld.id:
+                problems.append(Problem(where, f"计算引用了不存在的字段“{ref}”{did_you_mean(ref, every_id - {fld.id})}"))
 
     for i, f in enumerate(form.fields):
         path = ("fields", i)
