@@ -30,6 +30,10 @@ _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]
 
 
 _PLAIN_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")}
+# What PyYAML's constructors raise for a scalar they cannot read: ValueError for 2026-13-01 or
+# "!!int x", OverflowError, and, with an explicit tag, KeyError ("!!bool x"), IndexError
+# ("!!int" with no value) and AttributeError ("!!timestamp x").
+_SCALAR_ERRORS = (ValueError, OverflowError, KeyError, IndexError, AttributeError, TypeError)
 
 
 class _TooMuch(Exception):
@@ -119,7 +123,7 @@ def _to_data(node, path: tuple, located: Located, problems: list[Problem], budge
                 raise _TooMuch(key_node, f"不支持的 YAML 标签“{key_node.tag.replace('tag:yaml.org,2002:', '!!')}”：键只能是文本")
             try:
                 key = _constructor.construct_object(key_node)
-            except (ValueError, OverflowError):  # a key like 2026-13-01: kept as written
+            except _SCALAR_ERRORS:  # a key like 2026-13-01: kept as written
                 key = key_node.value
             key = str(key)
             if key in out:
@@ -135,7 +139,7 @@ def _to_data(node, path: tuple, located: Located, problems: list[Problem], budge
         return [_to_data(child, path + (i,), located, problems, budget) for i, child in enumerate(node.value)]
     try:
         value = _constructor.construct_object(node)
-    except (ValueError, OverflowError) as exc:  # 2026-13-01, 2026-02-30, a 5000-digit number
+    except _SCALAR_ERRORS as exc:  # 2026-13-01, 2026-02-30, a 5000-digit number, "!!bool x"
         problems.append(Problem(Location(located.file, *_mark(node)), _bad_scalar(node, exc)))
         located.refused.add(path)
         return node.value
@@ -215,6 +219,8 @@ def _bad_scalar(node, exc: Exception) -> str:
     if node.tag.endswith(":timestamp"):
         reason = next((v for k, v in _DATE_PROBLEMS.items() if k in str(exc)), "不是有效的日期")
         return f"日期“{node.value}”无效：{reason}（格式 YYYY-MM-DD）"
+    if node.tag.endswith(":bool"):
+        return f"“{node.value[:20]}”不是 true 或 false；如是文本，请去掉“!!bool”标签"
     if node.tag.endswith((":int", ":float")):
         return f"数字“{node.value[:20]}{'…' if len(node.value) > 20 else ''}”过长或无效；如是文本，请用引号括起来"
     return f"无法识别的值“{node.value[:20]}”"

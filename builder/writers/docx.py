@@ -191,6 +191,22 @@ def _text_weight(text: str) -> float:
     return sum(1.0 if unicodedata.east_asian_width(ch) in "WF" else 0.5 for ch in text)
 
 
+def _with_rest(widths: Sequence[int], rest: int, total: int, least: int) -> list[int]:
+    """`widths` with column `rest` taking what the others leave of `total`; where that is under
+    `least` (wide margins, large type), every column shrinks in proportion instead, so no width
+    is ever negative and the table still spans `total`."""
+    widths = list(widths)
+    others = sum(w for i, w in enumerate(widths) if i != rest)
+    if total - others >= least:
+        widths[rest] = total - others
+        return widths
+    widths[rest] = least
+    scale = total / (others + least)
+    widths = [int(w * scale) for w in widths]
+    widths[rest] += total - sum(widths)
+    return widths
+
+
 def _column_widths(columns: Sequence[Sequence[str]], total: int, em: float = 190,
                    minimum_em: float = 2) -> list[int]:
     """Share `total` twips among columns the way an auto-fitting table would.
@@ -539,7 +555,7 @@ class _DocxWriter:
             fit((r.author for r in revisions), 3, 8),
             fit((r.approver for r in revisions), 3, 8),
         ]
-        fixed[2] = self.text_width - sum(fixed)
+        fixed = _with_rest(fixed, 2, self.text_width, int(6 * em) + margin)
         table = self.table(1 + len(self.document.revisions), fixed)
         self.header_row(table, labels)
         for row, revision in zip(table.rows[1:], self.document.revisions):
@@ -850,8 +866,7 @@ class _DocxWriter:
     def _approval_block(self, form: Form) -> None:
         self.paragraph(S.CAPTION, "审批流程")
         em = int(self.body_pt * 20)
-        widths = [8 * em, 6 * em, 0, 6 * em, 7 * em]
-        widths[2] = self.text_width - sum(widths)
+        widths = _with_rest([8 * em, 6 * em, 0, 6 * em, 7 * em], 2, self.text_width, 6 * em)
         table = self.table(1 + len(form.approval_chain), widths)
         self.header_row(table, ("审批环节", "办理时限", "审批意见", "签字", "日期"))
         for number, (row, step) in enumerate(zip(table.rows[1:], form.approval_chain), start=1):
@@ -922,16 +937,17 @@ class _DocxWriter:
         """Core properties and docProps/custom.xml from `props` (builder.properties), dated by
         the manual's effective date, so the bytes are reproducible."""
         core = self.doc.core_properties
-        core.title = props.title
-        core.subject = props.subject
-        core.author = props.author
-        core.last_modified_by = props.issuer
-        core.keywords = props.keyword_text()
-        core.category = props.category
-        core.comments = props.description
-        core.identifier = props.identifier
-        core.version = props.version
-        core.content_status = props.status
+        text = ooxml.core_text
+        core.title = text(props.title)
+        core.subject = text(props.subject)
+        core.author = text(props.author)
+        core.last_modified_by = text(props.issuer)
+        core.keywords = text(props.keyword_text())
+        core.category = text(props.category)
+        core.comments = text(props.description)
+        core.identifier = text(props.identifier)
+        core.version = text(props.version)
+        core.content_status = text(props.status)
         core.language = props.language
         core.revision = props.revision
         core.created = core.modified = core.last_printed = props.stamp

@@ -188,12 +188,38 @@ def _clean(text: str) -> str:
     return ILLEGAL_CHARACTERS_RE.sub("", text)
 
 
+# Excel's limits count UTF-16 units (an emoji or a rare CJK character outside the BMP counts
+# two); over them Excel calls the file damaged. A cell holds 32,767; a header or footer 255 in
+# all, so each of its parts is kept to HEADER_PART_MAX (with the font codes, under 255).
+CELL_MAX = 32767
+HEADER_PART_MAX = 60
+
+
+def _units(text: str) -> int:
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+
+
+def _fit(text: str, limit: int) -> str:
+    """The longest start of `text` of at most `limit` UTF-16 units."""
+    if len(text) * 2 <= limit or _units(text) <= limit:
+        return text
+    used = 0
+    for i, ch in enumerate(text):
+        used += 2 if ord(ch) > 0xFFFF else 1
+        if used > limit:
+            return text[:i]
+    return text
+
+
 def _shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return text if _units(text) <= limit else _fit(text, limit - 1) + "…"
 
 
 def _header_text(text: str) -> str:
     """Header/footer text: '&' starts a control code there."""
+    text = _shorten(text, HEADER_PART_MAX)
+    while _units(text.replace("&", "&&")) > HEADER_PART_MAX:
+        text = _fit(text, _units(text) - 2) + "…"
     return text.replace("&", "&&")
 
 
@@ -565,7 +591,7 @@ def _inline_list(options: Sequence[str]) -> str | None:
     if any("," in o or '"' in o for o in options):
         return None
     formula = '"' + ",".join(options) + '"'
-    return formula if len(formula) <= 255 else None
+    return formula if _units(formula) <= 255 else None
 
 
 # --- the workbook -----------------------------------------------------------------------------
@@ -576,7 +602,7 @@ def _put(ws: Worksheet, row: int, col: int, span: int, value, look: _Look, *, fo
         if formula:
             cell.value = value
         elif isinstance(value, str):
-            cell.value = _clean(value)
+            cell.value = _shorten(_clean(value), CELL_MAX)
             cell.data_type = "s"  # never a formula, whatever the text starts with
         else:
             cell.value = value
@@ -658,11 +684,11 @@ class _Book:
     def sheet_name(self, title: str, fallback: str) -> str:
         """A safe, unique sheet name (≤31 chars, none of []:*?/\\, no edge apostrophes)."""
         name = "".join("_" if ch in "[]:*?/\\" else ch for ch in _clean(title)).strip().strip("'")
-        name = name[:31].strip().strip("'") or fallback[:31]
+        name = _fit(name, 31).strip().strip("'") or fallback[:31]
         base, n = name, 2
         while name.lower() in self.sheet_names or name.lower() in _RESERVED_SHEETS:
             suffix = f"({n})"
-            name, n = base[: 31 - len(suffix)] + suffix, n + 1
+            name, n = _fit(base, 31 - len(suffix)) + suffix, n + 1
         self.sheet_names.add(name.lower())
         return name
 
