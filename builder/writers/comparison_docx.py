@@ -290,16 +290,17 @@ class _ComparisonWriter:
         cmp, meta = self.cmp, self.meta
         props = self.doc.core_properties
         stamp = datetime.combine(cmp.effective_date, time(0, 0))
-        props.title = cmp.title
-        props.subject = f"{cmp.branch} 版本 {cmp.old_version} → {cmp.new_version}"
-        props.author = meta.company
-        props.last_modified_by = meta.issuer
-        props.keywords = "; ".join(k for k in (cmp.title, cmp.branch, meta.doc_number, f"版本 {cmp.new_version}") if k)
-        props.category = meta.confidentiality
-        props.comments = f"{cmp.summary}。原版本：{self.changeset.old_name or cmp.old_version}；" \
-                         f"修订后：{self.changeset.new_name or cmp.new_version}。"
-        props.identifier = meta.doc_number
-        props.version = cmp.new_version
+        text = ooxml.core_text
+        props.title = text(cmp.title)
+        props.subject = text(f"{cmp.branch} 版本 {cmp.old_version} → {cmp.new_version}")
+        props.author = text(meta.company)
+        props.last_modified_by = text(meta.issuer)
+        props.keywords = text("; ".join(k for k in (cmp.title, cmp.branch, meta.doc_number, f"版本 {cmp.new_version}") if k))
+        props.category = text(meta.confidentiality)
+        props.comments = text(f"{cmp.summary}。原版本：{self.changeset.old_name or cmp.old_version}；"
+                              f"修订后：{self.changeset.new_name or cmp.new_version}。")
+        props.identifier = text(meta.doc_number)
+        props.version = text(cmp.new_version)
         props.language = self.changeset.new.lang
         props.revision = max(1, len(self.changeset.new.revisions))
         props.created = props.modified = props.last_printed = stamp

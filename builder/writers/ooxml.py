@@ -646,6 +646,16 @@ _VT_NS = "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"
 _CUSTOM_FMTID = "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}"  # user-defined properties
 
 
+CORE_TEXT_MAX = 255  # python-docx (like Word) refuses a longer core property
+
+
+def core_text(value: str | None) -> str | None:
+    """A core property's text, cut (with …) to the 255 characters python-docx accepts."""
+    if value is None or len(value) <= CORE_TEXT_MAX:
+        return value
+    return value[: CORE_TEXT_MAX - 1] + "…"
+
+
 def custom_properties_xml(values: Iterable[tuple[str, str]]) -> bytes:
     """docProps/custom.xml: one text property (vt:lpwstr) per (name, value), pids from 2."""
     root = etree.Element(f"{{{_CUSTOM_NS}}}Properties", nsmap={None: _CUSTOM_NS, "vt": _VT_NS})
