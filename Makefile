@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: build test setup setup-test check clean reference
+.PHONY: build test fuzz setup setup-test check clean reference
 
 build: setup
 	$(BIN)/handbook build
@@ -14,6 +14,11 @@ check: setup
 
 test: setup-test
 	$(BIN)/python -m pytest -q
+
+# The property-based test (tests/test_fuzz.py) with 20,000 random generated sources instead of
+# the 2,000 fixed ones of `make test`; HYPOTHESIS_MAX_EXAMPLES=N changes the number.
+fuzz: setup-test
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q tests/test_fuzz.py --hypothesis-show-statistics
 
 setup: $(VENV)/.installed
 	@tools/system-deps.sh
