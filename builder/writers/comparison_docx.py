@@ -20,7 +20,7 @@ from docx.shared import Mm, Pt, RGBColor, Twips
 
 from builder.diff import DELETE, IDENTICAL, INSERT, NOTE, ChangeSet, Comparison, MarkedParagraph, Row, comparison
 from builder.writers import ooxml
-from builder.writers.docx import DEFAULT_REFERENCE, S
+from builder.writers.docx import DEFAULT_REFERENCE, S, fixed_table
 from builder.ziputil import normalized_zip_bytes
 
 PAGE_MM = (297, 210)  # A4 landscape
@@ -101,19 +101,8 @@ class _ComparisonWriter:
         return self.doc.add_paragraph(text, style=self.doc.styles[style])
 
     def table(self, rows: int, widths: list[int], *, header: bool):
-        table = self.doc.add_table(rows=rows, cols=len(widths))
-        table.style = self.doc.styles[S.TABLE]
+        table = fixed_table(self.doc, rows, widths, header=header, split_rows=True)  # long rows may split
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
-        ooxml.set_fixed_layout(table)
-        ooxml.set_table_width(table, sum(widths))
-        ooxml.set_table_look(table, first_row=header)
-        for column, width in zip(table.columns, widths):
-            column.width = Twips(width)
-        for row in table.rows:
-            for cell, width in zip(row.cells, widths):
-                cell.width = Twips(width)
-        if header and rows:
-            ooxml.set_repeat_header(table.rows[0])
         return table
 
     def cell(self, cell, text: str = "", style: str = S.TABLE_TEXT, *, align=None, fill: str | None = None):

@@ -207,6 +207,30 @@ def _with_rest(widths: Sequence[int], rest: int, total: int, least: int) -> list
     return widths
 
 
+def fixed_table(doc, rows: int, widths: Sequence[int], *, style: str | None = S.TABLE, header: bool = True,
+                indent: int = 0, split_rows: bool = False):
+    """A fixed-layout table of the given column widths (twips), the header row repeated on each
+    page; rows are kept whole on a page unless `split_rows`."""
+    table = doc.add_table(rows=rows, cols=len(widths))
+    if style:
+        table.style = doc.styles[style]
+    ooxml.set_fixed_layout(table)
+    ooxml.set_table_width(table, sum(widths))
+    if indent:
+        ooxml.set_table_indent(table, indent)
+    ooxml.set_table_look(table, first_row=header)
+    for column, width in zip(table.columns, widths):
+        column.width = Twips(width)
+    for row in table.rows:
+        for cell, width in zip(row.cells, widths):
+            cell.width = Twips(width)
+        if not split_rows:
+            ooxml.set_cant_split(row)
+    if header and rows:
+        ooxml.set_repeat_header(table.rows[0])
+    return table
+
+
 def _column_widths(columns: Sequence[Sequence[str]], total: int, em: float = 190,
                    minimum_em: float = 2) -> list[int]:
     """Share `total` twips among columns the way an auto-fitting table would.
@@ -425,23 +449,7 @@ class _DocxWriter:
         style: str | None = S.TABLE,
     ):
         """A fixed-layout table of the given column widths (twips), header row repeated."""
-        table = self.doc.add_table(rows=rows, cols=len(widths))
-        if style:
-            table.style = self.doc.styles[style]
-        ooxml.set_fixed_layout(table)
-        ooxml.set_table_width(table, sum(widths))
-        if indent:
-            ooxml.set_table_indent(table, indent)
-        ooxml.set_table_look(table, first_row=header)
-        for column, width in zip(table.columns, widths):
-            column.width = Twips(width)
-        for row in table.rows:
-            for cell, width in zip(row.cells, widths):
-                cell.width = Twips(width)
-            ooxml.set_cant_split(row)
-        if header and rows:
-            ooxml.set_repeat_header(table.rows[0])
-        return table
+        return fixed_table(self.doc, rows, widths, style=style, header=header, indent=indent)
 
     def cell_text(self, cell, text: str | Paragraph, style: str = S.TABLE_TEXT, *, bold: bool = False,
                   align=None) -> DocxParagraph:
