@@ -1,29 +1,41 @@
-"""The build: for each branch, resolve the manual once and run the writers into a staging
-folder, then publish it atomically.
+"""The build: decide what is out of date (builder.cache), render it over a pool of worker
+processes into a staging folder, then publish the folder atomically (builder.publish).
 
 Output layout (PRODUCT.md):
   manifest.json                             sha256 and size of every file (builder.manifest)
+  .handbook-cache.json                      what each file was built from (builder.cache)
   <branch>/handbook.{docx,pdf,html}
   <branch>/forms.xlsx                       every form as a sheet, plus an index sheet
   <branch>/forms/<form-id>.{docx,xlsx,pdf}
 
-Reproducible: nothing depends on the clock, the time zone or the folders involved; dates come
-from the manual's effective date, zips are normalised (builder.ziputil), and the same sources
-give byte-identical files and manifest.
+Each output is one task: (branch, job). A worker resolves the branch (once per branch and
+process), cuts out the part of the document the job's writer is given (`view`), hashes it
+into the job's cache key, and renders only when that key differs from the one recorded for the
+file. Workers are forked from the build process, so the loaded manual is inherited rather than
+sent; each imports the writer libraries (WeasyPrint, python-docx, openpyxl) once, on first use,
+and the build process itself never imports them. Tasks go out longest first (the handbook PDFs),
+then branch by branch, so the pool drains evenly.
+
+Reproducible: nothing depends on the clock, the time zone, the folders involved or the number of
+workers; dates come from the manual's effective date, zips are normalised (builder.ziputil),
+and the same sources give byte-identical files and manifest.
 """
 from __future__ import annotations
 
 import importlib
 import logging
-from dataclasses import dataclass
+import os
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import click
 
+from builder import cache
 from builder.errors import BuildError
 from builder.load import Manual
-from builder.manifest import MANIFEST, write_manifest
-from builder.publish import Staging
+from builder.manifest import MANIFEST, sha256_file, write_manifest
+from builder.publish import Staging, prepare
 from builder.resolve import resolve
 
 log = logging.getLogger("handbook")
@@ -42,6 +54,23 @@ WRITERS = {
     ("form", "pdf"): "builder.writers.pdf_forms:render_form_pdf",
     ("workbook", "xlsx"): "builder.writers.xlsx:render_forms_xlsx",
 }
+
+# (kind, format) → the template files its writer reads: ("html", name) in the build's templates
+# folder (--templates), ("builtin", name) in the package's own. Part of each output's cache key;
+# tests render with every other file removed to prove the list complete.
+TEMPLATES = {
+    ("handbook", "docx"): (("builtin", "reference.docx"),),
+    ("handbook", "pdf"): (("html", "handbook.html.j2"), ("html", "handbook.css")),
+    ("handbook", "html"): (("html", "handbook.html.j2"), ("html", "handbook.css"), ("html", "handbook-phone.css")),
+    ("form", "docx"): (("builtin", "reference.docx"),),
+    ("form", "xlsx"): (),
+    ("form", "pdf"): (("html", "form.html.j2"), ("html", "form.css")),
+    ("workbook", "xlsx"): (),
+}
+
+# Rough seconds per output, only to hand out the longest tasks first.
+COST = {("handbook", "pdf"): 10.0, ("handbook", "docx"): 2.0, ("workbook", "xlsx"): 1.5,
+        ("form", "pdf"): 0.5, ("form", "docx"): 0.1, ("form", "xlsx"): 0.05, ("handbook", "html"): 0.05}
 
 
 def writer(kind: str, fmt: str):
@@ -71,59 +100,271 @@ def plan(manual: Manual, formats: list[str], forms: list[str] | None, handbook: 
     return jobs
 
 
+def view(job: Job, document):
+    """The part of the resolved document `job`'s writer is given, and so all its cache key
+    covers: the handbooks get everything; forms.xlsx everything but the chapters; a form only
+    itself, with the manual's and the branch's details."""
+    if job.kind == "handbook":
+        return document
+    if job.kind == "workbook":
+        return replace(document, chapters=())
+    form = next(f for f in document.forms if f.id == job.form_id)
+    return replace(document, chapters=(), forms=(form,))
+
+
+def _view_name(job: Job) -> str:
+    return f"form:{job.form_id}" if job.kind == "form" else job.kind
+
+
+def parse_shard(spec: str) -> tuple[int, int]:
+    """"K/N" → (K, N) with 1 ≤ K ≤ N; ValueError (message in Chinese) otherwise."""
+    try:
+        k, n = (int(part) for part in spec.split("/"))
+    except ValueError:
+        raise ValueError(f"--shard 应写作 K/N（如 2/4），而不是“{spec}”") from None
+    if not 1 <= k <= n:
+        raise ValueError(f"--shard {spec}：K 应在 1 到 N 之间")
+    return k, n
+
+
+def shard(branch_ids: list[str], k: int, n: int) -> list[str]:
+    """The K-th of N shards: every N-th branch in the order of branches.yaml, starting at the
+    K-th, so the shards differ in size by one branch at most and every branch is in exactly one."""
+    return [b for i, b in enumerate(branch_ids) if i % n == k - 1]
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass
+class Result:
+    written: list[Path] = field(default_factory=list)  # files rendered, as published (manifest.json last)
+    kept: int = 0  # requested files already up to date, left as they were
+    removed: list[Path] = field(default_factory=list)  # files of sources that no longer exist (--prune)
+    requested: int = 0  # files this build was asked for
+
+
+# -- worker side ----------------------------------------------------------------------------
+
+@dataclass
+class _Settings:
+    manual: Manual
+    env: cache.Environment
+    root: Path  # the staging folder
+    templates: Path | None
+    docx_page_numbers: bool
+    source_revision: str
+    change_marks: bool
+
+
+_settings: _Settings | None = None
+_resolved: OrderedDict = OrderedDict()  # branch id → (document, {view name: digest}); a few per process
+
+
+def _document(branch_id: str):
+    if branch_id in _resolved:
+        _resolved.move_to_end(branch_id)
+    else:
+        s = _settings
+        _resolved[branch_id] = (resolve(s.manual, branch_id, source_revision=s.source_revision,
+                                        change_marks=s.change_marks), {})
+        while len(_resolved) > 4:
+            _resolved.popitem(last=False)
+    return _resolved[branch_id]
+
+
+def _options(job: Job, s: _Settings) -> tuple:
+    return (("paginate", s.docx_page_numbers),) if (job.kind, job.fmt) == ("handbook", "docx") else ()
+
+
+def _task(task: tuple[str, Job, str | None]) -> tuple[str, Job, str, str | None]:
+    """Bring one output up to date: (branch, job, previous key or None) → (branch, job, key,
+    SHA-256 of the new file, or None when the previous file is still current)."""
+    branch_id, job, previous = task
+    s = _settings
+    document, digests = _document(branch_id)
+    payload = view(job, document)
+    name = _view_name(job)
+    if name not in digests:
+        digests[name] = cache.digest_of(payload)
+    key = s.env.key(job.kind, job.fmt, TEMPLATES[(job.kind, job.fmt)], _options(job, s), digests[name])
+    if key == previous:
+        return branch_id, job, key, None
+    relative = Path(branch_id) / job.relative
+    target = prepare(s.root, relative)
+    render = writer(job.kind, job.fmt)
+    html_folder = {"folder": s.templates} if s.templates is not None and job.fmt in ("pdf", "html") else {}
+    try:
+        if job.kind == "form" and job.fmt == "xlsx":
+            render(payload, payload.forms[0], target, password=payload.meta.xlsx_password)
+        elif job.kind == "form":
+            render(payload, payload.forms[0], target, **html_folder)
+        elif job.kind == "workbook":
+            render(payload, target, password=payload.meta.xlsx_password)
+        elif job.kind == "handbook" and job.fmt == "docx":
+            render(payload, target, paginate=s.docx_page_numbers)
+        else:
+            render(payload, target, **html_folder)
+        return branch_id, job, key, sha256_file(target)
+    except BuildError:
+        raise
+    except OSError as exc:
+        raise BuildError(f"写入 {relative.as_posix()} 时出错：{exc.strerror or exc}") from exc
+
+
+def _init_worker() -> None:
+    """In each worker: die with the build process (never outlive a killed build, which would
+    keep its lock and write into a staging folder nobody publishes), and leave Ctrl-C to it."""
+    import ctypes
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (AttributeError, OSError):
+        pass
+    if os.getppid() == 1:  # the build process died before prctl took effect
+        os._exit(1)
+
+
+class _Pool:
+    """`jobs` forked worker processes, or the build process itself when one is enough."""
+
+    def __init__(self, jobs: int, tasks: int):
+        self.size = max(1, min(jobs, tasks))
+        self.pool = None
+        if self.size > 1:
+            import multiprocessing
+
+            self.pool = multiprocessing.get_context("fork").Pool(self.size, initializer=_init_worker)
+
+    def run(self, tasks):
+        if self.pool is None:
+            return map(_task, tasks)
+        return self.pool.imap_unordered(_task, tasks, chunksize=1)
+
+    def close(self, *, ok: bool) -> None:
+        if self.pool is not None:
+            if ok:
+                self.pool.close()
+            else:
+                self.pool.terminate()
+            self.pool.join()
+            self.pool = None
+
+
+# -- the build ------------------------------------------------------------------------------
+
 def build_outputs(manual: Manual, *, out: Path, branches: list[str], formats: list[str],
                   forms: list[str] | None = None, handbook: bool = True, templates: Path | None = None,
                   progress: bool = True, docx_page_numbers: bool = False,
-                  source_revision: str = "", change_marks: bool = True) -> list[Path]:
-    """Write every requested output, then manifest.json over the whole output folder; returns
-    the paths as published (the manifest last). `source_revision` (builder.vcs) goes into every
-    document's properties and into the manifest. change_marks: mark what the newest revision
-    lists under `changes` as 本次修订."""
-    jobs = plan(manual, formats, forms, handbook)
-    written: list[Path] = []
+                  source_revision: str = "", change_marks: bool = True, jobs: int = 1,
+                  force: bool = False, env: cache.Environment | None = None,
+                  request: str = "") -> Result:
+    """Bring every requested output up to date, then write manifest.json over the whole output
+    folder and publish. `source_revision` (builder.vcs) goes into every document's properties
+    and into the manifest. change_marks: mark what the newest revision lists under `changes` as
+    本次修订. jobs: worker processes. force: ignore the cache, render everything requested.
+    Files the cache recorded for a branch or form the sources no longer have are deleted.
+    env, request: as computed by the caller for the
+    no-op check (builder.cache); computed here when not given."""
+    global _settings
+    options = {"change_marks": change_marks, "docx_page_numbers": docx_page_numbers}
+    if env is None:
+        env = cache.environment(templates=templates, options=options, source_revision=source_revision)
+    l0 = cache.sources_key(manual.root, env)
+    l1 = cache.branch_keys(manual, env)
+    job_list = plan(manual, formats, forms, handbook)
+    order = {b: i for i, b in enumerate(branches)}
+    result = Result(requested=len(job_list) * len(branches))
     with Staging(out) as staging:
-        bar = click.progressbar(length=len(jobs) * len(branches), label="生成", file=None if progress else _Null(),
-                                show_pos=True, item_show_func=lambda j: j or "")
-        with bar:
-            for branch_id in branches:
-                document = resolve(manual, branch_id, source_revision=source_revision, change_marks=change_marks)
-                by_id = {f.id: f for f in document.forms}
-                for job in jobs:
-                    relative = Path(branch_id) / job.relative
-                    bar.current_item = str(relative)
-                    target = staging.path(relative)
-                    render = writer(job.kind, job.fmt)
-                    try:
-                        if job.kind == "form" and job.fmt == "xlsx":
-                            render(document, by_id[job.form_id], target, password=document.meta.xlsx_password)
-                        elif job.kind == "form":
-                            render(document, by_id[job.form_id], target, **_templates_arg(job, templates))
-                        elif job.kind == "workbook":
-                            render(document, target, password=document.meta.xlsx_password)
-                        elif job.kind == "handbook" and job.fmt == "docx":
-                            render(document, target, paginate=docx_page_numbers)
-                        else:
-                            render(document, target, **_templates_arg(job, templates))
-                    except BuildError:
-                        raise
-                    except OSError as exc:
-                        raise BuildError(f"写入 {relative} 时出错：{exc.strerror or exc}") from exc
-                    written.append(Path(out) / relative)
-                    bar.update(1)
+        state = cache.State.read(staging.root)
+        files: dict[str, cache.Entry] = {}  # the new state's entries for this build's files
+        tasks = []
+        for branch_id in branches:
+            for job in job_list:
+                relative = (Path(branch_id) / job.relative).as_posix()
+                entry = state.files.get(relative)
+                intact = not force and entry is not None and entry.intact(staging.root / relative)
+                if intact and entry.l1 == l1[branch_id]:
+                    files[relative] = replace(entry, l0=l0)  # inputs unchanged: nothing to resolve
+                else:
+                    tasks.append((branch_id, job, entry.key if intact else None))
+        tasks.sort(key=lambda t: (COST[(t[1].kind, t[1].fmt)] < 5, order[t[0]], -COST[(t[1].kind, t[1].fmt)]))
+
+        _settings = _Settings(manual, env, staging.root, templates, docx_page_numbers, source_revision, change_marks)
+        _resolved.clear()
+        pool = _Pool(jobs, len(tasks))
+        ok = False
         try:
-            write_manifest(staging.root, manual.meta, source_revision, target=staging.path(MANIFEST))
+            bar = click.progressbar(length=len(tasks), label="生成", file=None if progress else _Null(),
+                                    show_pos=True, item_show_func=lambda item: item or "")
+            with bar:
+                for branch_id, job, key, sha256 in pool.run(tasks):
+                    relative = (Path(branch_id) / job.relative).as_posix()
+                    if sha256 is None:
+                        files[relative] = replace(state.files[relative], key=key, l1=l1[branch_id], l0=l0)
+                    else:
+                        files[relative] = cache.Entry.of(staging.root / relative, key=key, l1=l1[branch_id],
+                                                         l0=l0, sha256=sha256)
+                        result.written.append(Path(out) / relative)
+                    bar.current_item = relative
+                    bar.update(1)
+            ok = True
+        finally:
+            pool.close(ok=ok)
+            _settings = None
+            _resolved.clear()
+        result.kept = result.requested - len(result.written)
+        result.written.sort()
+
+        # Entries of other files stay while the files are untouched; files the cache made for a
+        # branch or form that is no longer in the sources go.
+        form_ids = {f.id for f in manual.forms}
+        for relative, entry in state.files.items():
+            if relative in files or not entry.intact(staging.root / relative):
+                continue
+            if _orphan(relative, set(manual.branch_ids), form_ids):
+                staging.remove(relative)
+                result.removed.append(Path(out) / relative)
+            else:
+                files[relative] = entry
+        if result.removed:
+            _remove_empty_folders(staging.root)
+        new_state = cache.State(files, state.requests)
+        new_state.remember(request, l0, sorted(_requested(branches, job_list)))
+        try:
+            known = {p: e.sha256 for p, e in files.items()}
+            write_manifest(staging.root, manual.meta, source_revision, target=staging.path(MANIFEST), known=known)
+            new_state.write(staging.path(cache.STATE))
         except OSError as exc:
             raise BuildError(f"写入 {MANIFEST} 时出错：{exc.strerror or exc}") from exc
-        written.append(Path(out) / MANIFEST)
+        if result.written or result.removed or not (Path(out) / MANIFEST).is_file():
+            result.written.append(Path(out) / MANIFEST)
         staging.publish()
-    return written
+    return result
 
 
-def _templates_arg(job: Job, templates: Path | None) -> dict:
-    """HTML-based writers take the templates folder; the Office writers do not."""
-    if templates is not None and job.fmt in ("pdf", "html"):
-        return {"folder": templates}
-    return {}
+def _orphan(relative: str, branch_ids: set[str], form_ids: set[str]) -> bool:
+    """A built file of a branch, or of a form, that the sources no longer have."""
+    parts = relative.split("/")
+    if parts[0] not in branch_ids:
+        return True
+    return len(parts) == 3 and parts[1] == "forms" and parts[2].rsplit(".", 1)[0] not in form_ids
+
+
+def _requested(branches: list[str], job_list: list[Job]) -> set[str]:
+    return {(Path(b) / j.relative).as_posix() for b in branches for j in job_list}
+
+
+def _remove_empty_folders(root: Path) -> None:
+    for folder, dirs, names in os.walk(root, topdown=False):
+        if Path(folder) != Path(root) and not os.listdir(folder):
+            os.rmdir(folder)
 
 
 class _Null:

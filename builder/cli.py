@@ -213,6 +213,20 @@ def _write_diff(changes, out: Path, templates: Path | None) -> list[Path]:
     return [out / branch / name for name, _ in jobs]
 
 
+def _jobs(value: str) -> int:
+    from builder.build import default_jobs
+
+    if value == "auto":
+        return default_jobs()
+    try:
+        jobs = int(value)
+    except ValueError:
+        raise click.BadParameter(f"应为正整数或 auto，而不是“{value}”") from None
+    if jobs < 1:
+        raise click.BadParameter("应至少为 1")
+    return jobs
+
+
 @main.command()
 @src_option
 @click.option("--branch", "-b", "branches", multiple=True, metavar="ID", help="只生成这些分支机构（可重复） / only these branches")
@@ -221,6 +235,11 @@ def _write_diff(changes, out: Path, templates: Path | None) -> list[Path]:
 @click.option("--form", "forms", multiple=True, metavar="ID", help="只生成这些表单，不生成手册（可重复） / only these forms")
 @click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), default=Path("output"), show_default=True, help="输出文件夹 / output folder")
 @click.option("--templates", "templates", type=click.Path(path_type=Path, file_okay=False, exists=True), default=None, help="模板文件夹（默认 ./templates） / templates folder")
+@click.option("--jobs", "-j", "jobs", default="auto", show_default=True, metavar="N",
+              help="并行进程数（auto 为 CPU 核数） / worker processes (auto: one per core)")
+@click.option("--force", is_flag=True, help="忽略缓存，重新生成所有请求的文件 / ignore the cache, render everything")
+@click.option("--shard", "shard_spec", metavar="K/N", default=None,
+              help="只生成第 K 份（共 N 份）分支机构，供 CI 分机并行 / only the K-th of N slices of the branches")
 @click.option("--docx-page-numbers", is_flag=True,
               help="用 LibreOffice 排版一次，把页码填入 Word 手册的目录（较慢）；否则 Word 打开时自动更新 / "
                    "fill the Word TOC's page numbers via a LibreOffice layout pass (slow)")
@@ -228,16 +247,51 @@ def _write_diff(changes, out: Path, templates: Path | None) -> list[Path]:
               help="在页边标示本版修订的章节和条款（revisions.yaml 最新版本的 changes） / mark what this version changed")
 @click.option("--quiet", "-q", is_flag=True, help="不显示进度条 / no progress bar")
 def build(src: Path, branches: tuple[str, ...], formats: tuple[str, ...], forms: tuple[str, ...], out: Path,
-          templates: Path | None, docx_page_numbers: bool, change_marks: bool, quiet: bool) -> None:
-    """生成各分支机构的手册与表单。 / Build handbooks and forms.
+          templates: Path | None, jobs: str, force: bool, shard_spec: str | None, docx_page_numbers: bool,
+          change_marks: bool, quiet: bool) -> None:
+    """生成各分支机构的手册与表单；只重新生成输入有变化的文件。 / Build handbooks and forms.
 
     \b
     output/manifest.json                 每个文件的 SHA-256（用 handbook verify 校验）
     output/<分支机构>/handbook.{docx,pdf,html}
     output/<分支机构>/forms.xlsx
     output/<分支机构>/forms/<表单>.{docx,xlsx,pdf}
+
+    \b
+    增量构建：每个文件只在其输入（该分支机构的文档内容、模板、字体、程序版本、选项）变化时
+    重新生成；没有变化时不写任何文件。--force 忽略缓存。
+    Incremental: a file is rewritten only when its inputs changed; --force ignores the cache.
     """
-    from builder.build import FORMATS, build_outputs
+    from builder import cache
+    from builder.build import FORMATS, parse_shard
+
+    jobs_n = _jobs(jobs)
+    try:
+        shard_kn = parse_shard(shard_spec) if shard_spec else None
+    except ValueError as exc:
+        click.echo(f"错误：{exc}", err=True)
+        sys.exit(2)
+    if shard_kn and branches:
+        click.echo("错误：--shard 与 --branch 不能同时使用", err=True)
+        sys.exit(2)
+    if templates is None:
+        templates = Path("templates") if Path("templates/handbook.html.j2").is_file() else None
+    from builder.templates import templates_dir
+    from builder.vcs import source_revision
+
+    revision = source_revision([src, templates or templates_dir()])
+    env = cache.environment(templates=templates, source_revision=revision,
+                            options={"change_marks": change_marks, "docx_page_numbers": docx_page_numbers})
+    request = cache.request_id(branches=sorted(set(branches)) or None, shard=shard_spec, formats=sorted(set(formats)) or None,
+                               forms=sorted(set(forms)) or None)
+    if not force and src.is_dir() and (out / "manifest.json").is_file():
+        # The no-op check, before the manual is even loaded: same request, same bytes, files untouched.
+        count = cache.State.read(out).up_to_date(out, request, cache.sources_key(src, env))
+        if count is not None:
+            click.echo(f"无变化：{count} 个文件都是最新的（{out}/）。")
+            return
+
+    from builder.build import build_outputs, shard
     from builder.errors import did_you_mean
 
     manual = _load(src)
@@ -252,17 +306,17 @@ def build(src: Path, branches: tuple[str, ...], formats: tuple[str, ...], forms:
         for f in unknown:
             click.echo(f"错误：未知的表单“{f}”{did_you_mean(f, form_ids)}", err=True)
         sys.exit(1)
-    if templates is None:
-        templates = Path("templates") if Path("templates/handbook.html.j2").is_file() else None
-    from builder.templates import templates_dir
-    from builder.vcs import source_revision
-
-    revision = source_revision([src, templates or templates_dir()])
+    selected = list(dict.fromkeys(branches)) or manual.branch_ids
+    if shard_kn:
+        selected = shard(manual.branch_ids, *shard_kn)
+        if not selected:
+            click.echo(f"第 {shard_kn[0]}/{shard_kn[1]} 份没有分支机构（共 {len(manual.branch_ids)} 个），无需生成。")
+            return
     try:
-        written = build_outputs(
+        result = build_outputs(
             manual,
             out=out,
-            branches=list(branches) or manual.branch_ids,
+            branches=selected,
             formats=list(formats) or list(FORMATS),
             forms=list(forms) or None,
             handbook=not forms,
@@ -271,6 +325,10 @@ def build(src: Path, branches: tuple[str, ...], formats: tuple[str, ...], forms:
             templates=templates,
             progress=not quiet,
             source_revision=revision,
+            jobs=jobs_n,
+            force=force,
+            env=env,
+            request=request,
         )
     except BuildError as exc:
         click.echo(f"构建失败：{exc}；原有输出保持不变。", err=True)
@@ -284,7 +342,13 @@ def build(src: Path, branches: tuple[str, ...], formats: tuple[str, ...], forms:
         click.echo(f"构建失败（程序内部错误：{type(exc).__name__}: {exc}）；原有输出保持不变。"
                    "请设置 HANDBOOK_DEBUG=1 重试以查看详情，并报告给维护者。", err=True)
         sys.exit(1)
-    click.echo(f"完成：写入 {len(written)} 个文件到 {out}/" + (f"（源修订 {revision}）" if revision else "") + "。")
+    rendered = [p for p in result.written if p.name != "manifest.json"]
+    if not rendered and not result.removed:
+        click.echo(f"无变化：{result.kept} 个文件都是最新的（源文件有改动，但不影响这些输出）。")
+        return
+    parts = [f"重新生成 {len(rendered)} 个文件", f"{result.kept} 个未变" if result.kept else "",
+             f"删除 {len(result.removed)} 个已不存在的分支机构或表单的文件" if result.removed else ""]
+    click.echo(f"完成：{'，'.join(p for p in parts if p)}，输出在 {out}/" + (f"（源修订 {revision}）" if revision else "") + "。")
 
 
 @main.command()

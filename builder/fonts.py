@@ -99,3 +99,27 @@ def _standin_font() -> bytes:
     out = io.BytesIO()
     fb.save(out)
     return out.getvalue()
+
+
+# ---- What the installed fonts are, for the build cache ------------------------------------------
+# Layout depends on the font files fontconfig finds and on its configuration; a change to either
+# must rebuild every document. Both are fingerprinted by path, size and modification time.
+FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.local/share/fonts", "~/.fonts", "/etc/fonts")
+
+
+def installed_font_files() -> list[tuple[str, int, int]]:
+    """(path, size, mtime_ns) of every file under the font and fontconfig folders, sorted."""
+    import os
+
+    found = []
+    for top in FONT_DIRS:
+        for folder, dirs, names in os.walk(os.path.expanduser(top)):
+            dirs.sort()
+            for name in names:
+                path = os.path.join(folder, name)
+                try:
+                    st = os.stat(path)
+                except OSError:
+                    continue
+                found.append((path, st.st_size, st.st_mtime_ns))
+    return sorted(found)

@@ -17,6 +17,7 @@ import yaml.constructor
 from pydantic import ValidationError
 
 from builder import schema
+from builder import sources as layout
 from builder.errors import Location, Problem, SourceErrors, did_you_mean, display_path
 from builder.validate import check_manual
 
@@ -464,8 +465,8 @@ def load_manual(root: Path) -> Manual:
     meta_src = required("manual.yaml")
     branches_src = required("branches.yaml")
     revisions_src = required("revisions.yaml")
-    chapter_srcs = [read_yaml(p, problems, root) for p in sorted((root / "chapters").glob("*.yaml"))]
-    form_srcs = [read_yaml(p, problems, root) for p in sorted((root / "forms").glob("*.yaml"))]
+    chapter_srcs = [read_yaml(p, problems, root) for p in layout.chapter_files(root)]
+    form_srcs = [read_yaml(p, problems, root) for p in layout.form_files(root)]
     if not (root / "chapters").is_dir() or not chapter_srcs:
         problems.append(Problem(Location(display_path(root / "chapters")), "缺少章节文件：chapters/ 下应至少有一个 .yaml 文件"))
 

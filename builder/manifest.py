@@ -8,7 +8,8 @@ the other branches' previous files, and they are listed too — with its size an
      "source_revision": "<commit>[-dirty]" or "", "generator": "handbook <version>",
      "files": [{"path": "hq/handbook.pdf", "sha256": "…", "size": 123}, …]}
 
-Paths are POSIX and relative to the root, sorted; manifest.json itself is left out. The file is
+Paths are POSIX and relative to the root, sorted; manifest.json itself and the build cache's
+state (.handbook-cache.json, builder.cache) are left out. The file is
 UTF-8 (ensure_ascii off), indented by 2, with a trailing newline and no timestamp or machine
 detail, so the same outputs always give the same bytes.
 
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from builder import __version__
+from builder.cache import STATE
 from builder.errors import BuildError
 
 MANIFEST = "manifest.json"
@@ -52,14 +54,16 @@ def _files(root: Path) -> list[str]:
             path = Path(folder) / name
             if path.is_file() and not path.is_symlink():
                 relative = path.relative_to(root).as_posix()
-                if relative != MANIFEST:
+                if relative not in (MANIFEST, STATE):
                     found.append(relative)
     return sorted(found)
 
 
-def manifest_data(root: Path, meta, source_revision: str = "") -> dict:
-    """The manifest of the folder `root` (a build's staging folder or a published output)."""
+def manifest_data(root: Path, meta, source_revision: str = "", known: dict[str, str] | None = None) -> dict:
+    """The manifest of the folder `root` (a build's staging folder or a published output).
+    `known`: SHA-256 already computed (by the build, as it wrote or confirmed each file)."""
     root = Path(root)
+    known = known or {}
     return {
         "manual": meta.title,
         "company": meta.company,
@@ -69,7 +73,8 @@ def manifest_data(root: Path, meta, source_revision: str = "") -> dict:
         "source_revision": source_revision,
         "generator": f"handbook {__version__}",
         "files": [
-            {"path": relative, "sha256": sha256_file(root / relative), "size": (root / relative).stat().st_size}
+            {"path": relative, "sha256": known.get(relative) or sha256_file(root / relative),
+             "size": (root / relative).stat().st_size}
             for relative in _files(root)
         ],
     }
@@ -79,10 +84,11 @@ def manifest_bytes(data: dict) -> bytes:
     return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
-def write_manifest(root: Path, meta, source_revision: str = "", target: Path | None = None) -> Path:
+def write_manifest(root: Path, meta, source_revision: str = "", target: Path | None = None,
+                   known: dict[str, str] | None = None) -> Path:
     """Write root/manifest.json (or `target`, e.g. a Staging path with its old link removed)."""
     target = Path(target) if target is not None else Path(root) / MANIFEST
-    data = manifest_bytes(manifest_data(root, meta, source_revision))
+    data = manifest_bytes(manifest_data(root, meta, source_revision, known))
     if target.exists() or target.is_symlink():
         target.unlink()  # never write through a hard link into a previous output
     target.write_bytes(data)

@@ -100,11 +100,7 @@ class Staging:
 
     def path(self, relative: str | Path) -> Path:
         """Where to write `relative` in the staging folder (parent made, any old link removed)."""
-        target = self.root / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if target.exists() or target.is_symlink():
-            target.unlink()
-        return target
+        return prepare(self.root, relative)
 
     def remove(self, relative: str | Path) -> None:
         target = self.root / relative
@@ -137,6 +133,19 @@ class Staging:
                 fcntl.flock(self._lock, fcntl.LOCK_UN)
                 self._lock.close()
                 self._lock = None
+
+
+def prepare(root: Path, relative: str | Path) -> Path:
+    """Where to write `relative` in the staging folder `root`: its folder made, and the hard link
+    to the previous output's file removed, so writing never modifies the previous output. Safe
+    to call from several worker processes at once."""
+    target = Path(root) / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        target.unlink()
+    except FileNotFoundError:
+        pass
+    return target
 
 
 def _umask() -> int:

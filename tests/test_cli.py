@@ -87,7 +87,7 @@ def test_failed_build_leaves_previous_output_untouched(run, src, tmp_path, monke
         path.write_text("half-written", encoding="utf-8")
 
     monkeypatch.setattr(html_writer, "render_html", broken)
-    result = run("build", "--src", str(src), "--format", "html", "-q")
+    result = run("build", "--src", str(src), "--format", "html", "-q", "--force", "-j", "1")
     assert result.exit_code == 1
     assert "构建失败" in result.output and "原有输出保持不变" in result.output
     assert snapshot(tmp_path / "output") == before

@@ -1,0 +1,241 @@
+"""The build cache: which outputs are already up to date, so a rebuild writes only what changed.
+
+Every output is a function of its inputs: the part of the resolved branch document its writer
+is given, the template files the writer reads, the options that reach it, and the environment
+(this builder's code, Python and the libraries, the installed fonts and fontconfig, the system
+packages). A file is rewritten only when a hash of those inputs differs from the one recorded
+when the file was written. Three keys, cheapest first:
+
+  sources (L0)  the environment, templates, options, source revision and the bytes of every source
+                file. When it equals what the last identical request recorded and every file
+                is untouched, the build is a no-op decided without loading the manual (and
+                without importing YAML, pydantic or any writer library).
+  branch (L1)   the same, but with branches.yaml reduced to its shared part plus one branch's
+                record: editing one branch's record leaves every other branch current without
+                resolving it.
+  output (L2)   the environment the writer depends on, its template files and options, and the
+                pickled document view its writer receives (builder.build.view): editing one form
+                changes the keys of that form's files and of what includes it (the handbook and
+                forms.xlsx), and nothing else. Computed by whoever resolves the branch.
+
+The state lives in the output folder as `.handbook-cache.json`, so it is published atomically
+together with the files it describes and can never disagree with them; manifest.json and
+`handbook verify` leave it out. Each file's entry also records its size, mtime and inode: a file
+changed or replaced by hand no longer matches and is rebuilt, and its SHA-256 (for the
+manifest) is reused only while it matches. The cache is only ever an optimisation: a missing,
+unreadable or foreign state file means "nothing is known" and everything is rebuilt.
+
+The source revision is printed in every document, so the first uncommitted edit after a commit
+(which adds "-dirty") and every commit change every output once.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import pickle
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from builder import sources
+from builder.fonts import installed_font_files
+
+STATE = ".handbook-cache.json"
+FORMAT = 1  # bump when the meaning of a key changes
+_MAX_REQUESTS = 32
+_PACKAGE = Path(__file__).resolve().parent
+_BUILTIN_TEMPLATES = _PACKAGE.parent / "templates"
+
+
+def _sha(*parts: str | bytes) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        data = part.encode("utf-8", "surrogatepass") if isinstance(part, str) else part
+        digest.update(len(data).to_bytes(8, "little"))  # framed: ("ab","c") never equals ("a","bc")
+        digest.update(data)
+    return digest.hexdigest()
+
+
+def digest_of(value) -> str:
+    """A hash of a value made of dataclasses, tuples, strings, numbers and dates (a resolved
+    Document or a part of it). Pickled without the memo, so equal values give equal bytes
+    whatever objects they happen to share."""
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=5)
+    pickler.fast = True
+    pickler.dump(value)
+    return _sha(buffer.getvalue())
+
+
+def _file_hashes(folder: Path) -> dict[str, str]:
+    found = {}
+    if folder.is_dir():
+        for path in sorted(folder.iterdir()):
+            if path.is_file():
+                found[path.name] = _sha(path.read_bytes())
+    return found
+
+
+def _code() -> str:
+    """This builder's own code: every module of the package."""
+    parts = []
+    for path in sorted(_PACKAGE.rglob("*.py")):
+        parts += [path.relative_to(_PACKAGE).as_posix(), path.read_bytes()]
+    return _sha(*parts)
+
+
+def _libraries() -> str:
+    """Python's version and every installed distribution with its version (the names of the
+    *.dist-info folders on sys.path), without importing any of them."""
+    names = []
+    for entry in sys.path:
+        try:
+            with os.scandir(entry or ".") as listing:
+                names += [e.name for e in listing if e.name.endswith((".dist-info", ".egg-info"))]
+        except OSError:
+            continue
+    return _sha(sys.version, *sorted(set(names)))
+
+
+def _system() -> str:
+    """The system libraries WeasyPrint and LibreOffice use (Pango, HarfBuzz, fontconfig…): on
+    Debian, any package installed or upgraded changes dpkg's status file."""
+    try:
+        st = os.stat("/var/lib/dpkg/status")
+        return f"{st.st_size}:{st.st_mtime_ns}"
+    except OSError:
+        return ""
+
+
+@dataclass(frozen=True)
+class Environment:
+    """What every output depends on besides its document. `core` covers the builder, Python,
+    the libraries, the fonts and the system; `templates` hashes each template file by
+    ("html" | "builtin", name); `everything` adds the options and the source revision."""
+
+    core: str
+    templates: dict[tuple[str, str], str]
+    everything: str
+
+    def key(self, kind: str, fmt: str, deps: tuple[tuple[str, str], ...], options: tuple, payload) -> str:
+        """The L2 key of one output: its writer, template files, options and document view."""
+        return _sha(str(FORMAT), self.core, kind, fmt, repr(options),
+                    *(f"{d}:{self.templates.get(d, 'missing')}" for d in deps), digest_of(payload))[:40]
+
+
+def environment(*, templates: Path | None, options: dict, source_revision: str) -> Environment:
+    html = Path(templates) if templates is not None else _BUILTIN_TEMPLATES
+    hashes = {("html", name): h for name, h in _file_hashes(html).items()}
+    hashes.update({("builtin", name): h for name, h in _file_hashes(_BUILTIN_TEMPLATES).items()})
+    fonts = "\n".join(f"{p}\t{size}\t{mtime}" for p, size, mtime in installed_font_files())
+    core = _sha(str(FORMAT), _code(), _libraries(), _system(), fonts)
+    everything = _sha(core, json.dumps(sorted((f"{a}:{b}", h) for (a, b), h in hashes.items())),
+                      json.dumps(options, sort_keys=True), source_revision)
+    return Environment(core, hashes, everything)
+
+
+def _source_bytes(root: Path, skip: str | None = None) -> list[str | bytes]:
+    parts: list[str | bytes] = []
+    for path in sources.source_files(root):
+        if path.name == skip and path.parent == Path(root):
+            continue
+        parts.append(path.relative_to(root).as_posix())
+        try:
+            parts.append(path.read_bytes())
+        except OSError:
+            parts.append("<unreadable>")
+    return parts
+
+
+def sources_key(root: Path, env: Environment) -> str:
+    """L0: the environment plus the bytes of every source file."""
+    return _sha(env.everything, *_source_bytes(Path(root)))[:40]
+
+
+def branch_keys(manual, env: Environment) -> dict[str, str]:
+    """L1 of every branch: every source file but branches.yaml, the shared part of
+    branches.yaml (as validated), and the branch's own record."""
+    shared = _sha(env.everything, *_source_bytes(manual.root, skip=sources.BRANCHES),
+                  manual.branches.model_dump_json(exclude={"branches"}))
+    return {b.id: _sha(shared, b.model_dump_json())[:40] for b in manual.branches.branches}
+
+
+# -- the state file -------------------------------------------------------------------------
+
+@dataclass
+class Entry:
+    """What the cache knows of one output file."""
+
+    key: str  # L2 when written or last confirmed
+    l1: str  # the branch key it was confirmed under
+    l0: str  # the sources key it was confirmed under
+    sha256: str
+    size: int
+    mtime_ns: int
+    ino: int
+
+    def intact(self, path: Path) -> bool:
+        """The file is still the one recorded (not edited, replaced or removed since)."""
+        try:
+            st = os.stat(path)
+        except OSError:
+            return False
+        return (st.st_size, st.st_mtime_ns, st.st_ino) == (self.size, self.mtime_ns, self.ino)
+
+    @classmethod
+    def of(cls, path: Path, *, key: str, l1: str, l0: str, sha256: str) -> Entry:
+        st = os.stat(path)
+        return cls(key, l1, l0, sha256, st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+@dataclass
+class State:
+    files: dict[str, Entry] = field(default_factory=dict)  # by POSIX path relative to the output folder
+    requests: dict[str, dict] = field(default_factory=dict)  # request → {"l0": …, "files": [...]}
+
+    @classmethod
+    def read(cls, folder: Path) -> State:
+        """The state of an output folder; an empty one when it has none or it cannot be used."""
+        try:
+            data = json.loads((Path(folder) / STATE).read_text(encoding="utf-8"))
+            if data.get("format") != FORMAT:
+                return cls()
+            files = {path: Entry(*row) for path, row in data["files"].items()}
+            requests = {k: {"l0": str(v["l0"]), "files": list(v["files"])} for k, v in data["requests"].items()}
+            return cls(files, requests)
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            return cls()
+
+    def write(self, target: Path) -> None:
+        """Write to `target` (a fresh path: a Staging path, never a hard link into an output)."""
+        rows = {path: [e.key, e.l1, e.l0, e.sha256, e.size, e.mtime_ns, e.ino] for path, e in sorted(self.files.items())}
+        requests = dict(list(self.requests.items())[-_MAX_REQUESTS:])
+        Path(target).write_text(json.dumps({"format": FORMAT, "requests": requests, "files": rows},
+                                           ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+
+    def remember(self, request: str, l0: str, files: list[str]) -> None:
+        self.requests.pop(request, None)  # most recent last
+        self.requests[request] = {"l0": l0, "files": sorted(files)}
+
+    def up_to_date(self, folder: Path, request: str, l0: str) -> int | None:
+        """The number of files when `request` was last built from exactly these sources and
+        environment and every one of its files is untouched since; None otherwise."""
+        known = self.requests.get(request)
+        if not known or known["l0"] != l0:
+            return None
+        for relative in known["files"]:
+            entry = self.files.get(relative)
+            if entry is None or entry.l0 != l0 or not entry.intact(Path(folder) / relative):
+                return None
+        return len(known["files"])
+
+    def hashes(self, root: Path) -> dict[str, str]:
+        """SHA-256 of the files under `root` still as recorded (for the manifest)."""
+        return {p: e.sha256 for p, e in self.files.items() if e.intact(Path(root) / p)}
+
+
+def request_id(**request) -> str:
+    """A stable name for what a build was asked to do (branches, formats, forms, options)."""
+    return json.dumps(request, sort_keys=True, ensure_ascii=False)
