@@ -1,4 +1,4 @@
-"""The `handbook` command: check, build, list, schema, diff, verify.
+"""The `handbook` command: check, build, list, schema, diff, verify, manifest.
 
 Heavy libraries (WeasyPrint, python-docx) are imported only by the writers a build needs.
 """
@@ -349,6 +349,39 @@ def build(src: Path, branches: tuple[str, ...], formats: tuple[str, ...], forms:
     parts = [f"重新生成 {len(rendered)} 个文件", f"{result.kept} 个未变" if result.kept else "",
              f"删除 {len(result.removed)} 个已不存在的分支机构或表单的文件" if result.removed else ""]
     click.echo(f"完成：{'，'.join(p for p in parts if p)}，输出在 {out}/" + (f"（源修订 {revision}）" if revision else "") + "。")
+
+
+@main.command("manifest")
+@click.argument("folder", metavar="[DIR]", type=click.Path(path_type=Path, file_okay=False, exists=True), default=Path("output"))
+@src_option
+@click.option("--templates", "templates", type=click.Path(path_type=Path, file_okay=False, exists=True), default=None,
+              help="模板文件夹（默认 ./templates），用于确定源修订 / templates folder, for the source revision")
+def manifest_(folder: Path, src: Path, templates: Path | None) -> None:
+    """为 DIR 中的全部文件重新生成 manifest.json（如合并各 --shard 的输出之后）。 / Rewrite DIR/manifest.json.
+
+    \b
+    CI 分机构建时，每台机器用 --shard K/N 生成一部分分支机构；把各部分的输出合并到一个文件夹后，
+    运行本命令生成覆盖全部文件的清单，再用 handbook verify 校验。
+    After merging the outputs of `build --shard` runs, list every file in one manifest.
+    """
+    from builder.manifest import MANIFEST, write_manifest
+    from builder.templates import templates_dir
+    from builder.vcs import source_revision
+
+    manual = _load(src)
+    if templates is None:
+        templates = Path("templates") if Path("templates/handbook.html.j2").is_file() else None
+    revision = source_revision([src, templates or templates_dir()])
+    partial = folder / f".{MANIFEST}.partial"
+    partial.unlink(missing_ok=True)
+    try:
+        write_manifest(folder, manual.meta, revision, target=partial)
+        os.replace(partial, folder / MANIFEST)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        click.echo(f"错误：无法写入 {folder / MANIFEST}：{exc.strerror or exc}", err=True)
+        sys.exit(1)
+    click.echo(f"已写入 {folder / MANIFEST}。")
 
 
 @main.command()

@@ -319,3 +319,18 @@ def test_a_worker_failing_fails_the_build_cleanly(run, src, built, monkeypatch, 
     assert ("No space left on device" if isinstance(error, OSError) else "程序内部错误") in result.output
     assert "Traceback" not in result.output
     assert snapshot(built) == before
+
+
+def test_merged_shards_get_the_manifest_of_a_whole_build(run, src, tmp_path):
+    """The CI recipe: build the shards apart, merge the folders, `handbook manifest` — the
+    result verifies, and its manifest is the one a single whole build writes."""
+    assert run("build", "--src", str(src), "--out", "whole", "-q", "-f", "html").exit_code == 0
+    merged = tmp_path / "merged"
+    for k in (1, 2):
+        assert run("build", "--src", str(src), "--out", f"part{k}", "-q", "-f", "html", "--shard", f"{k}/2").exit_code == 0
+        shutil.copytree(tmp_path / f"part{k}", merged, dirs_exist_ok=True)
+    assert run("verify", "merged", "--strict").exit_code == 1  # the last shard's manifest lists only its files
+    result = run("manifest", "merged", "--src", str(src))
+    assert result.exit_code == 0, result.output
+    assert (merged / "manifest.json").read_bytes() == (tmp_path / "whole" / "manifest.json").read_bytes()
+    assert run("verify", "merged", "--strict").exit_code == 0
