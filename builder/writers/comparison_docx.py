@@ -8,7 +8,6 @@ page; long rows may split across pages. The file's bytes depend on its content o
 """
 from __future__ import annotations
 
-import io
 from datetime import datetime, time
 from pathlib import Path
 
@@ -50,9 +49,7 @@ def render_comparison_docx(changeset: ChangeSet, path: Path, reference: Path | N
     templates/reference.docx)."""
     writer = _ComparisonWriter(changeset, Path(reference) if reference else DEFAULT_REFERENCE)
     writer.build()
-    buffer = io.BytesIO()
-    writer.doc.save(buffer)
-    Path(path).write_bytes(normalized_zip_bytes(buffer.getvalue()))
+    Path(path).write_bytes(normalized_zip_bytes(ooxml.package_bytes(writer.doc)))
 
 
 class _ComparisonWriter:

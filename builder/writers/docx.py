@@ -19,7 +19,6 @@ effective date, never "now") and the zip is normalised by builder.ziputil.
 """
 from __future__ import annotations
 
-import io
 import json
 import re
 import shutil
@@ -32,9 +31,14 @@ from datetime import date
 from pathlib import Path
 
 import docx
+from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_ROW_HEIGHT_RULE, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT, WD_TAB_LEADER
-from docx.shared import Emu, Mm, Pt, RGBColor, Twips
+from docx.shared import Emu, Length, Mm, Pt, RGBColor, Twips
+from docx.styles import BabelFish
+from docx.styles.style import StyleFactory
+from docx.table import Table as DocxTable
+from docx.table import _Cell, _Row
 from docx.text.paragraph import Paragraph as DocxParagraph
 from docx.text.run import Run
 
@@ -208,27 +212,66 @@ def _with_rest(widths: Sequence[int], rest: int, total: int, least: int) -> list
 
 
 def fixed_table(doc, rows: int, widths: Sequence[int], *, style: str | None = S.TABLE, header: bool = True,
-                indent: int = 0, split_rows: bool = False):
+                indent: int = 0, split_rows: bool = False, style_id: str | None = None,
+                block_width: Length | None = None):
     """A fixed-layout table of the given column widths (twips), the header row repeated on each
-    page; rows are kept whole on a page unless `split_rows`."""
-    table = doc.add_table(rows=rows, cols=len(widths))
+    page; rows are kept whole on a page unless `split_rows`.
+
+    style_id: the id of `style` when the caller has it, and block_width: doc's text width (what
+    doc.add_table gives a new table) when the caller knows it; python-docx works both out again
+    for every table, scanning every style and the whole document for its sections."""
+    if block_width is None:
+        table = doc.add_table(rows=rows, cols=len(widths))
+    else:
+        table = doc._body.add_table(rows, len(widths), block_width)
+    tbl = table._tbl
     if style:
-        table.style = doc.styles[style]
+        tbl.tblStyle_val = style_id if style_id is not None else doc.styles.get_style_id(
+            doc.styles[style], WD_STYLE_TYPE.TABLE)
     ooxml.set_fixed_layout(table)
     ooxml.set_table_width(table, sum(widths))
     if indent:
         ooxml.set_table_indent(table, indent)
     ooxml.set_table_look(table, first_row=header)
-    for column, width in zip(table.columns, widths):
-        column.width = Twips(width)
-    for row in table.rows:
-        for cell, width in zip(row.cells, widths):
-            cell.width = Twips(width)
+    # The new table has one w:tc per grid column in each row: set the widths on the elements
+    # (python-docx's row.cells works out spans and merges on every call).
+    for grid_col, width in zip(tbl.tblGrid.gridCol_lst, widths):
+        grid_col.w = Twips(width)
+    trs = tbl.tr_lst
+    for tr in trs:
+        for tc, width in zip(tr.tc_lst, widths):
+            ooxml.set_cell_width(tc, width)
         if not split_rows:
-            ooxml.set_cant_split(row)
+            ooxml.set_cant_split(_Row(tr, table))
     if header and rows:
-        ooxml.set_repeat_header(table.rows[0])
+        ooxml.set_repeat_header(_Row(trs[0], table))
     return table
+
+
+class _GridRow(_Row):
+    """A row of a `_Grid`: its cells listed once."""
+
+    def __init__(self, tr, table: DocxTable):
+        super().__init__(tr, table)
+        self._cells = tuple(_Cell(tc, table) for tc in tr.tc_lst)
+
+    @property
+    def cells(self) -> tuple[_Cell, ...]:
+        return self._cells
+
+
+class _Grid(DocxTable):
+    """A table of `fixed_table`, its rows and their cells listed once: python-docx works out
+    spans and merges on every row.cells. Only for tables that keep their shape (no merged
+    cells, no rows added), as the handbook's and the form files' do."""
+
+    def __init__(self, table: DocxTable):
+        super().__init__(table._tbl, table._parent)
+        self._grid_rows = [_GridRow(tr, self) for tr in self._tbl.tr_lst]
+
+    @property
+    def rows(self) -> list[_GridRow]:  # type: ignore[override]
+        return self._grid_rows
 
 
 def _column_widths(columns: Sequence[Sequence[str]], total: int, em: float = 190,
@@ -276,12 +319,24 @@ class _DocxWriter:
         self.document = document
         self.meta = document.meta
         self.doc = docx.Document(str(reference))
+        self._body_element = self.doc.element.body
+        self._body_blocks = self.doc._body  # python-docx's container of the body's paragraphs
         self._check_styles(reference)
         self.pagerefs: list[tuple[str, object]] = []  # (bookmark, cached-result w:t)
         self._bookmark_ids = 0
         self._bookmarks = self._bookmark_names()
         self._counters = [0] * numbering.MAX_LEVEL
         self._restart: tuple[int, int] | None = None  # (numId, ilvl) of a restarted run
+        # (name, type) → the id python-docx writes for that style (None for the default style of
+        # its type): python-docx looks a style up by scanning them all, twice, on every use.
+        self._style_ids: dict[tuple[str, WD_STYLE_TYPE], str | None] = {}
+        self._style_pts: dict[str, float] = {}
+        self._default_styles: dict[WD_STYLE_TYPE, object] = {}
+        self._found_ids: dict[str, str] = {}  # `_style_id`
+        self._styles_by_name: dict[str, object] | None = None  # `_named_style`
+        self._names_by_id: dict[str | None, str] = {}  # `_style_name`
+        self._block_width: Length | None = None  # of a new table: the text width (`table`)
+        self._text_indents: dict[int, int] = {}  # level → `text_indent`
 
     # -- setup ---------------------------------------------------------------------------------
 
@@ -319,9 +374,62 @@ class _DocxWriter:
 
     def _style_id(self, name: str) -> str | None:
         try:
-            return self.doc.styles[name].style_id
+            return self._found_ids[name]
+        except KeyError:
+            pass
+        try:
+            style_id = self._found_ids[name] = self._named_style(name).style_id
+            return style_id
         except KeyError:
             return None
+
+    def _named_style(self, name: str):
+        """self.doc.styles[name], from a map of the styles by name: python-docx searches them
+        all with an XPath query on every lookup. (Names it lacks, e.g. a style added since,
+        go to python-docx, which also raises its KeyError.)"""
+        if self._styles_by_name is None:
+            self._styles_by_name = {}
+            for element in self.doc.styles.element.style_lst:
+                self._styles_by_name.setdefault(element.name_val, element)
+        element = self._styles_by_name.get(BabelFish.ui2internal(name))
+        if element is None:
+            return self.doc.styles[name]
+        return StyleFactory(element)
+
+    def _style_name(self, paragraph: DocxParagraph) -> str:
+        """paragraph.style.name, remembered by style id."""
+        style_id = paragraph._p.style
+        try:
+            return self._names_by_id[style_id]
+        except KeyError:
+            name = self._names_by_id[style_id] = paragraph.style.name
+            return name
+
+    def _sid(self, name: str, kind: WD_STYLE_TYPE = WD_STYLE_TYPE.PARAGRAPH) -> str | None:
+        """What python-docx writes for style `name` of type `kind` (cached; raises KeyError
+        for a missing style as doc.styles[name] does)."""
+        key = (name, kind)
+        try:
+            return self._style_ids[key]
+        except KeyError:
+            pass
+        styles = self.doc.styles
+        style = self._named_style(name)
+        if style.type != kind:
+            styles.get_style_id(style, kind)  # raises python-docx's ValueError
+        if kind not in self._default_styles:  # python-docx finds it again on every lookup
+            self._default_styles[kind] = styles.default(kind)
+        style_id = self._style_ids[key] = None if style == self._default_styles[kind] else style.style_id
+        return style_id
+
+    def set_style(self, paragraph: DocxParagraph, name: str) -> None:
+        """paragraph.style = name, without python-docx's per-call style lookup."""
+        ooxml.set_paragraph_style(paragraph._p, self._sid(name))
+
+    def add_run(self, paragraph: DocxParagraph, text: str | None = None, style: str | None = None) -> Run:
+        """paragraph.add_run(text, style=name), without python-docx's per-call style lookup."""
+        style_id = self._sid(style, WD_STYLE_TYPE.CHARACTER) if style else None
+        return Run(ooxml.append_run(paragraph._p, text, style_id, rpr=bool(style)), paragraph)
 
     def _clear_body(self) -> None:
         ooxml.clear_body(self.doc.element.body)
@@ -340,8 +448,8 @@ class _DocxWriter:
         self.body_pt = meta.font_size_pt
 
         styles = self.doc.styles
-        body_font = self._east_asian_font(styles[S.NORMAL]) or meta.body_font
-        heading_font = self._east_asian_font(styles[S.HEADINGS[0]]) or meta.heading_font
+        body_font = self._east_asian_font(self._named_style(S.NORMAL)) or meta.body_font
+        heading_font = self._east_asian_font(self._named_style(S.HEADINGS[0])) or meta.heading_font
         swap = {body_font: meta.body_font, heading_font: meta.heading_font}
         for style in styles:
             current = self._east_asian_font(style)
@@ -351,26 +459,35 @@ class _DocxWriter:
         defaults = ooxml.doc_defaults_rpr(styles_root)
         ooxml.set_fonts(defaults, meta.body_font)
         ooxml.strip_theme_fonts(styles_root)
-        for rPr in (defaults, styles[S.NORMAL].element.get_or_add_rPr()):
+        for rPr in (defaults, self._named_style(S.NORMAL).element.get_or_add_rPr()):
             ooxml.set_lang(rPr, self.document.lang)
-        styles[S.NORMAL].font.size = Pt(meta.font_size_pt)
+        self._named_style(S.NORMAL).font.size = Pt(meta.font_size_pt)
 
         # The TOC's right-aligned page numbers sit at the right margin of this page setup.
         for name in S.TOC:
-            stops = styles[name].paragraph_format.tab_stops
+            stops = self._named_style(name).paragraph_format.tab_stops
             stops.clear_all()
             stops.add_tab_stop(Twips(self.text_width), WD_TAB_ALIGNMENT.RIGHT, WD_TAB_LEADER.DOTS)
 
         ooxml.set_theme_font_lang(self.doc.settings.element, self.document.lang)
+        self._style_pts.clear()  # sizes are final from here on
 
     def _style_pt(self, name: str) -> float:
-        """The font size a paragraph style resolves to (following basedOn)."""
-        style = self.doc.styles[name]
+        """The font size a paragraph style resolves to (following basedOn); cached once the
+        page setup (`_apply_meta`, which sets the body size) is done."""
+        try:
+            return self._style_pts[name]
+        except KeyError:
+            pass
+        style = self._named_style(name)
+        size = self.body_pt
         while style is not None:
             if style.font.size is not None:
-                return style.font.size.pt
+                size = style.font.size.pt
+                break
             style = style.base_style
-        return self.body_pt
+        self._style_pts[name] = size
+        return size
 
     @staticmethod
     def _east_asian_font(style) -> str | None:
@@ -388,7 +505,13 @@ class _DocxWriter:
     # -- building blocks -----------------------------------------------------------------------
 
     def paragraph(self, style: str | None = None, text: str = "") -> DocxParagraph:
-        return self.doc.add_paragraph(text, style=style)
+        """doc.add_paragraph(text, style)."""
+        p = ooxml.body_paragraph(self._body_element)
+        if text:
+            ooxml.append_run(p, text)
+        if style is not None:
+            ooxml.set_paragraph_style(p, self._sid(style))
+        return DocxParagraph(p, self._body_blocks)
 
     def spans(self, paragraph: DocxParagraph, spans: Paragraph) -> None:
         """Inline text; a span with a `ref` links to the bookmark of what it refers to."""
@@ -398,15 +521,13 @@ class _DocxWriter:
     def span(self, paragraph: DocxParagraph, span: Span) -> None:
         target = self._bookmarks.get(span.ref) if span.ref else None
         if target is None:
-            paragraph.add_run(span.text)
+            ooxml.append_run(paragraph._p, span.text)
             return
         self.link(paragraph, target, span.text, self._style_id(S.HYPERLINK))
 
     def link(self, paragraph: DocxParagraph, bookmark: str, text: str, style_id: str | None = None) -> Run:
         hyperlink = ooxml.add_internal_hyperlink(paragraph, bookmark)
-        run = Run(ooxml.new_run(hyperlink, style_id=style_id), paragraph)
-        run.text = text
-        return run
+        return Run(ooxml.append_run(hyperlink, text, style_id or None), paragraph)
 
     def bookmark(self, paragraph: DocxParagraph, identifier: str) -> None:
         name = self._bookmarks.get(identifier) or identifier
@@ -433,8 +554,12 @@ class _DocxWriter:
 
     def text_indent(self, level: int) -> int:
         """Left edge (twips) of the text of a numbered body paragraph at this level."""
-        left, _ = ooxml.level_indent(self._numbering, self._abstract_id, level - 1)
-        return left
+        try:
+            return self._text_indents[level]
+        except KeyError:
+            left, _ = ooxml.level_indent(self._numbering, self._abstract_id, level - 1)
+            self._text_indents[level] = left
+            return left
 
     def field(self, paragraph: DocxParagraph, instr: str, cached: str = "") -> None:
         ooxml.append_field(paragraph._p, instr, cached)
@@ -449,17 +574,23 @@ class _DocxWriter:
         style: str | None = S.TABLE,
     ):
         """A fixed-layout table of the given column widths (twips), header row repeated."""
-        return fixed_table(self.doc, rows, widths, style=style, header=header, indent=indent)
+        if self._block_width is None:
+            self._block_width = self.doc._block_width  # the page setup is done by now
+        return _Grid(fixed_table(self.doc, rows, widths, style=style, header=header, indent=indent,
+                                 style_id=self._sid(style, WD_STYLE_TYPE.TABLE) if style else None,
+                                 block_width=self._block_width))
 
     def cell_text(self, cell, text: str | Paragraph, style: str = S.TABLE_TEXT, *, bold: bool = False,
                   align=None) -> DocxParagraph:
         paragraph = cell.paragraphs[0]
-        paragraph.style = self.doc.styles[style]
+        self.set_style(paragraph, style)
         if align is not None:
             paragraph.alignment = align
         if isinstance(text, str):
-            if text:
-                paragraph.add_run(text).bold = bold or None
+            if text and bold:
+                paragraph.add_run(text).bold = True
+            elif text:
+                ooxml.append_run(paragraph._p, text, rpr=True)  # .bold = None leaves an empty w:rPr
         else:
             self.spans(paragraph, text)
         return paragraph
@@ -488,9 +619,8 @@ class _DocxWriter:
         self._properties(properties(self.document))
 
     def to_bytes(self) -> bytes:
-        buffer = io.BytesIO()
-        self.doc.save(buffer)
-        return buffer.getvalue()
+        """The package, uncompressed (ooxml.package_bytes): normalized_zip_bytes compresses it."""
+        return ooxml.package_bytes(self.doc)
 
     def fill_page_numbers(self, pages: dict[str, int]) -> None:
         for bookmark, cached in self.pagerefs:
@@ -608,7 +738,7 @@ class _DocxWriter:
                 for run in ooxml.field_begin(instr):
                     paragraph._p.append(run)
             hyperlink = ooxml.add_internal_hyperlink(paragraph, entry.bookmark)
-            Run(ooxml.new_run(hyperlink), paragraph).text = entry.label + entry.title
+            ooxml.append_run(hyperlink, entry.label + entry.title)
             hyperlink.append(ooxml.tab_run())
             cached = ooxml.append_field(hyperlink, f"PAGEREF {entry.bookmark} \\h", "")
             self.pagerefs.append((entry.bookmark, cached))
@@ -650,7 +780,7 @@ class _DocxWriter:
         index = min(level, numbering.MAX_LEVEL) - 1
         fmt = heading.paragraph_format
         if _SUFFIX[index] == "tab":
-            size = self._style_pt(heading.style.name)
+            size = self._style_pt(self._style_name(heading))
             hang = Twips(round(_HANG_EM[index] * size * 20))
             fmt.left_indent, fmt.first_line_indent = hang, -hang
         else:
@@ -678,11 +808,11 @@ class _DocxWriter:
         self.number(paragraph, clause.number)
         self.bookmark(paragraph, clause.id)
         if clause.title:
-            paragraph.add_run(clause.title, style=self.doc.styles[S.STRONG])
+            self.add_run(paragraph, clause.title, S.STRONG)
         if clause.changed:
             self.change_tag(paragraph)
         if clause.title and clause.text:
-            paragraph.add_run("：", style=self.doc.styles[S.STRONG])
+            self.add_run(paragraph, "：", S.STRONG)
         if clause.text:
             self.spans(paragraph, clause.text[0])
         indent = self.text_indent(level)
@@ -699,7 +829,7 @@ class _DocxWriter:
             self._data_table(clause.table, indent)
         if clause.note is not None:
             note = self._continuation(S.NOTE, indent, ())
-            note.add_run("注：", style=self.doc.styles[S.STRONG])
+            self.add_run(note, "注：", S.STRONG)
             self.spans(note, clause.note)
             own.append(note)
         if clause.changed:
@@ -760,12 +890,11 @@ class _DocxWriter:
 
     def _form_info(self, form: Form) -> None:
         """表单编号 and 依据条款 (linked to the clause), on one line."""
-        strong = self.doc.styles[S.STRONG]
         line = self.paragraph(S.FORM_INFO)
-        line.add_run("表单编号：", style=strong)
+        self.add_run(line, "表单编号：", S.STRONG)
         line.add_run(form.code)
         if form.clause_label:
-            line.add_run("　　依据条款：", style=strong)
+            self.add_run(line, "　　依据条款：", S.STRONG)
             target = self._bookmarks.get(form.clause_id) if form.clause_id else None
             if target:
                 self.link(line, target, form.clause_label, self._style_id(S.HYPERLINK))
@@ -774,15 +903,14 @@ class _DocxWriter:
 
     def _form_notes(self, form: Form) -> None:
         """用途 and 填写说明."""
-        strong = self.doc.styles[S.STRONG]
         purpose = self.paragraph(S.FORM_INFO)
-        purpose.add_run("用途：", style=strong)
+        self.add_run(purpose, "用途：", S.STRONG)
         self.spans(purpose, form.purpose)
         notes = list(form.instructions)
         if any(f.required for f in form.fields):
             notes.append((Span("标“*”的为必填项。"),))
         if notes:
-            self.paragraph(S.FORM_INFO).add_run("填写说明：", style=strong)
+            self.add_run(self.paragraph(S.FORM_INFO), "填写说明：", S.STRONG)
             for note in notes:
                 item = self._continuation(S.FORM_INFO, int(self.body_pt * 20), ())
                 item.paragraph_format.first_line_indent = Twips(-int(self.body_pt * 10))
@@ -825,10 +953,10 @@ class _DocxWriter:
         ooxml.shade_cell(cell, LABEL_FILL)
         paragraph = self.cell_text(cell, self._label_text(field), S.TABLE_HEADING)
         if field.required:
-            paragraph.add_run("*", style=self.doc.styles[S.REQUIRED])
+            self.add_run(paragraph, "*", S.REQUIRED)
         if field.help:
             paragraph.add_run().add_break()
-            paragraph.add_run(field.help, style=self.doc.styles[S.FIELD_HELP])
+            self.add_run(paragraph, field.help, S.FIELD_HELP)
 
     @staticmethod
     def _label_text(field: FormField) -> str:
@@ -856,7 +984,7 @@ class _DocxWriter:
     def _rows_table(self, field: FormField) -> None:
         caption = self.paragraph(S.CAPTION, self._label_text(field))
         if field.required:
-            caption.add_run("*", style=self.doc.styles[S.REQUIRED])
+            self.add_run(caption, "*", S.REQUIRED)
         widths = _column_widths([["序号"], *([c.label, "汉" * _COLUMN_EM.get(c.type, 8)] for c in field.columns)],
                                 self.text_width, self._style_pt(S.TABLE_TEXT) * 20)
         table = self.table(1 + printed_rows(field), widths)
@@ -923,18 +1051,18 @@ class _DocxWriter:
             for part in (section.first_page_header, section.first_page_footer):
                 part.is_linked_to_previous = False
                 for paragraph in part.paragraphs:
-                    paragraph.style = self.doc.styles[S.FOOTER]
+                    self.set_style(paragraph, S.FOOTER)
 
         header = section.header
         header.is_linked_to_previous = False
         paragraph = header.paragraphs[0]
-        paragraph.style = self.doc.styles[S.HEADER]
+        self.set_style(paragraph, S.HEADER)
         paragraph.text = header_text
 
         footer = section.footer
         footer.is_linked_to_previous = False
         paragraph = footer.paragraphs[0]
-        paragraph.style = self.doc.styles[S.FOOTER]
+        self.set_style(paragraph, S.FOOTER)
         paragraph.add_run(f"{footer_lead}第 ")
         self.field(paragraph, "PAGE", "1")
         paragraph.add_run(" 页 / 共 ")

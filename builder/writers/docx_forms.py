@@ -25,7 +25,6 @@ Every control is locked against deletion (w:lock sdtLocked); its content stays e
 """
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 from docx.enum.style import WD_STYLE_TYPE
@@ -71,9 +70,7 @@ def render_form_docx(document: Document, form: Form, path: Path, reference: Path
     """Write `form` of `document` (one branch) to `path` as a fillable .docx."""
     writer = _FormWriter(document, form, Path(reference) if reference else DEFAULT_REFERENCE)
     writer.build()
-    buffer = io.BytesIO()
-    writer.doc.save(buffer)
-    Path(path).write_bytes(normalized_zip_bytes(buffer.getvalue()))
+    Path(path).write_bytes(normalized_zip_bytes(writer.to_bytes()))
 
 
 # -- the writer -------------------------------------------------------------------------------
@@ -160,17 +157,16 @@ class _FormWriter(_DocxWriter):
         if form.title_en:
             title.paragraph_format.space_after = Pt(0)
             self.paragraph(S.SUBTITLE, form.title_en)
-        strong = self.doc.styles[S.STRONG]
         facts = self.paragraph(S.FORM_INFO)
         facts.alignment = WD_ALIGN_PARAGRAPH.CENTER
         for index, (label, value) in enumerate(
             (("表单编号", form.code), ("手册版本", meta.version), ("生效日期", _date_zh(meta.effective_date)))
         ):
-            facts.add_run(("　　" if index else "") + f"{label}：", style=strong)
+            self.add_run(facts, ("　　" if index else "") + f"{label}：", S.STRONG)
             facts.add_run(value)
         if form.clause_label:
             clause = self.paragraph(S.FORM_INFO)
-            clause.add_run("依据条款：", style=strong)
+            self.add_run(clause, "依据条款：", S.STRONG)
             clause.add_run(f"《{meta.title}》{form.clause_label}")
 
     # -- the inputs (overriding the handbook's printed blanks) -----------------------------------
@@ -220,7 +216,7 @@ class _FormWriter(_DocxWriter):
                                        font=fonts.CHECKBOX_FONT)
             paragraph.add_run(option + (gap if index < len(options) - 1 else ""))
         if not compact:
-            paragraph.add_run("　（可多选）", style=self.doc.styles[S.FIELD_HELP])
+            self.add_run(paragraph, "　（可多选）", S.FIELD_HELP)
 
     def _text(self, paragraph: DocxParagraph, tag: str, alias: str, placeholder: str, *,
               multiline: bool = False) -> None:

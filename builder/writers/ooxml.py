@@ -7,26 +7,60 @@ formatting, …) lives here, so the writers above never assemble XML themselves.
 from __future__ import annotations
 
 import hashlib
+import io
 import re
+import zipfile
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
+from docx.oxml.ns import NamespacePrefixedTag
+from docx.oxml.ns import qn as _qn
+from docx.oxml.parser import oxml_parser
+from docx.shared import Twips
 from lxml import etree
+
+# The writers build thousands of elements: python-docx's qn() and OxmlElement() parse the
+# prefixed tag on every call, so both are memoised here (same results, pure functions).
+qn = lru_cache(maxsize=None)(_qn)
+
+
+@lru_cache(maxsize=None)
+def _clark_and_nsmap(nsptag: str) -> tuple[str, dict[str, str]]:
+    tag = NamespacePrefixedTag(nsptag)
+    return tag.clark_name, tag.nsmap
+
+
+def OxmlElement(nsptag: str):  # noqa: N802 (python-docx's name)
+    """docx.oxml.OxmlElement(nsptag): a loose element of python-docx's custom class for the tag."""
+    clark, nsmap = _clark_and_nsmap(nsptag)
+    return oxml_parser.makeelement(clark, nsmap=nsmap)
 
 # -- fonts and language ------------------------------------------------------------------------
 
 _THEME_FONT_ATTRS = ("w:asciiTheme", "w:eastAsiaTheme", "w:hAnsiTheme", "w:cstheme")
 
 
+@lru_cache(maxsize=None)
+def _ranks(successors: tuple[str, ...]) -> dict[str, int]:
+    return {qn(tag): rank for rank, tag in reversed(list(enumerate(successors)))}
+
+
 def _place(parent, element, successors: Sequence[str]) -> None:
-    """Insert `element` before the first existing child named in `successors` (schema order)."""
-    for successor in successors:
-        anchor = parent.find(qn(successor))
-        if anchor is not None:
-            anchor.addprevious(element)
-            return
-    parent.append(element)
+    """Insert `element` before the first existing child named in `successors` (schema order):
+    before the first child of the earliest-listed tag present, else at the end. (One pass over
+    the children rather than a find() per successor.)"""
+    ranks = _ranks(tuple(successors))
+    anchor, best = None, len(successors)
+    for child in parent:
+        rank = ranks.get(child.tag)
+        if rank is not None and rank < best:
+            anchor, best = child, rank
+            if rank == 0:
+                break
+    if anchor is not None:
+        anchor.addprevious(element)
+    else:
+        parent.append(element)
 
 
 def _child(parent, tag: str, *, before: Sequence[str] = ()):
@@ -329,6 +363,98 @@ def add_internal_hyperlink(paragraph, anchor: str):
     link = _el("w:hyperlink", anchor=anchor, history=1)
     paragraph._p.append(link)
     return link
+
+
+# -- paragraphs and runs, as python-docx makes them --------------------------------------------
+# The same elements as python-docx's Document.add_paragraph, Paragraph.style, Paragraph.add_run
+# and Run.text, without its per-call style lookups and successor scans: the writers make
+# thousands of them.
+
+_W_P, _W_PPR, _W_PSTYLE, _W_SECTPR = qn("w:p"), qn("w:pPr"), qn("w:pStyle"), qn("w:sectPr")
+_W_R, _W_RPR, _W_RSTYLE, _W_T = qn("w:r"), qn("w:rPr"), qn("w:rStyle"), qn("w:t")
+_W_TAB, _W_BR, _W_VAL, _XML_SPACE = qn("w:tab"), qn("w:br"), qn("w:val"), qn("xml:space")
+_RUN_BREAKS = re.compile(r"([\t\r\n])")
+
+
+def body_paragraph(body):
+    """A new, empty w:p at the end of a w:body (before its final w:sectPr)."""
+    try:
+        last = body[-1]  # (len(body) would count every child)
+    except IndexError:
+        last = None
+    sectPr = last if last is not None and last.tag == _W_SECTPR else body.find(_W_SECTPR)
+    if sectPr is None:
+        return etree.SubElement(body, _W_P)
+    p = body.makeelement(_W_P)
+    sectPr.addprevious(p)
+    return p
+
+
+def set_paragraph_style(p, style_id: str | None) -> None:
+    """Paragraph.style = a style whose id is `style_id` (None: the default paragraph style,
+    which leaves an empty w:pPr, as python-docx does)."""
+    pPr = p.find(_W_PPR)
+    if pPr is None:
+        if len(p):
+            pPr = p.makeelement(_W_PPR)
+            p.insert(0, pPr)
+        else:
+            pPr = etree.SubElement(p, _W_PPR)
+    elif len(pPr):
+        for old in pPr.findall(_W_PSTYLE):
+            pPr.remove(old)
+    if style_id is None:
+        return
+    if len(pPr):
+        style = pPr.makeelement(_W_PSTYLE)
+        _place(pPr, style, _PPR_ORDER[1:])
+    else:
+        style = etree.SubElement(pPr, _W_PSTYLE)
+    style.set(_W_VAL, style_id)
+
+
+_W_TCPR, _W_TCW, _W_W, _W_TYPE = qn("w:tcPr"), qn("w:tcW"), qn("w:w"), qn("w:type")
+
+
+def set_cell_width(tc, twips: int) -> None:
+    """python-docx's tc.width = Twips(twips): w:tcPr/w:tcW of type dxa."""
+    tcPr = tc.find(_W_TCPR)
+    tcW = tcPr.find(_W_TCW) if tcPr is not None else None
+    if tcW is None:
+        tc.width = Twips(twips)  # python-docx adds what is missing
+        return
+    tcW.set(_W_TYPE, "dxa")
+    tcW.set(_W_W, str(Twips(twips).twips))
+
+
+def run_text(r, text: str) -> None:
+    """Run.text = text on a run without content: w:t pieces, a w:tab per tab and a w:br per
+    line break; xml:space="preserve" where a piece has white space at either end."""
+    pieces = _RUN_BREAKS.split(text) if ("\t" in text or "\r" in text or "\n" in text) else (text,)
+    for piece in pieces:
+        if piece == "\t":
+            etree.SubElement(r, _W_TAB)
+        elif piece == "\r" or piece == "\n":
+            etree.SubElement(r, _W_BR)
+        elif piece:
+            t = etree.SubElement(r, _W_T)
+            t.text = piece
+            if len(piece.strip()) < len(piece):
+                t.set(_XML_SPACE, "preserve")
+
+
+def append_run(parent, text: str | None = None, style_id: str | None = None, *, rpr: bool = False):
+    """Paragraph.add_run(text, style) on a w:p (or w:hyperlink): a w:r with w:rPr/w:rStyle when
+    `style_id`, an empty w:rPr when only `rpr` (a style whose id is None, or a property that was
+    set to None), and `text` as Run.text writes it."""
+    r = etree.SubElement(parent, _W_R)
+    if style_id is not None or rpr:
+        rPr = etree.SubElement(r, _W_RPR)
+        if style_id is not None:
+            etree.SubElement(rPr, _W_RSTYLE).set(_W_VAL, style_id)
+    if text:
+        run_text(r, text)
+    return r
 
 
 def new_run(parent, text: str = "", style_id: str | None = None):
@@ -637,6 +763,46 @@ def add_checkbox_control(paragraph, sdt_id: int, tag: str, alias: str, *, font: 
 
 
 # -- package ----------------------------------------------------------------------------------
+
+class _StoredParts:
+    """python-docx's physical package writer interface, into an uncompressed zip."""
+
+    def __init__(self, zip_file: zipfile.ZipFile):
+        self.zip_file = zip_file
+
+    def write(self, pack_uri, blob: bytes) -> None:
+        self.zip_file.writestr(pack_uri.membername, blob)
+
+
+def package_bytes(document) -> bytes:
+    """The bytes of document.save(), the same members in the same order, but stored rather
+    than deflated: the writers hand them to builder.ziputil.normalized_zip_bytes, which
+    compresses every member itself. (Falls back on document.save() should python-docx's
+    package writer change.)"""
+    from docx.opc.pkgwriter import PackageWriter
+
+    steps = [getattr(PackageWriter, name, None)
+             for name in ("_write_content_types_stream", "_write_pkg_rels", "_write_parts")]
+    buffer = io.BytesIO()
+    if None in steps:
+        document.save(buffer)
+        return buffer.getvalue()
+    package = document.part.package
+    parts = package.parts
+    for part in parts:  # as OpcPackage.save
+        part.before_marshal()
+    write_types, write_rels, write_parts = steps
+    try:
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as zip_file:
+            target = _StoredParts(zip_file)
+            write_types(target, parts)
+            write_rels(target, package.rels)
+            write_parts(target, parts)
+    except (TypeError, AttributeError):  # those private steps changed their signatures
+        buffer = io.BytesIO()
+        document.save(buffer)
+    return buffer.getvalue()
+
 
 CUSTOM_PROPERTIES_PART = "/docProps/custom.xml"
 CUSTOM_PROPERTIES_CT = "application/vnd.openxmlformats-officedocument.custom-properties+xml"

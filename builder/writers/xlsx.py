@@ -57,6 +57,7 @@ from __future__ import annotations
 import io
 import math
 import unicodedata
+import weakref
 import zipfile
 from collections.abc import Sequence
 from copy import copy
@@ -68,6 +69,8 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, MergedCell
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.styles.cell_style import StyleArray
+from openpyxl.styles.numbers import BUILTIN_FORMATS_MAX_SIZE, BUILTIN_FORMATS_REVERSE
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import absolute_coordinate
 from openpyxl.utils.indexed_list import IndexedList
@@ -80,6 +83,8 @@ from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.packaging.custom import StringProperty
+from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
+from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.writer.excel import ExcelWriter
 
 from builder import fieldnames, fonts, ziputil
@@ -129,10 +134,14 @@ _COMPUTED_FILL = PatternFill("solid", fgColor="FFF4D6")
 _LATE = dict(font=Font(color="C00000", bold=True), fill=PatternFill(start_color="FFC7CE", end_color="FFC7CE", fill_type="solid"))
 
 
+# One object per distinct font and alignment (never modified once made), so that `_style_ids`
+# finds a look's styles by the identity of its parts.
+@lru_cache(maxsize=None)
 def _font(size: float = SIZE, bold: bool = False, color: str | None = None, italic: bool = False) -> Font:
     return Font(name=FONT, size=size, bold=bold, italic=italic, color=color)
 
 
+@lru_cache(maxsize=None)
 def _align(horizontal: str = "left", vertical: str = "center", wrap: bool = True) -> Alignment:
     return Alignment(horizontal=horizontal, vertical=vertical, wrap_text=wrap, indent=0 if horizontal == "center" else 1)
 
@@ -606,13 +615,17 @@ def _put(ws: Worksheet, row: int, col: int, span: int, value, look: _Look, *, fo
             cell.data_type = "s"  # never a formula, whatever the text starts with
         else:
             cell.value = value
-    cell.font = look.font
-    cell.alignment = look.alignment
-    cell.border = look.border
-    if look.fill is not None:
-        cell.fill = look.fill
-    cell.protection = _LOCKED if look.locked else _UNLOCKED
-    cell.number_format = look.number_format
+    font, fill, border, number_format, protection, alignment = _style_ids(ws.parent, look)
+    style = cell._style
+    if style is None:
+        style = cell._style = StyleArray()
+    style.fontId = font
+    style.alignmentId = alignment
+    style.borderId = border
+    if fill is not None:
+        style.fillId = fill
+    style.protectionId = protection
+    style.numFmtId = number_format
     if span > 1:
         _merge(ws, row, col, span, look.border)
     return cell
@@ -621,33 +634,112 @@ def _put(ws: Worksheet, row: int, col: int, span: int, value, look: _Look, *, fo
 _LOCKED, _UNLOCKED = Protection(locked=True), Protection(locked=False)
 
 
+class _Styles:
+    """What a workbook's cells have been styled with so far, by the identity of the style
+    objects: openpyxl hashes a Font, Border, … (recursively, in Python) on every assignment to
+    a cell, which was most of this writer's time. Each value also holds the objects of its key,
+    so no id is reused while the workbook lives."""
+
+    def __init__(self) -> None:
+        self.looks: dict[tuple, tuple] = {}
+        self.edges: dict[int, tuple] = {}  # id(border) → (border, middle, right)
+        self.borders: dict[int, tuple] = {}  # id(border) → (border, StyleArray)
+        # per sheet (weakly: a sheet refers to its workbook): how many merged ranges it had,
+        # and their column spans by row (`_add_merged_range`)
+        self.merged: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+_WORKBOOK_STYLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _styles(wb: Workbook) -> _Styles:
+    styles = _WORKBOOK_STYLES.get(wb)
+    if styles is None:
+        styles = _WORKBOOK_STYLES[wb] = _Styles()
+    return styles
+
+
+def _style_ids(wb: Workbook, look: _Look) -> tuple[int, int | None, int, int, int, int]:
+    """(fontId, fillId or None, borderId, numFmtId, protectionId, alignmentId) of `look` in `wb`:
+    what cell.font = …, cell.alignment = …, cell.border = …, cell.fill = … (when the look has
+    one), cell.protection = … and cell.number_format = … set, registering each style with the
+    workbook in that order the first time."""
+    key = (id(look.font), id(look.alignment), id(look.border), id(look.fill), look.locked, look.number_format)
+    cache = _styles(wb).looks
+    found = cache.get(key)
+    if found is None:
+        font = wb._fonts.add(look.font)
+        alignment = wb._alignments.add(look.alignment)
+        border = wb._borders.add(look.border)
+        fill = wb._fills.add(look.fill) if look.fill is not None else None
+        protection = wb._protections.add(_LOCKED if look.locked else _UNLOCKED)
+        fmt = look.number_format
+        if fmt in BUILTIN_FORMATS_REVERSE:
+            number_format = BUILTIN_FORMATS_REVERSE[fmt]
+        else:
+            number_format = wb._number_formats.add(fmt) + BUILTIN_FORMATS_MAX_SIZE
+        found = cache[key] = ((font, fill, border, number_format, protection, alignment), look)
+    return found[0]
+
+
 def _merge(ws: Worksheet, row: int, col: int, span: int, border: Border) -> None:
     """Merge a row's cells from `col`, drawing the anchor's border around the whole area.
 
     Worksheet.merge_cells does the same but builds a new Border per cell, which is slow."""
     last = col + span - 1
-    ws.merged_cells.add(MergedCellRange(ws, f"{get_column_letter(col)}{row}:{get_column_letter(last)}{row}"))
-    middle, right = _edge_borders(border)
-    styled: dict[int, MergedCell] = {}
+    _add_merged_range(ws, MergedCellRange(ws, f"{get_column_letter(col)}{row}:{get_column_letter(last)}{row}"))
+    styles = _styles(ws.parent)
+    middle, right = _edge_borders(styles, border)
+    cells = ws._cells
     for column in range(col + 1, last + 1):
         cell = MergedCell(ws, row=row, column=column)
-        ws._cells[(row, column)] = cell
+        cells[(row, column)] = cell
         edge = right if column == last else middle
-        if edge is None:
-            continue
-        if id(edge) in styled:  # copying the style ids skips openpyxl's slow style lookup
-            cell._style = copy(styled[id(edge)]._style)
-        else:
-            cell.border = edge
-            styled[id(edge)] = cell
+        if edge is not None:
+            cell._style = copy(_border_style(styles, ws.parent, edge))
 
 
-@lru_cache(maxsize=None)
-def _edge_borders(border: Border) -> tuple[Border | None, Border | None]:
+def _add_merged_range(ws: Worksheet, merged: MergedCellRange) -> None:
+    """ws.merged_cells.add(merged) for a range within one row, which `_merge` adds: the same
+    test (is it within a range already there?) against an index of the ranges by row, where
+    openpyxl compares it with every range of the sheet."""
+    ranges = ws.merged_cells.ranges
+    known = _styles(ws.parent).merged
+    count, by_row = known.get(ws, (-1, {}))
+    if count != len(ranges):  # ranges not added here: index them all
+        by_row = {}
+        for other in ranges:
+            for r in range(other.min_row, other.max_row + 1):
+                by_row.setdefault(r, []).append((other.min_col, other.max_col))
+    row = merged.min_row
+    spans = by_row.setdefault(row, [])
+    if not any(first <= merged.min_col and merged.max_col <= last for first, last in spans):
+        ranges.add(merged)
+        spans.append((merged.min_col, merged.max_col))
+    known[ws] = (len(ranges), by_row)
+
+
+def _edge_borders(styles: _Styles, border: Border) -> tuple[Border | None, Border | None]:
     """The borders of a merged area's middle cells and of its last cell."""
-    if border == _NO_BORDER:
-        return None, None
-    return Border(top=border.top, bottom=border.bottom), Border(top=border.top, bottom=border.bottom, right=border.right)
+    found = styles.edges.get(id(border))
+    if found is None:
+        if border == _NO_BORDER:
+            middle = right = None
+        else:
+            middle = Border(top=border.top, bottom=border.bottom)
+            right = Border(top=border.top, bottom=border.bottom, right=border.right)
+        found = styles.edges[id(border)] = (border, middle, right)
+    return found[1], found[2]
+
+
+def _border_style(styles: _Styles, wb: Workbook, border: Border) -> StyleArray:
+    """The style of a new cell after cell.border = border."""
+    found = styles.borders.get(id(border))
+    if found is None:
+        style = StyleArray()
+        style.borderId = wb._borders.add(border)
+        found = styles.borders[id(border)] = (border, style)
+    return found[1]
 
 
 def _row_height(ws: Worksheet, row: int, height: float) -> None:
@@ -750,9 +842,29 @@ class _Book:
         for name, value in props.custom.items():
             self.wb.custom_doc_props.append(StringProperty(name=name, value=value))
         buffer = io.BytesIO()
-        # ExcelWriter, not Workbook.save: save() stamps `modified` with the current time.
-        ExcelWriter(self.wb, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED)).save()
+        # ExcelWriter, not Workbook.save: save() stamps `modified` with the current time. The
+        # zip is stored uncompressed: normalized_zip_bytes compresses every member anyway.
+        _ExcelWriter(self.wb, zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED)).save()
         Path(path).write_bytes(ziputil.normalized_zip_bytes(buffer.getvalue()))
+
+
+class _ExcelWriter(ExcelWriter):
+    """openpyxl's ExcelWriter, but each worksheet's XML is written in memory: openpyxl writes it
+    to a temporary file, copies that into the zip and deletes it. (The same bytes; as
+    ExcelWriter.write_worksheet otherwise.)"""
+
+    def write_worksheet(self, ws):
+        if self.workbook.write_only:
+            return super().write_worksheet(ws)
+        ws._drawing = SpreadsheetDrawing()
+        ws._drawing.charts = ws._charts
+        ws._drawing.images = ws._images
+        out = io.BytesIO()
+        writer = WorksheetWriter(ws, out=out)
+        writer.write()
+        ws._rels = writer._rels
+        self._archive.writestr(ws.path[1:], out.getvalue())
+        self.manifest.append(ws)
 
 
 class _FormSheet:
