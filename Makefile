@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: build test fuzz setup setup-test check clean reference
+.PHONY: build test fuzz bench setup setup-test check clean reference
 
 build: setup
 	$(BIN)/handbook build
@@ -19,6 +19,13 @@ test: setup-test
 # the 2,000 fixed ones of `make test`; HYPOTHESIS_MAX_EXAMPLES=N changes the number.
 fuzz: setup-test
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q tests/test_fuzz.py --hypothesis-show-statistics
+
+# The benchmark (bench/README.md): scales the bundled manual to 50 and 200 branches, times the
+# builder against raw WeasyPrint, LibreOffice and pandoc, prints JSON lines and a summary.
+# BENCH_ARGS="--quick" tries it out in minutes; `bench/bench.py --help` lists the options.
+bench: setup
+	@tools/system-deps.sh --bench
+	$(BIN)/python bench/bench.py $(BENCH_ARGS)
 
 setup: $(VENV)/.installed
 	@tools/system-deps.sh

@@ -3,11 +3,13 @@
 #   runtime: CJK fonts and what WeasyPrint needs (Pango, HarfBuzz with its subsetter)
 #   test:    poppler-utils (pdftotext, pdffonts, pdftoppm) with poppler-data (the CMaps it needs to draw
 #            the forms' reader-supplied Chinese field font), qpdf, LibreOffice (DOCX checks)
+#   bench:   (--bench) the baselines of bench/bench.py: pandoc, LibreOffice (soffice --convert-to pdf)
 set -euo pipefail
 want=(fonts-noto-cjk fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 shared-mime-info)
-if [ "${1:-}" = "--test" ]; then
-  want+=(poppler-utils poppler-data qpdf libreoffice-writer-nogui)
-fi
+case "${1:-}" in
+  --test) want+=(poppler-utils poppler-data qpdf libreoffice-writer-nogui) ;;
+  --bench) want+=(pandoc libreoffice-writer-nogui) ;;
+esac
 missing=()
 for pkg in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
