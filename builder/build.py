@@ -31,12 +31,15 @@ from pathlib import Path
 
 import click
 
+from typing import TYPE_CHECKING
+
 from builder import cache
 from builder.errors import BuildError
-from builder.load import Manual
 from builder.manifest import MANIFEST, sha256_file, write_manifest
 from builder.publish import Staging, prepare
-from builder.resolve import resolve
+
+if TYPE_CHECKING:  # the loader (YAML, pydantic) is not imported until a build needs it
+    from builder.load import Manual
 
 log = logging.getLogger("handbook")
 
@@ -169,6 +172,8 @@ def _document(branch_id: str):
     if branch_id in _resolved:
         _resolved.move_to_end(branch_id)
     else:
+        from builder.resolve import resolve
+
         s = _settings
         _resolved[branch_id] = (resolve(s.manual, branch_id, source_revision=s.source_revision,
                                         change_marks=s.change_marks), {})
@@ -178,7 +183,22 @@ def _document(branch_id: str):
 
 
 def _options(job: Job, s: _Settings) -> tuple:
-    return (("paginate", s.docx_page_numbers),) if (job.kind, job.fmt) == ("handbook", "docx") else ()
+    if (job.kind, job.fmt) != ("handbook", "docx") or not s.docx_page_numbers:
+        return ()
+    return (("paginate", True), ("layout", _soffice()))
+
+
+def _soffice() -> str:
+    """The LibreOffice that lays out --docx-page-numbers: its path, size and mtime."""
+    import shutil
+
+    path = shutil.which("soffice")
+    try:
+        real = os.path.realpath(path) if path else ""
+        st = os.stat(real) if real else None
+        return f"{real}:{st.st_size}:{st.st_mtime_ns}" if st else ""
+    except OSError:
+        return ""
 
 
 def _task(task: tuple[str, Job, str | None]) -> tuple[str, Job, str, str | None]:
@@ -206,7 +226,8 @@ def _task(task: tuple[str, Job, str | None]) -> tuple[str, Job, str, str | None]
         elif job.kind == "workbook":
             render(payload, target, password=payload.meta.xlsx_password)
         elif job.kind == "handbook" and job.fmt == "docx":
-            render(payload, target, paginate=s.docx_page_numbers)
+            if render(payload, target, paginate=s.docx_page_numbers) is False:
+                key = ""  # written without the page numbers LibreOffice failed to give: retry next time
         else:
             render(payload, target, **html_folder)
         return branch_id, job, key, sha256_file(target)
@@ -216,45 +237,75 @@ def _task(task: tuple[str, Job, str | None]) -> tuple[str, Job, str, str | None]
         raise BuildError(f"写入 {relative.as_posix()} 时出错：{exc.strerror or exc}") from exc
 
 
-def _init_worker() -> None:
-    """In each worker: die with the build process (never outlive a killed build, which would
-    keep its lock and write into a staging folder nobody publishes), and leave Ctrl-C to it."""
+def _init_worker(parent: int, lock_fd: int | None) -> None:
+    """In each worker: die with the build process (never outlive a killed build, writing into
+    a staging folder nobody will publish), drop the inherited descriptor of the build's lock
+    (closing it releases nothing for the build, but a stray worker then holds nothing either),
+    and stop at once on Ctrl-C, which the build process handles."""
     import ctypes
     import signal
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, lambda *_: os._exit(130))
     try:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (AttributeError, OSError):
         pass
-    if os.getppid() == 1:  # the build process died before prctl took effect
+    if os.getppid() != parent:  # the build process died before prctl took effect
         os._exit(1)
+    if lock_fd is not None:
+        try:
+            os.close(lock_fd)
+        except OSError:
+            pass
 
 
 class _Pool:
-    """`jobs` forked worker processes, or the build process itself when one is enough."""
+    """`size` forked worker processes, or the build process itself when one is enough. A
+    worker that dies (killed, out of memory) fails the build instead of hanging it."""
 
-    def __init__(self, jobs: int, tasks: int):
-        self.size = max(1, min(jobs, tasks))
-        self.pool = None
-        if self.size > 1:
+    def __init__(self, size: int, lock_fd: int | None):
+        self.size = size
+        self.executor = None
+        if size > 1:
             import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
 
-            self.pool = multiprocessing.get_context("fork").Pool(self.size, initializer=_init_worker)
+            self.executor = ProcessPoolExecutor(size, mp_context=multiprocessing.get_context("fork"),
+                                                initializer=_init_worker, initargs=(os.getpid(), lock_fd))
 
     def run(self, tasks):
-        if self.pool is None:
-            return map(_task, tasks)
-        return self.pool.imap_unordered(_task, tasks, chunksize=1)
+        if self.executor is None:
+            yield from map(_task, tasks)
+            return
+        from concurrent.futures import FIRST_COMPLETED, wait
+        from concurrent.futures.process import BrokenProcessPool
+
+        pending = iter(tasks)
+        running = set()
+        try:
+            while True:
+                # Keep two tasks per worker queued, so results come back in about the order
+                # handed out (longest first) and a failure stops the build early.
+                while len(running) < 2 * self.size:
+                    task = next(pending, None)
+                    if task is None:
+                        break
+                    running.add(self.executor.submit(_task, task))
+                if not running:
+                    return
+                done, running = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield future.result()
+        except BrokenProcessPool:
+            raise BuildError("一个工作进程意外退出（可能内存不足或被终止）；可用 --jobs 减少并行进程数") from None
 
     def close(self, *, ok: bool) -> None:
-        if self.pool is not None:
-            if ok:
-                self.pool.close()
-            else:
-                self.pool.terminate()
-            self.pool.join()
-            self.pool = None
+        if self.executor is not None:
+            if not ok:
+                for process in list(getattr(self.executor, "_processes", {}).values()):
+                    process.terminate()
+            self.executor.shutdown(wait=True, cancel_futures=True)
+            self.executor = None
 
 
 # -- the build ------------------------------------------------------------------------------
@@ -276,7 +327,7 @@ def build_outputs(manual: Manual, *, out: Path, branches: list[str], formats: li
     options = {"change_marks": change_marks, "docx_page_numbers": docx_page_numbers}
     if env is None:
         env = cache.environment(templates=templates, options=options, source_revision=source_revision)
-    l0 = cache.sources_key(manual.root, env)
+    l0 = cache.sources_key(manual.source_digests(), env)
     l1 = cache.branch_keys(manual, env)
     job_list = plan(manual, formats, forms, handbook)
     order = {b: i for i, b in enumerate(branches)}
@@ -298,7 +349,7 @@ def build_outputs(manual: Manual, *, out: Path, branches: list[str], formats: li
 
         _settings = _Settings(manual, env, staging.root, templates, docx_page_numbers, source_revision, change_marks)
         _resolved.clear()
-        pool = _Pool(jobs, len(tasks))
+        pool = _Pool(max(1, min(jobs, len(tasks))), staging.lock_fd)
         ok = False
         try:
             bar = click.progressbar(length=len(tasks), label="生成", file=None if progress else _Null(),
@@ -328,13 +379,12 @@ def build_outputs(manual: Manual, *, out: Path, branches: list[str], formats: li
         for relative, entry in state.files.items():
             if relative in files or not entry.intact(staging.root / relative):
                 continue
-            if _orphan(relative, set(manual.branch_ids), form_ids):
+            if _orphan(relative, set(manual.branch_ids), form_ids) and _plain_path(staging.root, relative):
                 staging.remove(relative)
                 result.removed.append(Path(out) / relative)
             else:
                 files[relative] = entry
-        if result.removed:
-            _remove_empty_folders(staging.root)
+        _remove_emptied_folders(staging.root, [p.relative_to(out) for p in result.removed])
         new_state = cache.State(files, state.requests)
         new_state.remember(request, l0, sorted(_requested(branches, job_list)))
         try:
@@ -361,10 +411,26 @@ def _requested(branches: list[str], job_list: list[Job]) -> set[str]:
     return {(Path(b) / j.relative).as_posix() for b in branches for j in job_list}
 
 
-def _remove_empty_folders(root: Path) -> None:
-    for folder, dirs, names in os.walk(root, topdown=False):
-        if Path(folder) != Path(root) and not os.listdir(folder):
-            os.rmdir(folder)
+def _plain_path(root: Path, relative: str) -> bool:
+    """`relative` is a regular file below `root` reached without following a symbolic link
+    (a link could lead to files that are not ours)."""
+    path = Path(root)
+    for part in Path(relative).parts[:-1]:
+        path = path / part
+        if path.is_symlink() or not path.is_dir():
+            return False
+    return (path / Path(relative).name).is_file() and not (path / Path(relative).name).is_symlink()
+
+
+def _remove_emptied_folders(root: Path, removed: list[Path]) -> None:
+    """Remove the folders that removing these files left empty (and no other folder)."""
+    folders = sorted({parent for p in removed for parent in p.parents if parent != Path(".")},
+                     key=lambda p: len(p.parts), reverse=True)
+    for folder in folders:
+        try:
+            (Path(root) / folder).rmdir()
+        except OSError:  # not empty: something else is there
+            pass
 
 
 class _Null:

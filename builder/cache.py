@@ -35,12 +35,14 @@ import io
 import json
 import os
 import pickle
+import stat
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from builder import sources
 from builder.fonts import installed_font_files
+from builder.publish import safe_relative
 
 STATE = ".handbook-cache.json"
 FORMAT = 1  # bump when the meaning of a key changes
@@ -69,12 +71,13 @@ def digest_of(value) -> str:
     return _sha(buffer.getvalue())
 
 
-def _file_hashes(folder: Path) -> dict[str, str]:
+def _tree_hashes(folder: Path) -> dict[str, str]:
+    """SHA-256 of every file under `folder`, subfolders included, by POSIX path."""
     found = {}
     if folder.is_dir():
-        for path in sorted(folder.iterdir()):
+        for path in sorted(folder.rglob("*")):
             if path.is_file():
-                found[path.name] = _sha(path.read_bytes())
+                found[path.relative_to(folder).as_posix()] = _sha(path.read_bytes())
     return found
 
 
@@ -113,51 +116,74 @@ def _system() -> str:
 class Environment:
     """What every output depends on besides its document. `core` covers the builder, Python,
     the libraries, the fonts and the system; `templates` hashes each template file by
-    ("html" | "builtin", name); `everything` adds the options and the source revision."""
+    ("html" | "builtin", path), where "html" names the file a writer reading the build's
+    templates folder gets (the folder's own, or the built-in one it falls back on);
+    `assets` hashes every other file of that folder (what a stylesheet may load);
+    `everything` adds the options and the source revision."""
 
     core: str
     templates: dict[tuple[str, str], str]
+    assets: str
     everything: str
 
-    def key(self, kind: str, fmt: str, deps: tuple[tuple[str, str], ...], options: tuple, payload) -> str:
-        """The L2 key of one output: its writer, template files, options and document view."""
-        return _sha(str(FORMAT), self.core, kind, fmt, repr(options),
-                    *(f"{d}:{self.templates.get(d, 'missing')}" for d in deps), digest_of(payload))[:40]
+    def key(self, kind: str, fmt: str, deps: tuple[tuple[str, str], ...], options: tuple, payload_digest: str) -> str:
+        """The L2 key of one output: its writer, template files, options and document view. A
+        writer of HTML (deps in the templates folder) also depends on the folder's other files."""
+        assets = self.assets if any(where == "html" for where, _ in deps) else ""
+        return _sha(str(FORMAT), self.core, kind, fmt, repr(options), assets,
+                    *(f"{d}:{self.templates.get(d, 'missing')}" for d in deps), payload_digest)[:40]
 
 
 def environment(*, templates: Path | None, options: dict, source_revision: str) -> Environment:
     html = Path(templates) if templates is not None else _BUILTIN_TEMPLATES
-    hashes = {("html", name): h for name, h in _file_hashes(html).items()}
-    hashes.update({("builtin", name): h for name, h in _file_hashes(_BUILTIN_TEMPLATES).items()})
+    builtin = _tree_hashes(_BUILTIN_TEMPLATES)
+    own = _tree_hashes(html)
+    hashes = {("builtin", name): h for name, h in builtin.items()}
+    hashes.update({("html", name): h for name, h in {**builtin, **own}.items()})
+    assets = _sha(*(f"{name}:{h}" for name, h in sorted(own.items()) if not _template_file(name)))
     fonts = "\n".join(f"{p}\t{size}\t{mtime}" for p, size, mtime in installed_font_files())
     core = _sha(str(FORMAT), _code(), _libraries(), _system(), fonts)
-    everything = _sha(core, json.dumps(sorted((f"{a}:{b}", h) for (a, b), h in hashes.items())),
+    everything = _sha(core, json.dumps(sorted((f"{a}:{b}", h) for (a, b), h in hashes.items())), assets,
                       json.dumps(options, sort_keys=True), source_revision)
-    return Environment(core, hashes, everything)
+    return Environment(core, hashes, assets, everything)
 
 
-def _source_bytes(root: Path, skip: str | None = None) -> list[str | bytes]:
-    parts: list[str | bytes] = []
-    for path in sources.source_files(root):
-        if path.name == skip and path.parent == Path(root):
-            continue
-        parts.append(path.relative_to(root).as_posix())
-        try:
-            parts.append(path.read_bytes())
-        except OSError:
-            parts.append("<unreadable>")
-    return parts
+def _template_file(name: str) -> bool:
+    """A template or stylesheet at the top of the folder: keyed by name, only for the writers
+    that read it (builder.build.TEMPLATES); any other file is an asset."""
+    return "/" not in name and name.endswith((".j2", ".css", ".docx"))
 
 
-def sources_key(root: Path, env: Environment) -> str:
-    """L0: the environment plus the bytes of every source file."""
-    return _sha(env.everything, *_source_bytes(Path(root)))[:40]
+def file_digests(root: Path) -> list[tuple[str, str]]:
+    """(relative path, SHA-256) of every source file as it is on disk now (the no-op check);
+    the same pairs as Manual.source_digests() gives for what the loader read."""
+    return [(path.relative_to(root).as_posix(), _sha_file(path)) for path in sources.source_files(root)]
+
+
+def _sha_file(path: Path) -> str:
+    """SHA-256 of a regular file of sensible size; a marker for anything else (a FIFO would
+    block, a device never end: the loader refuses those and reports them)."""
+    try:
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > sources.MAX_FILE_BYTES:
+            return "not-a-source-file"
+        with open(path, "rb") as stream:
+            return hashlib.sha256(stream.read(sources.MAX_FILE_BYTES + 1)).hexdigest()
+    except OSError:
+        return "unreadable"
+
+
+def sources_key(digests: list[tuple[str, str]], env: Environment) -> str:
+    """L0: the environment plus every source file's bytes."""
+    return _sha(env.everything, *(f"{name}:{digest}" for name, digest in digests))[:40]
 
 
 def branch_keys(manual, env: Environment) -> dict[str, str]:
     """L1 of every branch: every source file but branches.yaml, the shared part of
-    branches.yaml (as validated), and the branch's own record."""
-    shared = _sha(env.everything, *_source_bytes(manual.root, skip=sources.BRANCHES),
+    branches.yaml (as validated), and the branch's own record. From the bytes the loader read,
+    so a file saved while a build runs never lends its key to outputs made from the old text."""
+    shared = _sha(env.everything, *(f"{name}:{digest}" for name, digest in manual.source_digests()
+                                    if name != sources.BRANCHES),
                   manual.branches.model_dump_json(exclude={"branches"}))
     return {b.id: _sha(shared, b.model_dump_json())[:40] for b in manual.branches.branches}
 
@@ -179,14 +205,15 @@ class Entry:
     def intact(self, path: Path) -> bool:
         """The file is still the one recorded (not edited, replaced or removed since)."""
         try:
-            st = os.stat(path)
+            st = os.lstat(path)
         except OSError:
             return False
-        return (st.st_size, st.st_mtime_ns, st.st_ino) == (self.size, self.mtime_ns, self.ino)
+        return (stat.S_ISREG(st.st_mode)
+                and (st.st_size, st.st_mtime_ns, st.st_ino) == (self.size, self.mtime_ns, self.ino))
 
     @classmethod
     def of(cls, path: Path, *, key: str, l1: str, l0: str, sha256: str) -> Entry:
-        st = os.stat(path)
+        st = os.lstat(path)
         return cls(key, l1, l0, sha256, st.st_size, st.st_mtime_ns, st.st_ino)
 
 
@@ -202,7 +229,7 @@ class State:
             data = json.loads((Path(folder) / STATE).read_text(encoding="utf-8"))
             if data.get("format") != FORMAT:
                 return cls()
-            files = {path: Entry(*row) for path, row in data["files"].items()}
+            files = {path: Entry(*row) for path, row in data["files"].items() if safe_relative(path)}
             requests = {k: {"l0": str(v["l0"]), "files": list(v["files"])} for k, v in data["requests"].items()}
             return cls(files, requests)
         except (OSError, ValueError, TypeError, KeyError, AttributeError):

@@ -236,7 +236,7 @@ def _jobs(value: str) -> int:
 @click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), default=Path("output"), show_default=True, help="输出文件夹 / output folder")
 @click.option("--templates", "templates", type=click.Path(path_type=Path, file_okay=False, exists=True), default=None, help="模板文件夹（默认 ./templates） / templates folder")
 @click.option("--jobs", "-j", "jobs", default="auto", show_default=True, metavar="N",
-              help="并行进程数（auto 为 CPU 核数） / worker processes (auto: one per core)")
+              help="并行进程数，最多为 CPU 核数（auto：每核一个） / worker processes, at most one per core")
 @click.option("--force", is_flag=True, help="忽略缓存，重新生成所有请求的文件 / ignore the cache, render everything")
 @click.option("--shard", "shard_spec", metavar="K/N", default=None,
               help="只生成第 K 份（共 N 份）分支机构，供 CI 分机并行 / only the K-th of N slices of the branches")
@@ -265,7 +265,9 @@ def build(src: Path, branches: tuple[str, ...], formats: tuple[str, ...], forms:
     from builder import cache
     from builder.build import FORMATS, parse_shard
 
-    jobs_n = _jobs(jobs)
+    from builder.build import default_jobs
+
+    jobs_n = min(_jobs(jobs), default_jobs())  # more workers than cores only costs memory
     try:
         shard_kn = parse_shard(shard_spec) if shard_spec else None
     except ValueError as exc:
@@ -286,7 +288,7 @@ def build(src: Path, branches: tuple[str, ...], formats: tuple[str, ...], forms:
                                forms=sorted(set(forms)) or None)
     if not force and src.is_dir() and (out / "manifest.json").is_file():
         # The no-op check, before the manual is even loaded: same request, same bytes, files untouched.
-        count = cache.State.read(out).up_to_date(out, request, cache.sources_key(src, env))
+        count = cache.State.read(out).up_to_date(out, request, cache.sources_key(cache.file_digests(src), env))
         if count is not None:
             click.echo(f"无变化：{count} 个文件都是最新的（{out}/）。")
             return
@@ -344,7 +346,7 @@ def build(src: Path, branches: tuple[str, ...], formats: tuple[str, ...], forms:
         sys.exit(1)
     rendered = [p for p in result.written if p.name != "manifest.json"]
     if not rendered and not result.removed:
-        click.echo(f"无变化：{result.kept} 个文件都是最新的（源文件有改动，但不影响这些输出）。")
+        click.echo(f"无变化：{result.kept} 个文件都是最新的（{out}/）。")
         return
     parts = [f"重新生成 {len(rendered)} 个文件", f"{result.kept} 个未变" if result.kept else "",
              f"删除 {len(result.removed)} 个已不存在的分支机构或表单的文件" if result.removed else ""]

@@ -6,6 +6,7 @@ collected and raised at once as SourceErrors, each with file:line:column.
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import re
 import stat
@@ -21,7 +22,7 @@ from builder import sources as layout
 from builder.errors import Location, Problem, SourceErrors, did_you_mean, display_path
 from builder.validate import check_manual
 
-MAX_FILE_BYTES = 2 * 1024 * 1024
+MAX_FILE_BYTES = layout.MAX_FILE_BYTES
 MAX_DEPTH = 40  # nesting of mappings and lists in one file (the deepest manual needs about 15)
 MAX_VALUES = 200_000  # values in one file after aliases are expanded (a "billion laughs" stops here)
 # Characters XML 1.0 cannot hold (so neither can DOCX, XLSX or the PDF's metadata): C0 controls
@@ -55,6 +56,7 @@ class Located:
     values: dict[tuple, tuple[int, int]] = field(default_factory=dict)
     keys: dict[tuple, tuple[int, int]] = field(default_factory=dict)
     refused: set[tuple] = field(default_factory=set)  # values already reported (schema errors there are not repeated)
+    digest: str = ""  # SHA-256 of the bytes read (builder.cache keys outputs on exactly these)
 
     def where(self, path: tuple, key: bool = False) -> Location:
         """The location of `path`, or of its nearest ancestor we know."""
@@ -82,6 +84,13 @@ class Manual:
     forms: list[schema.FormSrc]
     sources: dict[str, Located]  # by display file name
     origin: dict[str, Location]  # id → where it is defined
+
+    def source_digests(self) -> list[tuple[str, str]]:
+        """(path relative to the root, SHA-256 of the bytes the loader read) of every source
+        file, in the order of builder.sources.source_files."""
+        return [(path.relative_to(self.root).as_posix(), self.sources[display_path(path)].digest)
+                for path in layout.source_files(self.root)
+                if display_path(path) in self.sources]
 
     def branch(self, branch_id: str) -> schema.BranchSrc:
         for b in self.branches.branches:
@@ -252,7 +261,7 @@ def read_yaml(path: Path, problems: list[Problem], root: Path | None = None) -> 
             pass
         problems.append(Problem(Location(name, line, 1), f"文件不是 UTF-8 编码{hint}"))
         return None
-    located = Located(name, None)
+    located = Located(name, None, digest=hashlib.sha256(raw).hexdigest())
     try:
         node = _compose(text)
     except yaml.MarkedYAMLError as exc:

@@ -23,11 +23,12 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from builder import __version__
 from builder.cache import STATE
 from builder.errors import BuildError
+from builder.publish import safe_relative
 
 MANIFEST = "manifest.json"
 _CHUNK = 1 << 20
@@ -130,16 +131,10 @@ def read_manifest(root: Path) -> dict:
         raise ManifestError(f"{path} 不是手册清单：缺少文件列表“files”")
     for index, entry in enumerate(files, 1):
         ok = (isinstance(entry, dict) and isinstance(entry.get("path"), str) and isinstance(entry.get("sha256"), str)
-              and isinstance(entry.get("size"), int) and _safe(entry["path"]))
+              and isinstance(entry.get("size"), int) and safe_relative(entry["path"]))
         if not ok:
             raise ManifestError(f"{path} 的第 {index} 个文件条目无效（需要 path、sha256、size，且路径在该文件夹内）")
     return data
-
-
-def _safe(relative: str) -> bool:
-    """A relative POSIX path that stays inside the folder."""
-    pure = PurePosixPath(relative)
-    return bool(relative) and not pure.is_absolute() and ".." not in pure.parts and "\\" not in relative
 
 
 def verify(root: Path, *, partial: bool = False) -> Report:

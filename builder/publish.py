@@ -54,6 +54,10 @@ class Staging:
         self._lock = None
 
     @property
+    def lock_fd(self) -> int | None:
+        return self._lock.fileno() if self._lock is not None else None
+
+    @property
     def lock_path(self) -> Path:
         return self.out.parent / f".{self.out.name}.lock"
 
@@ -133,6 +137,15 @@ class Staging:
                 fcntl.flock(self._lock, fcntl.LOCK_UN)
                 self._lock.close()
                 self._lock = None
+
+
+def safe_relative(relative: str) -> bool:
+    """A relative POSIX path that stays inside its folder (from a file we did not write: a
+    manifest, the cache's state)."""
+    from pathlib import PurePosixPath
+
+    pure = PurePosixPath(relative)
+    return bool(relative) and not pure.is_absolute() and ".." not in pure.parts and "\\" not in relative
 
 
 def prepare(root: Path, relative: str | Path) -> Path:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 REQUIRED = ("manual.yaml", "branches.yaml", "revisions.yaml")
+MAX_FILE_BYTES = 2 * 1024 * 1024  # a larger source file is refused
 BRANCHES = "branches.yaml"
 
 

@@ -20,6 +20,7 @@ effective date, never "now") and the zip is normalised by builder.ziputil.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import shutil
 import subprocess
@@ -60,6 +61,7 @@ from builder.properties import CONTROLLED, Properties, properties
 from builder.writers import ooxml
 from builder.ziputil import normalized_zip_bytes
 
+log = logging.getLogger("handbook")
 DEFAULT_REFERENCE = Path(__file__).resolve().parents[2] / "templates" / "reference.docx"
 
 
@@ -122,22 +124,28 @@ def render_docx(
     reference: Path | None = None,
     *,
     paginate: bool = False,
-) -> None:
+) -> bool:
     """Write `document` to `path` as .docx, styled by `reference` (default: templates/reference.docx).
 
     The TOC is pre-filled (entries linked to their headings) and flagged for Word to refresh on
     open. paginate: also fill its page numbers from a LibreOffice layout pass (needs `soffice`
     and `pdfinfo`; adds seconds per document, and the numbers are LibreOffice's pagination).
+    Returns False when that pass was asked for but failed (the file is then written without).
     """
     writer = _DocxWriter(document, Path(reference) if reference else DEFAULT_REFERENCE)
     writer.build()
     data = writer.to_bytes()
+    complete = True
     if paginate and writer.pagerefs:
         pages = layout_pages(data)
         if pages:
             writer.fill_page_numbers(pages)
             data = writer.to_bytes()
+        else:
+            complete = False
+            log.warning("LibreOffice 排版失败，%s 的 Word 目录未填入页码（Word 打开时会更新）", document.branch.name)
     Path(path).write_bytes(normalized_zip_bytes(data))
+    return complete
 
 
 def layout_pages(docx_bytes: bytes, timeout: float = 300) -> dict[str, int]:

@@ -53,7 +53,7 @@ from builder.fieldnames import approval_name, cell_name, option_name, printed_ro
 from builder.model import ApprovalStep, Document, Form, FormField
 from builder.properties import CONTROLLED, properties
 from builder.templates import environment, templates_dir
-from builder.writers.pdf import weasyprint_html
+from builder.writers.pdf import no_gc_pauses, shared_font_config, weasyprint_html
 
 TEMPLATE = "form.html.j2"
 STYLESHEET = "form.css"
@@ -305,8 +305,11 @@ def render_form_pdf(document: Document, form: Form, path: Path, folder: Path | N
     _check_coverage(form, controls)
     folder = _folder(folder)
     identifier = f"{document.meta.doc_number}-{document.branch.id}-{document.meta.version}-{form.id}"
-    laid_out = weasyprint_html(render_form_html_string(document, form, folder), folder).write_pdf(
-        pdf_forms=True, pdf_identifier=identifier.encode(), uncompressed_pdf=False)
-    finished = acroform.finish(laid_out, controls, info=properties(document, form).pdf_info(),
-                               standin=fonts.CONTROL_STANDIN)
+    html = render_form_html_string(document, form, folder)
+    with no_gc_pauses():
+        laid_out = weasyprint_html(html, folder).write_pdf(
+            pdf_forms=True, pdf_identifier=identifier.encode(), uncompressed_pdf=False,
+            font_config=shared_font_config(folder, "form"))
+        finished = acroform.finish(laid_out, controls, info=properties(document, form).pdf_info(),
+                                   standin=fonts.CONTROL_STANDIN)
     Path(path).write_bytes(finished)
