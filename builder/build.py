@@ -321,8 +321,8 @@ def build_outputs(manual: Manual, *, out: Path, branches: list[str], formats: li
     and into the manifest. change_marks: mark what the newest revision lists under `changes` as
     本次修订. jobs: worker processes. force: ignore the cache, render everything requested.
     Files the cache recorded for a branch or form the sources no longer have are deleted.
-    env, request: as computed by the caller for the
-    no-op check (builder.cache); computed here when not given."""
+    env, request: as computed by the caller for the no-op check (builder.cache); the
+    environment is computed here when not given."""
     global _settings
     options = {"change_marks": change_marks, "docx_page_numbers": docx_page_numbers}
     if env is None:
