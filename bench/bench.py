@@ -644,6 +644,19 @@ def sample_files(plan: Plan, runner: Runner, src: Path, branch: str, renderers: 
             "written in-process by bench/worker.py (same bytes as a build: builds are reproducible)")
 
 
+def baseline_runs(plan: Plan, runner: Runner, argv: list[str], record: dict):
+    """One warm-up, then plan.baseline_runs timed runs of a baseline command: (warm-up, runs),
+    or None (the failure emitted) when any run failed."""
+    warm = runner(argv, sample=False)
+    runs = [runner(argv) for _ in range(plan.baseline_runs)] if warm.ok else [warm]
+    bad = next((r for r in runs if not r.ok), None)
+    if failed(record, bad or runs[0]):
+        record.update((bad or runs[0]).brief())
+        emit(record)
+        return None
+    return warm, runs
+
+
 def measure_soffice(plan: Plan, runner: Runner, docx: Path, branch: str, origin: str) -> dict | None:
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     record = {"measure": "soffice_docx_to_pdf", "branch": branch, "input": str(docx), "input_from": origin,
@@ -661,13 +674,10 @@ def measure_soffice(plan: Plan, runner: Runner, docx: Path, branch: str, origin:
     say(f"baseline: soffice --headless --convert-to pdf of {branch}'s handbook.docx "
         f"(1 warm-up creating the private profile + {plan.baseline_runs} runs)")
     record["version"] = version_of([soffice, f"-env:UserInstallation={profile}", "--version"], runner.env)
-    warm = runner(argv, sample=False)
-    runs = [runner(argv) for _ in range(plan.baseline_runs)] if warm.ok else [warm]
-    bad = next((r for r in runs if not r.ok), None)
-    if failed(record, bad or runs[0]):
-        record.update((bad or runs[0]).brief())
-        emit(record)
+    timed = baseline_runs(plan, runner, argv, record)
+    if timed is None:
         return None
+    warm, runs = timed
     from pypdf import PdfReader
 
     pdf = work / "pdf" / (docx.stem + ".pdf")
@@ -694,13 +704,10 @@ def measure_pandoc(plan: Plan, runner: Runner, html: Path, branch: str, origin: 
     argv = [pandoc, str(html), "-o", str(work / "out.docx")]
     say(f"baseline: pandoc handbook.html -o out.docx ({branch}; 1 warm-up + {plan.baseline_runs} runs)")
     record["version"] = version_of([pandoc, "--version"], runner.env)
-    warm = runner(argv, sample=False)
-    runs = [runner(argv) for _ in range(plan.baseline_runs)] if warm.ok else [warm]
-    bad = next((r for r in runs if not r.ok), None)
-    if failed(record, bad or runs[0]):
-        record.update((bad or runs[0]).brief())
-        emit(record)
+    timed = baseline_runs(plan, runner, argv, record)
+    if timed is None:
         return None
+    warm, runs = timed
     record.update({
         "wall_s": rounded(statistics.median(r.wall_s for r in runs)), "wall_s_runs": [rounded(r.wall_s) for r in runs],
         "warmup_s": rounded(warm.wall_s), "docx_bytes": (work / "out.docx").stat().st_size,
