@@ -258,10 +258,6 @@ class State:
                 return None
         return len(known["files"])
 
-    def hashes(self, root: Path) -> dict[str, str]:
-        """SHA-256 of the files under `root` still as recorded (for the manifest)."""
-        return {p: e.sha256 for p, e in self.files.items() if e.intact(Path(root) / p)}
-
 
 def request_id(**request) -> str:
     """A stable name for what a build was asked to do (branches, formats, forms, options)."""

@@ -214,6 +214,8 @@ def _write_diff(changes, out: Path, templates: Path | None) -> list[Path]:
 
 
 def _jobs(value: str) -> int:
+    """--jobs: "auto" or a positive number, at most the number of cores (more workers than
+    cores only cost memory)."""
     from builder.build import default_jobs
 
     if value == "auto":
@@ -224,7 +226,7 @@ def _jobs(value: str) -> int:
         raise click.BadParameter(f"应为正整数或 auto，而不是“{value}”") from None
     if jobs < 1:
         raise click.BadParameter("应至少为 1")
-    return jobs
+    return min(jobs, default_jobs())
 
 
 @main.command()
@@ -265,9 +267,7 @@ def build(src: Path, branches: tuple[str, ...], formats: tuple[str, ...], forms:
     from builder import cache
     from builder.build import FORMATS, parse_shard
 
-    from builder.build import default_jobs
-
-    jobs_n = min(_jobs(jobs), default_jobs())  # more workers than cores only costs memory
+    jobs_n = _jobs(jobs)
     try:
         shard_kn = parse_shard(shard_spec) if shard_spec else None
     except ValueError as exc:
