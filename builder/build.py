@@ -385,6 +385,7 @@ def build_outputs(manual: Manual, *, out: Path, branches: list[str], formats: li
             else:
                 files[relative] = entry
         _remove_emptied_folders(staging.root, [p.relative_to(out) for p in result.removed])
+        _write_portal(manual, staging.root, files, env, l1, l0, templates, source_revision, change_marks, result, out)
         new_state = cache.State(files, state.requests)
         new_state.remember(request, l0, sorted(_requested(branches, job_list)))
         try:
@@ -399,9 +400,69 @@ def build_outputs(manual: Manual, *, out: Path, branches: list[str], formats: li
     return result
 
 
+PORTAL_TEMPLATES = {"index": (("html", "portal-index.html.j2"), ("html", "portal.css")),
+                    "branch": (("html", "portal-branch.html.j2"), ("html", "portal.css"))}
+
+
+def _write_portal(manual: Manual, root: Path, files: dict[str, cache.Entry], env: cache.Environment,
+                  l1: dict[str, str], l0: str, templates: Path | None, source_revision: str,
+                  change_marks: bool, result: Result, out: Path) -> None:
+    """The download portal (builder.writers.portal): a page for every branch that has files,
+    and index.html listing every branch. Last, as the pages show the other files' sizes; a
+    page is made again only when its branch's record or sources, its files or its templates
+    changed, and written only when its bytes differ."""
+
+    from builder.writers import portal
+
+    def refresh(relative: str, key: str, l1_key: str, render) -> None:
+        entry = files.get(relative)
+        if entry is not None and entry.key == key and entry.intact(root / relative):
+            files[relative] = replace(entry, l1=l1_key, l0=l0)
+            return
+        target = root / relative
+        if portal.write_if_changed(target, render()):
+            result.written.append(Path(out) / relative)
+        files[relative] = cache.Entry.of(target, key=key, l1=l1_key, l0=l0, sha256=sha256_file(target))
+
+    built = []
+    for branch in manual.branches.branches:
+        folder = root / branch.id
+        listing = {}
+        if folder.is_dir() and not folder.is_symlink():
+            listing = {p.relative_to(folder).as_posix(): p.stat().st_size for p in sorted(folder.rglob("*"))
+                       if p.is_file() and not p.is_symlink() and p.relative_to(folder).as_posix() != "index.html"}
+        built.append((branch, bool(listing)))
+        if not listing:
+            continue
+        digest = cache.digest_of((l1[branch.id], sorted(listing.items())))
+        key = env.key("portal", "branch", PORTAL_TEMPLATES["branch"], (), digest)
+
+        def render(branch_id=branch.id, listing=listing):
+            from builder.resolve import resolve
+
+            document = resolve(manual, branch_id, source_revision=source_revision, change_marks=change_marks)
+            return portal.branch_page_html(document, listing, templates)
+
+        refresh(f"{branch.id}/index.html", key, l1[branch.id], render)
+
+    meta_json = manual.meta.model_dump_json()
+    digest = cache.digest_of((meta_json, [(b.model_dump_json(), ok) for b, ok in built]))
+    key = env.key("portal", "index", PORTAL_TEMPLATES["index"], (), digest)
+
+    def render_index():
+        from builder.resolve import resolve
+
+        meta = resolve(manual, manual.branch_ids[0], source_revision=source_revision, change_marks=change_marks).meta
+        return portal.index_html(meta, built, templates)
+
+    refresh("index.html", key, "", render_index)
+
+
 def _orphan(relative: str, branch_ids: set[str], form_ids: set[str]) -> bool:
     """A built file of a branch, or of a form, that the sources no longer have."""
     parts = relative.split("/")
+    if len(parts) == 1:  # the portal's index.html
+        return False
     if parts[0] not in branch_ids:
         return True
     return len(parts) == 3 and parts[1] == "forms" and parts[2].rsplit(".", 1)[0] not in form_ids

@@ -1,0 +1,95 @@
+"""The download portal: `output/index.html` lists every branch (with a filter box), and
+`output/<branch>/index.html` offers that branch's handbook (read online, PDF, Word) and every
+form in its three formats under Chinese download names, with sizes, purposes and the revision
+history.
+
+Plain HTML and CSS from templates/portal-*.html.j2 and portal.css (inlined, so a page works on
+its own), plus the few lines of script the filter needs. Everything is relative and local: the
+pages work from file:// and from any static server, offline, with no CDN, web font or outside
+script. The writer is given the resolved document and the files the build published with their
+sizes, and links only files that exist.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from builder.model import BranchInfo, Document, Meta
+from builder.templates import environment, templates_dir
+
+# (relative path in the branch folder, label) of the handbook's files, in the order offered.
+HANDBOOK_FILES = (("handbook.pdf", "PDF"), ("handbook.docx", "Word"))
+FORM_FORMATS = (("pdf", "PDF"), ("docx", "Word"), ("xlsx", "Excel"))
+_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+
+
+@dataclass(frozen=True)
+class Download:
+    label: str  # "PDF", "Word", "Excel"
+    href: str  # relative to the page
+    name: str  # the name the browser saves it under, e.g. 会议通知表.docx
+    size: str  # "123 KB"
+
+
+def download_name(title: str, suffix: str) -> str:
+    """A file name from a Chinese title: characters no file system takes become "_"."""
+    return _UNSAFE.sub("_", title).strip(" .") + suffix
+
+
+def human_size(size: int) -> str:
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
+def _download(files: dict[str, int], relative: str, label: str, title: str) -> Download | None:
+    if relative not in files:
+        return None
+    return Download(label, relative, download_name(title, Path(relative).suffix), human_size(files[relative]))
+
+
+def branch_page_html(document: Document, files: dict[str, int], folder: Path | None = None) -> str:
+    """The page of one branch. `files`: size of every file in the branch's folder, by POSIX
+    path relative to it."""
+    meta, branch = document.meta, document.branch
+    handbook = [d for d in (_download(files, rel, label, f"{meta.title}（{branch.name}）") for rel, label in HANDBOOK_FILES) if d]
+    workbook = _download(files, "forms.xlsx", "Excel", f"{meta.title}表单（{branch.name}）")
+    forms = []
+    for form in document.forms:
+        downloads = [d for d in (_download(files, f"forms/{form.id}.{ext}", label, form.title) for ext, label in FORM_FORMATS) if d]
+        forms.append((form, downloads))
+    env = environment(str(folder or templates_dir()))
+    return env.get_template("portal-branch.html.j2").render(
+        doc=document, meta=meta, branch=branch, handbook=handbook, workbook=workbook, forms=forms,
+        read_online="handbook.html" if "handbook.html" in files else None,
+        css=_css(folder),
+    )
+
+
+def index_html(meta: Meta, branches: list[tuple[BranchInfo, bool]], folder: Path | None = None) -> str:
+    """The list of branches; (branch, has a page) each: a branch not built yet is listed, not linked."""
+    env = environment(str(folder or templates_dir()))
+    return env.get_template("portal-index.html.j2").render(meta=meta, branches=branches, css=_css(folder))
+
+
+def _css(folder: Path | None) -> str:
+    return (Path(folder or templates_dir()) / "portal.css").read_text(encoding="utf-8")
+
+
+def write_if_changed(path: Path, text: str) -> bool:
+    """Write `text` unless the file already holds exactly it (then its inode and mtime stay, and
+    the build cache sees nothing new). True when written."""
+    data = text.encode("utf-8")
+    try:
+        if path.read_bytes() == data:
+            return False
+    except OSError:
+        pass
+    if path.exists() or path.is_symlink():
+        path.unlink()  # never write through a hard link into the previous output
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return True
