@@ -23,6 +23,7 @@ and the same sources give byte-identical files and manifest.
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 import os
 from collections import OrderedDict
@@ -315,14 +316,15 @@ def build_outputs(manual: Manual, *, out: Path, branches: list[str], formats: li
                   progress: bool = True, docx_page_numbers: bool = False,
                   source_revision: str = "", change_marks: bool = True, jobs: int = 1,
                   force: bool = False, env: cache.Environment | None = None,
-                  request: str = "") -> Result:
+                  request: str = "", compare: Comparison | None = None) -> Result:
     """Bring every requested output up to date, then write manifest.json over the whole output
     folder and publish. `source_revision` (builder.vcs) goes into every document's properties
     and into the manifest. change_marks: mark what the newest revision lists under `changes` as
     本次修订. jobs: worker processes. force: ignore the cache, render everything requested.
     Files the cache recorded for a branch or form the sources no longer have are deleted.
     env, request: as computed by the caller for the no-op check (builder.cache); the
-    environment is computed here when not given."""
+    environment is computed here when not given. compare: also write each branch's 修订对照表
+    against that earlier version (`_write_comparisons`)."""
     global _settings
     options = {"change_marks": change_marks, "docx_page_numbers": docx_page_numbers}
     if env is None:
@@ -385,6 +387,9 @@ def build_outputs(manual: Manual, *, out: Path, branches: list[str], formats: li
             else:
                 files[relative] = entry
         _remove_emptied_folders(staging.root, [p.relative_to(out) for p in result.removed])
+        if compare is not None:
+            _write_comparisons(manual, compare, branches, staging.root, files, env, l1, l0, templates,
+                               source_revision, result, out)
         _write_portal(manual, staging.root, files, env, l1, l0, templates, source_revision, change_marks, result, out)
         new_state = cache.State(files, state.requests)
         new_state.remember(request, l0, sorted(_requested(branches, job_list)))
@@ -398,6 +403,76 @@ def build_outputs(manual: Manual, *, out: Path, branches: list[str], formats: li
             result.written.append(Path(out) / MANIFEST)
         staging.publish()
     return result
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The earlier version a build compares each branch's handbook with (`--compare REV`)."""
+
+    manual: Manual
+    label: str  # as the user wrote it: v1.1, HEAD~1, a folder
+    revision: str  # its commit, when it is one
+    new_label: str  # what the current sources are called in the tables (the --src folder)
+
+
+COMPARISON = "comparison"  # <branch>/comparison.{docx,pdf,json}
+COMPARISON_TEMPLATES = {"pdf": (("html", "comparison.html.j2"), ("html", "comparison.css")), "docx": (), "json": ()}
+
+
+def _write_comparisons(manual: Manual, compare: Comparison, branches: list[str], root: Path,
+                       files: dict[str, cache.Entry], env: cache.Environment, l1: dict[str, str], l0: str,
+                       templates: Path | None, source_revision: str, result: Result, out: Path) -> None:
+    """Each built branch's 修订对照表 against the earlier version: comparison.docx and .pdf (the
+    tables of `handbook diff --out`), and comparison.json, which says what was compared (the
+    download page shows it). Keyed by the comparison itself; a branch the earlier version did
+    not have gets none. Rendered here, in the build process, one branch after another."""
+    from builder.diff import ACTION_NAMES, compare as changes_between
+    from builder.resolve import resolve
+
+    for branch_id in branches:
+        if branch_id not in compare.manual.branch_ids:
+            log.info("版本“%s”中没有分支机构“%s”，不为它生成修订对照表", compare.label, branch_id)
+            continue
+        old = resolve(compare.manual, branch_id, compare.revision)
+        new = resolve(manual, branch_id, source_revision)
+        changes = changes_between(old, new, old_name=compare.label, new_name=compare.new_label,
+                                  old_revision=compare.revision, new_revision=source_revision)
+        digest = cache.digest_of(changes)
+        summary = {
+            "old": {"label": compare.label, "version": old.meta.version, "revision": compare.revision},
+            "new": {"label": compare.new_label, "version": new.meta.version, "revision": source_revision},
+            "counts": {ACTION_NAMES[action]: n for action, n in changes.counts().items()},
+        }
+        for fmt in ("json", "docx", "pdf"):
+            relative = f"{branch_id}/{COMPARISON}.{fmt}"
+            key = env.key("comparison", fmt, COMPARISON_TEMPLATES[fmt], (), digest)
+            entry = files.get(relative)
+            target = root / relative
+            if entry is not None and entry.key == key and entry.intact(target):
+                files[relative] = replace(entry, l1=l1[branch_id], l0=l0)
+                continue
+            prepare(root, Path(relative))
+            if fmt == "json":
+                target.write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+            elif fmt == "docx":
+                from builder.writers.comparison_docx import render_comparison_docx
+
+                render_comparison_docx(changes, target)
+            else:
+                from builder.writers.comparison_pdf import render_comparison_pdf
+
+                render_comparison_pdf(changes, target, **({"folder": templates} if templates else {}))
+            files[relative] = cache.Entry.of(target, key=key, l1=l1[branch_id], l0=l0, sha256=sha256_file(target))
+            result.written.append(Path(out) / relative)
+
+
+def comparison_summary(folder: Path) -> dict | None:
+    """What a branch folder's 修订对照表 compared (its comparison.json), or None."""
+    try:
+        summary = json.loads((folder / f"{COMPARISON}.json").read_text(encoding="utf-8"))
+        return summary if isinstance(summary, dict) and {"old", "new"} <= summary.keys() else None
+    except (OSError, ValueError):
+        return None
 
 
 PORTAL_TEMPLATES = {"index": (("html", "portal-index.html.j2"), ("html", "portal.css")),
@@ -425,37 +500,49 @@ def _write_portal(manual: Manual, root: Path, files: dict[str, cache.Entry], env
         files[relative] = cache.Entry.of(target, key=key, l1=l1_key, l0=l0, sha256=sha256_file(target))
 
     built = []
+    for branch, listing in portal_listing(manual, root):
+        built.append((branch, bool(listing)))
+        if not listing:
+            continue
+        comparison = comparison_summary(root / branch.id)
+        digest = cache.digest_of((l1[branch.id], sorted(listing.items()), comparison))
+        key = env.key("portal", "branch", PORTAL_TEMPLATES["branch"], (), digest)
+
+        def render(branch_id=branch.id, listing=listing, comparison=comparison):
+            from builder.resolve import resolve
+
+            document = resolve(manual, branch_id, source_revision=source_revision, change_marks=change_marks)
+            return portal.branch_page_html(document, listing, templates, comparison=comparison)
+
+        refresh(f"{branch.id}/index.html", key, l1[branch.id], render)
+
+    digest = cache.digest_of((manual.meta.model_dump_json(), [(b.model_dump_json(), ok) for b, ok in built]))
+    key = env.key("portal", "index", PORTAL_TEMPLATES["index"], (), digest)
+    refresh("index.html", key, "", lambda: portal_index_html(manual, built, templates, source_revision, change_marks))
+
+
+def portal_listing(manual: Manual, root: Path) -> list[tuple]:
+    """Every branch, in branches.yaml's order, with the files of its folder under `root`
+    (POSIX path → size; its own page left out), which are what its page may link."""
+    found = []
     for branch in manual.branches.branches:
         folder = root / branch.id
         listing = {}
         if folder.is_dir() and not folder.is_symlink():
             listing = {p.relative_to(folder).as_posix(): p.stat().st_size for p in sorted(folder.rglob("*"))
                        if p.is_file() and not p.is_symlink() and p.relative_to(folder).as_posix() != "index.html"}
-        built.append((branch, bool(listing)))
-        if not listing:
-            continue
-        digest = cache.digest_of((l1[branch.id], sorted(listing.items())))
-        key = env.key("portal", "branch", PORTAL_TEMPLATES["branch"], (), digest)
+        found.append((branch, listing))
+    return found
 
-        def render(branch_id=branch.id, listing=listing):
-            from builder.resolve import resolve
 
-            document = resolve(manual, branch_id, source_revision=source_revision, change_marks=change_marks)
-            return portal.branch_page_html(document, listing, templates)
+def portal_index_html(manual: Manual, built: list[tuple], templates: Path | None, source_revision: str,
+                      change_marks: bool = True) -> str:
+    """index.html of the portal: the manual, and every branch with whether it has a page."""
+    from builder.resolve import resolve
+    from builder.writers import portal
 
-        refresh(f"{branch.id}/index.html", key, l1[branch.id], render)
-
-    meta_json = manual.meta.model_dump_json()
-    digest = cache.digest_of((meta_json, [(b.model_dump_json(), ok) for b, ok in built]))
-    key = env.key("portal", "index", PORTAL_TEMPLATES["index"], (), digest)
-
-    def render_index():
-        from builder.resolve import resolve
-
-        meta = resolve(manual, manual.branch_ids[0], source_revision=source_revision, change_marks=change_marks).meta
-        return portal.index_html(meta, built, templates)
-
-    refresh("index.html", key, "", render_index)
+    meta = resolve(manual, manual.branch_ids[0], source_revision=source_revision, change_marks=change_marks).meta
+    return portal.index_html(meta, built, templates)
 
 
 def _orphan(relative: str, branch_ids: set[str], form_ids: set[str]) -> bool:

@@ -1,4 +1,4 @@
-"""The `handbook` command: check, build, list, schema, diff, verify, manifest.
+"""The `handbook` command: check, build, serve, list, schema, diff, verify, manifest.
 
 Heavy libraries (WeasyPrint, python-docx) are imported only by the writers a build needs.
 """
@@ -247,10 +247,13 @@ def _jobs(value: str) -> int:
                    "fill the Word TOC's page numbers via a LibreOffice layout pass (slow)")
 @click.option("--change-marks/--no-change-marks", default=True, show_default=True,
               help="在页边标示本版修订的章节和条款（revisions.yaml 最新版本的 changes） / mark what this version changed")
+@click.option("--compare", "compare_spec", metavar="REV", default=None,
+              help="同时生成每个分支机构与版本 REV（git 标签、提交或源文件夹）相比的修订对照表，下载页提供下载 / "
+                   "also write each branch's comparison with revision REV")
 @click.option("--quiet", "-q", is_flag=True, help="不显示进度条 / no progress bar")
 def build(src: Path, branches: tuple[str, ...], formats: tuple[str, ...], forms: tuple[str, ...], out: Path,
           templates: Path | None, jobs: str, force: bool, shard_spec: str | None, docx_page_numbers: bool,
-          change_marks: bool, quiet: bool) -> None:
+          change_marks: bool, compare_spec: str | None, quiet: bool) -> None:
     """生成各分支机构的手册与表单；只重新生成输入有变化的文件。 / Build handbooks and forms.
 
     \b
@@ -258,6 +261,8 @@ def build(src: Path, branches: tuple[str, ...], formats: tuple[str, ...], forms:
     output/<分支机构>/handbook.{docx,pdf,html}
     output/<分支机构>/forms.xlsx
     output/<分支机构>/forms/<表单>.{docx,xlsx,pdf}
+    output/index.html, output/<分支机构>/index.html   下载页（可离线打开）
+    output/<分支机构>/comparison.{pdf,docx,json}       修订对照表（--compare REV 时）
 
     \b
     增量构建：每个文件只在其输入（该分支机构的文档内容、模板、字体、程序版本、选项）变化时
@@ -276,6 +281,9 @@ def build(src: Path, branches: tuple[str, ...], formats: tuple[str, ...], forms:
     if shard_kn and branches:
         click.echo("错误：--shard 与 --branch 不能同时使用", err=True)
         sys.exit(2)
+    if compare_spec and forms:
+        click.echo("错误：--compare 与 --form 不能同时使用（修订对照表比较的是整本手册）", err=True)
+        sys.exit(2)
     if templates is None:
         templates = Path("templates") if Path("templates/handbook.html.j2").is_file() else None
     from builder.templates import templates_dir
@@ -286,7 +294,7 @@ def build(src: Path, branches: tuple[str, ...], formats: tuple[str, ...], forms:
                             options={"change_marks": change_marks, "docx_page_numbers": docx_page_numbers})
     request = cache.request_id(branches=sorted(set(branches)) or None, shard=shard_spec, formats=sorted(set(formats)) or None,
                                forms=sorted(set(forms)) or None)
-    if not force and src.is_dir() and (out / "manifest.json").is_file():
+    if not force and not compare_spec and src.is_dir() and (out / "manifest.json").is_file():
         # The no-op check, before the manual is even loaded: same request, same bytes, files untouched.
         count = cache.State.read(out).up_to_date(out, request, cache.sources_key(cache.file_digests(src), env))
         if count is not None:
@@ -314,6 +322,17 @@ def build(src: Path, branches: tuple[str, ...], formats: tuple[str, ...], forms:
         if not selected:
             click.echo(f"第 {shard_kn[0]}/{shard_kn[1]} 份没有分支机构（共 {len(manual.branch_ids)} 个），无需生成。")
             return
+    compare = None
+    if compare_spec:  # the earlier version, loaded whole before its exported copy goes
+        from builder import vcs
+        from builder.build import Comparison
+
+        try:
+            with vcs.export(compare_spec, src) as earlier:
+                compare = Comparison(_load_version(earlier), earlier.label, earlier.revision, str(src))
+        except BuildError as exc:
+            click.echo(f"错误：--compare {compare_spec}：{exc}", err=True)
+            sys.exit(1)
     try:
         result = build_outputs(
             manual,
@@ -331,6 +350,7 @@ def build(src: Path, branches: tuple[str, ...], formats: tuple[str, ...], forms:
             force=force,
             env=env,
             request=request,
+            compare=compare,
         )
     except BuildError as exc:
         click.echo(f"构建失败：{exc}；原有输出保持不变。", err=True)
@@ -353,6 +373,50 @@ def build(src: Path, branches: tuple[str, ...], formats: tuple[str, ...], forms:
     click.echo(f"完成：{'，'.join(p for p in parts if p)}，输出在 {out}/" + (f"（源修订 {revision}）" if revision else "") + "。")
 
 
+@main.command()
+@src_option
+@click.option("--branch", "-b", "branches", multiple=True, metavar="ID", help="只预览这些分支机构（可重复；默认全部） / only these branches")
+@click.option("--format", "-f", "formats", multiple=True, type=click.Choice(["docx", "pdf", "html", "xlsx"]),
+              help="只生成这些格式（可重复；默认全部） / only these formats")
+@click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), default=Path("output"), show_default=True, help="输出文件夹 / output folder")
+@click.option("--templates", "templates", type=click.Path(path_type=Path, file_okay=False, exists=True), default=None, help="模板文件夹（默认 ./templates） / templates folder")
+@click.option("--port", "-p", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="端口，只在 127.0.0.1 上提供（0：任选空闲端口） / port on 127.0.0.1 (0: any free port)")
+def serve(src: Path, branches: tuple[str, ...], formats: tuple[str, ...], out: Path, templates: Path | None, port: int) -> None:
+    """生成并在本机预览下载页与手册；保存源文件或模板即重新生成并刷新页面。 / Live preview.
+
+    \b
+    生成后在 http://127.0.0.1:PORT/ 提供输出文件夹（下载页 index.html），并监视 --src 与
+    模板文件夹：每次保存只重新生成有变化的文件（先 HTML，再其他格式），打开的页面随之刷新；
+    源文件有问题时，问题同时显示在终端和页面上，输出保持上次成功的内容。按 Ctrl+C 退出。
+    Builds, serves the output folder on 127.0.0.1, rebuilds on every saved change of the
+    sources or templates and reloads the open pages; problems show in the terminal and on the page.
+    """
+    from builder.serve import Builds, serve as run
+
+    if not src.is_dir():
+        click.echo(f"错误：找不到手册源文件夹 {src}", err=True)
+        sys.exit(1)
+    if branches:
+        from builder.errors import did_you_mean
+        from builder.load import load_manual
+
+        try:
+            ids = load_manual(src).branch_ids
+        except SourceErrors:
+            ids = None  # the first build reports the problems, on the page too
+        unknown = [b for b in branches if ids is not None and b not in ids]
+        for b in unknown:
+            click.echo(f"错误：未知的分支机构“{b}”{did_you_mean(b, ids)}（可用：{', '.join(ids)}）", err=True)
+        if unknown:
+            sys.exit(1)
+    if templates is None and Path("templates/handbook.html.j2").is_file():
+        templates = Path("templates")
+    watch = [src] + ([templates] if templates is not None else [])
+    run(Builds(src=src, out=out, templates=templates, branches=tuple(dict.fromkeys(branches)),
+               formats=tuple(dict.fromkeys(formats))), port, watch)
+
+
 @main.command("manifest")
 @click.argument("folder", metavar="[DIR]", type=click.Path(path_type=Path, file_okay=False, exists=True), default=Path("output"))
 @src_option
@@ -363,8 +427,9 @@ def manifest_(folder: Path, src: Path, templates: Path | None) -> None:
 
     \b
     CI 分机构建时，每台机器用 --shard K/N 生成一部分分支机构；把各部分的输出合并到一个文件夹后，
-    运行本命令生成覆盖全部文件的清单，再用 handbook verify 校验。
-    After merging the outputs of `build --shard` runs, list every file in one manifest.
+    运行本命令重新生成下载页 index.html（列出全部分支机构）和覆盖全部文件的清单，再用 handbook verify 校验。
+    After merging the outputs of `build --shard` runs: the portal's index.html over every
+    branch, and one manifest over every file.
     """
     from builder.manifest import MANIFEST, write_manifest
     from builder.templates import templates_dir
@@ -374,16 +439,26 @@ def manifest_(folder: Path, src: Path, templates: Path | None) -> None:
     if templates is None:
         templates = Path("templates") if Path("templates/handbook.html.j2").is_file() else None
     revision = source_revision([src, templates or templates_dir()])
-    partial = folder / f".{MANIFEST}.partial"
-    partial.unlink(missing_ok=True)
-    try:
-        write_manifest(folder, manual.meta, revision, target=partial)
-        os.replace(partial, folder / MANIFEST)
-    except OSError as exc:
+    from builder.build import portal_index_html, portal_listing
+
+    # The portal's index.html lists every branch whose folder was merged in; each shard's own
+    # listed only the branches it built.
+    built = [(branch, bool(files)) for branch, files in portal_listing(manual, folder)]
+    written = []
+    for name, write in (("index.html", lambda target: target.write_text(
+                            portal_index_html(manual, built, templates, revision), encoding="utf-8")),
+                        (MANIFEST, lambda target: write_manifest(folder, manual.meta, revision, target=target))):
+        partial = folder / f".{name}.partial"
         partial.unlink(missing_ok=True)
-        click.echo(f"错误：无法写入 {folder / MANIFEST}：{exc.strerror or exc}", err=True)
-        sys.exit(1)
-    click.echo(f"已写入 {folder / MANIFEST}。")
+        try:
+            write(partial)
+            os.replace(partial, folder / name)
+        except OSError as exc:
+            partial.unlink(missing_ok=True)
+            click.echo(f"错误：无法写入 {folder / name}：{exc.strerror or exc}", err=True)
+            sys.exit(1)
+        written.append(str(folder / name))
+    click.echo(f"已写入 {'、'.join(written)}。")
 
 
 @main.command()

@@ -48,3 +48,12 @@ def built_hq(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("out") / "output"
     build_outputs(load_manual(SRC), out=out, branches=["hq"], formats=["pdf", "html"], forms=[], progress=False)
     return out / "hq"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, headless, through playwright (tests/browser.py): once per session.
+    Fails the tests that use it, with what to install, when Chromium or playwright is missing."""
+    from tests.browser import browser_fixture
+
+    yield from browser_fixture()

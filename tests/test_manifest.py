@@ -149,13 +149,14 @@ def test_verify_of_a_missing_folder(run, tmp_path):
 def test_partial_build_keeps_other_branches_in_the_manifest(run, src, tmp_path):
     assert run("build", "--src", str(src), "--branch", "hq", "--format", "html", "-q").exit_code == 0
     first = json.loads((tmp_path / "output" / "manifest.json").read_text(encoding="utf-8"))
-    assert [e["path"] for e in first["files"]] == ["hq/handbook.html"]
+    assert [e["path"] for e in first["files"]] == ["hq/handbook.html", "hq/index.html", "index.html"]
     assert run("build", "--src", str(src), "--branch", BRANCH, "--format", "html", "-q").exit_code == 0
     second = json.loads((tmp_path / "output" / "manifest.json").read_text(encoding="utf-8"))
-    assert [e["path"] for e in second["files"]] == ["hq/handbook.html", f"{BRANCH}/handbook.html"]
-    assert second["files"][0] == first["files"][0]
+    assert [e["path"] for e in second["files"]] == ["hq/handbook.html", "hq/index.html", "index.html",
+                                                    f"{BRANCH}/handbook.html", f"{BRANCH}/index.html"]
+    assert second["files"][:2] == first["files"][:2]  # hq's files untouched; index.html now links both
     result = run("verify")  # DIR defaults to ./output
-    assert result.exit_code == 0 and "2 个文件与清单一致" in result.output
+    assert result.exit_code == 0 and "5 个文件与清单一致" in result.output
 
 
 # -- the source revision ---------------------------------------------------------------------

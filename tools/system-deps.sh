@@ -2,12 +2,13 @@
 # Install the Debian packages the handbook builder needs, when missing.
 #   runtime: CJK fonts and what WeasyPrint needs (Pango, HarfBuzz with its subsetter)
 #   test:    poppler-utils (pdftotext, pdffonts, pdftoppm) with poppler-data (the CMaps it needs to draw
-#            the forms' reader-supplied Chinese field font), qpdf, LibreOffice (DOCX checks)
+#            the forms' reader-supplied Chinese field font), qpdf, LibreOffice (DOCX checks), chromium
+#            (the portal's pages in a headless browser, driven by the venv's playwright: tests/browser.py)
 #   bench:   (--bench) the baselines of bench/bench.py: pandoc, LibreOffice (soffice --convert-to pdf)
 set -euo pipefail
 want=(fonts-noto-cjk fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 shared-mime-info)
 case "${1:-}" in
-  --test) want+=(poppler-utils poppler-data qpdf libreoffice-writer-nogui) ;;
+  --test) want+=(poppler-utils poppler-data qpdf libreoffice-writer-nogui chromium) ;;
   --bench) want+=(pandoc libreoffice-writer-nogui) ;;
 esac
 missing=()

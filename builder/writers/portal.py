@@ -21,6 +21,7 @@ from builder.templates import environment, templates_dir
 # (relative path in the branch folder, label) of the handbook's files, in the order offered.
 HANDBOOK_FILES = (("handbook.pdf", "PDF"), ("handbook.docx", "Word"))
 FORM_FORMATS = (("pdf", "PDF"), ("docx", "Word"), ("xlsx", "Excel"))
+COMPARISON_FILES = (("comparison.pdf", "PDF"), ("comparison.docx", "Word"))  # written by build --compare
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
 
@@ -33,14 +34,17 @@ class Download:
 
 
 def download_name(title: str, suffix: str) -> str:
-    """A file name from a Chinese title: characters no file system takes become "_"."""
-    return _UNSAFE.sub("_", title).strip(" .") + suffix
+    """A file name from a Chinese title: characters no file system takes become "_"; leading
+    and trailing spaces and dots go; a title with nothing left is called 文件."""
+    stem = _UNSAFE.sub("_", title.strip()).strip(" ._")
+    return (stem or "文件") + suffix
 
 
 def human_size(size: int) -> str:
+    """1023 B, 150 KB, 1.4 MB: as rounded, so 1,048,000 bytes is 1.0 MB rather than 1023 KB."""
     if size < 1024:
         return f"{size} B"
-    if size < 1024 * 1024:
+    if round(size / 1024) < 1024:
         return f"{size / 1024:.0f} KB"
     return f"{size / 1024 / 1024:.1f} MB"
 
@@ -51,9 +55,11 @@ def _download(files: dict[str, int], relative: str, label: str, title: str) -> D
     return Download(label, relative, download_name(title, Path(relative).suffix), human_size(files[relative]))
 
 
-def branch_page_html(document: Document, files: dict[str, int], folder: Path | None = None) -> str:
+def branch_page_html(document: Document, files: dict[str, int], folder: Path | None = None,
+                     comparison: dict | None = None) -> str:
     """The page of one branch. `files`: size of every file in the branch's folder, by POSIX
-    path relative to it."""
+    path relative to it. `comparison`: what its 修订对照表 compared (comparison.json), if it
+    has one."""
     meta, branch = document.meta, document.branch
     handbook = [d for d in (_download(files, rel, label, f"{meta.title}（{branch.name}）") for rel, label in HANDBOOK_FILES) if d]
     workbook = _download(files, "forms.xlsx", "Excel", f"{meta.title}表单（{branch.name}）")
@@ -61,9 +67,17 @@ def branch_page_html(document: Document, files: dict[str, int], folder: Path | N
     for form in document.forms:
         downloads = [d for d in (_download(files, f"forms/{form.id}.{ext}", label, form.title) for ext, label in FORM_FORMATS) if d]
         forms.append((form, downloads))
+    changes = None
+    if comparison:
+        versions = f"{comparison['old'].get('version', '')}→{comparison['new'].get('version', '')}"
+        downloads = [d for d in (_download(files, rel, label, f"修订对照表（{branch.name}，{versions}）")
+                                 for rel, label in COMPARISON_FILES) if d]
+        if downloads:
+            changes = {"old": comparison["old"], "new": comparison["new"], "downloads": downloads,
+                       "counts": {k: v for k, v in (comparison.get("counts") or {}).items() if v}}
     env = environment(str(folder or templates_dir()))
     return env.get_template("portal-branch.html.j2").render(
-        doc=document, meta=meta, branch=branch, handbook=handbook, workbook=workbook, forms=forms,
+        doc=document, meta=meta, branch=branch, handbook=handbook, workbook=workbook, forms=forms, changes=changes,
         read_online="handbook.html" if "handbook.html" in files else None,
         css=_css(folder),
     )
