@@ -657,13 +657,22 @@ def baseline_runs(plan: Plan, runner: Runner, argv: list[str], record: dict):
     return warm, runs
 
 
+def baseline_record(plan: Plan, measure: str, tool: str | None, missing: str, branch: str, source: Path,
+                    origin: str) -> dict | None:
+    """The record of a baseline measure, or None (and a "skipped" record emitted) without its tool."""
+    record = {"measure": measure, "branch": branch, "input": str(source), "input_from": origin,
+              "runs": plan.baseline_runs, "loadavg_1m": loadavg()}
+    if not tool:
+        emit({**record, "ok": None, "skipped": missing})
+        return None
+    return record
+
+
 def measure_soffice(plan: Plan, runner: Runner, docx: Path, branch: str, origin: str) -> dict | None:
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    record = {"measure": "soffice_docx_to_pdf", "branch": branch, "input": str(docx), "input_from": origin,
-              "runs": plan.baseline_runs, "loadavg_1m": loadavg()}
-    if not soffice:
-        record.update(ok=None, skipped="soffice not found (tools/system-deps.sh --bench installs libreoffice-writer-nogui)")
-        emit(record)
+    record = baseline_record(plan, "soffice_docx_to_pdf", soffice, "soffice not found (tools/system-deps.sh "
+                             "--bench installs libreoffice-writer-nogui)", branch, docx, origin)
+    if record is None:
         return None
     work = plan.workdir / "soffice"
     shutil.rmtree(work, ignore_errors=True)
@@ -693,11 +702,9 @@ def measure_soffice(plan: Plan, runner: Runner, docx: Path, branch: str, origin:
 
 def measure_pandoc(plan: Plan, runner: Runner, html: Path, branch: str, origin: str) -> dict | None:
     pandoc = shutil.which("pandoc")
-    record = {"measure": "pandoc_html_to_docx", "branch": branch, "input": str(html), "input_from": origin,
-              "runs": plan.baseline_runs, "loadavg_1m": loadavg()}
-    if not pandoc:
-        record.update(ok=None, skipped="pandoc not found (tools/system-deps.sh --bench installs it)")
-        emit(record)
+    record = baseline_record(plan, "pandoc_html_to_docx", pandoc, "pandoc not found (tools/system-deps.sh --bench "
+                             "installs it)", branch, html, origin)
+    if record is None:
         return None
     work = plan.workdir / "pandoc"
     work.mkdir(parents=True, exist_ok=True)
