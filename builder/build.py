@@ -35,7 +35,7 @@ import click
 from typing import TYPE_CHECKING
 
 from builder import cache
-from builder.errors import BuildError
+from builder.errors import BuildError, os_error_text
 from builder.manifest import MANIFEST, sha256_file, write_manifest
 from builder.publish import Staging, prepare
 
@@ -235,7 +235,7 @@ def _task(task: tuple[str, Job, str | None]) -> tuple[str, Job, str, str | None]
     except BuildError:
         raise
     except OSError as exc:
-        raise BuildError(f"写入 {relative.as_posix()} 时出错：{exc.strerror or exc}") from exc
+        raise BuildError(f"写入 {relative.as_posix()} 时出错：{os_error_text(exc)}") from exc
 
 
 def _init_worker(parent: int, lock_fd: int | None) -> None:
@@ -398,7 +398,7 @@ def build_outputs(manual: Manual, *, out: Path, branches: list[str], formats: li
             write_manifest(staging.root, manual.meta, source_revision, target=staging.path(MANIFEST), known=known)
             new_state.write(staging.path(cache.STATE))
         except OSError as exc:
-            raise BuildError(f"写入 {MANIFEST} 时出错：{exc.strerror or exc}") from exc
+            raise BuildError(f"写入 {MANIFEST} 时出错：{os_error_text(exc)}") from exc
         if result.written or result.removed or not (Path(out) / MANIFEST).is_file():
             result.written.append(Path(out) / MANIFEST)
         staging.publish()

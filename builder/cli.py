@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from builder import __version__
-from builder.errors import BuildError, SourceErrors
+from builder.errors import BuildError, SourceErrors, os_error_text
 
 log = logging.getLogger("handbook")
 
@@ -355,6 +355,10 @@ def build(src: Path, branches: tuple[str, ...], formats: tuple[str, ...], forms:
     except BuildError as exc:
         click.echo(f"构建失败：{exc}；原有输出保持不变。", err=True)
         sys.exit(1)
+    except OSError as exc:  # the output folder cannot be made or written: not a bug of ours
+        where = f" {exc.filename}" if exc.filename else ""
+        click.echo(f"构建失败：无法写入{where}：{os_error_text(exc)}；原有输出保持不变。", err=True)
+        sys.exit(1)
     except KeyboardInterrupt:
         click.echo("构建已中断；原有输出保持不变。", err=True)
         sys.exit(130)
@@ -455,7 +459,7 @@ def manifest_(folder: Path, src: Path, templates: Path | None) -> None:
             os.replace(partial, folder / name)
         except OSError as exc:
             partial.unlink(missing_ok=True)
-            click.echo(f"错误：无法写入 {folder / name}：{exc.strerror or exc}", err=True)
+            click.echo(f"错误：无法写入 {folder / name}：{os_error_text(exc)}", err=True)
             sys.exit(1)
         written.append(str(folder / name))
     click.echo(f"已写入 {'、'.join(written)}。")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import difflib
+import errno
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +38,31 @@ class SourceErrors(Exception):
 
 class BuildError(Exception):
     """A failure while writing outputs, with a message for the user (in Chinese)."""
+
+
+_OS_ERRORS = {
+    errno.ENOSPC: "磁盘空间不足",
+    errno.EDQUOT: "超出磁盘配额",
+    errno.EROFS: "所在的文件系统是只读的",
+    errno.EACCES: "没有{action}权限（请检查文件夹权限）",
+    errno.EPERM: "没有{action}权限（请检查文件夹权限）",
+    errno.ENOENT: "文件或文件夹不存在",
+    errno.ENOTDIR: "路径中的某一级不是文件夹",
+    errno.EISDIR: "这是一个文件夹",
+    errno.ELOOP: "符号链接形成了循环",
+    errno.ENAMETOOLONG: "文件名过长",
+    errno.EMFILE: "打开的文件过多",
+    errno.EIO: "磁盘读写错误",
+}
+
+
+def os_error_text(exc: OSError, action: str = "写入") -> str:
+    """What went wrong with a file operation, in Chinese, for the user: 磁盘空间不足, 没有写入权限…
+    (the system's own words in brackets when we have no translation)."""
+    text = _OS_ERRORS.get(exc.errno or 0)
+    if text:
+        return text.format(action=action)
+    return f"无法{action}（{exc.strerror or exc}）"
 
 
 def did_you_mean(word: str, choices) -> str:

@@ -8,7 +8,7 @@
 set -euo pipefail
 want=(fonts-noto-cjk fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 shared-mime-info)
 case "${1:-}" in
-  --test) want+=(poppler-utils poppler-data qpdf libreoffice-writer-nogui chromium) ;;
+  --test) want+=(poppler-utils poppler-data qpdf libreoffice-writer-nogui libreoffice-calc-nogui chromium nodejs) ;;
   --bench) want+=(pandoc libreoffice-writer-nogui) ;;
 esac
 missing=()
