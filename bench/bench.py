@@ -579,7 +579,7 @@ def measure_pdf_build(plan: Plan, runner: Runner, src: Path, n: int) -> None:
     say(f"handbook-PDF-only build: {n} branches, jobs {plan.jobs} (Python API, no forms)")
     argv = [sys.executable, str(WORKER), "pdf-build", "--src", str(src), "--out", str(out), "--jobs", str(plan.jobs)]
     record = {"measure": "handbook_pdf_build", "branches": n, "formats": ["pdf"], "forms": [], "jobs": plan.jobs,
-              "loadavg_1m": loadavg(), "api": "builder.build.build_outputs(formats=['pdf'], forms=[], jobs=N)"}
+              "loadavg_1m": loadavg(), "api": "builder.release.build.build_outputs(formats=['pdf'], forms=[], jobs=N)"}
     run = runner(argv)
     record.update(run.brief())
     record.pop("message", None)
@@ -622,7 +622,7 @@ def measure_renderers(plan: Plan, runner: Runner, src: Path, branch: str) -> dic
         "warmup_s": {k: rounded(v) for k, v in info["warmup_s"].items()},
         "pdf_pages_per_s": rounded(info["ours_pdf_pages"] / ours, 2),
         "how": "same process, same HTML string (render_html_string(doc, templates_dir(), for_print=True)); "
-               "ours = builder.writers.pdf.render_pdf, raw = weasyprint.HTML(string, base_url).write_pdf",
+               "ours = builder.writers.pdf.handbook.render_pdf, raw = weasyprint.HTML(string, base_url).write_pdf",
         "wall_s_worker": rounded(run.wall_s), **run.memory(),
     })
     emit(record)

@@ -2,14 +2,14 @@
 and imports never mix with the benchmark driver or with each other).
 
     worker.py renderers --src DIR --branch ID --reps N --workdir DIR
-        Our PDF path (builder.writers.pdf.render_pdf) against raw WeasyPrint on the same HTML
-        string, and our DOCX writer (builder.writers.docx.render_docx), each after a warm-up
+        Our PDF path (builder.writers.pdf.handbook.render_pdf) against raw WeasyPrint on the same HTML
+        string, and our DOCX writer (builder.writers.docx.handbook.render_docx), each after a warm-up
         render, N repetitions, interleaved. Also writes the branch's handbook.html and
         handbook.docx into DIR for the external baselines. Prints one JSON object.
 
     worker.py pdf-build --src DIR --out DIR --jobs N
         Builds only the handbook PDFs (no forms, no forms.xlsx) of every branch through the
-        Python API, builder.build.build_outputs(..., formats=["pdf"], forms=[], jobs=N).
+        Python API, builder.release.build.build_outputs(..., formats=["pdf"], forms=[], jobs=N).
         Prints one JSON object: what was asked and whether `jobs` was honoured.
 
     worker.py sample --src DIR --branch ID --workdir DIR
@@ -37,7 +37,7 @@ def _revision() -> str:
 
 
 def _load(src: Path):
-    from builder.load import load_manual
+    from builder.sources.load import load_manual
 
     return load_manual(src)
 
@@ -46,11 +46,11 @@ def renderers(args) -> dict:
     import weasyprint
     from pypdf import PdfReader
 
-    from builder.resolve import resolve
-    from builder.templates import templates_dir
-    from builder.writers.docx import render_docx
+    from builder.document.resolve import resolve
+    from builder.writers.templates import templates_dir
+    from builder.writers.docx.handbook import render_docx
     from builder.writers.html import render_html, render_html_string
-    from builder.writers.pdf import render_pdf
+    from builder.writers.pdf.handbook import render_pdf
 
     work = Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)
@@ -109,8 +109,8 @@ def renderers(args) -> dict:
 
 def sample(args) -> dict:
     """Only the branch's handbook.html and handbook.docx, for the external baselines."""
-    from builder.resolve import resolve
-    from builder.writers.docx import render_docx
+    from builder.document.resolve import resolve
+    from builder.writers.docx.handbook import render_docx
     from builder.writers.html import render_html
 
     work = Path(args.workdir)
@@ -122,7 +122,7 @@ def sample(args) -> dict:
 
 
 def pdf_build(args) -> dict:
-    from builder.build import build_outputs
+    from builder.release.build import build_outputs
 
     manual = _load(Path(args.src))
     kwargs = dict(out=Path(args.out), branches=list(manual.branch_ids), formats=["pdf"], forms=[],

@@ -31,7 +31,7 @@ def _setup_logging() -> None:
 
 
 def _load(src: Path):
-    from builder.load import load_manual
+    from builder.sources.load import load_manual
 
     try:
         return load_manual(src)
@@ -114,7 +114,7 @@ def list_(src: Path, as_json: bool) -> None:
 @main.command()
 def schema() -> None:
     """输出源文件的 JSON Schema（供编辑器补全与校验）。 / Print the JSON Schema."""
-    from builder.schema import json_schema
+    from builder.sources.schema import json_schema
 
     click.echo(json.dumps(json_schema(), ensure_ascii=False, indent=2))
 
@@ -143,9 +143,9 @@ def diff(old: str, new: str | None, src: Path, branch: str | None, out: Path | N
     DIR/<分支机构>/comparison.docx|pdf   修订对照表（条款 / 原条文 / 修订后条文）
     DIR/<分支机构>/handbook-tracked.docx  修订模式的手册（可在 Word 中接受或拒绝修订）
     """
-    from builder import vcs
-    from builder.diff import compare
-    from builder.resolve import resolve
+    from builder.release import vcs
+    from builder.document.changes import compare
+    from builder.document.resolve import resolve
     from builder.writers.summary import summary_lines
 
     try:
@@ -178,7 +178,7 @@ def diff(old: str, new: str | None, src: Path, branch: str | None, out: Path | N
 
 def _load_version(version):
     """Load one side of a diff; problems name the version ("v1.1:chapters/07-daily-ops.yaml:3:5")."""
-    from builder.load import load_manual
+    from builder.sources.load import load_manual
 
     try:
         return load_manual(version.folder)
@@ -191,14 +191,14 @@ def _load_version(version):
 
 
 def _write_diff(changes, out: Path, templates: Path | None) -> list[Path]:
-    from builder.manifest import MANIFEST
-    from builder.publish import Staging
-    from builder.writers.comparison_docx import render_comparison_docx
+    from builder.release.manifest import MANIFEST
+    from builder.release.publish import Staging
+    from builder.writers.docx.comparison import render_comparison_docx
 
     if (out / MANIFEST).exists():  # would leave a published build's manifest.json out of date
         raise BuildError(f"{out} 是 handbook build 的输出文件夹（含 {MANIFEST}），请把比较结果写到别的文件夹，如 --out changes")
-    from builder.writers.comparison_pdf import render_comparison_pdf
-    from builder.writers.docx_tracked import render_tracked_docx
+    from builder.writers.pdf.comparison import render_comparison_pdf
+    from builder.writers.docx.tracked import render_tracked_docx
 
     branch = changes.new.branch.id
     jobs = [
@@ -216,7 +216,7 @@ def _write_diff(changes, out: Path, templates: Path | None) -> list[Path]:
 def _jobs(value: str) -> int:
     """--jobs: "auto" or a positive number, at most the number of cores (more workers than
     cores only cost memory)."""
-    from builder.build import default_jobs
+    from builder.release.build import default_jobs
 
     if value == "auto":
         return default_jobs()
@@ -269,8 +269,8 @@ def build(src: Path, branches: tuple[str, ...], formats: tuple[str, ...], forms:
     重新生成；没有变化时不写任何文件。--force 忽略缓存。
     Incremental: a file is rewritten only when its inputs changed; --force ignores the cache.
     """
-    from builder import cache
-    from builder.build import FORMATS, parse_shard
+    from builder.release import cache
+    from builder.release.build import FORMATS, parse_shard
 
     jobs_n = _jobs(jobs)
     try:
@@ -286,8 +286,8 @@ def build(src: Path, branches: tuple[str, ...], formats: tuple[str, ...], forms:
         sys.exit(2)
     if templates is None:
         templates = Path("templates") if Path("templates/handbook.html.j2").is_file() else None
-    from builder.templates import templates_dir
-    from builder.vcs import source_revision
+    from builder.writers.templates import templates_dir
+    from builder.release.vcs import source_revision
 
     revision = source_revision([src, templates or templates_dir()])
     env = cache.environment(templates=templates, source_revision=revision,
@@ -301,7 +301,7 @@ def build(src: Path, branches: tuple[str, ...], formats: tuple[str, ...], forms:
             click.echo(f"无变化：{count} 个文件都是最新的（{out}/）。")
             return
 
-    from builder.build import build_outputs, shard
+    from builder.release.build import build_outputs, shard
     from builder.errors import did_you_mean
 
     manual = _load(src)
@@ -324,8 +324,8 @@ def build(src: Path, branches: tuple[str, ...], formats: tuple[str, ...], forms:
             return
     compare = None
     if compare_spec:  # the earlier version, loaded whole before its exported copy goes
-        from builder import vcs
-        from builder.build import Comparison
+        from builder.release import vcs
+        from builder.release.build import Comparison
 
         try:
             with vcs.export(compare_spec, src) as earlier:
@@ -396,14 +396,14 @@ def serve(src: Path, branches: tuple[str, ...], formats: tuple[str, ...], out: P
     Builds, serves the output folder on 127.0.0.1, rebuilds on every saved change of the
     sources or templates and reloads the open pages; problems show in the terminal and on the page.
     """
-    from builder.serve import Builds, serve as run
+    from builder.preview.serve import Builds, serve as run
 
     if not src.is_dir():
         click.echo(f"错误：找不到手册源文件夹 {src}", err=True)
         sys.exit(1)
     if branches:
         from builder.errors import did_you_mean
-        from builder.load import load_manual
+        from builder.sources.load import load_manual
 
         try:
             ids = load_manual(src).branch_ids
@@ -435,15 +435,15 @@ def manifest_(folder: Path, src: Path, templates: Path | None) -> None:
     After merging the outputs of `build --shard` runs: the portal's index.html over every
     branch, and one manifest over every file.
     """
-    from builder.manifest import MANIFEST, write_manifest
-    from builder.templates import templates_dir
-    from builder.vcs import source_revision
+    from builder.release.manifest import MANIFEST, write_manifest
+    from builder.writers.templates import templates_dir
+    from builder.release.vcs import source_revision
 
     manual = _load(src)
     if templates is None:
         templates = Path("templates") if Path("templates/handbook.html.j2").is_file() else None
     revision = source_revision([src, templates or templates_dir()])
-    from builder.build import portal_index_html, portal_listing
+    from builder.release.build import portal_index_html, portal_listing
 
     # The portal's index.html lists every branch whose folder was merged in; each shard's own
     # listed only the branches it built.
@@ -477,8 +477,8 @@ def verify(folder: Path, partial: bool, strict: bool) -> None:
     DIR 默认为 output。退出码：0 全部一致；1 有文件不一致或缺失（--partial 时缺失不计），
     或清单无法读取；清单以外的文件只作警告（--strict 时算错误）。
     """
-    from builder.manifest import ManifestError
-    from builder.manifest import verify as check_files
+    from builder.release.manifest import ManifestError
+    from builder.release.manifest import verify as check_files
 
     try:
         report = check_files(folder, partial=partial)

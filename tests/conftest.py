@@ -12,7 +12,7 @@ SRC = ROOT / "manual_src"
 
 @pytest.fixture(scope="session")
 def manual():
-    from builder.load import load_manual
+    from builder.sources.load import load_manual
 
     return load_manual(SRC)
 
@@ -42,8 +42,8 @@ def run(monkeypatch, tmp_path):
 @pytest.fixture(scope="session")
 def built_hq(tmp_path_factory) -> Path:
     """The head office's handbook built once per session, in every format."""
-    from builder.build import build_outputs
-    from builder.load import load_manual
+    from builder.release.build import build_outputs
+    from builder.sources.load import load_manual
 
     out = tmp_path_factory.mktemp("out") / "output"
     build_outputs(load_manual(SRC), out=out, branches=["hq"], formats=["pdf", "html"], forms=[], progress=False)

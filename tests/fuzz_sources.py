@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 import yaml
 from hypothesis import strategies as st
 
-from builder import placeholders
-from builder.schema import BRANCH_KINDS, FIELD_TYPES
+from builder.document import placeholders
+from builder.sources.schema import BRANCH_KINDS, FIELD_TYPES
 
 # --- text -------------------------------------------------------------------------------------
 

@@ -9,8 +9,8 @@ import pytest
 from pypdf import PdfReader
 
 from builder.errors import SourceErrors
-from builder.load import load_manual
-from builder.resolve import resolve
+from builder.sources.load import load_manual
+from builder.document.resolve import resolve
 from builder.writers.html import render_html_string
 
 def body(html: str) -> str:
@@ -77,7 +77,7 @@ def test_pdf_shows_the_mark_but_not_in_headers_or_bookmarks(built_hq):
 
 
 def test_docx_bar_and_tag(manual, tmp_path):
-    from builder.writers.docx import render_docx
+    from builder.writers.docx.handbook import render_docx
 
     path = tmp_path / "handbook.docx"
     render_docx(resolve(manual, "hq"), path)

@@ -19,11 +19,11 @@ BRANCH = "hq"
 @pytest.fixture(scope="module")
 def made(tmp_path_factory):
     """The ChangeSet of the revision, and its table rendered twice in each format."""
-    from builder.diff import compare
-    from builder.load import load_manual
-    from builder.resolve import resolve
-    from builder.writers.comparison_docx import render_comparison_docx
-    from builder.writers.comparison_pdf import render_comparison_pdf
+    from builder.document.changes import compare
+    from builder.sources.load import load_manual
+    from builder.document.resolve import resolve
+    from builder.writers.docx.comparison import render_comparison_docx
+    from builder.writers.pdf.comparison import render_comparison_pdf
 
     tmp = tmp_path_factory.mktemp("comparison")
     revised = tmp / "manual_src"
@@ -72,7 +72,7 @@ def changes_table(path: Path):
 # -- the rows both formats render --------------------------------------------------------------
 
 def test_one_row_per_change_with_the_changed_words_marked(made):
-    from builder.diff import DELETE, INSERT, NOTE, comparison_rows
+    from builder.document.changes import DELETE, INSERT, NOTE, comparison_rows
 
     changes, _ = made
     rows = comparison_rows(changes)
@@ -103,7 +103,7 @@ def test_one_row_per_change_with_the_changed_words_marked(made):
 # -- PDF -----------------------------------------------------------------------------------------
 
 def test_the_pdf_shows_every_change_with_old_and_new_text(made):
-    from builder.diff import comparison_rows
+    from builder.document.changes import comparison_rows
 
     changes, files = made
     lines = pdf_lines(files["changes", "pdf", 1])
@@ -120,7 +120,7 @@ def test_the_pdf_shows_every_change_with_old_and_new_text(made):
 def test_the_pdf_marks_deletions_and_insertions_and_carries_its_metadata(made):
     from pypdf import PdfReader
 
-    from builder.writers.comparison_pdf import render_comparison_html
+    from builder.writers.pdf.comparison import render_comparison_html
 
     changes, files = made
     html = render_comparison_html(changes)

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from builder.diff import compare, inline_diff
-from builder.load import load_manual
-from builder.model import Span
-from builder.resolve import resolve
+from builder.document.changes import compare, inline_diff
+from builder.sources.load import load_manual
+from builder.document.model import Span
+from builder.document.resolve import resolve
 from tests.conftest import ROOT, SRC
 from tests.revise import EXPECTED, revise
 
@@ -76,7 +76,7 @@ def test_renumbering_is_not_a_change(manual, revised):
     changes = compare(old, new)
 
     def labels(doc):
-        from builder.diff import nodes
+        from builder.document.changes import nodes
 
         return {nid: node.label for nid, node in nodes(doc).items()}
 

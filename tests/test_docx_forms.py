@@ -10,9 +10,9 @@ import docx
 import pytest
 from lxml import etree
 
-from builder.resolve import resolve
-from builder.writers.docx import render_docx
-from builder.writers.docx_forms import form_field_tags, render_form_docx
+from builder.document.resolve import resolve
+from builder.writers.docx.handbook import render_docx
+from builder.writers.docx.forms import form_field_tags, render_form_docx
 from tests.test_docx_writer import sample_document
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"

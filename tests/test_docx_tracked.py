@@ -1,4 +1,4 @@
-"""The tracked-changes handbook (builder.writers.docx_tracked): the new version of the bundled
+"""The tracked-changes handbook (builder.writers.docx.tracked): the new version of the bundled
 manual with the five changes of tests/revise.py as Word revisions, and nothing else marked."""
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from builder.diff import compare
-from builder.load import load_manual
-from builder.model import Clause, Section, plain
-from builder.resolve import resolve
-from builder.writers.docx import render_docx
-from builder.writers.docx_tracked import render_tracked_docx
+from builder.document.changes import compare
+from builder.sources.load import load_manual
+from builder.document.model import Clause, Section, plain
+from builder.document.resolve import resolve
+from builder.writers.docx.handbook import render_docx
+from builder.writers.docx.tracked import render_tracked_docx
 from tests.revise import revise
 
 ROOT = Path(__file__).resolve().parent.parent

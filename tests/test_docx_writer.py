@@ -13,8 +13,8 @@ import docx
 import pytest
 from lxml import etree
 
-from builder import numbering
-from builder.model import (
+from builder.document import numbering
+from builder.document.model import (
     ApprovalStep,
     BranchInfo,
     Clause,
@@ -29,7 +29,7 @@ from builder.model import (
     Span,
     Table,
 )
-from builder.writers.docx import render_docx
+from builder.writers.docx.handbook import render_docx
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 NS = {"w": W}
@@ -378,7 +378,7 @@ def test_forms_have_field_grid_rows_grid_approval_and_example(word):
 
 
 def test_long_ids_make_valid_distinct_bookmark_names():
-    from builder.writers.ooxml import bookmark_name
+    from builder.writers.ooxml.core import bookmark_name
 
     long_a, long_b = "x" * 30 + "-meeting-minutes-a", "x" * 30 + "-meeting-minutes-b"
     names = {bookmark_name(long_a), bookmark_name(long_b)}

@@ -9,9 +9,9 @@ from lxml import etree
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from builder.build import build_outputs
-from builder.fieldnames import form_field_names
-from builder.resolve import resolve
+from builder.release.build import build_outputs
+from builder.document.fieldnames import form_field_names
+from builder.document.resolve import resolve
 from tests.conftest import SRC
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -25,7 +25,7 @@ def branch_forms(request, tmp_path_factory, manual):
     out = tmp_path_factory.mktemp("forms") / "output"
     build_outputs(manual, out=out, branches=[request.param], formats=["docx", "xlsx", "pdf"],
                   handbook=False, progress=False)
-    from builder.writers.xlsx import render_forms_xlsx
+    from builder.writers.xlsx.workbook import render_forms_xlsx
 
     render_forms_xlsx(resolve(manual, request.param), out / request.param / "forms.xlsx")
     return resolve(manual, request.param), out / request.param / "forms"
@@ -64,7 +64,7 @@ def test_every_form_exists_in_three_formats_with_the_same_field_names(branch_for
 
 
 def test_xlsx_input_cells_follow_the_same_names(branch_forms):
-    from builder.writers.xlsx import input_cells
+    from builder.writers.xlsx.workbook import input_cells
 
     document, _ = branch_forms
     for form in document.forms:

@@ -48,16 +48,16 @@ ENV = {"HANDBOOK_SOURCE_REVISION": "fuzz", "HANDBOOK_DEBUG": None}
 
 
 class _Spy:
-    """Records what builder.load.load_manual returned or raised while the CLI ran (the CLI
+    """Records what builder.sources.load.load_manual returned or raised while the CLI ran (the CLI
     imports it when called), so the test sees the problems without loading the sources again."""
 
     def __init__(self):
         self.result = None
 
     def __enter__(self):
-        import builder.load
+        import builder.sources.load
 
-        self._real = real = builder.load.load_manual
+        self._real = real = builder.sources.load.load_manual
 
         def spy(*args, **kwargs):
             try:
@@ -67,13 +67,13 @@ class _Spy:
                 raise
             return self.result
 
-        builder.load.load_manual = spy
+        builder.sources.load.load_manual = spy
         return self
 
     def __exit__(self, *exc):
-        import builder.load
+        import builder.sources.load
 
-        builder.load.load_manual = self._real
+        builder.sources.load.load_manual = self._real
 
 
 def _invoke(*args: str, spy: _Spy | None = None, debug: bool = False):
@@ -359,7 +359,7 @@ def test_compute_naming_a_whole_table_is_a_source_error(tmp_path):
         {"id": "total", "label": "合计", "type": "money", "compute": {"sum": ["items"]}},
     ])
     assert check_sources(_sources(data, may_be_invalid=True)) == 1
-    from builder.load import load_manual
+    from builder.sources.load import load_manual
 
     src = tmp_path / "manual_src"
     _write(src, {name: dump(d) for name, d in data.items()})
@@ -389,9 +389,9 @@ def test_excel_limits_hold_for_long_and_astral_text():
 def test_narrow_page_and_large_type_fit_word_tables(tmp_path):
     """Found by the fuzzer: with margins of 60 mm and 16 pt type (both allowed), the approval
     block of a Word form, and the handbook's 更新记录表, got a negative column width (程序内部错误)."""
-    from builder.load import load_manual
-    from builder.resolve import resolve
-    from builder.writers.docx import render_docx
+    from builder.sources.load import load_manual
+    from builder.document.resolve import resolve
+    from builder.writers.docx.handbook import render_docx
 
     data = _minimal()
     data["manual.yaml"]["page"] = {f"margin_{side}_mm": 60 for side in ("top", "bottom", "left", "right")}
@@ -417,11 +417,11 @@ def test_long_manual_texts_fit_word_core_properties(tmp_path):
     """Found by the fuzzer: python-docx refuses a core property (title, subject, keywords, …) over
     255 characters, so a long manual title or company name crashed the Word writers (form,
     handbook, and `handbook diff --out`'s 修订对照表). They are now cut to fit, with …."""
-    from builder.diff import compare
-    from builder.load import load_manual
-    from builder.resolve import resolve
-    from builder.writers.comparison_docx import render_comparison_docx
-    from builder.writers.docx import render_docx
+    from builder.document.changes import compare
+    from builder.sources.load import load_manual
+    from builder.document.resolve import resolve
+    from builder.writers.docx.comparison import render_comparison_docx
+    from builder.writers.docx.handbook import render_docx
 
     data = _minimal()
     data["manual.yaml"].update(title="手册" * 150, company="公司" * 150, doc_number="D" * 300)

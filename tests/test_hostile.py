@@ -29,8 +29,8 @@ FORM = "forms/meeting-notice.yaml"
 @pytest.fixture(scope="module")
 def previous(tmp_path_factory) -> Path:
     """A complete previous build (one branch, HTML and Excel), made once for the module."""
-    from builder.build import build_outputs
-    from builder.load import load_manual
+    from builder.release.build import build_outputs
+    from builder.sources.load import load_manual
 
     out = tmp_path_factory.mktemp("previous") / "output"
     build_outputs(load_manual(SRC), out=out, branches=[BRANCH], formats=["html", "xlsx"], progress=False)

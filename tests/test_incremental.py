@@ -1,4 +1,4 @@
-"""Incremental, parallel and sharded builds (builder.cache, builder.build): a rebuild writes
+"""Incremental, parallel and sharded builds (builder.release.cache, builder.release.build): a rebuild writes
 exactly the files whose inputs changed, whatever the number of workers, and never a stale one."""
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from builder.cache import STATE
+from builder.release.cache import STATE
 from tests.conftest import ROOT, SRC
 
 # Formats cheap enough to build every branch in a test: the handbook as HTML, the forms as XLSX.
@@ -229,7 +229,7 @@ def test_shards_cover_every_branch_once(run, src, tmp_path):
         assert 1 <= len(folders) <= 2
         seen += folders
     assert sorted(seen) == sorted(ids)
-    from builder.build import shard
+    from builder.release.build import shard
     assert shard(ids, 1, 4) == [ids[0], ids[4]]
     result = run("build", "--shard", "1/2", "-b", "hq")
     assert result.exit_code == 2
@@ -240,8 +240,8 @@ def test_writers_see_only_their_view(manual):
     the cut-down view gives the same bytes as from the whole document."""
     import tempfile
 
-    from builder.build import Job, view, writer
-    from builder.resolve import resolve
+    from builder.release.build import Job, view, writer
+    from builder.document.resolve import resolve
 
     document = resolve(manual, "guangzhou")
     form = document.forms[3]
@@ -261,10 +261,10 @@ def test_writers_see_only_their_view(manual):
 
 
 def test_html_writers_need_only_their_declared_templates(manual, tmp_path):
-    """builder.build.TEMPLATES lists every template file a writer reads (they are in its key):
+    """builder.release.build.TEMPLATES lists every template file a writer reads (they are in its key):
     with only those files in the folder, the writers still give the same bytes."""
-    from builder.build import TEMPLATES, Job, view, writer
-    from builder.resolve import resolve
+    from builder.release.build import TEMPLATES, Job, view, writer
+    from builder.document.resolve import resolve
 
     document = resolve(manual, "hq")
     form = document.forms[0]

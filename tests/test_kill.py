@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from builder.cache import STATE
+from builder.release.cache import STATE
 from builder.errors import BuildError
-from builder.publish import Staging
+from builder.release.publish import Staging
 from tests.conftest import ROOT, SRC
 
 BRANCH = "wuhan"
@@ -172,7 +172,7 @@ def test_second_build_is_refused_while_the_lock_is_held(tmp_path):
 def test_lock_of_a_killed_holder_is_released(tmp_path):
     out = tmp_path / "output"
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time\nfrom builder.publish import Staging\n"
+        [sys.executable, "-c", "import sys, time\nfrom builder.release.publish import Staging\n"
          f"s = Staging({str(out)!r}).__enter__()\nprint('held', flush=True)\ntime.sleep(60)"],
         cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
@@ -210,9 +210,9 @@ def test_output_path_that_is_a_file_is_refused(tmp_path):
 
 
 def test_publishing_without_atomic_exchange_leaves_nothing_beside(tmp_path, monkeypatch):
-    import builder.publish
+    import builder.release.publish
 
-    monkeypatch.setattr(builder.publish, "_exchange", lambda a, b: False)
+    monkeypatch.setattr(builder.release.publish, "_exchange", lambda a, b: False)
     out = tmp_path / "output"
     for content in ("一", "二"):
         with Staging(out) as staging:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from builder.cache import STATE
-from builder.vcs import source_revision
+from builder.release.cache import STATE
+from builder.release.vcs import source_revision
 from tests.conftest import ROOT, SRC
 
 BRANCH = "wuhan"

@@ -17,8 +17,8 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.generic import NameObject, TextStringObject
 
 from builder.errors import BuildError
-from builder.resolve import resolve
-from builder.writers.pdf_forms import render_form_pdf
+from builder.document.resolve import resolve
+from builder.writers.pdf.forms import render_form_pdf
 
 SRC = Path(__file__).resolve().parent.parent / "manual_src"
 FORM_IDS = sorted(p.stem for p in (SRC / "forms").glob("*.yaml"))
@@ -83,7 +83,7 @@ def export_values(field) -> list[str]:
 
 
 def expected_names(form) -> list[str]:
-    """The field names the module docstring of builder.writers.pdf_forms promises."""
+    """The field names the module docstring of builder.writers.pdf.forms promises."""
     def of(fld, base):
         if fld.type == "multichoice":
             return [f"{base}.{i}" for i in range(1, len(fld.options) + 1)]

@@ -30,7 +30,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from builder.model import plain
+from builder.document.model import plain
 from builder.writers.portal import download_name, human_size
 from tests.browser import PHONE, VIEWPORTS, file_path, open_page
 from tests.conftest import ROOT, SRC
@@ -89,7 +89,7 @@ def partial(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def documents(manual):
     """Each branch's resolved document: the titles, purposes and names its page should show."""
-    from builder.resolve import resolve
+    from builder.document.resolve import resolve
 
     return {b: resolve(manual, b, source_revision="test") for b in BRANCH_IDS}
 

@@ -15,7 +15,7 @@ import pytest
 from lxml import etree
 from pypdf import PdfReader
 
-from builder.resolve import resolve
+from builder.document.resolve import resolve
 
 REVISION = "0123456789ab-dirty"
 FORM = "meeting-notice"
@@ -47,12 +47,12 @@ def document(manual):
 def files(document, tmp_path_factory) -> dict[str, Path]:
     """The handbook in three formats and one form in three formats, from a document whose
     source revision is known."""
-    from builder.writers.docx import render_docx
-    from builder.writers.docx_forms import render_form_docx
+    from builder.writers.docx.handbook import render_docx
+    from builder.writers.docx.forms import render_form_docx
     from builder.writers.html import render_html
-    from builder.writers.pdf import render_pdf
-    from builder.writers.pdf_forms import render_form_pdf
-    from builder.writers.xlsx import render_form_xlsx, render_forms_xlsx
+    from builder.writers.pdf.handbook import render_pdf
+    from builder.writers.pdf.forms import render_form_pdf
+    from builder.writers.xlsx.workbook import render_form_xlsx, render_forms_xlsx
 
     out = tmp_path_factory.mktemp("properties")
     form = next(f for f in document.forms if f.id == FORM)
@@ -175,7 +175,7 @@ def test_html_meta_tags(files):
 
 
 def test_unknown_source_revision_is_left_out(manual):
-    from builder.properties import properties
+    from builder.document.properties import properties
 
     props = properties(resolve(manual, BRANCH))
     assert "SourceRevision" not in props.custom and "FormCode" not in props.custom

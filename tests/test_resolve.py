@@ -1,9 +1,9 @@
 """The branch pass: each branch gets its own values, clauses and numbering."""
 from __future__ import annotations
 
-from builder.model import plain
-from builder.numbering import chinese_numeral, label, path_label
-from builder.resolve import resolve
+from builder.document.model import plain
+from builder.document.numbering import chinese_numeral, label, path_label
+from builder.document.resolve import resolve
 
 
 def all_text(doc) -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from builder.serve import Builds, Hub, _Handler, make_server
+from builder.preview.serve import Builds, Hub, _Handler, make_server
 
 ROOT = Path(__file__).resolve().parent.parent
 

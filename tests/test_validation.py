@@ -6,7 +6,7 @@ import re
 import pytest
 
 from builder.errors import SourceErrors
-from builder.load import load_manual
+from builder.sources.load import load_manual
 
 
 def errors_of(src) -> list[str]:

@@ -16,9 +16,9 @@ import pytest
 from openpyxl.cell.cell import MergedCell
 from openpyxl.utils.cell import range_boundaries
 
-from builder.model import ApprovalStep, Form, FormField, Span
-from builder.resolve import resolve
-from builder.writers.xlsx import (
+from builder.document.model import ApprovalStep, Form, FormField, Span
+from builder.document.resolve import resolve
+from builder.writers.xlsx.workbook import (
     INDEX_SHEET,
     OPTIONS_SHEET,
     capitals_formula,
@@ -376,7 +376,7 @@ def test_identical_input_gives_identical_bytes(document, tmp_path):
 
 
 def test_normalize_zip_fixes_dates_and_order_in_place(tmp_path):
-    from builder.ziputil import normalize_zip
+    from builder.writers.ooxml.package import normalize_zip
 
     path = tmp_path / "a.zip"
     with zipfile.ZipFile(path, "w") as z:
@@ -398,7 +398,7 @@ def test_another_process_builds_the_same_bytes(document, tmp_path):
     here, there = tmp_path / "here.xlsx", tmp_path / "there.xlsx"
     render_forms_xlsx(document, here)
     script = (
-        "import pickle, sys; from builder.writers.xlsx import render_forms_xlsx; "
+        "import pickle, sys; from builder.writers.xlsx.workbook import render_forms_xlsx; "
         "render_forms_xlsx(pickle.load(open(sys.argv[1], 'rb')), sys.argv[2])"
     )
     env = {**os.environ, "PYTHONHASHSEED": "12345"}

@@ -23,10 +23,10 @@ from docx.enum.style import WD_STYLE_TYPE  # noqa: E402
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT, WD_TAB_LEADER  # noqa: E402
 from docx.shared import Mm, Pt, RGBColor, Twips  # noqa: E402
 
-from builder import fonts  # noqa: E402
-from builder.writers import ooxml  # noqa: E402
-from builder.ziputil import normalized_zip_bytes  # noqa: E402
-from builder.writers.docx import S, add_clause_numbering  # noqa: E402
+from builder.document import fonts  # noqa: E402
+from builder.writers.ooxml import core as ooxml  # noqa: E402
+from builder.writers.ooxml.package import normalized_zip_bytes  # noqa: E402
+from builder.writers.docx.handbook import S, add_clause_numbering  # noqa: E402
 
 OUTPUT = ROOT / "templates" / "reference.docx"
 

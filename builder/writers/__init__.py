@@ -1,1 +1,1 @@
-"""One writer per output format; each renders a resolved `builder.model.Document`."""
+"""One writer per output format; each renders a resolved `builder.document.model.Document`."""

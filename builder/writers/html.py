@@ -1,7 +1,7 @@
 """HTML writer: the handbook as one self-contained page (handbook.html), and the HTML that the
 PDF writer lays out.
 
-The page's `<meta>` tags carry builder.properties (author, description, keywords, dates, and the
+The page's `<meta>` tags carry builder.document.properties (author, description, keywords, dates, and the
 custom DocNumber, Version, EffectiveDate, ControlStatus, SourceRevision, Branch, …). Nothing in it
 depends on the time or the folder it is built in.
 """
@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from builder import __version__, fonts
-from builder.model import Document
-from builder.properties import CONTROLLED, properties
-from builder.templates import environment, templates_dir
+from builder import __version__
+
+from builder.document import fonts
+from builder.document.model import Document
+from builder.document.properties import CONTROLLED, properties
+from builder.writers.templates import environment, templates_dir
 
 
 def page_variables(doc: Document) -> str:

@@ -15,8 +15,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from builder.model import BranchInfo, Document, Meta
-from builder.templates import environment, templates_dir
+from builder.document.model import BranchInfo, Document, Meta
+from builder.writers.templates import environment, templates_dir
 
 # (relative path in the branch folder, label) of the handbook's files, in the order offered.
 HANDBOOK_FILES = (("handbook.pdf", "PDF"), ("handbook.docx", "Word"))

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import click
 
-from builder.diff import DELETE, INSERT, ChangeSet, aligned, block_paragraphs, inline_diff
-from builder.model import plain
+from builder.document.changes import DELETE, INSERT, ChangeSet, aligned, block_paragraphs, inline_diff
+from builder.document.model import plain
 
 
 def _version(doc, name: str, revision: str) -> str:

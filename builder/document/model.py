@@ -1,6 +1,6 @@
 """The resolved, format-neutral document: what every writer renders.
 
-`resolve(manual, branch)` (builder.resolve) turns the validated source manual and one branch
+`resolve(manual, branch)` (builder.document.resolve) turns the validated source manual and one branch
 into a `Document`: conditions applied, placeholders filled, numbers computed. Writers read only
 these classes; they never see YAML or the source schema.
 """

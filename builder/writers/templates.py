@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 
 # The pages' icon (a document on the portal's blue), inline: a page served from an intranet
 # server then asks for no /favicon.ico, and works the same from file://.
@@ -23,7 +23,7 @@ def templates_dir() -> Path:
 def environment(folder: str | None = None):
     import jinja2
 
-    from builder.numbering import chinese_numeral
+    from builder.document.numbering import chinese_numeral
 
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(folder or str(TEMPLATES_DIR)),

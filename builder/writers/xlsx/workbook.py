@@ -43,12 +43,12 @@ cell references or with the `approval.*` names. In a single-form workbook the na
 workbook-scoped; in forms.xlsx each form sheet carries its own (sheet-scoped) names, so every
 sheet has its own `f_topic`. The map depends on the form only, never on the branch.
 
-Properties come from builder.properties: document properties (creator = company, status 受控文件,
+Properties come from builder.document.properties: document properties (creator = company, status 受控文件,
 identifier, version, …) and custom properties (DocNumber, Version, EffectiveDate, ControlStatus,
 SourceRevision, Branch, FormCode, …). Every sheet's footer prints 文件编号, version, effective date
 and 受控文件.
 
-Reproducible: created = modified = the manual's effective date, never "now", and the zip is normalised by `builder.ziputil`, so the same input gives the same
+Reproducible: created = modified = the manual's effective date, never "now", and the zip is normalised by `builder.writers.ooxml.package`, so the same input gives the same
 bytes. Text from the YAML is always written as a string, never as a formula, even when it starts
 with "=".
 """
@@ -87,9 +87,13 @@ from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
 from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.writer.excel import ExcelWriter
 
-from builder import fieldnames, fonts, ziputil
-from builder.model import Document, Form, FormField, plain
-from builder.properties import CONTROLLED, Properties, properties
+from builder.document import fieldnames
+
+from builder.document import fonts
+
+from builder.writers.ooxml import package as ziputil
+from builder.document.model import Document, Form, FormField, plain
+from builder.document.properties import CONTROLLED, Properties, properties
 
 INDEX_SHEET = "目录"
 OPTIONS_SHEET = "选项"
@@ -429,7 +433,7 @@ def cell_map(form: Form) -> dict[str, str]:
 
 
 def input_cells(form: Form) -> dict[str, str]:
-    """Every input by its builder.fieldnames name (the DOCX tag and PDF field name) → its cell.
+    """Every input by its builder.document.fieldnames name (the DOCX tag and PDF field name) → its cell.
     A multichoice is one cell here, named by its field id (the other formats have a box per option)."""
     layout = Layout(form)
     out: dict[str, str] = {}

@@ -1,9 +1,9 @@
-"""The build: decide what is out of date (builder.cache), render it over a pool of worker
-processes into a staging folder, then publish the folder atomically (builder.publish).
+"""The build: decide what is out of date (builder.release.cache), render it over a pool of worker
+processes into a staging folder, then publish the folder atomically (builder.release.publish).
 
 Output layout (PRODUCT.md):
-  manifest.json                             sha256 and size of every file (builder.manifest)
-  .handbook-cache.json                      what each file was built from (builder.cache)
+  manifest.json                             sha256 and size of every file (builder.release.manifest)
+  .handbook-cache.json                      what each file was built from (builder.release.cache)
   <branch>/handbook.{docx,pdf,html}
   <branch>/forms.xlsx                       every form as a sheet, plus an index sheet
   <branch>/forms/<form-id>.{docx,xlsx,pdf}
@@ -17,7 +17,7 @@ and the build process itself never imports them. Tasks go out longest first (the
 then branch by branch, so the pool drains evenly.
 
 Reproducible: nothing depends on the clock, the time zone, the folders involved or the number of
-workers; dates come from the manual's effective date, zips are normalised (builder.ziputil),
+workers; dates come from the manual's effective date, zips are normalised (builder.writers.ooxml.package),
 and the same sources give byte-identical files and manifest.
 """
 from __future__ import annotations
@@ -34,13 +34,13 @@ import click
 
 from typing import TYPE_CHECKING
 
-from builder import cache
+from builder.release import cache
 from builder.errors import BuildError, os_error_text
-from builder.manifest import MANIFEST, sha256_file, write_manifest
-from builder.publish import Staging, prepare
+from builder.release.manifest import MANIFEST, sha256_file, write_manifest
+from builder.release.publish import Staging, prepare
 
 if TYPE_CHECKING:  # the loader (YAML, pydantic) is not imported until a build needs it
-    from builder.load import Manual
+    from builder.sources.load import Manual
 
 log = logging.getLogger("handbook")
 
@@ -50,13 +50,13 @@ FORMATS = ("docx", "pdf", "html", "xlsx")
 
 # (kind, format) → writer "module:function"
 WRITERS = {
-    ("handbook", "docx"): "builder.writers.docx:render_docx",
-    ("handbook", "pdf"): "builder.writers.pdf:render_pdf",
+    ("handbook", "docx"): "builder.writers.docx.handbook:render_docx",
+    ("handbook", "pdf"): "builder.writers.pdf.handbook:render_pdf",
     ("handbook", "html"): "builder.writers.html:render_html",
-    ("form", "docx"): "builder.writers.docx_forms:render_form_docx",
-    ("form", "xlsx"): "builder.writers.xlsx:render_form_xlsx",
-    ("form", "pdf"): "builder.writers.pdf_forms:render_form_pdf",
-    ("workbook", "xlsx"): "builder.writers.xlsx:render_forms_xlsx",
+    ("form", "docx"): "builder.writers.docx.forms:render_form_docx",
+    ("form", "xlsx"): "builder.writers.xlsx.workbook:render_form_xlsx",
+    ("form", "pdf"): "builder.writers.pdf.forms:render_form_pdf",
+    ("workbook", "xlsx"): "builder.writers.xlsx.workbook:render_forms_xlsx",
 }
 
 # (kind, format) → the template files its writer reads: ("html", name) in the build's templates
@@ -173,7 +173,7 @@ def _document(branch_id: str):
     if branch_id in _resolved:
         _resolved.move_to_end(branch_id)
     else:
-        from builder.resolve import resolve
+        from builder.document.resolve import resolve
 
         s = _settings
         _resolved[branch_id] = (resolve(s.manual, branch_id, source_revision=s.source_revision,
@@ -318,11 +318,11 @@ def build_outputs(manual: Manual, *, out: Path, branches: list[str], formats: li
                   force: bool = False, env: cache.Environment | None = None,
                   request: str = "", compare: Comparison | None = None) -> Result:
     """Bring every requested output up to date, then write manifest.json over the whole output
-    folder and publish. `source_revision` (builder.vcs) goes into every document's properties
+    folder and publish. `source_revision` (builder.release.vcs) goes into every document's properties
     and into the manifest. change_marks: mark what the newest revision lists under `changes` as
     本次修订. jobs: worker processes. force: ignore the cache, render everything requested.
     Files the cache recorded for a branch or form the sources no longer have are deleted.
-    env, request: as computed by the caller for the no-op check (builder.cache); the
+    env, request: as computed by the caller for the no-op check (builder.release.cache); the
     environment is computed here when not given. compare: also write each branch's 修订对照表
     against that earlier version (`_write_comparisons`)."""
     global _settings
@@ -426,8 +426,8 @@ def _write_comparisons(manual: Manual, compare: Comparison, branches: list[str],
     tables of `handbook diff --out`), and comparison.json, which says what was compared (the
     download page shows it). Keyed by the comparison itself; a branch the earlier version did
     not have gets none. Rendered here, in the build process, one branch after another."""
-    from builder.diff import ACTION_NAMES, compare as changes_between
-    from builder.resolve import resolve
+    from builder.document.changes import ACTION_NAMES, compare as changes_between
+    from builder.document.resolve import resolve
 
     for branch_id in branches:
         if branch_id not in compare.manual.branch_ids:
@@ -455,11 +455,11 @@ def _write_comparisons(manual: Manual, compare: Comparison, branches: list[str],
             if fmt == "json":
                 target.write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
             elif fmt == "docx":
-                from builder.writers.comparison_docx import render_comparison_docx
+                from builder.writers.docx.comparison import render_comparison_docx
 
                 render_comparison_docx(changes, target)
             else:
-                from builder.writers.comparison_pdf import render_comparison_pdf
+                from builder.writers.pdf.comparison import render_comparison_pdf
 
                 render_comparison_pdf(changes, target, **({"folder": templates} if templates else {}))
             files[relative] = cache.Entry.of(target, key=key, l1=l1[branch_id], l0=l0, sha256=sha256_file(target))
@@ -509,7 +509,7 @@ def _write_portal(manual: Manual, root: Path, files: dict[str, cache.Entry], env
         key = env.key("portal", "branch", PORTAL_TEMPLATES["branch"], (), digest)
 
         def render(branch_id=branch.id, listing=listing, comparison=comparison):
-            from builder.resolve import resolve
+            from builder.document.resolve import resolve
 
             document = resolve(manual, branch_id, source_revision=source_revision, change_marks=change_marks)
             return portal.branch_page_html(document, listing, templates, comparison=comparison)
@@ -538,7 +538,7 @@ def portal_listing(manual: Manual, root: Path) -> list[tuple]:
 def portal_index_html(manual: Manual, built: list[tuple], templates: Path | None, source_revision: str,
                       change_marks: bool = True) -> str:
     """index.html of the portal: the manual, and every branch with whether it has a page."""
-    from builder.resolve import resolve
+    from builder.document.resolve import resolve
     from builder.writers import portal
 
     meta = resolve(manual, manual.branch_ids[0], source_revision=source_revision, change_marks=change_marks).meta

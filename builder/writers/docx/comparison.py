@@ -1,7 +1,7 @@
 """The 修订对照表 (revision comparison table) as a Word file, on A4 landscape.
 
 Styled by templates/reference.docx like the handbook (Title, Table Text, Table Heading, Handbook
-Table, Header, Footer, …); the rows come from builder.diff.comparison, so the DOCX and the PDF
+Table, Header, Footer, …); the rows come from builder.document.changes.comparison, so the DOCX and the PDF
 show the same table. Deleted words are struck through (red), inserted words underlined (blue):
 the strike and the underline survive black-and-white printing. The header row repeats on every
 page; long rows may split across pages. The file's bytes depend on its content only.
@@ -17,10 +17,10 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT, WD_UNDERLINE
 from docx.shared import Mm, Pt, RGBColor, Twips
 
-from builder.diff import DELETE, IDENTICAL, INSERT, NOTE, ChangeSet, Comparison, MarkedParagraph, Row, comparison
-from builder.writers import ooxml
-from builder.writers.docx import DEFAULT_REFERENCE, S, fixed_table
-from builder.ziputil import normalized_zip_bytes
+from builder.document.changes import DELETE, IDENTICAL, INSERT, NOTE, ChangeSet, Comparison, MarkedParagraph, Row, comparison
+from builder.writers.ooxml import core as ooxml
+from builder.writers.docx.handbook import DEFAULT_REFERENCE, S, fixed_table
+from builder.writers.ooxml.package import normalized_zip_bytes
 
 PAGE_MM = (297, 210)  # A4 landscape
 MARGINS_MM = (20, 14, 16, 14)  # top, right, bottom, left

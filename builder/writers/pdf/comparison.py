@@ -1,13 +1,15 @@
 """The 修订对照表 (revision comparison table) as PDF: templates/comparison.html.j2 laid out by
-WeasyPrint on A4 landscape through the one WeasyPrint entry point (builder.writers.pdf)."""
+WeasyPrint on A4 landscape through the one WeasyPrint entry point (builder.writers.pdf.handbook)."""
 from __future__ import annotations
 
 from pathlib import Path
 
-from builder import __version__, fonts
-from builder.diff import DELETE, EQUAL, IDENTICAL, INSERT, NOTE, ChangeSet, comparison
-from builder.templates import environment, templates_dir
-from builder.writers.pdf import weasyprint_html
+from builder import __version__
+
+from builder.document import fonts
+from builder.document.changes import DELETE, EQUAL, IDENTICAL, INSERT, NOTE, ChangeSet, comparison
+from builder.writers.templates import environment, templates_dir
+from builder.writers.pdf.handbook import weasyprint_html
 
 
 def render_comparison_html(changeset: ChangeSet, folder: Path | None = None) -> str:
@@ -15,7 +17,7 @@ def render_comparison_html(changeset: ChangeSet, folder: Path | None = None) -> 
     meta = changeset.new.meta
     css = (
         ":root {"
-        f" --body-font: {fonts.css_stack(meta.body_font)};"  # names validated by builder.schema.FontFamily
+        f" --body-font: {fonts.css_stack(meta.body_font)};"  # names validated by builder.sources.schema.FontFamily
         f" --heading-font: {fonts.css_stack(meta.heading_font)};"
         " }\n"
     ) + (folder / "comparison.css").read_text(encoding="utf-8")

@@ -17,10 +17,10 @@ import yaml
 import yaml.constructor
 from pydantic import ValidationError
 
-from builder import schema
-from builder import sources as layout
+from builder.sources import schema
+from builder.sources import files as layout
 from builder.errors import Location, Problem, SourceErrors, did_you_mean, display_path
-from builder.validate import check_manual
+from builder.sources.validate import check_manual
 
 MAX_FILE_BYTES = layout.MAX_FILE_BYTES
 MAX_DEPTH = 40  # nesting of mappings and lists in one file (the deepest manual needs about 15)
@@ -56,7 +56,7 @@ class Located:
     values: dict[tuple, tuple[int, int]] = field(default_factory=dict)
     keys: dict[tuple, tuple[int, int]] = field(default_factory=dict)
     refused: set[tuple] = field(default_factory=set)  # values already reported (schema errors there are not repeated)
-    digest: str = ""  # SHA-256 of the bytes read (builder.cache keys outputs on exactly these)
+    digest: str = ""  # SHA-256 of the bytes read (builder.release.cache keys outputs on exactly these)
 
     def where(self, path: tuple, key: bool = False) -> Location:
         """The location of `path`, or of its nearest ancestor we know."""
@@ -87,7 +87,7 @@ class Manual:
 
     def source_digests(self) -> list[tuple[str, str]]:
         """(path relative to the root, SHA-256 of the bytes the loader read) of every source
-        file, in the order of builder.sources.source_files."""
+        file, in the order of builder.sources.files.source_files."""
         return [(path.relative_to(self.root).as_posix(), self.sources[display_path(path)].digest)
                 for path in layout.source_files(self.root)
                 if display_path(path) in self.sources]

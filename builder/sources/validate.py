@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from builder import placeholders, schema
+from builder.document import placeholders
+
+from builder.sources import schema
 from builder.errors import Location, Problem, did_you_mean
-from builder.numbering import MAX_LEVEL
+from builder.document.numbering import MAX_LEVEL
 
 if TYPE_CHECKING:
-    from builder.load import Located, Manual
+    from builder.sources.load import Located, Manual
 
 # Keys whose values are not prose (ids, types, conditions).
 _NOT_TEXT = {"id", "type", "clause", "from", "when", "unless", "flags", "script", "kind", "code"}

@@ -9,14 +9,14 @@ code for a form), version, effective date, status 受控文件, category, descri
     Version          the manual's version
     EffectiveDate    ISO date the manual takes effect
     ControlStatus    受控文件
-    SourceRevision   git commit of the sources (builder.vcs), left out when unknown
+    SourceRevision   git commit of the sources (builder.release.vcs), left out when unknown
     Branch           the branch id;  BranchName  its name
     FormCode         forms only
     Confidentiality  the manual's confidentiality level (内部受控)
 
 Each writer maps them onto its format: DOCX core properties + docProps/custom.xml
-(builder.writers.docx, docx_forms via builder.writers.ooxml), XLSX document and custom properties
-(builder.writers.xlsx), PDF Info entries (`pdf_info`, builder.writers.pdf and pdf_forms) and HTML
+(builder.writers.docx.handbook, docx_forms via builder.writers.ooxml.core), XLSX document and custom properties
+(builder.writers.xlsx.workbook), PDF Info entries (`pdf_info`, builder.writers.pdf.handbook and pdf_forms) and HTML
 `<meta>` tags (`html_meta`, templates/handbook.html.j2).
 
 Reproducible: nothing here reads the clock, the machine or the folder. Every date is the manual's
@@ -31,7 +31,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 from builder import __version__
-from builder.model import Document, Form, plain
+from builder.document.model import Document, Form, plain
 
 CONTROLLED = "受控文件"  # the controlled-document mark, in metadata and printed on every output
 

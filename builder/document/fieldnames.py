@@ -14,7 +14,7 @@ dotted names nor `approval_chain` can clash with a field id.
 """
 from __future__ import annotations
 
-from builder.model import Form, FormField
+from builder.document.model import Form, FormField
 
 APPROVAL = "approval_chain"
 APPROVAL_INPUTS = ("opinion", "signature", "date")

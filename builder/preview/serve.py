@@ -35,7 +35,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import click
 
-from builder.build import FORMATS
+from builder.release.build import FORMATS
 
 LIVE = "/__handbook__/"
 LIVE_SCRIPT = Path(__file__).with_name("live.js")
@@ -153,7 +153,7 @@ class _Handler(SimpleHTTPRequestHandler):
     def _missing(self, path: str, generation: int) -> bytes:
         from html import escape
 
-        from builder.templates import FAVICON
+        from builder.writers.templates import FAVICON
 
         if self.hub.building or self.hub.generation == 0:
             text = "正在生成，完成后本页会自动刷新。"

@@ -1,14 +1,14 @@
 """Fillable Word forms: one .docx per form and branch, styled by templates/reference.docx.
 
 A form file is the handbook appendix's form (the same field grid, `rows` grids and approval block,
-laid out by the same code in builder.writers.docx) under a title block of its own, with a Word
+laid out by the same code in builder.writers.docx.handbook) under a title block of its own, with a Word
 content control (w:sdt) in every input cell instead of printed blanks:
 
     title block   company · branch, form title (and English title), 表单编号 / 手册版本 / 生效日期,
                   依据条款, 用途, 填写说明; header and footer name the form, version, 文件编号,
-                  受控文件 and page X / Y; properties as the handbook's (builder.properties)
+                  受控文件 and page X / Y; properties as the handbook's (builder.document.properties)
 
-Each control's w:tag is the input's name by the convention of builder.fieldnames (the same
+Each control's w:tag is the input's name by the convention of builder.document.fieldnames (the same
 names as the PDF form's fields), its w:alias the label Word shows on the control.
 
 Controls by field type:
@@ -32,13 +32,13 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.shared import Pt, RGBColor
 from docx.text.paragraph import Paragraph as DocxParagraph
 
-from builder import fonts
-from builder.model import Document, Form, FormField
-from builder.writers import ooxml
-from builder.ziputil import normalized_zip_bytes
-from builder.fieldnames import SCORES, approval_name, cell_name, form_field_names, input_names
-from builder.properties import CONTROLLED, properties
-from builder.writers.docx import DEFAULT_REFERENCE, S, _date_zh, _DocxWriter
+from builder.document import fonts
+from builder.document.model import Document, Form, FormField
+from builder.writers.ooxml import core as ooxml
+from builder.writers.ooxml.package import normalized_zip_bytes
+from builder.document.fieldnames import SCORES, approval_name, cell_name, form_field_names, input_names
+from builder.document.properties import CONTROLLED, properties
+from builder.writers.docx.handbook import DEFAULT_REFERENCE, S, _date_zh, _DocxWriter
 DATE_FORMAT = "yyyy'年'M'月'd'日'"
 PLACEHOLDER_STYLE = "Placeholder Text"  # Word's built-in name; added when the template lacks it
 PLACEHOLDER_COLOR = RGBColor(0x80, 0x80, 0x80)

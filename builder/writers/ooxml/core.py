@@ -776,7 +776,7 @@ class _StoredParts:
 
 def package_bytes(document) -> bytes:
     """The bytes of document.save(), the same members in the same order, but stored rather
-    than deflated: the writers hand them to builder.ziputil.normalized_zip_bytes, which
+    than deflated: the writers hand them to builder.writers.ooxml.package.normalized_zip_bytes, which
     compresses every member itself. (Falls back on document.save() should python-docx's
     package writer change.)"""
     from docx.opc.pkgwriter import PackageWriter

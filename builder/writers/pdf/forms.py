@@ -1,7 +1,7 @@
 """Fillable PDF forms: one AcroForm PDF per form and branch, laid out on A4 by WeasyPrint from
-templates/form.html.j2 + form.css, then finished by builder.writers.acroform.
+templates/form.html.j2 + form.css, then finished by builder.writers.pdf.acroform.
 
-Field names (what a PDF reader, a script or a form-data export sees) follow builder.fieldnames,
+Field names (what a PDF reader, a script or a form-data export sees) follow builder.document.fieldnames,
 the same names as the DOCX content-control tags. The dots are PDF's own name separator:
 `decisions.3.owner` is a field `owner` inside `3` inside `decisions`, so readers group a table's
 cells.
@@ -28,7 +28,7 @@ value, the on-states then being named /0, /1, …); a plain ASCII one ("1" of a 
 name itself.
 
 Fonts: printed text is Noto CJK SC, embedded as subsets (lang zh-CN, CJK family first, from
-builder.fonts). The fields use STSong-Light (builder.fonts.FIELD_FONT), a standard Chinese font the
+builder.document.fonts). The fields use STSong-Light (builder.document.fonts.FIELD_FONT), a standard Chinese font the
 PDF reader supplies, not embedded, so a form stays small and any GB 18030 character typed shows.
 Every text that goes into a field (option labels, export values, tooltips) is checked against that
 font's coverage at build time; a character it lacks stops the build with a BuildError. A character
@@ -37,7 +37,7 @@ it as nothing or as an empty box.
 
 Document information (Title, Subject, Author, Keywords and the custom /DocNumber, /Version,
 /EffectiveDate, /ControlStatus, /SourceRevision, /Branch, /FormCode, …) comes from
-builder.properties; the footer prints 文件编号 and 受控文件 on every page.
+builder.document.properties; the footer prints 文件编号 and 受控文件 on every page.
 
 Output is reproducible: dates come from the manual's effective date (never "now"), identifiers
 from its ids.
@@ -47,13 +47,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from builder import fonts
+from builder.document import fonts
 from builder.errors import BuildError
-from builder.fieldnames import approval_name, cell_name, option_name, printed_rows
-from builder.model import ApprovalStep, Document, Form, FormField
-from builder.properties import CONTROLLED, properties
-from builder.templates import environment, templates_dir
-from builder.writers.pdf import no_gc_pauses, shared_font_config, weasyprint_html
+from builder.document.fieldnames import approval_name, cell_name, option_name, printed_rows
+from builder.document.model import ApprovalStep, Document, Form, FormField
+from builder.document.properties import CONTROLLED, properties
+from builder.writers.templates import environment, templates_dir
+from builder.writers.pdf.handbook import no_gc_pauses, shared_font_config, weasyprint_html
 
 TEMPLATE = "form.html.j2"
 STYLESHEET = "form.css"
@@ -299,7 +299,7 @@ def render_form_html_string(document: Document, form: Form, folder: Path | None 
 
 def render_form_pdf(document: Document, form: Form, path: Path, folder: Path | None = None) -> None:
     """Write `form` of `document`'s branch to `path` as a fillable PDF."""
-    from builder.writers import acroform
+    from builder.writers.pdf import acroform
 
     controls = form_controls(document, form)
     _check_coverage(form, controls)

@@ -1,7 +1,7 @@
 """manifest.json: what a build published, and checking a copy of the output against it.
 
 `write_manifest(root, meta, source_revision)` runs last in a build, on the staging folder (see
-builder.build): it lists EVERY file under the output root — a partial build (`--branch hq`) keeps
+builder.release.build): it lists EVERY file under the output root — a partial build (`--branch hq`) keeps
 the other branches' previous files, and they are listed too — with its size and SHA-256:
 
     {"manual": title, "company": …, "doc_number": …, "version": …, "effective_date": "2026-12-01",
@@ -9,7 +9,7 @@ the other branches' previous files, and they are listed too — with its size an
      "files": [{"path": "hq/handbook.pdf", "sha256": "…", "size": 123}, …]}
 
 Paths are POSIX and relative to the root, sorted; manifest.json itself and the build cache's
-state (.handbook-cache.json, builder.cache) are left out. The file is
+state (.handbook-cache.json, builder.release.cache) are left out. The file is
 UTF-8 (ensure_ascii off), indented by 2, with a trailing newline and no timestamp or machine
 detail, so the same outputs always give the same bytes.
 
@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from builder import __version__
-from builder.cache import STATE
+from builder.release.cache import STATE
 from builder.errors import BuildError
-from builder.publish import safe_relative
+from builder.release.publish import safe_relative
 
 MANIFEST = "manifest.json"
 _CHUNK = 1 << 20

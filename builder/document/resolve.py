@@ -6,8 +6,16 @@ references to chapters, sections, clauses and forms.
 """
 from __future__ import annotations
 
-from builder import fonts, model, numbering, placeholders, schema
-from builder.load import Manual
+from builder.document import fonts
+
+from builder.document import model
+
+from builder.document import numbering
+
+from builder.document import placeholders
+
+from builder.sources import schema
+from builder.sources.load import Manual
 
 
 def matches(cond: schema.Condition | None, branch: schema.BranchSrc) -> bool:

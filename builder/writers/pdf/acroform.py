@@ -2,15 +2,15 @@
 
 WeasyPrint writes each HTML control as a widget whose /T is the control's `name` attribute, with the
 control's font embedded whole and no export values for check boxes. `finish` turns that into the
-form the handbook promises (see builder.writers.pdf_forms):
+form the handbook promises (see builder.writers.pdf.forms):
 
-- fields use the reader-supplied CJK font (builder.fonts.FIELD_FONT) through /DR and /DA, and the
+- fields use the reader-supplied CJK font (builder.document.fonts.FIELD_FONT) through /DR and /DA, and the
   stand-in font WeasyPrint embedded for the controls is dropped;
 - dotted names become PDF's field hierarchy (`decisions.3.owner` is `owner` in `3` in `decisions`);
 - flags (required, read-only, multi-line), alignment, check-box export values (/Opt) and the
   calculation scripts of computed fields are set from the writer's Control list;
 - document information (with the custom entries /DocNumber, /Version, /ControlStatus, …) is
-  set from builder.properties and dated by the manual's effective date, so the same input gives
+  set from builder.document.properties and dated by the manual's effective date, so the same input gives
   the same bytes.
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ import io
 import json
 import re
 
-from builder import fonts
+from builder.document import fonts
 from builder.errors import BuildError
 
 # /Ff bits (ISO 32000-1, 12.7.3.1 and 12.7.4)
@@ -41,7 +41,7 @@ _WIDTHS = (1, 95, 500, 814, 939, 500, 7712, 7716, 500, 22127, 22357, 500)
 def finish(pdf: bytes, controls, *, info: dict[str, str], standin: str) -> bytes:
     """The finished form: `pdf` as WeasyPrint wrote it, `controls` as the writer named them,
     its document information replaced by `info` (names without '/', dates included: see
-    builder.properties)."""
+    builder.document.properties)."""
     from pypdf import PdfReader, PdfWriter
 
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))

@@ -2,7 +2,7 @@
 one a Word revision (w:ins / w:del) to accept or reject.
 
 `render_tracked_docx(changeset, path)` writes the NEW version's handbook exactly as
-builder.writers.docx does (same writer, subclassed), and marks what the `ChangeSet` says:
+builder.writers.docx.handbook does (same writer, subclassed), and marks what the `ChangeSet` says:
 
 - a changed chapter/section/clause/form: its own paragraphs (heading, text, items, table, note;
   for a form with any form or field change, its whole appendix entry) are rendered for both
@@ -37,12 +37,12 @@ from docx.shared import Twips
 from docx.text.paragraph import Paragraph as DocxParagraph
 from lxml import etree
 
-from builder import numbering
-from builder.diff import DELETE, EQUAL, INSERT, ChangeSet, aligned, canonical, inline_diff, likeness
-from builder.model import Clause, Document, Form, Number, Section, Span
-from builder.writers import ooxml
-from builder.writers.docx import _SUFFIX, DEFAULT_REFERENCE, _DocxWriter
-from builder.ziputil import normalized_zip_bytes
+from builder.document import numbering
+from builder.document.changes import DELETE, EQUAL, INSERT, ChangeSet, aligned, canonical, inline_diff, likeness
+from builder.document.model import Clause, Document, Form, Number, Section, Span
+from builder.writers.ooxml import core as ooxml
+from builder.writers.docx.handbook import _SUFFIX, DEFAULT_REFERENCE, _DocxWriter
+from builder.writers.ooxml.package import normalized_zip_bytes
 
 DEFAULT_AUTHOR = "修订对照"
 

@@ -25,7 +25,7 @@ from typing import Iterable, Iterator
 
 from diff_match_patch import diff_match_patch
 
-from builder.model import Clause, Document, Form, FormField, Paragraph, Section, Span
+from builder.document.model import Clause, Document, Form, FormField, Paragraph, Section, Span
 
 KIND_NAMES = {"chapter": "章", "section": "节", "clause": "条款", "form": "表单", "field": "表单字段"}
 ACTION_NAMES = {"added": "新增", "removed": "删除", "moved": "移动", "changed": "修改"}

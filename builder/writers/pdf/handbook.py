@@ -3,7 +3,7 @@
 WeasyPrint may load nothing but files inside the templates folder: no network, no other files.
 Its warnings go to the user through the `handbook` logger.
 
-Document information comes from builder.properties (`info_finisher`). Reproducible: the dates
+Document information comes from builder.document.properties (`info_finisher`). Reproducible: the dates
 are the manual's effective date and the PDF identifier is made of its ids, never of the time.
 """
 from __future__ import annotations
@@ -14,9 +14,9 @@ import os
 from contextlib import contextmanager
 from pathlib import Path
 
-from builder.model import Document
-from builder.properties import Properties, properties
-from builder.templates import templates_dir
+from builder.document.model import Document
+from builder.document.properties import Properties, properties
+from builder.writers.templates import templates_dir
 from builder.writers.html import render_html_string
 
 log = logging.getLogger("handbook")

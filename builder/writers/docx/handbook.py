@@ -12,10 +12,10 @@ are PAGEREF fields whose cached results are taken from a LibreOffice layout pass
 LibreOffice is installed (LibreOffice shows a TOC's cached text as is).
 
 The forms appendix lays each form out as bordered tables (`_form_body`); the fillable form files
-(builder.writers.docx_forms) reuse that layout and put content controls in the input cells.
+(builder.writers.docx.forms) reuse that layout and put content controls in the input cells.
 
-Reproducible: core and custom properties come from builder.properties (dated by the manual's
-effective date, never "now") and the zip is normalised by builder.ziputil.
+Reproducible: core and custom properties come from builder.document.properties (dated by the manual's
+effective date, never "now") and the zip is normalised by builder.writers.ooxml.package.
 """
 from __future__ import annotations
 
@@ -43,8 +43,8 @@ from docx.table import _Cell, _Row
 from docx.text.paragraph import Paragraph as DocxParagraph
 from docx.text.run import Run
 
-from builder import numbering
-from builder.model import (
+from builder.document import numbering
+from builder.document.model import (
     Clause,
     Document,
     Form,
@@ -56,13 +56,13 @@ from builder.model import (
     Table,
     plain,
 )
-from builder.fieldnames import printed_rows
-from builder.properties import CONTROLLED, Properties, properties
-from builder.writers import ooxml
-from builder.ziputil import normalized_zip_bytes
+from builder.document.fieldnames import printed_rows
+from builder.document.properties import CONTROLLED, Properties, properties
+from builder.writers.ooxml import core as ooxml
+from builder.writers.ooxml.package import normalized_zip_bytes
 
 log = logging.getLogger("handbook")
-DEFAULT_REFERENCE = Path(__file__).resolve().parents[2] / "templates" / "reference.docx"
+DEFAULT_REFERENCE = Path(__file__).resolve().parents[3] / "templates" / "reference.docx"
 
 
 class S:
@@ -890,7 +890,7 @@ class _DocxWriter:
 
     def _form_body(self, form: Form) -> None:
         """The form proper: field grid, `rows` grids, approval block. Shared with the fillable
-        form files (builder.writers.docx_forms), which override the `_…_input` methods below."""
+        form files (builder.writers.docx.forms), which override the `_…_input` methods below."""
         self._form_labels = self._label_widths(self._label_text(f) + "*" for f in form.fields if f.type != "rows")
         self._form_fields(form.fields)
         if form.approval_chain:
@@ -1078,7 +1078,7 @@ class _DocxWriter:
         paragraph.add_run(" 页")
 
     def _properties(self, props: Properties) -> None:
-        """Core properties and docProps/custom.xml from `props` (builder.properties), dated by
+        """Core properties and docProps/custom.xml from `props` (builder.document.properties), dated by
         the manual's effective date, so the bytes are reproducible."""
         core = self.doc.core_properties
         text = ooxml.core_text

@@ -14,7 +14,7 @@ when the file was written. Three keys, cheapest first:
                 record: editing one branch's record leaves every other branch current without
                 resolving it.
   output (L2)   the environment the writer depends on, its template files and options, and the
-                pickled document view its writer receives (builder.build.view): editing one form
+                pickled document view its writer receives (builder.release.build.view): editing one form
                 changes the keys of that form's files and of what includes it (the handbook and
                 forms.xlsx), and nothing else. Computed by whoever resolves the branch.
 
@@ -40,14 +40,14 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from builder import sources
-from builder.fonts import installed_font_files
-from builder.publish import safe_relative
+from builder.sources import files as sources
+from builder.document.fonts import installed_font_files
+from builder.release.publish import safe_relative
 
 STATE = ".handbook-cache.json"
 FORMAT = 1  # bump when the meaning of a key changes
 _MAX_REQUESTS = 32
-_PACKAGE = Path(__file__).resolve().parent
+_PACKAGE = Path(__file__).resolve().parents[1]
 _BUILTIN_TEMPLATES = _PACKAGE.parent / "templates"
 
 
@@ -150,7 +150,7 @@ def environment(*, templates: Path | None, options: dict, source_revision: str) 
 
 def _template_file(name: str) -> bool:
     """A template or stylesheet at the top of the folder: keyed by name, only for the writers
-    that read it (builder.build.TEMPLATES); any other file is an asset."""
+    that read it (builder.release.build.TEMPLATES); any other file is an asset."""
     return "/" not in name and name.endswith((".j2", ".css", ".docx"))
 
 

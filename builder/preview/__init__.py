@@ -1,0 +1,1 @@
+"""`handbook serve`: the live preview server and its reload script."""

@@ -1,0 +1,1 @@
+"""The manual's source files: which files, reading YAML safely, the schema, validation."""

@@ -1,0 +1,1 @@
+"""Office Open XML helpers shared by the Word and Excel writers, one module per part."""

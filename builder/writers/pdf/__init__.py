@@ -1,0 +1,1 @@
+"""PDF writers (WeasyPrint): the handbook, fillable forms (AcroForm), the comparison table."""

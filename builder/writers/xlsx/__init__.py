@@ -1,0 +1,1 @@
+"""Excel writers (openpyxl): fillable forms and the forms workbook."""
