@@ -193,24 +193,18 @@ def _load_version(version):
 def _write_diff(changes, out: Path, templates: Path | None) -> list[Path]:
     from builder.release.manifest import MANIFEST
     from builder.release.publish import Staging
-    from builder.writers.docx.comparison import render_comparison_docx
+    from builder.writers import Options, writer
 
     if (out / MANIFEST).exists():  # would leave a published build's manifest.json out of date
         raise BuildError(f"{out} 是 handbook build 的输出文件夹（含 {MANIFEST}），请把比较结果写到别的文件夹，如 --out changes")
-    from builder.writers.pdf.comparison import render_comparison_pdf
-    from builder.writers.docx.tracked import render_tracked_docx
-
     branch = changes.new.branch.id
-    jobs = [
-        ("comparison.docx", lambda p: render_comparison_docx(changes, p)),
-        ("comparison.pdf", lambda p: render_comparison_pdf(changes, p, **({"folder": templates} if templates else {}))),
-        ("handbook-tracked.docx", lambda p: render_tracked_docx(changes, p)),
-    ]
+    files = [("comparison.docx", writer("comparison", "docx")), ("comparison.pdf", writer("comparison", "pdf")),
+             ("handbook-tracked.docx", writer("tracked", "docx"))]
     with Staging(out) as staging:
-        for name, render in jobs:
-            render(staging.path(Path(branch) / name))
+        for name, file_writer in files:
+            file_writer.render(changes, staging.path(Path(branch) / name), Options(templates=templates))
         staging.publish()
-    return [out / branch / name for name, _ in jobs]
+    return [out / branch / name for name, _ in files]
 
 
 def _jobs(value: str) -> int:
@@ -477,7 +471,7 @@ def verify(folder: Path, partial: bool, strict: bool) -> None:
     DIR 默认为 output。退出码：0 全部一致；1 有文件不一致或缺失（--partial 时缺失不计），
     或清单无法读取；清单以外的文件只作警告（--strict 时算错误）。
     """
-    from builder.release.manifest import ManifestError
+    from builder.errors import ManifestError
     from builder.release.manifest import verify as check_files
 
     try:

@@ -1,4 +1,13 @@
-"""Problems found in the sources, reported as `file:line:column: message` in Chinese."""
+"""The one family of expected failures, each with a message for the user in Chinese.
+
+    HandbookError               anything the user can act on; the CLI prints its message
+    ├── SourceErrors            problems in the sources, as `file:line:column: message`, all at once
+    └── BuildError              writing the outputs failed (disk full, a locked folder, …)
+        ├── WriterError         a writer cannot render what it was given
+        └── ManifestError       manifest.json is missing or unreadable
+
+Anything else that escapes a command is a bug of ours, which the CLI calls 程序内部错误.
+"""
 from __future__ import annotations
 
 import difflib
@@ -28,7 +37,11 @@ class Problem:
         return f"{self.where}: {self.message}"
 
 
-class SourceErrors(Exception):
+class HandbookError(Exception):
+    """An expected failure; str(error) is the message for the user, in Chinese."""
+
+
+class SourceErrors(HandbookError):
     """Raised with every problem found, never just the first."""
 
     def __init__(self, problems: list[Problem]):
@@ -36,8 +49,17 @@ class SourceErrors(Exception):
         super().__init__("\n".join(map(str, self.problems)))
 
 
-class BuildError(Exception):
+class BuildError(HandbookError):
     """A failure while writing outputs, with a message for the user (in Chinese)."""
+
+
+class WriterError(BuildError):
+    """A writer cannot render what it was given (a missing reference document, a character a
+    form's field font cannot show, a computed field that names no field)."""
+
+
+class ManifestError(BuildError):
+    """manifest.json is missing or unreadable (message in Chinese)."""
 
 
 _OS_ERRORS = {

@@ -26,7 +26,7 @@ from docx.shared import Mm, Pt, RGBColor, Twips  # noqa: E402
 from builder.document import fonts  # noqa: E402
 from builder.writers.ooxml import core as ooxml  # noqa: E402
 from builder.writers.ooxml.package import normalized_zip_bytes  # noqa: E402
-from builder.writers.docx.handbook import S, add_clause_numbering  # noqa: E402
+from builder.writers.docx.styles import StyleNames, add_clause_numbering  # noqa: E402
 
 OUTPUT = ROOT / "templates" / "reference.docx"
 
@@ -40,7 +40,7 @@ HEADER_FILL = "D9E2F3"
 TEXT_WIDTH = Mm(210 - 25 - 22)
 
 # Built-in styles Word knows by these names (kept as built-ins so Word's UI recognises them).
-BUILTIN = {"Normal", "Body Text", "Title", "Subtitle", *S.HEADINGS, *S.TOC, "TOC Heading",
+BUILTIN = {"Normal", "Body Text", "Title", "Subtitle", *StyleNames.HEADINGS, *StyleNames.TOC, "TOC Heading",
            "Caption", "Header", "Footer", "Hyperlink", "Strong"}
 KEEP = {"Default Paragraph Font", "Normal Table", "No List"}
 
@@ -57,7 +57,7 @@ def _fresh(styles, name: str, kind: WD_STYLE_TYPE, base: str | None = None):
     if base:
         style.base_style = styles[base]
     style.hidden = False
-    style.quick_style = name in {"Normal", "Body Text", "Title", "Subtitle", *S.HEADINGS, S.CLAUSE, S.NOTE}
+    style.quick_style = name in {"Normal", "Body Text", "Title", "Subtitle", *StyleNames.HEADINGS, StyleNames.CLAUSE, StyleNames.NOTE}
     return style
 
 
@@ -139,27 +139,27 @@ def build_reference() -> docx.Document:
                      align=WD_ALIGN_PARAGRAPH.CENTER, before=0, after=6, line=1.2)
 
     heading_specs = ((16, 0, 18, True), (14, 18, 8, False), (12, 12, 6, False), (BODY_PT, 8, 4, False))
-    for level, (name, (size, before, after, new_page)) in enumerate(zip(S.HEADINGS, heading_specs)):
+    for level, (name, (size, before, after, new_page)) in enumerate(zip(StyleNames.HEADINGS, heading_specs)):
         style = _paragraph_style(styles, name, font=sans, size=size, bold=True, color=ACCENT,
                                  align=WD_ALIGN_PARAGRAPH.LEFT, before=before, after=after, line=1.25,
                                  keep_next=True, page_break=new_page or None, next_style="Body Text")
         style.paragraph_format.keep_together = True
         ooxml.set_outline_level(style.element.get_or_add_pPr(), level)
-    _paragraph_style(styles, S.HEADING_EN, font=sans, size=9, color=GREY, before=0, after=8, line=1.0,
+    _paragraph_style(styles, StyleNames.HEADING_EN, font=sans, size=9, color=GREY, before=0, after=8, line=1.0,
                      keep_next=True, align=WD_ALIGN_PARAGRAPH.LEFT)
     toc_heading = _paragraph_style(styles, "TOC Heading", font=sans, size=16, bold=True, color=ACCENT,
                                    align=WD_ALIGN_PARAGRAPH.CENTER, before=0, after=18, line=1.25,
                                    keep_next=True, page_break=True)
     ooxml.set_outline_level(toc_heading.element.get_or_add_pPr(), 9)  # never in the TOC itself
 
-    for level, name in enumerate(S.TOC):
+    for level, name in enumerate(StyleNames.TOC):
         style = _paragraph_style(styles, name, font=sans if level == 0 else None, bold=level == 0 or None,
                                  before=6 if level == 0 else 0, after=2, line=1.3,
                                  left=Twips(2 * EM * level), align=WD_ALIGN_PARAGRAPH.LEFT)
         style.paragraph_format.tab_stops.add_tab_stop(TEXT_WIDTH, WD_TAB_ALIGNMENT.RIGHT, WD_TAB_LEADER.DOTS)
 
-    _paragraph_style(styles, S.CLAUSE)
-    _paragraph_style(styles, S.NOTE, size=9, color=GREY, line=1.3, after=6)
+    _paragraph_style(styles, StyleNames.CLAUSE)
+    _paragraph_style(styles, StyleNames.NOTE, size=9, color=GREY, line=1.3, after=6)
     _paragraph_style(styles, "Caption", font=sans, size=9.5, bold=True, color=INK, before=8, after=4,
                      line=1.2, keep_next=True, align=WD_ALIGN_PARAGRAPH.LEFT)
     header = _paragraph_style(styles, "Header", font=sans, size=9, color=GREY, line=1.0, after=0,
@@ -167,27 +167,27 @@ def build_reference() -> docx.Document:
     ooxml.set_bottom_border(header.element.get_or_add_pPr())
     _paragraph_style(styles, "Footer", font=sans, size=9, color=GREY, line=1.0, after=0,
                      align=WD_ALIGN_PARAGRAPH.CENTER)
-    _paragraph_style(styles, S.TABLE_TEXT, size=9.5, line=1.2, before=0, after=0, align=WD_ALIGN_PARAGRAPH.LEFT)
-    _paragraph_style(styles, S.TABLE_HEADING, S.TABLE_TEXT, font=sans, bold=True,
+    _paragraph_style(styles, StyleNames.TABLE_TEXT, size=9.5, line=1.2, before=0, after=0, align=WD_ALIGN_PARAGRAPH.LEFT)
+    _paragraph_style(styles, StyleNames.TABLE_HEADING, StyleNames.TABLE_TEXT, font=sans, bold=True,
                      align=WD_ALIGN_PARAGRAPH.CENTER)
-    _paragraph_style(styles, S.FORM_INFO, line=1.4, after=2, align=WD_ALIGN_PARAGRAPH.LEFT)
+    _paragraph_style(styles, StyleNames.FORM_INFO, line=1.4, after=2, align=WD_ALIGN_PARAGRAPH.LEFT)
 
-    _paragraph_style(styles, S.COVER_COMPANY, font=sans, size=16, bold=True, color=INK,
+    _paragraph_style(styles, StyleNames.COVER_COMPANY, font=sans, size=16, bold=True, color=INK,
                      align=WD_ALIGN_PARAGRAPH.CENTER, before=0, after=6, line=1.2)
-    _paragraph_style(styles, S.COVER_BRANCH, font=sans, size=18, color=ACCENT,
+    _paragraph_style(styles, StyleNames.COVER_BRANCH, font=sans, size=18, color=ACCENT,
                      align=WD_ALIGN_PARAGRAPH.CENTER, before=18, after=0, line=1.2)
-    _paragraph_style(styles, S.COVER_INFO, font=None, size=12, line=1.6, before=0, after=0,
+    _paragraph_style(styles, StyleNames.COVER_INFO, font=None, size=12, line=1.6, before=0, after=0,
                      align=WD_ALIGN_PARAGRAPH.LEFT)
-    confidentiality = _paragraph_style(styles, S.CONFIDENTIALITY, font=sans, size=10.5, bold=True,
+    confidentiality = _paragraph_style(styles, StyleNames.CONFIDENTIALITY, font=sans, size=10.5, bold=True,
                                        align=WD_ALIGN_PARAGRAPH.RIGHT, after=0, line=1.2)
     ooxml.set_run_border(confidentiality.element.get_or_add_rPr())
 
     _character_style(styles, "Hyperlink", color=ACCENT)
     _character_style(styles, "Strong", bold=True)
-    _character_style(styles, S.FIELD_HELP, size=8, color=GREY, bold=False)
-    _character_style(styles, S.REQUIRED, color=RGBColor(0xC0, 0x00, 0x00), bold=True)
+    _character_style(styles, StyleNames.FIELD_HELP, size=8, color=GREY, bold=False)
+    _character_style(styles, StyleNames.REQUIRED, color=RGBColor(0xC0, 0x00, 0x00), bold=True)
 
-    table = _fresh(styles, S.TABLE, WD_STYLE_TYPE.TABLE, None)
+    table = _fresh(styles, StyleNames.TABLE, WD_STYLE_TYPE.TABLE, None)
     table.base_style = styles["Normal Table"]
     tblPr = ooxml.style_tblpr(table.element)
     ooxml.set_table_borders(tblPr, 4, "000000")

@@ -26,6 +26,7 @@ from typing import Iterable, Iterator
 from diff_match_patch import diff_match_patch
 
 from builder.document.model import Clause, Document, Form, FormField, Paragraph, Section, Span
+from builder.document.dates import chinese_date
 
 KIND_NAMES = {"chapter": "章", "section": "节", "clause": "条款", "form": "表单", "field": "表单字段"}
 ACTION_NAMES = {"added": "新增", "removed": "删除", "moved": "移动", "changed": "修改"}
@@ -424,8 +425,6 @@ class Comparison:
         return not self.rows
 
 
-def _cn_date(value) -> str:
-    return f"{value.year}年{value.month}月{value.day}日"
 
 
 def _merge(pieces: Iterable[Piece]) -> MarkedParagraph:
@@ -562,8 +561,8 @@ def comparison(changeset: ChangeSet) -> Comparison:
     info = [
         ("文件编号", new.doc_number),
         ("适用机构", changeset.new.branch.name),
-        ("原版本", f"{old.version}（{_cn_date(old.effective_date)}生效）"),
-        ("修订后版本", f"{new.version}（{_cn_date(new.effective_date)}生效）"),
+        ("原版本", f"{old.version}（{chinese_date(old.effective_date)}生效）"),
+        ("修订后版本", f"{new.version}（{chinese_date(new.effective_date)}生效）"),
         ("原版本来源", _source(changeset.old_name, changeset.old_revision)),
         ("修订后来源", _source(changeset.new_name, changeset.new_revision)),
     ]

@@ -32,6 +32,7 @@ from typing import Mapping
 
 from builder import __version__
 from builder.document.model import Document, Form, plain
+from builder.document.dates import chinese_date
 
 CONTROLLED = "受控文件"  # the controlled-document mark, in metadata and printed on every output
 
@@ -91,8 +92,6 @@ class Properties:
         )
 
 
-def _date_zh(value: date) -> str:
-    return f"{value.year}年{value.month}月{value.day}日"
 
 
 def properties(document: Document, form: Form | None = None, *, all_forms: bool = False) -> Properties:
@@ -116,7 +115,7 @@ def properties(document: Document, form: Form | None = None, *, all_forms: bool 
         title = f"{meta.title}表单 · {branch.name}"
         subject = f"{meta.title}全部表单（{len(document.forms)} 个）"
         description = (f"{meta.company}《{meta.title}》的全部表单，{branch.name}适用，文件编号 {meta.doc_number}，"
-                       f"版本 {meta.version}，{_date_zh(meta.effective_date)}生效{revision}。")
+                       f"版本 {meta.version}，{chinese_date(meta.effective_date)}生效{revision}。")
         identifier = meta.doc_number
         extra: tuple[str, ...] = ("表单",)
         category = "表单"
@@ -124,7 +123,7 @@ def properties(document: Document, form: Form | None = None, *, all_forms: bool 
         title = f"{meta.title} · {branch.name}"
         subject = f"{meta.company}{meta.title}（{branch.name}）"
         description = (f"{meta.company}《{meta.title}》{branch.name}版，文件编号 {meta.doc_number}，"
-                       f"版本 {meta.version}，{_date_zh(meta.effective_date)}生效，{meta.issuer}发布{revision}。")
+                       f"版本 {meta.version}，{chinese_date(meta.effective_date)}生效，{meta.issuer}发布{revision}。")
         identifier = meta.doc_number
         extra = ()
         category = "手册"
@@ -132,7 +131,7 @@ def properties(document: Document, form: Form | None = None, *, all_forms: bool 
         title = f"{form.title} · {branch.name}"
         subject = f"{meta.title}表单 {form.code}：{plain(form.purpose)}"
         description = (f"{meta.company}《{meta.title}》表单 {form.title}（{form.code}），{branch.name}适用，"
-                       f"文件编号 {meta.doc_number}，版本 {meta.version}，{_date_zh(meta.effective_date)}生效{revision}。")
+                       f"文件编号 {meta.doc_number}，版本 {meta.version}，{chinese_date(meta.effective_date)}生效{revision}。")
         identifier = f"{meta.doc_number}/{form.code}"
         extra = (form.code, form.title)
         category = "表单"

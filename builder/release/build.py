@@ -22,7 +22,6 @@ and the same sources give byte-identical files and manifest.
 """
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 import os
@@ -38,6 +37,7 @@ from builder.release import cache
 from builder.errors import BuildError, os_error_text
 from builder.release.manifest import MANIFEST, sha256_file, write_manifest
 from builder.release.publish import Staging, prepare
+from builder.writers import Options, writer
 
 if TYPE_CHECKING:  # the loader (YAML, pydantic) is not imported until a build needs it
     from builder.sources.load import Manual
@@ -47,40 +47,6 @@ log = logging.getLogger("handbook")
 HANDBOOK_FORMATS = ("docx", "pdf", "html")
 FORM_FORMATS = ("docx", "xlsx", "pdf")
 FORMATS = ("docx", "pdf", "html", "xlsx")
-
-# (kind, format) → writer "module:function"
-WRITERS = {
-    ("handbook", "docx"): "builder.writers.docx.handbook:render_docx",
-    ("handbook", "pdf"): "builder.writers.pdf.handbook:render_pdf",
-    ("handbook", "html"): "builder.writers.html:render_html",
-    ("form", "docx"): "builder.writers.docx.forms:render_form_docx",
-    ("form", "xlsx"): "builder.writers.xlsx.workbook:render_form_xlsx",
-    ("form", "pdf"): "builder.writers.pdf.forms:render_form_pdf",
-    ("workbook", "xlsx"): "builder.writers.xlsx.workbook:render_forms_xlsx",
-}
-
-# (kind, format) → the template files its writer reads: ("html", name) in the build's templates
-# folder (--templates), ("builtin", name) in the package's own. Part of each output's cache key;
-# tests render with every other file removed to prove the list complete.
-TEMPLATES = {
-    ("handbook", "docx"): (("builtin", "reference.docx"),),
-    ("handbook", "pdf"): (("html", "handbook.html.j2"), ("html", "handbook.css")),
-    ("handbook", "html"): (("html", "handbook.html.j2"), ("html", "handbook.css"), ("html", "handbook-phone.css")),
-    ("form", "docx"): (("builtin", "reference.docx"),),
-    ("form", "xlsx"): (),
-    ("form", "pdf"): (("html", "form.html.j2"), ("html", "form.css")),
-    ("workbook", "xlsx"): (),
-}
-
-# Rough seconds per output, only to hand out the longest tasks first.
-COST = {("handbook", "pdf"): 10.0, ("handbook", "docx"): 2.0, ("workbook", "xlsx"): 1.5,
-        ("form", "pdf"): 0.5, ("form", "docx"): 0.1, ("form", "xlsx"): 0.05, ("handbook", "html"): 0.05}
-
-
-def writer(kind: str, fmt: str):
-    module, function = WRITERS[(kind, fmt)].split(":")
-    return getattr(importlib.import_module(module), function)
-
 
 @dataclass(frozen=True)
 class Job:
@@ -164,6 +130,10 @@ class _Settings:
     source_revision: str
     change_marks: bool
 
+    @property
+    def options(self) -> Options:
+        return Options(templates=self.templates, paginate=self.docx_page_numbers)
+
 
 _settings: _Settings | None = None
 _resolved: OrderedDict = OrderedDict()  # branch id → (document, {view name: digest}); a few per process
@@ -181,6 +151,10 @@ def _document(branch_id: str):
         while len(_resolved) > 4:
             _resolved.popitem(last=False)
     return _resolved[branch_id]
+
+
+def _cost(job: Job) -> float:
+    return writer(job.kind, job.fmt).cost
 
 
 def _options(job: Job, s: _Settings) -> tuple:
@@ -212,25 +186,14 @@ def _task(task: tuple[str, Job, str | None]) -> tuple[str, Job, str, str | None]
     name = _view_name(job)
     if name not in digests:
         digests[name] = cache.digest_of(payload)
-    key = s.env.key(job.kind, job.fmt, TEMPLATES[(job.kind, job.fmt)], _options(job, s), digests[name])
+    key = s.env.key(job.kind, job.fmt, writer(job.kind, job.fmt).templates, _options(job, s), digests[name])
     if key == previous:
         return branch_id, job, key, None
     relative = Path(branch_id) / job.relative
     target = prepare(s.root, relative)
-    render = writer(job.kind, job.fmt)
-    html_folder = {"folder": s.templates} if s.templates is not None and job.fmt in ("pdf", "html") else {}
     try:
-        if job.kind == "form" and job.fmt == "xlsx":
-            render(payload, payload.forms[0], target, password=payload.meta.xlsx_password)
-        elif job.kind == "form":
-            render(payload, payload.forms[0], target, **html_folder)
-        elif job.kind == "workbook":
-            render(payload, target, password=payload.meta.xlsx_password)
-        elif job.kind == "handbook" and job.fmt == "docx":
-            if render(payload, target, paginate=s.docx_page_numbers) is False:
-                key = ""  # written without the page numbers LibreOffice failed to give: retry next time
-        else:
-            render(payload, target, **html_folder)
+        if not writer(job.kind, job.fmt).render(payload, target, s.options):
+            key = ""  # written without the page numbers LibreOffice failed to give: retry next time
         return branch_id, job, key, sha256_file(target)
     except BuildError:
         raise
@@ -347,7 +310,7 @@ def build_outputs(manual: Manual, *, out: Path, branches: list[str], formats: li
                     files[relative] = replace(entry, l0=l0)  # inputs unchanged: nothing to resolve
                 else:
                     tasks.append((branch_id, job, entry.key if intact else None))
-        tasks.sort(key=lambda t: (COST[(t[1].kind, t[1].fmt)] < 5, order[t[0]], -COST[(t[1].kind, t[1].fmt)]))
+        tasks.sort(key=lambda t: (_cost(t[1]) < 5, order[t[0]], -_cost(t[1])))
 
         _settings = _Settings(manual, env, staging.root, templates, docx_page_numbers, source_revision, change_marks)
         _resolved.clear()
@@ -416,7 +379,6 @@ class Comparison:
 
 
 COMPARISON = "comparison"  # <branch>/comparison.{docx,pdf,json}
-COMPARISON_TEMPLATES = {"pdf": (("html", "comparison.html.j2"), ("html", "comparison.css")), "docx": (), "json": ()}
 
 
 def _write_comparisons(manual: Manual, compare: Comparison, branches: list[str], root: Path,
@@ -426,7 +388,7 @@ def _write_comparisons(manual: Manual, compare: Comparison, branches: list[str],
     tables of `handbook diff --out`), and comparison.json, which says what was compared (the
     download page shows it). Keyed by the comparison itself; a branch the earlier version did
     not have gets none. Rendered here, in the build process, one branch after another."""
-    from builder.document.changes import ACTION_NAMES, compare as changes_between
+    from builder.document.changes import compare as changes_between
     from builder.document.resolve import resolve
 
     for branch_id in branches:
@@ -438,30 +400,17 @@ def _write_comparisons(manual: Manual, compare: Comparison, branches: list[str],
         changes = changes_between(old, new, old_name=compare.label, new_name=compare.new_label,
                                   old_revision=compare.revision, new_revision=source_revision)
         digest = cache.digest_of(changes)
-        summary = {
-            "old": {"label": compare.label, "version": old.meta.version, "revision": compare.revision},
-            "new": {"label": compare.new_label, "version": new.meta.version, "revision": source_revision},
-            "counts": {ACTION_NAMES[action]: n for action, n in changes.counts().items()},
-        }
         for fmt in ("json", "docx", "pdf"):
             relative = f"{branch_id}/{COMPARISON}.{fmt}"
-            key = env.key("comparison", fmt, COMPARISON_TEMPLATES[fmt], (), digest)
+            comparison_writer = writer("comparison", fmt)
+            key = env.key("comparison", fmt, comparison_writer.templates, (), digest)
             entry = files.get(relative)
             target = root / relative
             if entry is not None and entry.key == key and entry.intact(target):
                 files[relative] = replace(entry, l1=l1[branch_id], l0=l0)
                 continue
             prepare(root, Path(relative))
-            if fmt == "json":
-                target.write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-            elif fmt == "docx":
-                from builder.writers.docx.comparison import render_comparison_docx
-
-                render_comparison_docx(changes, target)
-            else:
-                from builder.writers.pdf.comparison import render_comparison_pdf
-
-                render_comparison_pdf(changes, target, **({"folder": templates} if templates else {}))
+            comparison_writer.render(changes, target, Options(templates=templates))
             files[relative] = cache.Entry.of(target, key=key, l1=l1[branch_id], l0=l0, sha256=sha256_file(target))
             result.written.append(Path(out) / relative)
 

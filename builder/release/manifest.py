@@ -27,15 +27,11 @@ from pathlib import Path
 
 from builder import __version__
 from builder.release.cache import STATE
-from builder.errors import BuildError
+from builder.errors import ManifestError
 from builder.release.publish import safe_relative
 
 MANIFEST = "manifest.json"
 _CHUNK = 1 << 20
-
-
-class ManifestError(BuildError):
-    """manifest.json is missing or unreadable (message in Chinese)."""
 
 
 def sha256_file(path: Path) -> str:

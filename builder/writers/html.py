@@ -45,3 +45,8 @@ def render_html_string(doc: Document, folder: Path | None = None, *, for_print: 
 
 def render_html(doc: Document, path: Path, folder: Path | None = None) -> None:
     Path(path).write_text(render_html_string(doc, folder), encoding="utf-8")
+
+
+def write(doc: Document, target: Path, options) -> None:
+    """The registered entry point (builder.writers): the handbook as one HTML page."""
+    render_html(doc, target, options.templates)

@@ -6,9 +6,12 @@ colours when the output is not a terminal, so the words are then bracketed as [-
 """
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import click
 
-from builder.document.changes import DELETE, INSERT, ChangeSet, aligned, block_paragraphs, inline_diff
+from builder.document.changes import ACTION_NAMES, DELETE, INSERT, ChangeSet, aligned, block_paragraphs, inline_diff
 from builder.document.model import plain
 
 
@@ -71,3 +74,20 @@ def summary_lines(changes: ChangeSet, color: bool = False) -> list[str]:
     lines.append(f"共 {len(changes.changes)} 处变更：新增 {counts['added']}、删除 {counts['removed']}、"
                  f"移动 {counts['moved']}、修改 {counts['changed']}。")
     return lines
+
+
+def comparison_json(changeset: ChangeSet) -> dict:
+    """What a 修订对照表 compared: both versions (as the user named them, their version numbers
+    and commits) and the number of changes of each kind; the branch's download page shows it."""
+    old, new = changeset.old.meta, changeset.new.meta
+    return {
+        "old": {"label": changeset.old_name, "version": old.version, "revision": changeset.old_revision},
+        "new": {"label": changeset.new_name, "version": new.version, "revision": changeset.new_revision},
+        "counts": {ACTION_NAMES[action]: n for action, n in changeset.counts().items()},
+    }
+
+
+def write_comparison_json(changeset: ChangeSet, target: Path, options) -> None:
+    """The registered entry point (builder.writers): comparison.json beside the 修订对照表."""
+    text = json.dumps(comparison_json(changeset), ensure_ascii=False, indent=2) + "\n"
+    Path(target).write_text(text, encoding="utf-8")

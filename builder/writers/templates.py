@@ -23,6 +23,7 @@ def templates_dir() -> Path:
 def environment(folder: str | None = None):
     import jinja2
 
+    from builder.document.dates import chinese_date
     from builder.document.numbering import chinese_numeral
 
     env = jinja2.Environment(
@@ -32,7 +33,7 @@ def environment(folder: str | None = None):
         trim_blocks=False,
         lstrip_blocks=False,
     )
-    env.filters["cndate"] = lambda d: f"{d.year}年{d.month}月{d.day}日"
+    env.filters["cndate"] = chinese_date
     env.filters["cnnum"] = chinese_numeral
     env.globals["favicon"] = FAVICON
     return env

@@ -19,7 +19,8 @@ from docx.shared import Mm, Pt, RGBColor, Twips
 
 from builder.document.changes import DELETE, IDENTICAL, INSERT, NOTE, ChangeSet, Comparison, MarkedParagraph, Row, comparison
 from builder.writers.ooxml import core as ooxml
-from builder.writers.docx.handbook import DEFAULT_REFERENCE, S, fixed_table
+from builder.writers.docx.styles import DEFAULT_REFERENCE, StyleNames
+from builder.writers.docx.tables import fixed_table
 from builder.writers.ooxml.package import normalized_zip_bytes
 
 PAGE_MM = (297, 210)  # A4 landscape
@@ -77,8 +78,8 @@ class _ComparisonWriter:
         """The manual's body/heading typefaces in place of the reference's, East Asian slot
         included, and the zh-CN language tag (else Word may pick Japanese glyph shapes)."""
         styles = self.doc.styles
-        body = ooxml.east_asian_font(styles[S.NORMAL].element.rPr) or self.meta.body_font
-        heading = ooxml.east_asian_font(styles[S.HEADINGS[0]].element.rPr) or self.meta.heading_font
+        body = ooxml.east_asian_font(styles[StyleNames.NORMAL].element.rPr) or self.meta.body_font
+        heading = ooxml.east_asian_font(styles[StyleNames.HEADINGS[0]].element.rPr) or self.meta.heading_font
         swap = {body: self.meta.body_font, heading: self.meta.heading_font}
         for style in styles:
             current = ooxml.east_asian_font(getattr(style.element, "rPr", None))
@@ -88,7 +89,7 @@ class _ComparisonWriter:
         ooxml.set_fonts(defaults, self.meta.body_font)
         ooxml.strip_theme_fonts(styles.element)
         lang = self.changeset.new.lang
-        for rPr in (defaults, styles[S.NORMAL].element.get_or_add_rPr()):
+        for rPr in (defaults, styles[StyleNames.NORMAL].element.get_or_add_rPr()):
             ooxml.set_lang(rPr, lang)
         ooxml.set_theme_font_lang(self.doc.settings.element, lang)
 
@@ -102,7 +103,7 @@ class _ComparisonWriter:
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
         return table
 
-    def cell(self, cell, text: str = "", style: str = S.TABLE_TEXT, *, align=None, fill: str | None = None):
+    def cell(self, cell, text: str = "", style: str = StyleNames.TABLE_TEXT, *, align=None, fill: str | None = None):
         paragraph = cell.paragraphs[0]
         paragraph.style = self.doc.styles[style]
         if align is not None:
@@ -117,7 +118,7 @@ class _ComparisonWriter:
         """原条文 / 修订后条文: deleted runs struck out, inserted runs underlined, notes muted."""
         for index, pieces in enumerate(paragraphs):
             paragraph = cell.paragraphs[0] if index == 0 else cell.add_paragraph()
-            paragraph.style = self.doc.styles[S.TABLE_TEXT]
+            paragraph.style = self.doc.styles[StyleNames.TABLE_TEXT]
             if index:
                 paragraph.paragraph_format.space_before = Pt(3)
             for op, span in pieces:
@@ -145,11 +146,11 @@ class _ComparisonWriter:
 
     def _head(self) -> None:
         cmp = self.cmp
-        company = self.paragraph(S.COVER_COMPANY, cmp.company)
+        company = self.paragraph(StyleNames.COVER_COMPANY, cmp.company)
         company.runs[0].font.size = Pt(11)
         company.runs[0].bold = False
         company.paragraph_format.space_after = Pt(0)
-        title = self.paragraph(S.TITLE, cmp.title)
+        title = self.paragraph(StyleNames.TITLE, cmp.title)
         title.runs[0].font.size = Pt(18)
         title.paragraph_format.space_after = Pt(6)
 
@@ -162,13 +163,13 @@ class _ComparisonWriter:
             if len(pair) == 1:
                 cells = [cells[0], cells[1].merge(cells[3])]
             for (name, text), index in zip(pair, range(0, len(cells), 2)):
-                self.cell(cells[index], name, S.TABLE_HEADING, align=WD_ALIGN_PARAGRAPH.LEFT, fill=LABEL_FILL)
+                self.cell(cells[index], name, StyleNames.TABLE_HEADING, align=WD_ALIGN_PARAGRAPH.LEFT, fill=LABEL_FILL)
                 self.cell(cells[index + 1], text)
 
-        summary = self.paragraph(S.CAPTION, cmp.summary)
+        summary = self.paragraph(StyleNames.CAPTION, cmp.summary)
         summary.paragraph_format.space_before = Pt(5)
         summary.paragraph_format.space_after = Pt(1)
-        legend = self.paragraph(S.NOTE, f"说明：{cmp.legend}示例：")
+        legend = self.paragraph(StyleNames.NOTE, f"说明：{cmp.legend}示例：")
         deleted = legend.add_run("删除的文字")
         deleted.font.strike, deleted.font.color.rgb = True, DELETED
         legend.add_run("　")
@@ -183,12 +184,12 @@ class _ComparisonWriter:
         rows = self.cmp.rows
         table = self.table(1 + max(len(rows), 1), widths, header=True)
         for cell, name in zip(table.rows[0].cells, ("序号", "条款", "变更", "原条文", "修订后条文")):
-            self.cell(cell, name, S.TABLE_HEADING)
+            self.cell(cell, name, StyleNames.TABLE_HEADING)
             ooxml.set_cell_valign(cell, "center")
         if not rows:
             cells = table.rows[1].cells
             merged = cells[0].merge(cells[-1])
-            paragraph = self.cell(merged, IDENTICAL, S.TABLE_HEADING)
+            paragraph = self.cell(merged, IDENTICAL, StyleNames.TABLE_HEADING)
             paragraph.paragraph_format.space_before = paragraph.paragraph_format.space_after = Pt(8)
             return
         for table_row, row in zip(table.rows[1:], rows):
@@ -200,17 +201,17 @@ class _ComparisonWriter:
 
     def _row(self, cells, row: Row) -> None:
         self.cell(cells[0], str(row.number), align=WD_ALIGN_PARAGRAPH.CENTER)
-        label = self.cell(cells[1], "", S.TABLE_HEADING, align=WD_ALIGN_PARAGRAPH.LEFT)
+        label = self.cell(cells[1], "", StyleNames.TABLE_HEADING, align=WD_ALIGN_PARAGRAPH.LEFT)
         for index, line in enumerate(row.label_lines):
             run = label.add_run(line)
             run.bold = False
             if index < len(row.label_lines) - 1:
                 run.add_break()
         if row.label_note:
-            note = cells[1].add_paragraph(row.label_note, style=self.doc.styles[S.TABLE_TEXT])
+            note = cells[1].add_paragraph(row.label_note, style=self.doc.styles[StyleNames.TABLE_TEXT])
             note.runs[0].font.size = Pt(8)
             note.runs[0].font.color.rgb = MUTED
-        change = self.cell(cells[2], "", S.TABLE_HEADING)
+        change = self.cell(cells[2], "", StyleNames.TABLE_HEADING)
         words = row.change.split(" ")  # 「修改」over「条款」
         for index, word in enumerate(words):
             run = change.add_run(word)
@@ -222,7 +223,7 @@ class _ComparisonWriter:
         self.marked(cells[4], row.new)
 
     def _signoff(self) -> None:
-        spacer = self.paragraph(S.TABLE_TEXT)  # keeps the two tables apart
+        spacer = self.paragraph(StyleNames.TABLE_TEXT)  # keeps the two tables apart
         spacer.paragraph_format.space_before = Pt(4)
         spacer.paragraph_format.line_spacing = Pt(6)
         spacer.paragraph_format.keep_with_next = True
@@ -234,7 +235,7 @@ class _ComparisonWriter:
         row = table.rows[0]
         row.height = Mm(9)
         for index, name in ((0, "编制"), (2, "审核"), (4, "批准"), (6, "日期")):
-            self.cell(row.cells[index], name, S.TABLE_HEADING, fill=LABEL_FILL)
+            self.cell(row.cells[index], name, StyleNames.TABLE_HEADING, fill=LABEL_FILL)
         date_paragraph = self.cell(row.cells[7], "年　　月　　日", align=WD_ALIGN_PARAGRAPH.RIGHT)
         date_paragraph.runs[0].font.color.rgb = MUTED
         for cell in row.cells:
@@ -246,7 +247,7 @@ class _ComparisonWriter:
         header = section.header
         header.is_linked_to_previous = False
         paragraph = header.paragraphs[0]
-        paragraph.style = self.doc.styles[S.HEADER]
+        paragraph.style = self.doc.styles[StyleNames.HEADER]
         self._tabbed(paragraph)
         paragraph.add_run(f"{cmp.company}　{cmp.title}\t\t{cmp.branch}")
         ooxml.set_bottom_border(paragraph._p.get_or_add_pPr())
@@ -254,7 +255,7 @@ class _ComparisonWriter:
         footer = section.footer
         footer.is_linked_to_previous = False
         paragraph = footer.paragraphs[0]
-        paragraph.style = self.doc.styles[S.FOOTER]
+        paragraph.style = self.doc.styles[StyleNames.FOOTER]
         self._tabbed(paragraph)
         paragraph.add_run(f"{cmp.doc_number} · 版本 {cmp.old_version} → {cmp.new_version}\t")
         paragraph.add_run(f"{cmp.confidentiality} · 受控文件").font.color.rgb = CONTROL
@@ -290,3 +291,8 @@ class _ComparisonWriter:
         props.language = self.changeset.new.lang
         props.revision = max(1, len(self.changeset.new.revisions))
         props.created = props.modified = props.last_printed = stamp
+
+
+def write(changeset: ChangeSet, target: Path, options) -> None:
+    """The registered entry point (builder.writers): the 修订对照表 as Word."""
+    render_comparison_docx(changeset, target)

@@ -38,7 +38,10 @@ from builder.writers.ooxml import core as ooxml
 from builder.writers.ooxml.package import normalized_zip_bytes
 from builder.document.fieldnames import SCORES, approval_name, cell_name, form_field_names, input_names
 from builder.document.properties import CONTROLLED, properties
-from builder.writers.docx.handbook import DEFAULT_REFERENCE, S, _date_zh, _DocxWriter
+from builder.document.dates import chinese_date
+from builder.writers.docx.base import DocxWriter
+from builder.writers.docx.form_layout import FormLayout
+from builder.writers.docx.styles import DEFAULT_REFERENCE, StyleNames
 DATE_FORMAT = "yyyy'年'M'月'd'日'"
 PLACEHOLDER_STYLE = "Placeholder Text"  # Word's built-in name; added when the template lacks it
 PLACEHOLDER_COLOR = RGBColor(0x80, 0x80, 0x80)
@@ -68,7 +71,7 @@ def form_field_tags(form: Form) -> list[str]:
 
 def render_form_docx(document: Document, form: Form, path: Path, reference: Path | None = None) -> None:
     """Write `form` of `document` (one branch) to `path` as a fillable .docx."""
-    writer = _FormWriter(document, form, Path(reference) if reference else DEFAULT_REFERENCE)
+    writer = FormWriter(document, form, Path(reference) if reference else DEFAULT_REFERENCE)
     writer.build()
     Path(path).write_bytes(normalized_zip_bytes(writer.to_bytes()))
 
@@ -104,7 +107,7 @@ def _compute_hint(form: Form, field: FormField) -> str:
     return f"计算填入：{what}"
 
 
-class _FormWriter(_DocxWriter):
+class FormWriter(FormLayout, DocxWriter):
     """The handbook writer's page setup, styles and form layout, with content-control inputs."""
 
     def __init__(self, document: Document, form: Form, reference: Path):
@@ -152,21 +155,21 @@ class _FormWriter(_DocxWriter):
 
     def _title_block(self) -> None:
         form, meta, branch = self.form, self.meta, self.document.branch
-        self.paragraph(S.COVER_COMPANY, f"{meta.company}　{branch.name}")
-        title = self.paragraph(S.TITLE, form.title)
+        self.paragraph(StyleNames.COVER_COMPANY, f"{meta.company}　{branch.name}")
+        title = self.paragraph(StyleNames.TITLE, form.title)
         if form.title_en:
             title.paragraph_format.space_after = Pt(0)
-            self.paragraph(S.SUBTITLE, form.title_en)
-        facts = self.paragraph(S.FORM_INFO)
+            self.paragraph(StyleNames.SUBTITLE, form.title_en)
+        facts = self.paragraph(StyleNames.FORM_INFO)
         facts.alignment = WD_ALIGN_PARAGRAPH.CENTER
         for index, (label, value) in enumerate(
-            (("表单编号", form.code), ("手册版本", meta.version), ("生效日期", _date_zh(meta.effective_date)))
+            (("表单编号", form.code), ("手册版本", meta.version), ("生效日期", chinese_date(meta.effective_date)))
         ):
-            self.add_run(facts, ("　　" if index else "") + f"{label}：", S.STRONG)
+            self.add_run(facts, ("　　" if index else "") + f"{label}：", StyleNames.STRONG)
             facts.add_run(value)
         if form.clause_label:
-            clause = self.paragraph(S.FORM_INFO)
-            self.add_run(clause, "依据条款：", S.STRONG)
+            clause = self.paragraph(StyleNames.FORM_INFO)
+            self.add_run(clause, "依据条款：", StyleNames.STRONG)
             clause.add_run(f"《{meta.title}》{form.clause_label}")
 
     # -- the inputs (overriding the handbook's printed blanks) -----------------------------------
@@ -216,7 +219,7 @@ class _FormWriter(_DocxWriter):
                                        font=fonts.CHECKBOX_FONT)
             paragraph.add_run(option + (gap if index < len(options) - 1 else ""))
         if not compact:
-            self.add_run(paragraph, "　（可多选）", S.FIELD_HELP)
+            self.add_run(paragraph, "　（可多选）", StyleNames.FIELD_HELP)
 
     def _text(self, paragraph: DocxParagraph, tag: str, alias: str, placeholder: str, *,
               multiline: bool = False) -> None:
@@ -232,3 +235,7 @@ class _FormWriter(_DocxWriter):
         self._sdt_ids += 1
         return self._sdt_ids
 
+
+def write(document: Document, target: Path, options) -> None:
+    """The registered entry point (builder.writers): the view's one form as a fillable .docx."""
+    render_form_docx(document, document.forms[0], target)

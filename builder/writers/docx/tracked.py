@@ -41,7 +41,8 @@ from builder.document import numbering
 from builder.document.changes import DELETE, EQUAL, INSERT, ChangeSet, aligned, canonical, inline_diff, likeness
 from builder.document.model import Clause, Document, Form, Number, Section, Span
 from builder.writers.ooxml import core as ooxml
-from builder.writers.docx.handbook import _SUFFIX, DEFAULT_REFERENCE, _DocxWriter
+from builder.writers.docx.handbook import HandbookWriter
+from builder.writers.docx.styles import DEFAULT_REFERENCE, LEVEL_SUFFIX
 from builder.writers.ooxml.package import normalized_zip_bytes
 
 DEFAULT_AUTHOR = "修订对照"
@@ -65,7 +66,7 @@ OLD_OWN = "old-own"  # an old node's own content only (unnumbered), to compare w
 def render_tracked_docx(changeset: ChangeSet, path: Path, reference: Path | None = None) -> None:
     """Write the new version of `changeset` to `path` as .docx, every change from the old version
     a tracked change (styled by `reference`, default templates/reference.docx)."""
-    writer = _TrackedWriter(changeset, Path(reference) if reference else DEFAULT_REFERENCE)
+    writer = TrackedWriter(changeset, Path(reference) if reference else DEFAULT_REFERENCE)
     writer.build()
     Path(path).write_bytes(normalized_zip_bytes(writer.to_bytes()))
 
@@ -112,7 +113,7 @@ class _Frame:
 
 # -- the writer -------------------------------------------------------------------------------
 
-class _TrackedWriter(_DocxWriter):
+class TrackedWriter(HandbookWriter):
     def __init__(self, changeset: ChangeSet, reference: Path):
         super().__init__(changeset.new, reference)
         self.changeset = changeset
@@ -190,13 +191,13 @@ class _TrackedWriter(_DocxWriter):
         super().bookmark(paragraph, identifier)
 
     def _section(self, section: Section) -> None:
-        self._visit(section, lambda obj: super(_TrackedWriter, self)._section(obj))
+        self._visit(section, lambda obj: super(TrackedWriter, self)._section(obj))
 
     def _clause(self, clause: Clause) -> None:
-        self._visit(clause, lambda obj: super(_TrackedWriter, self)._clause(obj))
+        self._visit(clause, lambda obj: super(TrackedWriter, self)._clause(obj))
 
     def _form(self, form: Form, *, new_page: bool) -> None:
-        self._visit(form, lambda obj: super(_TrackedWriter, self)._form(obj, new_page=new_page))
+        self._visit(form, lambda obj: super(TrackedWriter, self)._form(obj, new_page=new_page))
 
     def build(self) -> None:
         super().build()
@@ -261,7 +262,7 @@ class _TrackedWriter(_DocxWriter):
             self._mark_deleted(self._capture(lambda: self._render_plain(old), DELETING))
 
     def _render_plain(self, obj) -> None:
-        base = super(_TrackedWriter, self)
+        base = super(TrackedWriter, self)
         if isinstance(obj, Section):
             base._section(obj)
         elif isinstance(obj, Clause):
@@ -297,7 +298,7 @@ class _TrackedWriter(_DocxWriter):
         indented as the list would have indented it."""
         index = min(number.level, numbering.MAX_LEVEL) - 1
         run = ooxml.text_run(number.label)
-        if _SUFFIX[index] == "tab":
+        if LEVEL_SUFFIX[index] == "tab":
             run.append(OxmlElement("w:tab"))
         pPr = p.find(_PPR)
         if pPr is not None:
@@ -568,3 +569,8 @@ def _row_key(tr) -> tuple[Span, ...]:
             spans.append(Span("\x03"))
         spans.append(Span("\x02"))
     return tuple(spans)
+
+
+def write(changeset: ChangeSet, target: Path, options) -> None:
+    """The registered entry point (builder.writers): the new handbook with the changes tracked."""
+    render_tracked_docx(changeset, target)

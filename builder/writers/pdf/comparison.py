@@ -37,3 +37,8 @@ def render_comparison_pdf(changeset: ChangeSet, path: Path, folder: Path | None 
         uncompressed_pdf=False,
         custom_metadata=True,
     )
+
+
+def write(changeset: ChangeSet, target: Path, options) -> None:
+    """The registered entry point (builder.writers): the 修订对照表 as PDF."""
+    render_comparison_pdf(changeset, target, options.templates)

@@ -313,3 +313,8 @@ def render_form_pdf(document: Document, form: Form, path: Path, folder: Path | N
         finished = acroform.finish(laid_out, controls, info=properties(document, form).pdf_info(),
                                    standin=fonts.CONTROL_STANDIN)
     Path(path).write_bytes(finished)
+
+
+def write(document: Document, target: Path, options) -> None:
+    """The registered entry point (builder.writers): the view's one form as a fillable PDF."""
+    render_form_pdf(document, document.forms[0], target, options.templates)

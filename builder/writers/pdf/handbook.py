@@ -154,3 +154,8 @@ def render_pdf(doc: Document, path: Path, folder: Path | None = None) -> None:
             finisher=info_finisher(properties(doc)),
             font_config=shared_font_config(folder, "handbook"),
         )
+
+
+def write(doc: Document, target: Path, options) -> None:
+    """The registered entry point (builder.writers): the handbook as PDF."""
+    render_pdf(doc, target, options.templates)

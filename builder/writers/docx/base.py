@@ -1,0 +1,390 @@
+"""DocxWriter: the base of every Word writer (handbook, fillable forms, tracked changes).
+
+It opens templates/reference.docx, clears its body and offers the building blocks: styled
+paragraphs and runs without python-docx's per-call style lookups, links and bookmarks, real
+list numbering, fields, fixed-layout tables, the page setup from the manual's metadata, running
+header and footer, and the document properties."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import docx
+from docx.enum.style import WD_STYLE_TYPE
+from docx.enum.text import WD_TAB_ALIGNMENT, WD_TAB_LEADER
+from docx.shared import Emu, Length, Mm, Pt, Twips
+from docx.styles import BabelFish
+from docx.styles.style import StyleFactory
+from docx.text.paragraph import Paragraph as DocxParagraph
+from docx.text.run import Run
+
+from builder.document import numbering
+from builder.document.model import (
+    Clause,
+    Document,
+    Number,
+    Paragraph,
+    Span,
+)
+from builder.document.properties import Properties
+from builder.writers.ooxml import core as ooxml
+from builder.writers.docx.styles import NUMBERING_NAME, StyleNames, add_clause_numbering
+from builder.writers.docx.tables import GridTable, fixed_table
+
+
+log = logging.getLogger("handbook")
+
+
+_PAGE_SIZES_MM = {"A4": (210, 297), "A5": (148, 210), "A3": (297, 420), "B5": (176, 250),
+                  "LETTER": (215.9, 279.4)}
+
+
+class DocxWriter:
+    def __init__(self, document: Document, reference: Path):
+        if not reference.exists():
+            raise FileNotFoundError(f"{reference}: run tools/make_reference_docx.py to create it")
+        self.document = document
+        self.meta = document.meta
+        self.doc = docx.Document(str(reference))
+        self._body_element = self.doc.element.body
+        self._body_blocks = self.doc._body  # python-docx's container of the body's paragraphs
+        self._check_styles(reference)
+        self.pagerefs: list[tuple[str, object]] = []  # (bookmark, cached-result w:t)
+        self._bookmark_ids = 0
+        self._bookmarks = self._bookmark_names()
+        self._counters = [0] * numbering.MAX_LEVEL
+        self._restart: tuple[int, int] | None = None  # (numId, ilvl) of a restarted run
+        # (name, type) → the id python-docx writes for that style (None for the default style of
+        # its type): python-docx looks a style up by scanning them all, twice, on every use.
+        self._style_ids: dict[tuple[str, WD_STYLE_TYPE], str | None] = {}
+        self._style_pts: dict[str, float] = {}
+        self._default_styles: dict[WD_STYLE_TYPE, object] = {}
+        self._found_ids: dict[str, str] = {}  # `_style_id`
+        self._styles_by_name: dict[str, object] | None = None  # `_named_style`
+        self._names_by_id: dict[str | None, str] = {}  # `_style_name`
+        self._block_width: Length | None = None  # of a new table: the text width (`table`)
+        self._text_indents: dict[int, int] = {}  # level → `text_indent`
+
+    # -- setup ---------------------------------------------------------------------------------
+
+    def _bookmark_names(self) -> dict[str, str]:
+        names: dict[str, str] = {}
+        taken: set[str] = set()
+
+        def claim(identifier: str) -> None:
+            name = ooxml.bookmark_name(identifier)
+            while name.lower() in taken:  # Word compares bookmark names case-insensitively
+                name = ooxml.bookmark_name(name + "_")
+            taken.add(name.lower())
+            names[identifier] = name
+
+        def walk_clauses(clauses: Iterable[Clause]) -> None:
+            for clause in clauses:
+                claim(clause.id)
+                walk_clauses(clause.clauses)
+
+        for section in self.document.walk_sections():
+            claim(section.id)
+            walk_clauses(section.clauses)
+        for form in self.document.forms:
+            claim(form.id)
+        return names
+
+    def _check_styles(self, reference: Path) -> None:
+        present = {style.name for style in self.doc.styles}
+        needed = [value for key, value in vars(StyleNames).items() if key.isupper()]
+        names = [n for value in needed for n in (value if isinstance(value, tuple) else (value,))]
+        missing = [n for n in names if n not in present]
+        if missing:
+            raise ValueError(f"{reference} lacks the styles {', '.join(missing)}; "
+                             "start from templates/reference.docx (tools/make_reference_docx.py)")
+
+    def _style_id(self, name: str) -> str | None:
+        try:
+            return self._found_ids[name]
+        except KeyError:
+            pass
+        try:
+            style_id = self._found_ids[name] = self._named_style(name).style_id
+            return style_id
+        except KeyError:
+            return None
+
+    def _named_style(self, name: str):
+        """self.doc.styles[name], from a map of the styles by name: python-docx searches them
+        all with an XPath query on every lookup. (Names it lacks, e.g. a style added since,
+        go to python-docx, which also raises its KeyError.)"""
+        if self._styles_by_name is None:
+            self._styles_by_name = {}
+            for element in self.doc.styles.element.style_lst:
+                self._styles_by_name.setdefault(element.name_val, element)
+        element = self._styles_by_name.get(BabelFish.ui2internal(name))
+        if element is None:
+            return self.doc.styles[name]
+        return StyleFactory(element)
+
+    def _style_name(self, paragraph: DocxParagraph) -> str:
+        """paragraph.style.name, remembered by style id."""
+        style_id = paragraph._p.style
+        try:
+            return self._names_by_id[style_id]
+        except KeyError:
+            name = self._names_by_id[style_id] = paragraph.style.name
+            return name
+
+    def _sid(self, name: str, kind: WD_STYLE_TYPE = WD_STYLE_TYPE.PARAGRAPH) -> str | None:
+        """What python-docx writes for style `name` of type `kind` (cached; raises KeyError
+        for a missing style as doc.styles[name] does)."""
+        key = (name, kind)
+        try:
+            return self._style_ids[key]
+        except KeyError:
+            pass
+        styles = self.doc.styles
+        style = self._named_style(name)
+        if style.type != kind:
+            styles.get_style_id(style, kind)  # raises python-docx's ValueError
+        if kind not in self._default_styles:  # python-docx finds it again on every lookup
+            self._default_styles[kind] = styles.default(kind)
+        style_id = self._style_ids[key] = None if style == self._default_styles[kind] else style.style_id
+        return style_id
+
+    def set_style(self, paragraph: DocxParagraph, name: str) -> None:
+        """paragraph.style = name, without python-docx's per-call style lookup."""
+        ooxml.set_paragraph_style(paragraph._p, self._sid(name))
+
+    def add_run(self, paragraph: DocxParagraph, text: str | None = None, style: str | None = None) -> Run:
+        """paragraph.add_run(text, style=name), without python-docx's per-call style lookup."""
+        style_id = self._sid(style, WD_STYLE_TYPE.CHARACTER) if style else None
+        return Run(ooxml.append_run(paragraph._p, text, style_id, rpr=bool(style)), paragraph)
+
+    def _clear_body(self) -> None:
+        ooxml.clear_body(self.doc.element.body)
+
+    def _apply_meta(self) -> None:
+        meta = self.meta
+        section = self.doc.sections[0]
+        width, height = _PAGE_SIZES_MM.get(meta.page_size.upper(), _PAGE_SIZES_MM["A4"])
+        section.page_width, section.page_height = Mm(width), Mm(height)
+        top, right, bottom, left = meta.margins_mm
+        section.top_margin, section.right_margin = Mm(top), Mm(right)
+        section.bottom_margin, section.left_margin = Mm(bottom), Mm(left)
+        section.header_distance = Mm(min(12, top * 0.5))
+        section.footer_distance = Mm(min(10, bottom * 0.5))
+        self.text_width = Emu(section.page_width - section.left_margin - section.right_margin).twips
+        self.body_pt = meta.font_size_pt
+
+        styles = self.doc.styles
+        body_font = self._east_asian_font(self._named_style(StyleNames.NORMAL)) or meta.body_font
+        heading_font = self._east_asian_font(self._named_style(StyleNames.HEADINGS[0])) or meta.heading_font
+        swap = {body_font: meta.body_font, heading_font: meta.heading_font}
+        for style in styles:
+            current = self._east_asian_font(style)
+            if current in swap and swap[current] != current:
+                ooxml.set_fonts(style.element.get_or_add_rPr(), swap[current])
+        styles_root = styles.element
+        defaults = ooxml.doc_defaults_rpr(styles_root)
+        ooxml.set_fonts(defaults, meta.body_font)
+        ooxml.strip_theme_fonts(styles_root)
+        for rPr in (defaults, self._named_style(StyleNames.NORMAL).element.get_or_add_rPr()):
+            ooxml.set_lang(rPr, self.document.lang)
+        self._named_style(StyleNames.NORMAL).font.size = Pt(meta.font_size_pt)
+
+        # The TOC's right-aligned page numbers sit at the right margin of this page setup.
+        for name in StyleNames.TOC:
+            stops = self._named_style(name).paragraph_format.tab_stops
+            stops.clear_all()
+            stops.add_tab_stop(Twips(self.text_width), WD_TAB_ALIGNMENT.RIGHT, WD_TAB_LEADER.DOTS)
+
+        ooxml.set_theme_font_lang(self.doc.settings.element, self.document.lang)
+        self._style_pts.clear()  # sizes are final from here on
+
+    def _style_pt(self, name: str) -> float:
+        """The font size a paragraph style resolves to (following basedOn); cached once the
+        page setup (`_apply_meta`, which sets the body size) is done."""
+        try:
+            return self._style_pts[name]
+        except KeyError:
+            pass
+        style = self._named_style(name)
+        size = self.body_pt
+        while style is not None:
+            if style.font.size is not None:
+                size = style.font.size.pt
+                break
+            style = style.base_style
+        self._style_pts[name] = size
+        return size
+
+    @staticmethod
+    def _east_asian_font(style) -> str | None:
+        return ooxml.east_asian_font(style.element.rPr)
+
+    def _setup_numbering(self) -> None:
+        numbering_element = self.doc.part.numbering_part.element
+        abstract = ooxml.find_abstract_num(numbering_element, NUMBERING_NAME)
+        if abstract is None:
+            abstract = add_clause_numbering(numbering_element, self.body_pt)
+        self._numbering = numbering_element
+        self._abstract_id = abstract
+        self.num_id = ooxml.add_num(numbering_element, abstract)
+
+    # -- building blocks -----------------------------------------------------------------------
+
+    def paragraph(self, style: str | None = None, text: str = "") -> DocxParagraph:
+        """doc.add_paragraph(text, style)."""
+        p = ooxml.body_paragraph(self._body_element)
+        if text:
+            ooxml.append_run(p, text)
+        if style is not None:
+            ooxml.set_paragraph_style(p, self._sid(style))
+        return DocxParagraph(p, self._body_blocks)
+
+    def spans(self, paragraph: DocxParagraph, spans: Paragraph) -> None:
+        """Inline text; a span with a `ref` links to the bookmark of what it refers to."""
+        for span in spans:
+            self.span(paragraph, span)
+
+    def span(self, paragraph: DocxParagraph, span: Span) -> None:
+        target = self._bookmarks.get(span.ref) if span.ref else None
+        if target is None:
+            ooxml.append_run(paragraph._p, span.text)
+            return
+        self.link(paragraph, target, span.text, self._style_id(StyleNames.HYPERLINK))
+
+    def link(self, paragraph: DocxParagraph, bookmark: str, text: str, style_id: str | None = None) -> Run:
+        hyperlink = ooxml.add_internal_hyperlink(paragraph, bookmark)
+        return Run(ooxml.append_run(hyperlink, text, style_id or None), paragraph)
+
+    def bookmark(self, paragraph: DocxParagraph, identifier: str) -> None:
+        name = self._bookmarks.get(identifier) or identifier
+        self._bookmark_ids += 1
+        ooxml.add_bookmark(paragraph, name, self._bookmark_ids)
+
+    def number(self, paragraph: DocxParagraph, number: Number) -> None:
+        """Attach real list numbering (ilvl = level - 1) to a heading, clause or item.
+
+        The body is one list, so Word counts exactly as the model numbers. The one exception:
+        a clause's sub-clauses restart after its items (both sit one level down); that run of
+        paragraphs gets a list instance starting at the model's ordinal, and the main list
+        resumes at the next shallower paragraph.
+        """
+        index = number.level - 1
+        if self._restart and index < self._restart[1]:
+            self._restart = None
+        if number.ordinal != self._counters[index] + 1:
+            self._restart = (ooxml.add_num(self._numbering, self._abstract_id, {index: number.ordinal}), index)
+        self._counters[index] = number.ordinal
+        for deeper in range(index + 1, len(self._counters)):
+            self._counters[deeper] = 0
+        ooxml.set_numbering(paragraph, self._restart[0] if self._restart else self.num_id, index)
+
+    def text_indent(self, level: int) -> int:
+        """Left edge (twips) of the text of a numbered body paragraph at this level."""
+        try:
+            return self._text_indents[level]
+        except KeyError:
+            left, _ = ooxml.level_indent(self._numbering, self._abstract_id, level - 1)
+            self._text_indents[level] = left
+            return left
+
+    def field(self, paragraph: DocxParagraph, instr: str, cached: str = "") -> None:
+        ooxml.append_field(paragraph._p, instr, cached)
+
+    def table(
+        self,
+        rows: int,
+        widths: Sequence[int],
+        *,
+        indent: int = 0,
+        header: bool = True,
+        style: str | None = StyleNames.TABLE,
+    ):
+        """A fixed-layout table of the given column widths (twips), header row repeated."""
+        if self._block_width is None:
+            self._block_width = self.doc._block_width  # the page setup is done by now
+        return GridTable(fixed_table(self.doc, rows, widths, style=style, header=header, indent=indent,
+                                 style_id=self._sid(style, WD_STYLE_TYPE.TABLE) if style else None,
+                                 block_width=self._block_width))
+
+    def cell_text(self, cell, text: str | Paragraph, style: str = StyleNames.TABLE_TEXT, *, bold: bool = False,
+                  align=None) -> DocxParagraph:
+        paragraph = cell.paragraphs[0]
+        self.set_style(paragraph, style)
+        if align is not None:
+            paragraph.alignment = align
+        if isinstance(text, str):
+            if text and bold:
+                paragraph.add_run(text).bold = True
+            elif text:
+                ooxml.append_run(paragraph._p, text, rpr=True)  # .bold = None leaves an empty w:rPr
+        else:
+            self.spans(paragraph, text)
+        return paragraph
+
+    def continuation(self, style: str, indent: int, spans: Paragraph) -> DocxParagraph:
+        """An unnumbered paragraph aligned with the text of the numbered one above."""
+        paragraph = self.paragraph(style)
+        paragraph.paragraph_format.left_indent = Twips(indent)
+        paragraph.paragraph_format.first_line_indent = Twips(0)
+        self.spans(paragraph, spans)
+        return paragraph
+
+    def header_row(self, table, labels: Sequence[str]) -> None:
+        for cell, label in zip(table.rows[0].cells, labels):
+            self.cell_text(cell, label, StyleNames.TABLE_HEADING)
+
+    # -- the document --------------------------------------------------------------------------
+
+    def to_bytes(self) -> bytes:
+        """The package, uncompressed (ooxml.package_bytes): normalized_zip_bytes compresses it."""
+        return ooxml.package_bytes(self.doc)
+
+    # -- page furniture and properties ---------------------------------------------------------
+
+    def _header_footer(self, header_text: str, footer_lead: str, *, bare_first_page: bool) -> None:
+        """Running header `header_text`; footer `footer_lead` + 第 X 页 / 共 Y 页."""
+        section = self.doc.sections[0]
+        if bare_first_page:
+            section.different_first_page_header_footer = True  # w:titlePg: a bare cover
+            for part in (section.first_page_header, section.first_page_footer):
+                part.is_linked_to_previous = False
+                for paragraph in part.paragraphs:
+                    self.set_style(paragraph, StyleNames.FOOTER)
+
+        header = section.header
+        header.is_linked_to_previous = False
+        paragraph = header.paragraphs[0]
+        self.set_style(paragraph, StyleNames.HEADER)
+        paragraph.text = header_text
+
+        footer = section.footer
+        footer.is_linked_to_previous = False
+        paragraph = footer.paragraphs[0]
+        self.set_style(paragraph, StyleNames.FOOTER)
+        paragraph.add_run(f"{footer_lead}第 ")
+        self.field(paragraph, "PAGE", "1")
+        paragraph.add_run(" 页 / 共 ")
+        self.field(paragraph, "NUMPAGES", "1")
+        paragraph.add_run(" 页")
+
+    def _properties(self, props: Properties) -> None:
+        """Core properties and docProps/custom.xml from `props` (builder.document.properties), dated by
+        the manual's effective date, so the bytes are reproducible."""
+        core = self.doc.core_properties
+        text = ooxml.core_text
+        core.title = text(props.title)
+        core.subject = text(props.subject)
+        core.author = text(props.author)
+        core.last_modified_by = text(props.issuer)
+        core.keywords = text(props.keyword_text())
+        core.category = text(props.category)
+        core.comments = text(props.description)
+        core.identifier = text(props.identifier)
+        core.version = text(props.version)
+        core.content_status = text(props.status)
+        core.language = props.language
+        core.revision = props.revision
+        core.created = core.modified = core.last_printed = props.stamp
+        ooxml.set_custom_properties(self.doc, props.custom.items())
