@@ -144,27 +144,20 @@ def numbered_label(number_path: str, title: str | None) -> str:
 def nodes(document: Document) -> dict[str, Node]:
     """Every comparable thing of `document`, by id, in reading order."""
     out: dict[str, Node] = {}
-
-    def clause(c: Clause, parent: str) -> None:
-        out[c.id] = Node("clause", c.id, c, parent, numbered_label(c.number.path, c.title), clause_key(c))
-        for child in c.clauses:
-            clause(child, c.id)
-
-    def section(s: Section, parent: str | None) -> None:
-        kind = "chapter" if s.level == 1 else "section"
-        out[s.id] = Node(kind, s.id, s, parent, numbered_label(s.number.path, s.title), section_key(s))
-        for child in s.sections:
-            section(child, s.id)
-        for c in s.clauses:
-            clause(c, s.id)
-
-    for chapter in document.chapters:
-        section(chapter, None)
-    for form in document.forms:
-        out[form.id] = Node("form", form.id, form, None, form_label(form), form_key(form))
-        for f in form.fields:
-            fid = f"{form.id}.{f.id}"
-            out[fid] = Node("field", fid, f, form.id, f"{form_label(form)} · {f.label}", field_key(f))
+    for node, parent in document.walk():
+        parent_id = parent.id if parent is not None else None
+        if isinstance(node, Form):
+            out[node.id] = Node("form", node.id, node, None, form_label(node), form_key(node))
+            for f in node.fields:
+                fid = f"{node.id}.{f.id}"
+                out[fid] = Node("field", fid, f, node.id, f"{form_label(node)} · {f.label}", field_key(f))
+        elif isinstance(node, Section):
+            kind = "chapter" if node.level == 1 else "section"
+            label = numbered_label(node.number.path, node.title)
+            out[node.id] = Node(kind, node.id, node, parent_id, label, section_key(node))
+        else:
+            label = numbered_label(node.number.path, node.title)
+            out[node.id] = Node("clause", node.id, node, parent_id, label, clause_key(node))
     return out
 
 

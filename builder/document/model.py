@@ -6,6 +6,8 @@ these classes; they never see YAML or the source schema.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from dataclasses import dataclass
 from datetime import date
 
@@ -173,15 +175,23 @@ class Document:
     @property
     def change_marks(self) -> bool:
         """Whether any chapter, section or clause carries the 本次修订 mark."""
-        def clauses(cs):
-            return any(c.changed or clauses(c.clauses) for c in cs)
+        return any(node.changed for node, _ in self.walk() if not isinstance(node, Form))
 
-        return any(s.changed or clauses(s.clauses) for s in self.walk_sections())
+    def walk(self) -> Iterator[tuple[Section | Clause | Form, Section | Clause | None]]:
+        """Every chapter, section, clause and form with its parent (None at the top), in reading
+        order: a section, its sections, then its clauses; a clause, then its sub-clauses; the
+        forms last. The one walk of the tree that the writers and the comparison use."""
+        def under(node, parent):
+            yield node, parent
+            children = (*node.sections, *node.clauses) if isinstance(node, Section) else node.clauses
+            for child in children:
+                yield from under(child, node)
 
-    def walk_sections(self):
+        for chapter in self.chapters:
+            yield from under(chapter, None)
+        for form in self.forms:
+            yield form, None
+
+    def walk_sections(self) -> Iterator[Section]:
         """Every chapter and section, depth first, in reading order."""
-        stack = list(reversed(self.chapters))
-        while stack:
-            section = stack.pop()
-            yield section
-            stack.extend(reversed(section.sections))
+        return (node for node, _ in self.walk() if isinstance(node, Section))

@@ -7,7 +7,7 @@ header and footer, and the document properties."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import docx
@@ -21,7 +21,6 @@ from docx.text.run import Run
 
 from builder.document import numbering
 from builder.document.model import (
-    Clause,
     Document,
     Number,
     Paragraph,
@@ -79,16 +78,8 @@ class DocxWriter:
             taken.add(name.lower())
             names[identifier] = name
 
-        def walk_clauses(clauses: Iterable[Clause]) -> None:
-            for clause in clauses:
-                claim(clause.id)
-                walk_clauses(clause.clauses)
-
-        for section in self.document.walk_sections():
-            claim(section.id)
-            walk_clauses(section.clauses)
-        for form in self.document.forms:
-            claim(form.id)
+        for node, _ in self.document.walk():
+            claim(node.id)
         return names
 
     def _check_styles(self, reference: Path) -> None:

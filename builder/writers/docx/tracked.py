@@ -84,22 +84,11 @@ class _Tree:
     @classmethod
     def of(cls, document: Document) -> _Tree:
         tree = cls()
-
-        def add(obj, parent: str) -> None:
-            tree.objects[obj.id] = obj
-            tree.parent[obj.id] = parent
-            tree.children.setdefault(parent, []).append(obj.id)
-            if isinstance(obj, Section):
-                for child in (*obj.sections, *obj.clauses):
-                    add(child, obj.id)
-            elif isinstance(obj, Clause):
-                for child in obj.clauses:
-                    add(child, obj.id)
-
-        for chapter in document.chapters:
-            add(chapter, CHAPTERS)
-        for form in document.forms:
-            add(form, FORMS)
+        for node, parent in document.walk():
+            parent_id = parent.id if parent is not None else (FORMS if isinstance(node, Form) else CHAPTERS)
+            tree.objects[node.id] = node
+            tree.parent[node.id] = parent_id
+            tree.children.setdefault(parent_id, []).append(node.id)
         return tree
 
 
