@@ -210,7 +210,7 @@ def _write_diff(changes, out: Path, templates: Path | None) -> list[Path]:
 def _jobs(value: str) -> int:
     """--jobs: "auto" or a positive number, at most the number of cores (more workers than
     cores only cost memory)."""
-    from builder.release.build import default_jobs
+    from builder.release.plan import default_jobs
 
     if value == "auto":
         return default_jobs()
@@ -264,7 +264,7 @@ def build(src: Path, branches: tuple[str, ...], formats: tuple[str, ...], forms:
     Incremental: a file is rewritten only when its inputs changed; --force ignores the cache.
     """
     from builder.release import cache
-    from builder.release.build import FORMATS, parse_shard
+    from builder.release.plan import FORMATS, parse_shard
 
     jobs_n = _jobs(jobs)
     try:
@@ -295,7 +295,8 @@ def build(src: Path, branches: tuple[str, ...], formats: tuple[str, ...], forms:
             click.echo(f"无变化：{count} 个文件都是最新的（{out}/）。")
             return
 
-    from builder.release.build import build_outputs, shard
+    from builder.release.build import build_outputs
+    from builder.release.plan import shard
     from builder.errors import did_you_mean
 
     manual = _load(src)

@@ -35,7 +35,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import click
 
-from builder.release.build import FORMATS
+from builder.release.plan import FORMATS
 
 LIVE = "/__handbook__/"
 LIVE_SCRIPT = Path(__file__).with_name("live.js")

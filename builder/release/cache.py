@@ -45,7 +45,7 @@ from builder.document.fonts import installed_font_files
 from builder.release.publish import safe_relative
 
 STATE = ".handbook-cache.json"
-FORMAT = 1  # bump when the meaning of a key changes
+FORMAT = 2  # bump when the meaning of a key or the state file changes
 _MAX_REQUESTS = 32
 _PACKAGE = Path(__file__).resolve().parents[1]
 _BUILTIN_TEMPLATES = _PACKAGE.parent / "templates"
@@ -195,8 +195,8 @@ class Entry:
     """What the cache knows of one output file."""
 
     key: str  # L2 when written or last confirmed
-    l1: str  # the branch key it was confirmed under
-    l0: str  # the sources key it was confirmed under
+    branch_key: str  # the branch key it was confirmed under
+    sources_key: str  # the sources key it was confirmed under
     sha256: str
     size: int
     mtime_ns: int
@@ -212,15 +212,15 @@ class Entry:
                 and (st.st_size, st.st_mtime_ns, st.st_ino) == (self.size, self.mtime_ns, self.ino))
 
     @classmethod
-    def of(cls, path: Path, *, key: str, l1: str, l0: str, sha256: str) -> Entry:
+    def of(cls, path: Path, *, key: str, branch_key: str, sources_key: str, sha256: str) -> Entry:
         st = os.lstat(path)
-        return cls(key, l1, l0, sha256, st.st_size, st.st_mtime_ns, st.st_ino)
+        return cls(key, branch_key, sources_key, sha256, st.st_size, st.st_mtime_ns, st.st_ino)
 
 
 @dataclass
 class State:
     files: dict[str, Entry] = field(default_factory=dict)  # by POSIX path relative to the output folder
-    requests: dict[str, dict] = field(default_factory=dict)  # request → {"l0": …, "files": [...]}
+    requests: dict[str, dict] = field(default_factory=dict)  # request → {"sources_key": …, "files": [...]}
 
     @classmethod
     def read(cls, folder: Path) -> State:
@@ -230,31 +230,31 @@ class State:
             if data.get("format") != FORMAT:
                 return cls()
             files = {path: Entry(*row) for path, row in data["files"].items() if safe_relative(path)}
-            requests = {k: {"l0": str(v["l0"]), "files": list(v["files"])} for k, v in data["requests"].items()}
+            requests = {k: {"sources_key": str(v["sources_key"]), "files": list(v["files"])} for k, v in data["requests"].items()}
             return cls(files, requests)
         except (OSError, ValueError, TypeError, KeyError, AttributeError):
             return cls()
 
     def write(self, target: Path) -> None:
         """Write to `target` (a fresh path: a Staging path, never a hard link into an output)."""
-        rows = {path: [e.key, e.l1, e.l0, e.sha256, e.size, e.mtime_ns, e.ino] for path, e in sorted(self.files.items())}
+        rows = {path: [e.key, e.branch_key, e.sources_key, e.sha256, e.size, e.mtime_ns, e.ino] for path, e in sorted(self.files.items())}
         requests = dict(list(self.requests.items())[-_MAX_REQUESTS:])
         Path(target).write_text(json.dumps({"format": FORMAT, "requests": requests, "files": rows},
                                            ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
 
-    def remember(self, request: str, l0: str, files: list[str]) -> None:
+    def remember(self, request: str, sources_key: str, files: list[str]) -> None:
         self.requests.pop(request, None)  # most recent last
-        self.requests[request] = {"l0": l0, "files": sorted(files)}
+        self.requests[request] = {"sources_key": sources_key, "files": sorted(files)}
 
-    def up_to_date(self, folder: Path, request: str, l0: str) -> int | None:
+    def up_to_date(self, folder: Path, request: str, sources_key: str) -> int | None:
         """The number of files when `request` was last built from exactly these sources and
         environment and every one of its files is untouched since; None otherwise."""
         known = self.requests.get(request)
-        if not known or known["l0"] != l0:
+        if not known or known["sources_key"] != sources_key:
             return None
         for relative in known["files"]:
             entry = self.files.get(relative)
-            if entry is None or entry.l0 != l0 or not entry.intact(Path(folder) / relative):
+            if entry is None or entry.sources_key != sources_key or not entry.intact(Path(folder) / relative):
                 return None
         return len(known["files"])
 

@@ -10,7 +10,6 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-import docx
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_TAB_ALIGNMENT, WD_TAB_LEADER
 from docx.shared import Emu, Length, Mm, Pt, Twips
@@ -28,7 +27,7 @@ from builder.document.model import (
 )
 from builder.document.properties import Properties
 from builder.writers.ooxml import core as ooxml
-from builder.writers.docx.styles import NUMBERING_NAME, StyleNames, add_clause_numbering
+from builder.writers.docx.styles import NUMBERING_NAME, StyleNames, add_clause_numbering, open_reference
 from builder.writers.docx.tables import GridTable, fixed_table
 
 
@@ -41,14 +40,11 @@ _PAGE_SIZES_MM = {"A4": (210, 297), "A5": (148, 210), "A3": (297, 420), "B5": (1
 
 class DocxWriter:
     def __init__(self, document: Document, reference: Path):
-        if not reference.exists():
-            raise FileNotFoundError(f"{reference}: run tools/make_reference_docx.py to create it")
         self.document = document
         self.meta = document.meta
-        self.doc = docx.Document(str(reference))
+        self.doc = open_reference(reference)
         self._body_element = self.doc.element.body
         self._body_blocks = self.doc._body  # python-docx's container of the body's paragraphs
-        self._check_styles(reference)
         self.pagerefs: list[tuple[str, object]] = []  # (bookmark, cached-result w:t)
         self._bookmark_ids = 0
         self._bookmarks = self._bookmark_names()
@@ -81,15 +77,6 @@ class DocxWriter:
         for node, _ in self.document.walk():
             claim(node.id)
         return names
-
-    def _check_styles(self, reference: Path) -> None:
-        present = {style.name for style in self.doc.styles}
-        needed = [value for key, value in vars(StyleNames).items() if key.isupper()]
-        names = [n for value in needed for n in (value if isinstance(value, tuple) else (value,))]
-        missing = [n for n in names if n not in present]
-        if missing:
-            raise ValueError(f"{reference} lacks the styles {', '.join(missing)}; "
-                             "start from templates/reference.docx (tools/make_reference_docx.py)")
 
     def _style_id(self, name: str) -> str | None:
         try:
@@ -124,7 +111,7 @@ class DocxWriter:
             name = self._names_by_id[style_id] = paragraph.style.name
             return name
 
-    def _sid(self, name: str, kind: WD_STYLE_TYPE = WD_STYLE_TYPE.PARAGRAPH) -> str | None:
+    def _written_style_id(self, name: str, kind: WD_STYLE_TYPE = WD_STYLE_TYPE.PARAGRAPH) -> str | None:
         """What python-docx writes for style `name` of type `kind` (cached; raises KeyError
         for a missing style as doc.styles[name] does)."""
         key = (name, kind)
@@ -143,11 +130,11 @@ class DocxWriter:
 
     def set_style(self, paragraph: DocxParagraph, name: str) -> None:
         """paragraph.style = name, without python-docx's per-call style lookup."""
-        ooxml.set_paragraph_style(paragraph._p, self._sid(name))
+        ooxml.set_paragraph_style(paragraph._p, self._written_style_id(name))
 
     def add_run(self, paragraph: DocxParagraph, text: str | None = None, style: str | None = None) -> Run:
         """paragraph.add_run(text, style=name), without python-docx's per-call style lookup."""
-        style_id = self._sid(style, WD_STYLE_TYPE.CHARACTER) if style else None
+        style_id = self._written_style_id(style, WD_STYLE_TYPE.CHARACTER) if style else None
         return Run(ooxml.append_run(paragraph._p, text, style_id, rpr=bool(style)), paragraph)
 
     def _clear_body(self) -> None:
@@ -229,7 +216,7 @@ class DocxWriter:
         if text:
             ooxml.append_run(p, text)
         if style is not None:
-            ooxml.set_paragraph_style(p, self._sid(style))
+            ooxml.set_paragraph_style(p, self._written_style_id(style))
         return DocxParagraph(p, self._body_blocks)
 
     def spans(self, paragraph: DocxParagraph, spans: Paragraph) -> None:
@@ -296,7 +283,7 @@ class DocxWriter:
         if self._block_width is None:
             self._block_width = self.doc._block_width  # the page setup is done by now
         return GridTable(fixed_table(self.doc, rows, widths, style=style, header=header, indent=indent,
-                                 style_id=self._sid(style, WD_STYLE_TYPE.TABLE) if style else None,
+                                 style_id=self._written_style_id(style, WD_STYLE_TYPE.TABLE) if style else None,
                                  block_width=self._block_width))
 
     def cell_text(self, cell, text: str | Paragraph, style: str = StyleNames.TABLE_TEXT, *, bold: bool = False,

@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import datetime, time
 from pathlib import Path
 
-import docx
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT, WD_UNDERLINE
@@ -19,6 +18,7 @@ from docx.shared import Mm, Pt, RGBColor, Twips
 
 from builder.document.changes import DELETE, IDENTICAL, INSERT, NOTE, ChangeSet, Comparison, MarkedParagraph, Row, comparison
 from builder.writers.ooxml import core as ooxml
+from builder.writers.docx.base import DocxWriter
 from builder.writers.docx.styles import DEFAULT_REFERENCE, StyleNames
 from builder.writers.docx.tables import fixed_table
 from builder.writers.ooxml.package import normalized_zip_bytes
@@ -48,19 +48,19 @@ def _twips(mm: float) -> int:
 def render_comparison_docx(changeset: ChangeSet, path: Path, reference: Path | None = None) -> None:
     """Write the 修订对照表 of `changeset` to `path`, styled by `reference` (default:
     templates/reference.docx)."""
-    writer = _ComparisonWriter(changeset, Path(reference) if reference else DEFAULT_REFERENCE)
+    writer = ComparisonWriter(changeset, Path(reference) if reference else DEFAULT_REFERENCE)
     writer.build()
     Path(path).write_bytes(normalized_zip_bytes(ooxml.package_bytes(writer.doc)))
 
 
-class _ComparisonWriter:
+class ComparisonWriter(DocxWriter):
+    """The 修订对照表 on A4 landscape. Its tables are its own (a row per change, long rows may
+    split across pages), so it lays out paragraphs, tables and cells with python-docx directly."""
+
     def __init__(self, changeset: ChangeSet, reference: Path):
-        if not reference.exists():
-            raise FileNotFoundError(f"{reference}: run tools/make_reference_docx.py to create it")
+        super().__init__(changeset.new, reference)
         self.changeset = changeset
         self.cmp: Comparison = comparison(changeset)
-        self.meta = changeset.new.meta
-        self.doc = docx.Document(str(reference))
 
     # -- set-up --------------------------------------------------------------------------------
 

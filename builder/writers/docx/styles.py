@@ -7,6 +7,7 @@ from pathlib import Path
 
 
 from builder.document import numbering
+from builder.errors import WriterError
 from builder.writers.ooxml import core as ooxml
 
 
@@ -64,3 +65,21 @@ def add_clause_numbering(numbering_element, body_pt: float = 10.5) -> int:
         (round((start + hang) * em), round(hang * em)) for start, hang in zip(LABEL_START_EM, HANG_EM)
     ]
     return ooxml.add_abstract_num(numbering_element, NUMBERING_NAME, numbering.WORD_LEVELS, indents, LEVEL_SUFFIX)
+
+
+def open_reference(reference: Path):
+    """templates/reference.docx (or the given one) as a python-docx Document, checked to have
+    every style the writers use. WriterError (in Chinese) when it is missing or lacks styles."""
+    import docx
+
+    if not reference.is_file():
+        raise WriterError(f"找不到 Word 样式模板 {reference}：请运行 tools/make_reference_docx.py 生成")
+    document = docx.Document(str(reference))
+    present = {style.name for style in document.styles}
+    needed = [value for key, value in vars(StyleNames).items() if key.isupper()]
+    names = [n for value in needed for n in (value if isinstance(value, tuple) else (value,))]
+    missing = [n for n in names if n not in present]
+    if missing:
+        raise WriterError(f"Word 样式模板 {reference} 缺少样式 {'、'.join(missing)}；"
+                          "请以 templates/reference.docx 为基础修改（tools/make_reference_docx.py）")
+    return document
