@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from builder import __version__
-from builder.errors import BuildError, SourceErrors, os_error_text
+from builder.errors import BuildError, HandbookError, SourceErrors, os_error_text
 
 log = logging.getLogger("handbook")
 
@@ -171,7 +171,7 @@ def diff(old: str, new: str | None, src: Path, branch: str | None, out: Path | N
                     templates = Path("templates") if Path("templates/comparison.html.j2").is_file() else None
                 written = _write_diff(changes, out, templates)
                 click.echo(f"已写入 {len(written)} 个文件：" + "、".join(str(p) for p in written))
-    except BuildError as exc:
+    except HandbookError as exc:
         click.echo(f"比较失败：{exc}", err=True)
         sys.exit(1)
 
@@ -347,7 +347,7 @@ def build(src: Path, branches: tuple[str, ...], formats: tuple[str, ...], forms:
             request=request,
             compare=compare,
         )
-    except BuildError as exc:
+    except HandbookError as exc:
         click.echo(f"构建失败：{exc}；原有输出保持不变。", err=True)
         sys.exit(1)
     except OSError as exc:  # the output folder cannot be made or written: not a bug of ours

@@ -378,7 +378,7 @@ def test_forms_have_field_grid_rows_grid_approval_and_example(word):
 
 
 def test_long_ids_make_valid_distinct_bookmark_names():
-    from builder.writers.ooxml.core import bookmark_name
+    from builder.writers.ooxml import bookmark_name
 
     long_a, long_b = "x" * 30 + "-meeting-minutes-a", "x" * 30 + "-meeting-minutes-b"
     names = {bookmark_name(long_a), bookmark_name(long_b)}
@@ -389,8 +389,12 @@ def test_long_ids_make_valid_distinct_bookmark_names():
 def test_a_reference_without_the_handbook_styles_is_refused(sample, tmp_path):
     plain_reference = tmp_path / "plain.docx"
     docx.Document().save(str(plain_reference))
-    with pytest.raises(ValueError, match="Clause"):
+    from builder.errors import WriterError
+
+    with pytest.raises(WriterError, match="缺少样式.*Clause"):
         render_docx(sample, tmp_path / "out.docx", plain_reference, paginate=False)
+    with pytest.raises(WriterError, match="找不到 Word 样式模板"):
+        render_docx(sample, tmp_path / "out.docx", tmp_path / "missing.docx", paginate=False)
 
 
 def test_output_is_reproducible(sample, docx_path, tmp_path):

@@ -64,7 +64,7 @@ def test_every_form_exists_in_three_formats_with_the_same_field_names(branch_for
 
 
 def test_xlsx_input_cells_follow_the_same_names(branch_forms):
-    from builder.writers.xlsx.workbook import input_cells
+    from builder.writers.xlsx.layout import input_cells
 
     document, _ = branch_forms
     for form in document.forms:

@@ -18,13 +18,11 @@ from openpyxl.utils.cell import range_boundaries
 
 from builder.document.model import ApprovalStep, Form, FormField, Span
 from builder.document.resolve import resolve
+from builder.writers.xlsx.formulas import capitals_formula
+from builder.writers.xlsx.layout import cell_map, defined_name, page_breaks
 from builder.writers.xlsx.workbook import (
     INDEX_SHEET,
     OPTIONS_SHEET,
-    capitals_formula,
-    cell_map,
-    defined_name,
-    page_breaks,
     render_form_xlsx,
     render_forms_xlsx,
 )

@@ -24,7 +24,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT, WD_TAB_LEADER  
 from docx.shared import Mm, Pt, RGBColor, Twips  # noqa: E402
 
 from builder.document import fonts  # noqa: E402
-from builder.writers.ooxml import core as ooxml  # noqa: E402
+from builder.writers import ooxml  # noqa: E402
 from builder.writers.ooxml.package import normalized_zip_bytes  # noqa: E402
 from builder.writers.docx.styles import StyleNames, add_clause_numbering  # noqa: E402
 

@@ -26,7 +26,7 @@ from builder.document.model import (
     Span,
 )
 from builder.document.properties import Properties
-from builder.writers.ooxml import core as ooxml
+from builder.writers import ooxml
 from builder.writers.docx.styles import NUMBERING_NAME, StyleNames, add_clause_numbering, open_reference
 from builder.writers.docx.tables import GridTable, fixed_table
 

@@ -17,7 +17,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT, WD_UNDERLINE
 from docx.shared import Mm, Pt, RGBColor, Twips
 
 from builder.document.changes import DELETE, IDENTICAL, INSERT, NOTE, ChangeSet, Comparison, MarkedParagraph, Row, comparison
-from builder.writers.ooxml import core as ooxml
+from builder.writers import ooxml
 from builder.writers.docx.base import DocxWriter
 from builder.writers.docx.styles import DEFAULT_REFERENCE, StyleNames
 from builder.writers.docx.tables import fixed_table

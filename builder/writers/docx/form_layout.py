@@ -16,7 +16,7 @@ from builder.document.model import (
     Span,
 )
 from builder.document.fieldnames import printed_rows
-from builder.writers.ooxml import core as ooxml
+from builder.writers import ooxml
 from builder.writers.docx.styles import StyleNames
 from builder.writers.docx.tables import column_widths, text_weight, widths_with_rest
 

@@ -34,7 +34,7 @@ from docx.text.paragraph import Paragraph as DocxParagraph
 
 from builder.document import fonts
 from builder.document.model import Document, Form, FormField
-from builder.writers.ooxml import core as ooxml
+from builder.writers import ooxml
 from builder.writers.ooxml.package import normalized_zip_bytes
 from builder.document.fieldnames import SCORES, approval_name, cell_name, form_field_names, input_names
 from builder.document.properties import CONTROLLED, properties

@@ -38,7 +38,7 @@ from builder.document.model import (
     plain,
 )
 from builder.document.properties import CONTROLLED, properties
-from builder.writers.ooxml import core as ooxml
+from builder.writers import ooxml
 from builder.writers.ooxml.package import normalized_zip_bytes
 from builder.document.dates import chinese_date
 from builder.writers.docx.base import DocxWriter

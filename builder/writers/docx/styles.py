@@ -8,7 +8,7 @@ from pathlib import Path
 
 from builder.document import numbering
 from builder.errors import WriterError
-from builder.writers.ooxml import core as ooxml
+from builder.writers import ooxml
 
 
 log = logging.getLogger("handbook")

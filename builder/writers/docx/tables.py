@@ -10,7 +10,7 @@ from docx.shared import Length, Twips
 from docx.table import Table as DocxTable
 from docx.table import _Cell, _Row
 
-from builder.writers.ooxml import core as ooxml
+from builder.writers import ooxml
 from builder.writers.docx.styles import StyleNames
 
 

@@ -40,7 +40,7 @@ from lxml import etree
 from builder.document import numbering
 from builder.document.changes import DELETE, EQUAL, INSERT, ChangeSet, aligned, canonical, inline_diff, likeness
 from builder.document.model import Clause, Document, Form, Number, Section, Span
-from builder.writers.ooxml import core as ooxml
+from builder.writers import ooxml
 from builder.writers.docx.handbook import HandbookWriter
 from builder.writers.docx.styles import DEFAULT_REFERENCE, LEVEL_SUFFIX
 from builder.writers.ooxml.package import normalized_zip_bytes
