@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from openpyxl.utils import get_column_letter
 
 from builder.document.model import FormField
+from builder.errors import WriterError
 from builder.writers.xlsx.layout import Layout, ScalarBlock, TableBlock
 
 CAPITALS_FORMAT = "[DBNum2][$-804]0"  # Chinese financial numerals, forced zh-CN
@@ -52,7 +53,7 @@ class Formulas:
                 if column.id == ident:
                     letter = get_column_letter(col)
                     return Ref(f"${letter}${other.first_row}:${letter}${other.last_row}", True)
-        raise ValueError(f"表单 {self.layout.form.id}: 计算引用了不存在的字段“{ident}”")
+        raise WriterError(f"表单 {self.layout.form.id}：计算引用了不存在的字段“{ident}”")
 
     def formula(self, f: FormField, table: TableBlock | None = None, row: int | None = None) -> str:
         op, ids = f.compute
@@ -74,7 +75,7 @@ class Formulas:
             if amount.is_range:
                 return "=" + capitals_formula(f"SUM({amount.expr})", f"COUNT({amount.expr})=0")
             return "=" + capitals_formula(amount.expr, f'{amount.expr}=""')
-        raise ValueError(f"表单 {self.layout.form.id}: 未知的计算 {op}")
+        raise WriterError(f"表单 {self.layout.form.id}：未知的计算 {op}")
 
 
 def capitals_formula(value: str, blank: str) -> str:
