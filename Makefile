@@ -15,10 +15,10 @@ check: setup
 test: setup-test
 	$(BIN)/python -m pytest -q
 
-# The property-based test (tests/test_fuzz.py) with 20,000 random generated sources instead of
+# The property-based test (tests/sources/test_fuzz.py) with 20,000 random generated sources instead of
 # the 2,000 fixed ones of `make test`; HYPOTHESIS_MAX_EXAMPLES=N changes the number.
 fuzz: setup-test
-	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q tests/test_fuzz.py --hypothesis-show-statistics
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q tests/sources/test_fuzz.py --hypothesis-show-statistics
 
 # The benchmark (bench/README.md): scales the bundled manual to 50 and 200 branches, times the
 # builder against raw WeasyPrint, LibreOffice and pandoc, prints JSON lines and a summary.

@@ -13,7 +13,7 @@ from lxml import etree
 from builder.document.resolve import resolve
 from builder.writers.docx.handbook import render_docx
 from builder.writers.docx.forms import form_field_tags, render_form_docx
-from tests.test_docx_writer import sample_document
+from tests.writers.test_docx_writer import sample_document
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 W14 = "http://schemas.microsoft.com/office/word/2010/wordml"

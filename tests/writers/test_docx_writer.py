@@ -404,7 +404,7 @@ def test_output_is_reproducible(sample, docx_path, tmp_path):
 
 
 def test_reference_template_is_regenerated_identically(tmp_path):
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     out = tmp_path / "reference.docx"
     subprocess.run([sys.executable, str(root / "tools" / "make_reference_docx.py"), str(out)], check=True,
                    capture_output=True)

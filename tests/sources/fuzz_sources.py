@@ -1,4 +1,4 @@
-"""Hypothesis strategies for tests/test_fuzz.py: whole manual source folders (manual.yaml,
+"""Hypothesis strategies for tests/sources/test_fuzz.py: whole manual source folders (manual.yaml,
 branches.yaml, revisions.yaml, chapters/*.yaml, forms/*.yaml), valid by construction, then
 sometimes mutated at the data level or the byte level.
 

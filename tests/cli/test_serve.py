@@ -19,7 +19,7 @@ import pytest
 
 from builder.preview.serve import Builds, Hub, _Handler, make_server
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 # -- the pieces ---------------------------------------------------------------------------------

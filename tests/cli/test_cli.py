@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from tests.test_validation import replace
+from tests.sources.test_validation import replace
 
 
 def test_check_passes_on_the_bundled_manual(run, src):

@@ -20,7 +20,7 @@ from builder.errors import BuildError
 from builder.document.resolve import resolve
 from builder.writers.pdf.forms import render_form_pdf
 
-SRC = Path(__file__).resolve().parent.parent / "manual_src"
+SRC = Path(__file__).resolve().parents[2] / "manual_src"
 FORM_IDS = sorted(p.stem for p in (SRC / "forms").glob("*.yaml"))
 BRANCH = "chengdu"
 

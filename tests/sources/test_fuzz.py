@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from builder.errors import SourceErrors
-from tests.fuzz_sources import Sources, dump, sources
+from tests.sources.fuzz_sources import Sources, dump, sources
 
 _COMMON = dict(
     deadline=None,

@@ -27,7 +27,7 @@ from builder.writers.xlsx.workbook import (
     render_forms_xlsx,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LONG_OPTIONS = tuple(f"第{i}类费用（含税、不含税均可）" for i in range(1, 31))
 
 

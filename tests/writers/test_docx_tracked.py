@@ -20,7 +20,7 @@ from builder.writers.docx.handbook import render_docx
 from builder.writers.docx.tracked import render_tracked_docx
 from tests.revise import revise
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 NS = {"w": W}
 
