@@ -25,6 +25,22 @@ def src(tmp_path) -> Path:
     return dest
 
 
+ROOTS = Path(__file__).resolve().parent / "roots"
+
+
+@pytest.fixture
+def root(tmp_path):
+    """root(name): a private copy of a small fixture manual, tests/roots/<name>/, for tests that
+    need a valid source tree but not the bundled 110-page manual."""
+
+    def copy(name: str = "minimal") -> Path:
+        dest = tmp_path / f"{name}_src"
+        shutil.copytree(ROOTS / name, dest)
+        return dest
+
+    return copy
+
+
 @pytest.fixture
 def run(monkeypatch, tmp_path):
     """Run the `handbook` CLI in tmp_path; returns the click Result."""
