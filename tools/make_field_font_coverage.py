@@ -1,6 +1,6 @@
-"""Regenerate builder/field_font_coverage.py: the characters the fillable forms' field font can show.
+"""Regenerate builder/document/field_font_coverage.py: the characters the fillable forms' field font can show.
 
-The form fields use STSong-Light with the UniGB-UCS2-H CMap (see builder/fonts.py). What that font
+The form fields use STSong-Light with the UniGB-UCS2-H CMap (see builder/document/fonts.py). What that font
 can show is exactly what the CMap maps to a glyph (CID > 0) of Adobe-GB1. Debian's poppler-data
 ships Adobe's CMap files; this script reads one and writes the covered code points as ranges.
 Run it only when the field font or its CMap changes, and commit the result:
@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 DEFAULT_CMAP = Path("/usr/share/poppler/cMap/Adobe-GB1/UniGB-UCS2-H")
-TARGET = Path(__file__).resolve().parent.parent / "builder" / "field_font_coverage.py"
+TARGET = Path(__file__).resolve().parent.parent / "builder" / "document" / "field_font_coverage.py"
 
 
 def covered_code_points(cmap_text: str) -> set[int]:

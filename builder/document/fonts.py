@@ -55,7 +55,7 @@ def field_font_missing(text: str) -> list[str]:
     tabs are not drawn and so never missing)."""
     from bisect import bisect_right
 
-    from builder.writers.pdf.field_font_coverage import RANGES
+    from builder.document.field_font_coverage import RANGES
 
     starts = [low for low, _ in RANGES]
     missing: list[str] = []
