@@ -107,8 +107,22 @@ def export(spec: str, src: Path) -> Exported:
     temporary = Path(tempfile.mkdtemp(prefix="handbook-diff-"))
     try:
         with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
-            tar.extractall(temporary, filter="data")
+            _extract(tar, temporary)
     except (tarfile.TarError, OSError) as exc:
         shutil.rmtree(temporary, ignore_errors=True)
         raise BuildError(f"读取版本“{spec}”失败：{exc}") from exc
     return Exported(temporary / prefix if prefix else temporary, spec, sha[:_ABBREV], temporary)
+
+
+def _extract(tar: tarfile.TarFile, folder: Path) -> None:
+    """Unpack `git archive`'s tar of the sources: regular files and folders only, none outside
+    `folder`. Python's "data" filter does this where it exists (3.11.4 and later); Debian 12's
+    Python 3.11.2 lacks it, so the same rule is applied by hand there."""
+    if hasattr(tarfile, "data_filter"):
+        tar.extractall(folder, filter="data")
+        return
+    for member in tar.getmembers():
+        name = Path(member.name)
+        if name.is_absolute() or ".." in name.parts or not (member.isfile() or member.isdir()):
+            continue  # git archive writes neither; a link could point outside the folder
+        tar.extract(member, folder, set_attrs=False)

@@ -313,6 +313,7 @@ def check_sources(s: Sources, choice: int = 0) -> int:
         return 0
 
 
+@pytest.mark.timeout(1500)  # 2,000 examples in one test: about 5 minutes of CPU on 2 cores
 @settings(PROFILE)
 @given(s=sources(), choice=st.integers(0, 7))
 def test_generated_sources_build_or_fail_cleanly(s, choice):
