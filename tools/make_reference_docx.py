@@ -7,6 +7,7 @@ its body, sets page size and margins from the manual and writes. Edit the styles
 restyle the handbook, or change this script and rerun it: the output depends only on this
 script (same bytes every run).
 """
+
 from __future__ import annotations
 
 import io
@@ -25,8 +26,8 @@ from docx.shared import Mm, Pt, RGBColor, Twips  # noqa: E402
 
 from builder.document import fonts  # noqa: E402
 from builder.writers import ooxml  # noqa: E402
-from builder.writers.ooxml.package import normalized_zip_bytes  # noqa: E402
 from builder.writers.docx.styles import StyleNames, add_clause_numbering  # noqa: E402
+from builder.writers.ooxml.package import normalized_zip_bytes  # noqa: E402
 
 OUTPUT = ROOT / "templates" / "reference.docx"
 
@@ -40,8 +41,20 @@ HEADER_FILL = "D9E2F3"
 TEXT_WIDTH = Mm(210 - 25 - 22)
 
 # Built-in styles Word knows by these names (kept as built-ins so Word's UI recognises them).
-BUILTIN = {"Normal", "Body Text", "Title", "Subtitle", *StyleNames.HEADINGS, *StyleNames.TOC, "TOC Heading",
-           "Caption", "Header", "Footer", "Hyperlink", "Strong"}
+BUILTIN = {
+    "Normal",
+    "Body Text",
+    "Title",
+    "Subtitle",
+    *StyleNames.HEADINGS,
+    *StyleNames.TOC,
+    "TOC Heading",
+    "Caption",
+    "Header",
+    "Footer",
+    "Hyperlink",
+    "Strong",
+}
 KEEP = {"Default Paragraph Font", "Normal Table", "No List"}
 
 
@@ -57,13 +70,37 @@ def _fresh(styles, name: str, kind: WD_STYLE_TYPE, base: str | None = None):
     if base:
         style.base_style = styles[base]
     style.hidden = False
-    style.quick_style = name in {"Normal", "Body Text", "Title", "Subtitle", *StyleNames.HEADINGS, StyleNames.CLAUSE, StyleNames.NOTE}
+    style.quick_style = name in {
+        "Normal",
+        "Body Text",
+        "Title",
+        "Subtitle",
+        *StyleNames.HEADINGS,
+        StyleNames.CLAUSE,
+        StyleNames.NOTE,
+    }
     return style
 
 
-def _paragraph_style(styles, name, base="Normal", *, font=None, size=None, bold=None, color=None,
-                     align=None, before=None, after=None, line=None, keep_next=None, page_break=None,
-                     left=None, first_line=None, next_style=None):
+def _paragraph_style(
+    styles,
+    name,
+    base="Normal",
+    *,
+    font=None,
+    size=None,
+    bold=None,
+    color=None,
+    align=None,
+    before=None,
+    after=None,
+    line=None,
+    keep_next=None,
+    page_break=None,
+    left=None,
+    first_line=None,
+    next_style=None,
+):
     style = _fresh(styles, name, WD_STYLE_TYPE.PARAGRAPH, base)
     if font:
         ooxml.set_fonts(style.element.get_or_add_rPr(), font)
@@ -126,60 +163,214 @@ def build_reference() -> docx.Document:
     ppr_defaults = ooxml.doc_defaults_ppr(root)
     ooxml.remove_children(ppr_defaults, "w:spacing")
 
-    normal = _paragraph_style(styles, "Normal", None, font=fonts.SERIF_SC, size=BODY_PT,
-                              align=WD_ALIGN_PARAGRAPH.JUSTIFY, before=0, after=4, line=1.5)
+    normal = _paragraph_style(
+        styles,
+        "Normal",
+        None,
+        font=fonts.SERIF_SC,
+        size=BODY_PT,
+        align=WD_ALIGN_PARAGRAPH.JUSTIFY,
+        before=0,
+        after=4,
+        line=1.5,
+    )
     ooxml.set_lang(normal.element.get_or_add_rPr(), fonts.lang_tag("zh-Hans"))
     normal.paragraph_format.widow_control = True
 
     sans = fonts.SANS_SC
     _paragraph_style(styles, "Body Text", first_line=Twips(2 * EM))
-    _paragraph_style(styles, "Title", font=sans, size=28, bold=True, color=INK,
-                     align=WD_ALIGN_PARAGRAPH.CENTER, before=0, after=12, line=1.2)
-    _paragraph_style(styles, "Subtitle", font=sans, size=13, color=GREY,
-                     align=WD_ALIGN_PARAGRAPH.CENTER, before=0, after=6, line=1.2)
+    _paragraph_style(
+        styles,
+        "Title",
+        font=sans,
+        size=28,
+        bold=True,
+        color=INK,
+        align=WD_ALIGN_PARAGRAPH.CENTER,
+        before=0,
+        after=12,
+        line=1.2,
+    )
+    _paragraph_style(
+        styles,
+        "Subtitle",
+        font=sans,
+        size=13,
+        color=GREY,
+        align=WD_ALIGN_PARAGRAPH.CENTER,
+        before=0,
+        after=6,
+        line=1.2,
+    )
 
-    heading_specs = ((16, 0, 18, True), (14, 18, 8, False), (12, 12, 6, False), (BODY_PT, 8, 4, False))
-    for level, (name, (size, before, after, new_page)) in enumerate(zip(StyleNames.HEADINGS, heading_specs)):
-        style = _paragraph_style(styles, name, font=sans, size=size, bold=True, color=ACCENT,
-                                 align=WD_ALIGN_PARAGRAPH.LEFT, before=before, after=after, line=1.25,
-                                 keep_next=True, page_break=new_page or None, next_style="Body Text")
+    heading_specs = (
+        (16, 0, 18, True),
+        (14, 18, 8, False),
+        (12, 12, 6, False),
+        (BODY_PT, 8, 4, False),
+    )
+    for level, (name, (size, before, after, new_page)) in enumerate(
+        zip(StyleNames.HEADINGS, heading_specs)
+    ):
+        style = _paragraph_style(
+            styles,
+            name,
+            font=sans,
+            size=size,
+            bold=True,
+            color=ACCENT,
+            align=WD_ALIGN_PARAGRAPH.LEFT,
+            before=before,
+            after=after,
+            line=1.25,
+            keep_next=True,
+            page_break=new_page or None,
+            next_style="Body Text",
+        )
         style.paragraph_format.keep_together = True
         ooxml.set_outline_level(style.element.get_or_add_pPr(), level)
-    _paragraph_style(styles, StyleNames.HEADING_EN, font=sans, size=9, color=GREY, before=0, after=8, line=1.0,
-                     keep_next=True, align=WD_ALIGN_PARAGRAPH.LEFT)
-    toc_heading = _paragraph_style(styles, "TOC Heading", font=sans, size=16, bold=True, color=ACCENT,
-                                   align=WD_ALIGN_PARAGRAPH.CENTER, before=0, after=18, line=1.25,
-                                   keep_next=True, page_break=True)
+    _paragraph_style(
+        styles,
+        StyleNames.HEADING_EN,
+        font=sans,
+        size=9,
+        color=GREY,
+        before=0,
+        after=8,
+        line=1.0,
+        keep_next=True,
+        align=WD_ALIGN_PARAGRAPH.LEFT,
+    )
+    toc_heading = _paragraph_style(
+        styles,
+        "TOC Heading",
+        font=sans,
+        size=16,
+        bold=True,
+        color=ACCENT,
+        align=WD_ALIGN_PARAGRAPH.CENTER,
+        before=0,
+        after=18,
+        line=1.25,
+        keep_next=True,
+        page_break=True,
+    )
     ooxml.set_outline_level(toc_heading.element.get_or_add_pPr(), 9)  # never in the TOC itself
 
     for level, name in enumerate(StyleNames.TOC):
-        style = _paragraph_style(styles, name, font=sans if level == 0 else None, bold=level == 0 or None,
-                                 before=6 if level == 0 else 0, after=2, line=1.3,
-                                 left=Twips(2 * EM * level), align=WD_ALIGN_PARAGRAPH.LEFT)
-        style.paragraph_format.tab_stops.add_tab_stop(TEXT_WIDTH, WD_TAB_ALIGNMENT.RIGHT, WD_TAB_LEADER.DOTS)
+        style = _paragraph_style(
+            styles,
+            name,
+            font=sans if level == 0 else None,
+            bold=level == 0 or None,
+            before=6 if level == 0 else 0,
+            after=2,
+            line=1.3,
+            left=Twips(2 * EM * level),
+            align=WD_ALIGN_PARAGRAPH.LEFT,
+        )
+        style.paragraph_format.tab_stops.add_tab_stop(
+            TEXT_WIDTH, WD_TAB_ALIGNMENT.RIGHT, WD_TAB_LEADER.DOTS
+        )
 
     _paragraph_style(styles, StyleNames.CLAUSE)
     _paragraph_style(styles, StyleNames.NOTE, size=9, color=GREY, line=1.3, after=6)
-    _paragraph_style(styles, "Caption", font=sans, size=9.5, bold=True, color=INK, before=8, after=4,
-                     line=1.2, keep_next=True, align=WD_ALIGN_PARAGRAPH.LEFT)
-    header = _paragraph_style(styles, "Header", font=sans, size=9, color=GREY, line=1.0, after=0,
-                              align=WD_ALIGN_PARAGRAPH.CENTER)
+    _paragraph_style(
+        styles,
+        "Caption",
+        font=sans,
+        size=9.5,
+        bold=True,
+        color=INK,
+        before=8,
+        after=4,
+        line=1.2,
+        keep_next=True,
+        align=WD_ALIGN_PARAGRAPH.LEFT,
+    )
+    header = _paragraph_style(
+        styles,
+        "Header",
+        font=sans,
+        size=9,
+        color=GREY,
+        line=1.0,
+        after=0,
+        align=WD_ALIGN_PARAGRAPH.CENTER,
+    )
     ooxml.set_bottom_border(header.element.get_or_add_pPr())
-    _paragraph_style(styles, "Footer", font=sans, size=9, color=GREY, line=1.0, after=0,
-                     align=WD_ALIGN_PARAGRAPH.CENTER)
-    _paragraph_style(styles, StyleNames.TABLE_TEXT, size=9.5, line=1.2, before=0, after=0, align=WD_ALIGN_PARAGRAPH.LEFT)
-    _paragraph_style(styles, StyleNames.TABLE_HEADING, StyleNames.TABLE_TEXT, font=sans, bold=True,
-                     align=WD_ALIGN_PARAGRAPH.CENTER)
+    _paragraph_style(
+        styles,
+        "Footer",
+        font=sans,
+        size=9,
+        color=GREY,
+        line=1.0,
+        after=0,
+        align=WD_ALIGN_PARAGRAPH.CENTER,
+    )
+    _paragraph_style(
+        styles,
+        StyleNames.TABLE_TEXT,
+        size=9.5,
+        line=1.2,
+        before=0,
+        after=0,
+        align=WD_ALIGN_PARAGRAPH.LEFT,
+    )
+    _paragraph_style(
+        styles,
+        StyleNames.TABLE_HEADING,
+        StyleNames.TABLE_TEXT,
+        font=sans,
+        bold=True,
+        align=WD_ALIGN_PARAGRAPH.CENTER,
+    )
     _paragraph_style(styles, StyleNames.FORM_INFO, line=1.4, after=2, align=WD_ALIGN_PARAGRAPH.LEFT)
 
-    _paragraph_style(styles, StyleNames.COVER_COMPANY, font=sans, size=16, bold=True, color=INK,
-                     align=WD_ALIGN_PARAGRAPH.CENTER, before=0, after=6, line=1.2)
-    _paragraph_style(styles, StyleNames.COVER_BRANCH, font=sans, size=18, color=ACCENT,
-                     align=WD_ALIGN_PARAGRAPH.CENTER, before=18, after=0, line=1.2)
-    _paragraph_style(styles, StyleNames.COVER_INFO, font=None, size=12, line=1.6, before=0, after=0,
-                     align=WD_ALIGN_PARAGRAPH.LEFT)
-    confidentiality = _paragraph_style(styles, StyleNames.CONFIDENTIALITY, font=sans, size=10.5, bold=True,
-                                       align=WD_ALIGN_PARAGRAPH.RIGHT, after=0, line=1.2)
+    _paragraph_style(
+        styles,
+        StyleNames.COVER_COMPANY,
+        font=sans,
+        size=16,
+        bold=True,
+        color=INK,
+        align=WD_ALIGN_PARAGRAPH.CENTER,
+        before=0,
+        after=6,
+        line=1.2,
+    )
+    _paragraph_style(
+        styles,
+        StyleNames.COVER_BRANCH,
+        font=sans,
+        size=18,
+        color=ACCENT,
+        align=WD_ALIGN_PARAGRAPH.CENTER,
+        before=18,
+        after=0,
+        line=1.2,
+    )
+    _paragraph_style(
+        styles,
+        StyleNames.COVER_INFO,
+        font=None,
+        size=12,
+        line=1.6,
+        before=0,
+        after=0,
+        align=WD_ALIGN_PARAGRAPH.LEFT,
+    )
+    confidentiality = _paragraph_style(
+        styles,
+        StyleNames.CONFIDENTIALITY,
+        font=sans,
+        size=10.5,
+        bold=True,
+        align=WD_ALIGN_PARAGRAPH.RIGHT,
+        after=0,
+        line=1.2,
+    )
     ooxml.set_run_border(confidentiality.element.get_or_add_rPr())
 
     _character_style(styles, "Hyperlink", color=ACCENT)
@@ -205,7 +396,9 @@ def build_reference() -> docx.Document:
     section.top_margin, section.bottom_margin = Mm(25), Mm(22)
     section.left_margin, section.right_margin = Mm(25), Mm(22)
     ooxml.clear_body(doc.element.body)
-    sample = doc.add_paragraph("运营管理手册 样式模板：修改本文件中的样式即可改变生成的 Word 手册外观。")
+    sample = doc.add_paragraph(
+        "运营管理手册 样式模板：修改本文件中的样式即可改变生成的 Word 手册外观。"
+    )
     sample.style = styles["Normal"]
 
     props = doc.core_properties

@@ -16,6 +16,7 @@ A move can come with a change (`Change.also_changed`). `inline_diff` marks the c
 of a paragraph (diff-match-patch with its semantic clean-up, so the highlights are whole
 phrases rather than scattered single characters); writers use it to highlight and to track.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -25,10 +26,16 @@ from typing import Iterable, Iterator
 
 from diff_match_patch import diff_match_patch
 
-from builder.document.model import Clause, Document, Form, FormField, Paragraph, Section, Span
 from builder.document.dates import chinese_date
+from builder.document.model import Clause, Document, Form, FormField, Paragraph, Section, Span
 
-KIND_NAMES = {"chapter": "章", "section": "节", "clause": "条款", "form": "表单", "field": "表单字段"}
+KIND_NAMES = {
+    "chapter": "章",
+    "section": "节",
+    "clause": "条款",
+    "form": "表单",
+    "field": "表单字段",
+}
 ACTION_NAMES = {"added": "新增", "removed": "删除", "moved": "移动", "changed": "修改"}
 
 
@@ -40,7 +47,9 @@ class Node:
     id: str
     obj: object  # the model object: Section, Clause, Form or FormField
     parent: str | None  # id of the parent (a form for a field; None for chapters and forms)
-    label: str  # as printed: "七（四）2.“逐级审批”", "《会议纪要》（HC-YY-F03）", "《会议纪要》· 抄送"
+    label: (
+        str  # as printed: "七（四）2.“逐级审批”", "《会议纪要》（HC-YY-F03）", "《会议纪要》· 抄送"
+    )
     key: tuple  # the content compared, free of numbers
 
 
@@ -90,10 +99,15 @@ class ChangeSet:
 
     def changed_ids(self) -> list[str]:
         """Ids of the content added, moved or changed in the new version (for revisions.yaml)."""
-        return [c.id for c in self.changes if c.action != "removed" and c.kind in ("chapter", "section", "clause")]
+        return [
+            c.id
+            for c in self.changes
+            if c.action != "removed" and c.kind in ("chapter", "section", "clause")
+        ]
 
 
 # --- canonical content ---------------------------------------------------------------------
+
 
 def canonical(paragraph: Paragraph) -> tuple[str, ...]:
     """A paragraph as compared: plain text, with each reference reduced to the id it points to."""
@@ -115,8 +129,13 @@ def clause_key(clause: Clause) -> tuple:
     table = None
     if clause.table is not None:
         table = (clause.table.columns, tuple(_paragraphs(row) for row in clause.table.rows))
-    return (clause.title, _paragraphs(clause.text), _paragraphs(i.text for i in clause.items), table,
-            canonical(clause.note) if clause.note is not None else None)
+    return (
+        clause.title,
+        _paragraphs(clause.text),
+        _paragraphs(i.text for i in clause.items),
+        table,
+        canonical(clause.note) if clause.note is not None else None,
+    )
 
 
 def section_key(section: Section) -> tuple:
@@ -124,13 +143,30 @@ def section_key(section: Section) -> tuple:
 
 
 def form_key(form: Form) -> tuple:
-    return (form.code, form.title, form.title_en, canonical(form.purpose), _paragraphs(form.instructions),
-            form.clause_id, bool(form.approval_chain))
+    return (
+        form.code,
+        form.title,
+        form.title_en,
+        canonical(form.purpose),
+        _paragraphs(form.instructions),
+        form.clause_id,
+        bool(form.approval_chain),
+    )
 
 
 def field_key(f: FormField) -> tuple:
-    return (f.label, f.type, f.required, f.options, f.help, f.example, f.rows,
-            tuple(field_key(c) + (c.id,) for c in f.columns), f.row_examples, f.compute)
+    return (
+        f.label,
+        f.type,
+        f.required,
+        f.options,
+        f.help,
+        f.example,
+        f.rows,
+        tuple(field_key(c) + (c.id,) for c in f.columns),
+        f.row_examples,
+        f.compute,
+    )
 
 
 def form_label(form: Form) -> str:
@@ -150,7 +186,9 @@ def nodes(document: Document) -> dict[str, Node]:
             out[node.id] = Node("form", node.id, node, None, form_label(node), form_key(node))
             for f in node.fields:
                 fid = f"{node.id}.{f.id}"
-                out[fid] = Node("field", fid, f, node.id, f"{form_label(node)} · {f.label}", field_key(f))
+                out[fid] = Node(
+                    "field", fid, f, node.id, f"{form_label(node)} · {f.label}", field_key(f)
+                )
         elif isinstance(node, Section):
             kind = "chapter" if node.level == 1 else "section"
             label = numbered_label(node.number.path, node.title)
@@ -163,6 +201,7 @@ def nodes(document: Document) -> dict[str, Node]:
 
 # --- comparing -----------------------------------------------------------------------------
 
+
 def _reordered(old_order: list[str], new_order: list[str]) -> set[str]:
     """Ids whose order among the shared siblings changed: those outside a longest common run."""
     shared = set(old_order) & set(new_order)
@@ -172,7 +211,7 @@ def _reordered(old_order: list[str], new_order: list[str]) -> set[str]:
         return set()
     kept: set[str] = set()
     for block in difflib.SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks():
-        kept.update(a[block.a:block.a + block.size])
+        kept.update(a[block.a : block.a + block.size])
     return shared - kept
 
 
@@ -244,8 +283,12 @@ def inline_diff(old: Paragraph, new: Paragraph) -> list[tuple[int, Span]]:
         return tokens[key]
 
     def encode(paragraph: Paragraph) -> str:
-        return "".join(code(span.ref, span.text) if span.ref else
-                       "".join(code(None, t) for t in _TOKEN.findall(span.text)) for span in paragraph)
+        return "".join(
+            code(span.ref, span.text)
+            if span.ref
+            else "".join(code(None, t) for t in _TOKEN.findall(span.text))
+            for span in paragraph
+        )
 
     engine = diff_match_patch()
     engine.Diff_Timeout = 0  # no time limit: the same input always gives the same diff
@@ -271,12 +314,17 @@ def block_paragraphs(node: Node | None) -> list[Paragraph]:
     if isinstance(obj, Clause):
         first = list(obj.text[0]) if obj.text else []
         lead = (obj.title + ("：" if first else "")) if obj.title else ""
-        out: list[Paragraph] = [tuple([Span(lead)] if lead else []) + tuple(first)] if (lead or first) else []
+        out: list[Paragraph] = (
+            [tuple([Span(lead)] if lead else []) + tuple(first)] if (lead or first) else []
+        )
         out += list(obj.text[1:])
         out += [(Span(item.number.label + " "),) + item.text for item in obj.items]
         if obj.table is not None:
             out.append((Span("｜".join(obj.table.columns)),))
-            out += [sum(((Span("｜"),) + cell if i else cell for i, cell in enumerate(row)), ()) for row in obj.table.rows]
+            out += [
+                sum(((Span("｜"),) + cell if i else cell for i, cell in enumerate(row)), ())
+                for row in obj.table.rows
+            ]
         if obj.note is not None:
             out.append((Span("注："),) + obj.note)
         return out
@@ -293,9 +341,18 @@ def block_paragraphs(node: Node | None) -> list[Paragraph]:
 
 
 FIELD_TYPES = {
-    "text": "单行文本", "textarea": "多行文本", "date": "日期", "datetime": "日期时间", "number": "数字",
-    "money": "金额", "choice": "单选", "multichoice": "多选", "score": "评分", "person": "人员",
-    "signature": "签名", "rows": "明细表",
+    "text": "单行文本",
+    "textarea": "多行文本",
+    "date": "日期",
+    "datetime": "日期时间",
+    "number": "数字",
+    "money": "金额",
+    "choice": "单选",
+    "multichoice": "多选",
+    "score": "评分",
+    "person": "人员",
+    "signature": "签名",
+    "rows": "明细表",
 }
 
 
@@ -315,7 +372,9 @@ SIMILAR = 0.5  # paragraphs at least this alike are compared word by word, other
 
 def likeness(a: Paragraph, b: Paragraph) -> float:
     """0–1: how alike two paragraphs read (references compared by target)."""
-    return difflib.SequenceMatcher(None, "".join(canonical(a)), "".join(canonical(b)), autojunk=False).ratio()
+    return difflib.SequenceMatcher(
+        None, "".join(canonical(a)), "".join(canonical(b)), autojunk=False
+    ).ratio()
 
 
 def aligned(old: list, new: list, like=likeness) -> Iterator[tuple]:
@@ -418,8 +477,6 @@ class Comparison:
         return not self.rows
 
 
-
-
 def _merge(pieces: Iterable[Piece]) -> MarkedParagraph:
     """Join neighbouring plain pieces with the same op (references stay whole)."""
     out: list[Piece] = []
@@ -455,7 +512,9 @@ def _marked_pair(old: Paragraph, new: Paragraph) -> tuple[MarkedParagraph, Marke
     return left, right
 
 
-def _marked(old: list[Paragraph], new: list[Paragraph]) -> tuple[tuple[MarkedParagraph, ...], tuple[MarkedParagraph, ...]]:
+def _marked(
+    old: list[Paragraph], new: list[Paragraph]
+) -> tuple[tuple[MarkedParagraph, ...], tuple[MarkedParagraph, ...]]:
     left: list[MarkedParagraph] = []
     right: list[MarkedParagraph] = []
     for a, b in aligned(old, new):
@@ -534,7 +593,19 @@ def comparison_rows(changeset: ChangeSet) -> list[Row]:
     for number, change in enumerate(changeset.changes, start=1):
         label, label_note = _row_label(change)
         old, new = _row_cells(change)
-        rows.append(Row(number, label, label_note, change.title, change.action, change.kind, change.id, old, new))
+        rows.append(
+            Row(
+                number,
+                label,
+                label_note,
+                change.title,
+                change.action,
+                change.kind,
+                change.id,
+                old,
+                new,
+            )
+        )
     return rows
 
 
@@ -549,8 +620,14 @@ def comparison(changeset: ChangeSet) -> Comparison:
     old, new = changeset.old.meta, changeset.new.meta
     counts = changeset.counts()
     total = sum(counts.values())
-    summary = (f"共 {total} 处：" + "、".join(f"{ACTION_NAMES[a]} {counts[a]}" for a in ("added", "removed", "moved", "changed"))
-               if total else f"共 0 处：{IDENTICAL}")
+    summary = (
+        f"共 {total} 处："
+        + "、".join(
+            f"{ACTION_NAMES[a]} {counts[a]}" for a in ("added", "removed", "moved", "changed")
+        )
+        if total
+        else f"共 0 处：{IDENTICAL}"
+    )
     info = [
         ("文件编号", new.doc_number),
         ("适用机构", changeset.new.branch.name),
@@ -575,6 +652,6 @@ def comparison(changeset: ChangeSet) -> Comparison:
         info=tuple(info),
         summary=summary,
         legend="原条文中加删除线（红色）的文字为删除内容；修订后条文中加下划线（蓝色）的文字为新增内容。"
-               "条款编号按各自版本；仅编号变化不列为修订。",
+        "条款编号按各自版本；仅编号变化不列为修订。",
         rows=tuple(comparison_rows(changeset)),
     )

@@ -1,4 +1,5 @@
 """How every document writes a date: 2024年3月1日 (no leading zeros, as Chinese documents do)."""
+
 from __future__ import annotations
 
 from datetime import date

@@ -12,6 +12,7 @@ every format.
 Numbers count from 1, as printed. Field ids never contain dots or underscores, so neither the
 dotted names nor `approval_chain` can clash with a field id.
 """
+
 from __future__ import annotations
 
 from builder.document.model import Form, FormField

@@ -4,6 +4,7 @@ Chinese text uses Debian's fonts-noto-cjk (Noto Sans/Serif CJK SC). The CJK fami
 first in a stack, so Latin-only fonts never decide how Chinese is drawn, and the language tag is
 always set, or fontconfig and Word pick the Japanese face for shared Han characters.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -110,8 +111,14 @@ def _standin_font() -> bytes:
 # ---- What the installed fonts are, for the build cache ------------------------------------------
 # Layout depends on the font files fontconfig finds and on its configuration; a change to either
 # must rebuild every document. Both are fingerprinted by path, size and modification time.
-FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.local/share/fonts", "~/.fonts", "/etc/fonts",
-             "~/.config/fontconfig")
+FONT_DIRS = (
+    "/usr/share/fonts",
+    "/usr/local/share/fonts",
+    "~/.local/share/fonts",
+    "~/.fonts",
+    "/etc/fonts",
+    "~/.config/fontconfig",
+)
 
 
 def installed_font_files() -> list[tuple[str, int, int]]:
@@ -119,9 +126,14 @@ def installed_font_files() -> list[tuple[str, int, int]]:
     followed, each folder once), sorted; and fontconfig's environment variables."""
     import os
 
-    found = [(f"${name}={os.environ[name]}", 0, 0) for name in ("FONTCONFIG_FILE", "FONTCONFIG_PATH", "FONTCONFIG_SYSROOT")
-             if name in os.environ]
-    tops = [os.path.expanduser(top) for top in FONT_DIRS] + os.environ.get("FONTCONFIG_PATH", "").split(os.pathsep)
+    found = [
+        (f"${name}={os.environ[name]}", 0, 0)
+        for name in ("FONTCONFIG_FILE", "FONTCONFIG_PATH", "FONTCONFIG_SYSROOT")
+        if name in os.environ
+    ]
+    tops = [os.path.expanduser(top) for top in FONT_DIRS] + os.environ.get(
+        "FONTCONFIG_PATH", ""
+    ).split(os.pathsep)
     seen: set[str] = set()
     for top in filter(None, tops):
         for folder, dirs, names in os.walk(top, followlinks=True):

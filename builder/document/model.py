@@ -4,10 +4,10 @@
 into a `Document`: conditions applied, placeholders filled, numbers computed. Writers read only
 these classes; they never see YAML or the source schema.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
-
 from dataclasses import dataclass
 from datetime import date
 
@@ -91,7 +91,9 @@ class FormField:
     example: str | None = None
     rows: int = 0  # blank rows printed, for type "rows"
     columns: tuple[FormField, ...] = ()
-    row_examples: tuple[tuple[str, ...], ...] = ()  # for type "rows": example rows, one value per column
+    row_examples: tuple[
+        tuple[str, ...], ...
+    ] = ()  # for type "rows": example rows, one value per column
     # A computed field: (operation, field ids), operation one of sum, average, days_between, capitals.
     # Ids name fields of the form, or columns of a rows field (then the whole column, or within a
     # row when the computed field is itself a column of that rows field).
@@ -159,7 +161,9 @@ class Meta:
     body_font: str
     heading_font: str
     font_size_pt: float
-    xlsx_password: str | None = None  # sheet protection password of the XLSX forms (None: no password)
+    xlsx_password: str | None = (
+        None  # sheet protection password of the XLSX forms (None: no password)
+    )
 
 
 @dataclass(frozen=True)
@@ -181,9 +185,12 @@ class Document:
         """Every chapter, section, clause and form with its parent (None at the top), in reading
         order: a section, its sections, then its clauses; a clause, then its sub-clauses; the
         forms last. The one walk of the tree that the writers and the comparison use."""
+
         def under(node, parent):
             yield node, parent
-            children = (*node.sections, *node.clauses) if isinstance(node, Section) else node.clauses
+            children = (
+                (*node.sections, *node.clauses) if isinstance(node, Section) else node.clauses
+            )
             for child in children:
                 yield from under(child, node)
 

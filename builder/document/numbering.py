@@ -2,6 +2,7 @@
 
 Level 1 一、  level 2 （一）  level 3 1.  level 4 （1）  level 5 ①
 """
+
 from __future__ import annotations
 
 MAX_LEVEL = 5

@@ -3,17 +3,34 @@
 Text is never rendered as a template: it is split into literal runs and placeholders, and only
 the documented names are allowed. `{{` and `}}` stand for literal braces.
 """
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
 BRANCH_FIELDS = (
-    "id", "name", "name_en", "kind", "region", "address", "phone", "manager", "manager_title",
-    "approval_chain", "approval_levels",
+    "id",
+    "name",
+    "name_en",
+    "kind",
+    "region",
+    "address",
+    "phone",
+    "manager",
+    "manager_title",
+    "approval_chain",
+    "approval_levels",
 )
 MANUAL_FIELDS = (
-    "company", "company_en", "title", "title_en", "version", "doc_number", "issuer", "approver",
+    "company",
+    "company_en",
+    "title",
+    "title_en",
+    "version",
+    "doc_number",
+    "issuer",
+    "approver",
     "effective_date",
 )
 
@@ -46,12 +63,15 @@ def parse(text: str) -> list[Literal | Placeholder]:
     pos = 0
     buffer = ""
     for match in _TOKEN.finditer(text):
-        buffer += text[pos:match.start()]
+        buffer += text[pos : match.start()]
         token = match.group(0)
         if token in ("{{", "}}"):
             buffer += token[0]
         elif token in ("{", "}"):
-            raise PlaceholderError(f"单独的“{token}”：占位符应写成 {{branch.name}} 这样的形式；如需输入花括号本身，请写“{token * 2}”", match.start())
+            raise PlaceholderError(
+                f"单独的“{token}”：占位符应写成 {{branch.name}} 这样的形式；如需输入花括号本身，请写“{token * 2}”",
+                match.start(),
+            )
         else:
             inner = match.group(1).strip()
             name = _NAME.match(inner)

@@ -23,6 +23,7 @@ Reproducible: nothing here reads the clock, the machine or the folder. Every dat
 effective date (`stamp` is that day at 00:00, naive, the same in every time zone), so the same
 sources give byte-identical files.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -31,8 +32,8 @@ from types import MappingProxyType
 from typing import Mapping
 
 from builder import __version__
-from builder.document.model import Document, Form, plain
 from builder.document.dates import chinese_date
+from builder.document.model import Document, Form, plain
 
 CONTROLLED = "受控文件"  # the controlled-document mark, in metadata and printed on every output
 
@@ -92,9 +93,9 @@ class Properties:
         )
 
 
-
-
-def properties(document: Document, form: Form | None = None, *, all_forms: bool = False) -> Properties:
+def properties(
+    document: Document, form: Form | None = None, *, all_forms: bool = False
+) -> Properties:
     """The properties of `document`'s handbook, of its form `form`, or (all_forms) of the
     workbook holding every form (forms.xlsx)."""
     meta, branch = document.meta, document.branch
@@ -114,29 +115,42 @@ def properties(document: Document, form: Form | None = None, *, all_forms: bool 
     if all_forms:
         title = f"{meta.title}表单 · {branch.name}"
         subject = f"{meta.title}全部表单（{len(document.forms)} 个）"
-        description = (f"{meta.company}《{meta.title}》的全部表单，{branch.name}适用，文件编号 {meta.doc_number}，"
-                       f"版本 {meta.version}，{chinese_date(meta.effective_date)}生效{revision}。")
+        description = (
+            f"{meta.company}《{meta.title}》的全部表单，{branch.name}适用，文件编号 {meta.doc_number}，"
+            f"版本 {meta.version}，{chinese_date(meta.effective_date)}生效{revision}。"
+        )
         identifier = meta.doc_number
         extra: tuple[str, ...] = ("表单",)
         category = "表单"
     elif form is None:
         title = f"{meta.title} · {branch.name}"
         subject = f"{meta.company}{meta.title}（{branch.name}）"
-        description = (f"{meta.company}《{meta.title}》{branch.name}版，文件编号 {meta.doc_number}，"
-                       f"版本 {meta.version}，{chinese_date(meta.effective_date)}生效，{meta.issuer}发布{revision}。")
+        description = (
+            f"{meta.company}《{meta.title}》{branch.name}版，文件编号 {meta.doc_number}，"
+            f"版本 {meta.version}，{chinese_date(meta.effective_date)}生效，{meta.issuer}发布{revision}。"
+        )
         identifier = meta.doc_number
         extra = ()
         category = "手册"
     else:
         title = f"{form.title} · {branch.name}"
         subject = f"{meta.title}表单 {form.code}：{plain(form.purpose)}"
-        description = (f"{meta.company}《{meta.title}》表单 {form.title}（{form.code}），{branch.name}适用，"
-                       f"文件编号 {meta.doc_number}，版本 {meta.version}，{chinese_date(meta.effective_date)}生效{revision}。")
+        description = (
+            f"{meta.company}《{meta.title}》表单 {form.title}（{form.code}），{branch.name}适用，"
+            f"文件编号 {meta.doc_number}，版本 {meta.version}，{chinese_date(meta.effective_date)}生效{revision}。"
+        )
         identifier = f"{meta.doc_number}/{form.code}"
         extra = (form.code, form.title)
         category = "表单"
-    keywords = (meta.title, branch.name, *extra, meta.doc_number, f"版本 {meta.version}", CONTROLLED,
-                meta.confidentiality)
+    keywords = (
+        meta.title,
+        branch.name,
+        *extra,
+        meta.doc_number,
+        f"版本 {meta.version}",
+        CONTROLLED,
+        meta.confidentiality,
+    )
     return Properties(
         title=title,
         subject=subject,

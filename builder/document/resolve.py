@@ -4,16 +4,10 @@ In one walk it drops content whose conditions do not match the branch, fills pla
 computes numbers (after dropping, so each branch's copy is numbered without gaps) and resolves
 references to chapters, sections, clauses and forms.
 """
+
 from __future__ import annotations
 
-from builder.document import fonts
-
-from builder.document import model
-
-from builder.document import numbering
-
-from builder.document import placeholders
-
+from builder.document import fonts, model, numbering, placeholders
 from builder.sources import schema
 from builder.sources.load import Manual
 
@@ -31,7 +25,9 @@ def matches(cond: schema.Condition | None, branch: schema.BranchSrc) -> bool:
 
 
 def applies(node: schema.Conditional, branch: schema.BranchSrc) -> bool:
-    return matches(node.when, branch) and not (node.unless is not None and matches(node.unless, branch))
+    return matches(node.when, branch) and not (
+        node.unless is not None and matches(node.unless, branch)
+    )
 
 
 def approval_chain_text(chain) -> str:
@@ -49,7 +45,9 @@ def _compute(src: schema.Compute | None) -> tuple[str, tuple[str, ...]] | None:
 
 
 class _Resolver:
-    def __init__(self, manual: Manual, branch: schema.BranchSrc, marked: frozenset[str] = frozenset()):
+    def __init__(
+        self, manual: Manual, branch: schema.BranchSrc, marked: frozenset[str] = frozenset()
+    ):
         self.manual = manual
         self.marked = marked  # ids marked 本次修订
         self.branch = branch
@@ -131,16 +129,18 @@ class _Resolver:
         for node in (n for n in nodes if applies(n, self.branch)):
             num = self.number(level, len(out) + 1, parents)
             labels = parents + [num.label]
-            out.append(model.Section(
-                id=node.id,
-                number=num,
-                title=node.title,
-                title_en=node.title_en,
-                intro=self.paragraphs(node.intro),
-                sections=self.sections(node.sections, level + 1, labels),
-                clauses=self.clauses(node.clauses, level + 1, labels),
-                changed=node.id in self.marked,
-            ))
+            out.append(
+                model.Section(
+                    id=node.id,
+                    number=num,
+                    title=node.title,
+                    title_en=node.title_en,
+                    intro=self.paragraphs(node.intro),
+                    sections=self.sections(node.sections, level + 1, labels),
+                    clauses=self.clauses(node.clauses, level + 1, labels),
+                    changed=node.id in self.marked,
+                )
+            )
         return tuple(out)
 
     def clauses(self, nodes, level: int, parents: list[str]) -> tuple[model.Clause, ...]:
@@ -154,18 +154,22 @@ class _Resolver:
                     if not applies(item, self.branch):
                         continue
                     item = item.text
-                items.append(model.Item(self.number(level + 1, len(items) + 1, labels), self.inline(item)))
-            out.append(model.Clause(
-                id=node.id,
-                number=num,
-                title=node.title,
-                text=self.paragraphs(node.text),
-                items=tuple(items),
-                table=self.table(node.table),
-                note=self.inline(node.note) if node.note else None,
-                clauses=self.clauses(node.clauses, level + 1, labels),
-                changed=node.id in self.marked,
-            ))
+                items.append(
+                    model.Item(self.number(level + 1, len(items) + 1, labels), self.inline(item))
+                )
+            out.append(
+                model.Clause(
+                    id=node.id,
+                    number=num,
+                    title=node.title,
+                    text=self.paragraphs(node.text),
+                    items=tuple(items),
+                    table=self.table(node.table),
+                    note=self.inline(node.note) if node.note else None,
+                    clauses=self.clauses(node.clauses, level + 1, labels),
+                    changed=node.id in self.marked,
+                )
+            )
         return tuple(out)
 
     def table(self, src) -> model.Table | None:
@@ -176,7 +180,11 @@ class _Resolver:
             return model.Table(
                 columns=("审批层级", "审批人", "办理时限"),
                 rows=tuple(
-                    ((model.Span(f"第{numbering.chinese_numeral(i)}级"),), (model.Span(s.role),), (model.Span(f"{s.days}个工作日内"),))
+                    (
+                        (model.Span(f"第{numbering.chinese_numeral(i)}级"),),
+                        (model.Span(s.role),),
+                        (model.Span(f"{s.days}个工作日内"),),
+                    )
                     for i, s in enumerate(steps, 1)
                 ),
             )
@@ -190,7 +198,8 @@ class _Resolver:
         row_examples: tuple = ()
         if src.type == "rows":
             row_examples = tuple(
-                tuple(str(row.get(col.id, "")) for col in src.columns) for row in (src.example or [])
+                tuple(str(row.get(col.id, "")) for col in src.columns)
+                for row in (src.example or [])
             )
         elif src.example is not None:
             example = str(src.example)
@@ -226,11 +235,17 @@ class _Resolver:
         return tuple(model.ApprovalStep(s.role, s.days) for s in self.branch.approval_chain)
 
 
-def resolve(manual: Manual, branch_id: str, source_revision: str = "", *, change_marks: bool = True) -> model.Document:
+def resolve(
+    manual: Manual, branch_id: str, source_revision: str = "", *, change_marks: bool = True
+) -> model.Document:
     """The concrete document for one branch. change_marks: mark what the newest revision in
     revisions.yaml lists under `changes` as 本次修订."""
     branch = manual.branch(branch_id)
-    marked = frozenset(manual.revisions[-1].changes) if change_marks and manual.revisions else frozenset()
+    marked = (
+        frozenset(manual.revisions[-1].changes)
+        if change_marks and manual.revisions
+        else frozenset()
+    )
     r = _Resolver(manual, branch, marked)
     r.number_all(manual.chapters)
     meta = manual.meta
@@ -247,8 +262,12 @@ def resolve(manual: Manual, branch_id: str, source_revision: str = "", *, change
             approver=meta.approver,
             confidentiality=meta.confidentiality,
             page_size=meta.page.size,
-            margins_mm=(meta.page.margin_top_mm, meta.page.margin_right_mm,
-                        meta.page.margin_bottom_mm, meta.page.margin_left_mm),
+            margins_mm=(
+                meta.page.margin_top_mm,
+                meta.page.margin_right_mm,
+                meta.page.margin_bottom_mm,
+                meta.page.margin_left_mm,
+            ),
             body_font=meta.fonts.body,
             heading_font=meta.fonts.heading,
             font_size_pt=meta.fonts.size_pt,
@@ -267,7 +286,10 @@ def resolve(manual: Manual, branch_id: str, source_revision: str = "", *, change
             script=branch.script,
             approval_chain=r.chain(),
         ),
-        revisions=tuple(model.Revision(v.version, v.date, v.author, v.approver, v.summary) for v in manual.revisions),
+        revisions=tuple(
+            model.Revision(v.version, v.date, v.author, v.approver, v.summary)
+            for v in manual.revisions
+        ),
         chapters=r.sections(manual.chapters, 1, []),
         forms=tuple(r.form(f) for f in manual.forms),
         lang=fonts.lang_tag(branch.script),

@@ -16,6 +16,7 @@ terminal and over the open pages, and the output keeps its last good state.
   for one editor's browser; watching uses watchfiles (inotify, or polling with
   WATCHFILES_FORCE_POLLING=1).
 """
+
 from __future__ import annotations
 
 import collections
@@ -45,6 +46,7 @@ HEARTBEAT = 15.0  # seconds between keep-alive comments on an idle event stream
 
 # -- the state the builds publish and the pages follow ---------------------------------------
 
+
 @dataclass
 class Hub:
     """What the open pages are told: the build generation, whether a build runs, the problems of
@@ -58,8 +60,13 @@ class Hub:
     version: int = 0  # bumped on every change of the above
     lock: threading.Condition = field(default_factory=threading.Condition)
 
-    def update(self, *, building: bool | None = None, problems: list[str] | None = None,
-               changed: set[str] | None = None) -> None:
+    def update(
+        self,
+        *,
+        building: bool | None = None,
+        problems: list[str] | None = None,
+        changed: set[str] | None = None,
+    ) -> None:
         with self.lock:
             if building is not None:
                 self.building = building
@@ -84,8 +91,12 @@ class Hub:
                 changed = ["*"]
             else:
                 changed = sorted({p for g, paths in self.history if g > since for p in paths})
-            return {"generation": self.generation, "building": self.building,
-                    "problems": self.problems, "changed": changed}
+            return {
+                "generation": self.generation,
+                "building": self.building,
+                "problems": self.problems,
+                "changed": changed,
+            }
 
     def wait(self, version: int, timeout: float) -> int | None:
         """The new version once it differs from `version`; None on timeout or when closed."""
@@ -136,9 +147,16 @@ class _Handler(SimpleHTTPRequestHandler):
             except OSError:
                 page = None
             if page is not None:
-                return self._send(HTTPStatus.OK, "text/html; charset=utf-8", self._live(page, generation), head)
+                return self._send(
+                    HTTPStatus.OK, "text/html; charset=utf-8", self._live(page, generation), head
+                )
         if not target.exists():
-            return self._send(HTTPStatus.NOT_FOUND, "text/html; charset=utf-8", self._missing(path, generation), head)
+            return self._send(
+                HTTPStatus.NOT_FOUND,
+                "text/html; charset=utf-8",
+                self._missing(path, generation),
+                head,
+            )
         return super().do_HEAD() if head else super().do_GET()
 
     @staticmethod
@@ -158,12 +176,16 @@ class _Handler(SimpleHTTPRequestHandler):
         if self.hub.building or self.hub.generation == 0:
             text = "正在生成，完成后本页会自动刷新。"
         else:
-            text = f"找不到 {escape(path)}：这个文件没有生成（可能不在本次预览的分支机构或格式中）。"
-        body = ("<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
-                "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>手册预览</title>"
-                f"<link rel=\"icon\" href=\"{FAVICON}\"></head>"
-                f"<body style=\"font-family: sans-serif; margin: 2em\"><h1>手册预览</h1><p>{text}</p>"
-                "<p><a href=\"/index.html\">全部分支机构</a></p></body></html>")
+            text = (
+                f"找不到 {escape(path)}：这个文件没有生成（可能不在本次预览的分支机构或格式中）。"
+            )
+        body = (
+            '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1"><title>手册预览</title>'
+            f'<link rel="icon" href="{FAVICON}"></head>'
+            f'<body style="font-family: sans-serif; margin: 2em"><h1>手册预览</h1><p>{text}</p>'
+            '<p><a href="/index.html">全部分支机构</a></p></body></html>'
+        )
         return self._live(body.encode("utf-8"), generation)
 
     def _send(self, status: HTTPStatus, content_type: str, body: bytes, head: bool) -> None:
@@ -221,6 +243,7 @@ def make_server(out: Path, hub: Hub, port: int) -> _Server:
 
 # -- the builds ----------------------------------------------------------------------------------
 
+
 def snapshot(out: Path) -> dict[str, tuple[int, int, int]]:
     """Every file under `out` with what changes when a build rewrites it."""
     files = {}
@@ -253,7 +276,17 @@ class Builds:
         return [formats]
 
     def command(self, formats: tuple[str, ...]) -> list[str]:
-        argv = [sys.executable, "-m", "builder", "build", "--src", str(self.src), "--out", str(self.out), "-q"]
+        argv = [
+            sys.executable,
+            "-m",
+            "builder",
+            "build",
+            "--src",
+            str(self.src),
+            "--out",
+            str(self.out),
+            "-q",
+        ]
         for branch in self.branches:
             argv += ["-b", branch]
         if formats != FORMATS:
@@ -274,8 +307,15 @@ class Builds:
             before = snapshot(self.out)
             hub.update(building=True)
             started = time.monotonic()
-            process = subprocess.Popen(self.command(formats), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                       stderr=subprocess.PIPE, text=True, encoding="utf-8", errors="replace")
+            process = subprocess.Popen(
+                self.command(formats),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                encoding="utf-8",
+                errors="replace",
+            )
             interrupted = False
             while True:
                 try:
@@ -286,15 +326,25 @@ class Builds:
                         process.send_signal(signal.SIGINT)  # the build discards its staging folder
                         interrupted = True
             after = snapshot(self.out)
-            changed = {"/" + p for p in set(before) ^ set(after) | {p for p in after if p in before and after[p] != before[p]}
-                       if p.endswith(".html")}  # the pages, which are what reloads
+            changed = {
+                "/" + p
+                for p in set(before) ^ set(after)
+                | {p for p in after if p in before and after[p] != before[p]}
+                if p.endswith(".html")
+            }  # the pages, which are what reloads
             if interrupted:
-                echo(f"{time.strftime('%H:%M:%S')} 有新的变化，其余格式稍后生成。" if not stop.is_set() else "已中止生成。")
+                echo(
+                    f"{time.strftime('%H:%M:%S')} 有新的变化，其余格式稍后生成。"
+                    if not stop.is_set()
+                    else "已中止生成。"
+                )
                 hub.update(building=False, changed=changed)
                 return
             label = ("HTML：" if index == 0 else "全部格式：") if len(steps) > 1 else ""
             for line in stdout.splitlines():
-                echo(f"{time.strftime('%H:%M:%S')} {label}{line}（{time.monotonic() - started:.1f} 秒）")
+                echo(
+                    f"{time.strftime('%H:%M:%S')} {label}{line}（{time.monotonic() - started:.1f} 秒）"
+                )
             problems = [line for line in stderr.splitlines() if line.strip()]
             for line in problems:
                 echo(line, err=True)
@@ -315,8 +365,15 @@ def serve(builds: Builds, port: int, watch_paths: list[Path]) -> None:
     try:
         server = make_server(builds.out, hub, port)
     except OSError as exc:
-        click.echo(f"错误：无法在 127.0.0.1:{port} 上启动预览服务（{exc.strerror or exc}）"
-                   + ("；该端口可能已被占用，请用 --port 指定其他端口（0 表示任选空闲端口）" if port else ""), err=True)
+        click.echo(
+            f"错误：无法在 127.0.0.1:{port} 上启动预览服务（{exc.strerror or exc}）"
+            + (
+                "；该端口可能已被占用，请用 --port 指定其他端口（0 表示任选空闲端口）"
+                if port
+                else ""
+            ),
+            err=True,
+        )
         sys.exit(1)
     threading.Thread(target=server.serve_forever, name="handbook-serve", daemon=True).start()
     page = f"{builds.branches[0]}/index.html" if len(builds.branches) == 1 else ""
@@ -338,9 +395,13 @@ def serve(builds: Builds, port: int, watch_paths: list[Path]) -> None:
     building.start()
     signal.signal(signal.SIGTERM, lambda *_: _interrupt())
     try:
-        for changes in watchfiles.watch(*watch_paths, stop_event=stop, debounce=300, step=50, raise_interrupt=True):
+        for changes in watchfiles.watch(
+            *watch_paths, stop_event=stop, debounce=300, step=50, raise_interrupt=True
+        ):
             names = sorted({_shown(Path(p), watch_paths) for _, p in changes})
-            click.echo(f"{time.strftime('%H:%M:%S')} 有变化：{'、'.join(names[:5])}{' 等' if len(names) > 5 else ''}")
+            click.echo(
+                f"{time.strftime('%H:%M:%S')} 有变化：{'、'.join(names[:5])}{' 等' if len(names) > 5 else ''}"
+            )
             changed.set()
     except KeyboardInterrupt:
         pass
@@ -361,7 +422,9 @@ def _interrupt() -> None:
 def _shown(path: Path, roots: list[Path]) -> str:
     for root in roots:
         try:
-            return (root.name + "/" + path.resolve().relative_to(root.resolve()).as_posix()).rstrip("/")
+            return (root.name + "/" + path.resolve().relative_to(root.resolve()).as_posix()).rstrip(
+                "/"
+            )
         except ValueError:
             continue
     return str(path)

@@ -20,23 +20,23 @@ Reproducible: nothing depends on the clock, the time zone, the folders involved 
 workers; dates come from the manual's effective date, zips are normalised (builder.writers.ooxml.package),
 and the same sources give byte-identical files and manifest.
 """
+
 from __future__ import annotations
 
 import json
 import logging
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from typing import TYPE_CHECKING
-
-from builder.release import cache
 from builder.errors import BuildError, os_error_text
+from builder.release import cache
 from builder.release.manifest import MANIFEST, sha256_file, write_manifest
-from builder.release.publish import Staging, prepare
 from builder.release.plan import Job, plan
 from builder.release.pool import WorkerPool, WorkerSettings, cost, working
+from builder.release.publish import Staging, prepare
 from builder.writers import Options, writer
 
 if TYPE_CHECKING:  # the loader (YAML, pydantic) is not imported until a build needs it
@@ -44,22 +44,41 @@ if TYPE_CHECKING:  # the loader (YAML, pydantic) is not imported until a build n
 
 log = logging.getLogger("handbook")
 
+
 @dataclass
 class Result:
-    written: list[Path] = field(default_factory=list)  # files rendered, as published (manifest.json last)
+    written: list[Path] = field(
+        default_factory=list
+    )  # files rendered, as published (manifest.json last)
     kept: int = 0  # requested files already up to date, left as they were
-    removed: list[Path] = field(default_factory=list)  # files of sources that no longer exist (--prune)
+    removed: list[Path] = field(
+        default_factory=list
+    )  # files of sources that no longer exist (--prune)
     requested: int = 0  # files this build was asked for
 
 
 # -- the build ------------------------------------------------------------------------------
 
-def build_outputs(manual: Manual, *, out: Path, branches: list[str], formats: list[str],
-                  forms: list[str] | None = None, handbook: bool = True, templates: Path | None = None,
-                  progress: bool = True, docx_page_numbers: bool = False,
-                  source_revision: str = "", change_marks: bool = True, jobs: int = 1,
-                  force: bool = False, env: cache.Environment | None = None,
-                  request: str = "", compare: Comparison | None = None) -> Result:
+
+def build_outputs(
+    manual: Manual,
+    *,
+    out: Path,
+    branches: list[str],
+    formats: list[str],
+    forms: list[str] | None = None,
+    handbook: bool = True,
+    templates: Path | None = None,
+    progress: bool = True,
+    docx_page_numbers: bool = False,
+    source_revision: str = "",
+    change_marks: bool = True,
+    jobs: int = 1,
+    force: bool = False,
+    env: cache.Environment | None = None,
+    request: str = "",
+    compare: Comparison | None = None,
+) -> Result:
     """Bring every requested output up to date, then write manifest.json over the whole output
     folder and publish. `source_revision` (builder.release.vcs) goes into every document's properties
     and into the manifest. change_marks: mark what the newest revision lists under `changes` as
@@ -70,7 +89,9 @@ def build_outputs(manual: Manual, *, out: Path, branches: list[str], formats: li
     against that earlier version (`_write_comparisons`)."""
     options = {"change_marks": change_marks, "docx_page_numbers": docx_page_numbers}
     if env is None:
-        env = cache.environment(templates=templates, options=options, source_revision=source_revision)
+        env = cache.environment(
+            templates=templates, options=options, source_revision=source_revision
+        )
     sources_key = cache.sources_key(manual.source_digests(), env)
     branch_keys = cache.branch_keys(manual, env)
     job_list = plan(manual, formats, forms, handbook)
@@ -86,29 +107,45 @@ def build_outputs(manual: Manual, *, out: Path, branches: list[str], formats: li
                 entry = state.files.get(relative)
                 intact = not force and entry is not None and entry.intact(staging.root / relative)
                 if intact and entry.branch_key == branch_keys[branch_id]:
-                    files[relative] = replace(entry, sources_key=sources_key)  # inputs unchanged: nothing to resolve
+                    files[relative] = replace(
+                        entry, sources_key=sources_key
+                    )  # inputs unchanged: nothing to resolve
                 else:
                     tasks.append((branch_id, job, entry.key if intact else None))
         tasks.sort(key=lambda t: (cost(t[1]) < 5, order[t[0]], -cost(t[1])))
 
-        settings = WorkerSettings(manual, env, staging.root, templates, docx_page_numbers, source_revision,
-                                  change_marks)
+        settings = WorkerSettings(
+            manual, env, staging.root, templates, docx_page_numbers, source_revision, change_marks
+        )
         with working(settings):  # set before the pool forks: the workers inherit it
             pool = WorkerPool(max(1, min(jobs, len(tasks))), staging.lock_fd)
             ok = False
             try:
-                bar = click.progressbar(length=len(tasks), label="生成", file=None if progress else _Null(),
-                                        show_pos=True, item_show_func=lambda item: item or "")
+                bar = click.progressbar(
+                    length=len(tasks),
+                    label="生成",
+                    file=None if progress else _Null(),
+                    show_pos=True,
+                    item_show_func=lambda item: item or "",
+                )
                 with bar:
                     for branch_id, job, key, sha256 in pool.run(tasks):
                         relative = (Path(branch_id) / job.relative).as_posix()
                         if sha256 is None:
-                            files[relative] = replace(state.files[relative], key=key,
-                                                      branch_key=branch_keys[branch_id], sources_key=sources_key)
+                            files[relative] = replace(
+                                state.files[relative],
+                                key=key,
+                                branch_key=branch_keys[branch_id],
+                                sources_key=sources_key,
+                            )
                         else:
-                            files[relative] = cache.Entry.of(staging.root / relative, key=key,
-                                                             branch_key=branch_keys[branch_id],
-                                                             sources_key=sources_key, sha256=sha256)
+                            files[relative] = cache.Entry.of(
+                                staging.root / relative,
+                                key=key,
+                                branch_key=branch_keys[branch_id],
+                                sources_key=sources_key,
+                                sha256=sha256,
+                            )
                             result.written.append(Path(out) / relative)
                         bar.current_item = relative
                         bar.update(1)
@@ -124,7 +161,9 @@ def build_outputs(manual: Manual, *, out: Path, branches: list[str], formats: li
         for relative, entry in state.files.items():
             if relative in files or not entry.intact(staging.root / relative):
                 continue
-            if _orphan(relative, set(manual.branch_ids), form_ids) and _plain_path(staging.root, relative):
+            if _orphan(relative, set(manual.branch_ids), form_ids) and _plain_path(
+                staging.root, relative
+            ):
                 staging.remove(relative)
                 result.removed.append(Path(out) / relative)
             else:
@@ -132,13 +171,21 @@ def build_outputs(manual: Manual, *, out: Path, branches: list[str], formats: li
         _remove_emptied_folders(staging.root, [p.relative_to(out) for p in result.removed])
         outputs = _Outputs(staging.root, files, sources_key, result, out)
         if compare is not None:
-            _write_comparisons(manual, compare, branches, outputs, env, branch_keys, templates, source_revision)
+            _write_comparisons(
+                manual, compare, branches, outputs, env, branch_keys, templates, source_revision
+            )
         _write_portal(manual, outputs, env, branch_keys, templates, source_revision, change_marks)
         new_state = cache.State(files, state.requests)
         new_state.remember(request, sources_key, sorted(_requested(branches, job_list)))
         try:
             known = {p: e.sha256 for p, e in files.items()}
-            write_manifest(staging.root, manual.meta, source_revision, target=staging.path(MANIFEST), known=known)
+            write_manifest(
+                staging.root,
+                manual.meta,
+                source_revision,
+                target=staging.path(MANIFEST),
+                known=known,
+            )
             new_state.write(staging.path(cache.STATE))
         except OSError as exc:
             raise BuildError(f"写入 {MANIFEST} 时出错：{os_error_text(exc)}") from exc
@@ -159,7 +206,9 @@ class _Outputs:
     result: Result
     out: Path  # where the folder is published
 
-    def refresh(self, relative: str, key: str, branch_key: str, write, *, unlink: bool = True) -> None:
+    def refresh(
+        self, relative: str, key: str, branch_key: str, write, *, unlink: bool = True
+    ) -> None:
         """Keep the file when it was made under `key` and is intact (re-recorded under the
         current branch and sources keys); else `write(target)`, which returns whether it
         changed the file, and record it. unlink: first remove the staging folder's hard link
@@ -167,14 +216,21 @@ class _Outputs:
         target = self.root / relative
         entry = self.files.get(relative)
         if entry is not None and entry.key == key and entry.intact(target):
-            self.files[relative] = replace(entry, branch_key=branch_key, sources_key=self.sources_key)
+            self.files[relative] = replace(
+                entry, branch_key=branch_key, sources_key=self.sources_key
+            )
             return
         if unlink:
             prepare(self.root, Path(relative))
         if write(target):
             self.result.written.append(Path(self.out) / relative)
-        self.files[relative] = cache.Entry.of(target, key=key, branch_key=branch_key,
-                                              sources_key=self.sources_key, sha256=sha256_file(target))
+        self.files[relative] = cache.Entry.of(
+            target,
+            key=key,
+            branch_key=branch_key,
+            sources_key=self.sources_key,
+            sha256=sha256_file(target),
+        )
 
 
 @dataclass(frozen=True)
@@ -190,9 +246,16 @@ class Comparison:
 COMPARISON = "comparison"  # <branch>/comparison.{docx,pdf,json}
 
 
-def _write_comparisons(manual: Manual, compare: Comparison, branches: list[str], outputs: _Outputs,
-                       env: cache.Environment, branch_keys: dict[str, str], templates: Path | None,
-                       source_revision: str) -> None:
+def _write_comparisons(
+    manual: Manual,
+    compare: Comparison,
+    branches: list[str],
+    outputs: _Outputs,
+    env: cache.Environment,
+    branch_keys: dict[str, str],
+    templates: Path | None,
+    source_revision: str,
+) -> None:
     """Each built branch's 修订对照表 against the earlier version: comparison.docx and .pdf (the
     tables of `handbook diff --out`), and comparison.json, which says what was compared (the
     download page shows it). Keyed by the comparison itself; a branch the earlier version did
@@ -206,8 +269,14 @@ def _write_comparisons(manual: Manual, compare: Comparison, branches: list[str],
             continue
         old = resolve(compare.manual, branch_id, compare.revision)
         new = resolve(manual, branch_id, source_revision)
-        changes = changes_between(old, new, old_name=compare.label, new_name=compare.new_label,
-                                  old_revision=compare.revision, new_revision=source_revision)
+        changes = changes_between(
+            old,
+            new,
+            old_name=compare.label,
+            new_name=compare.new_label,
+            old_revision=compare.revision,
+            new_revision=source_revision,
+        )
         digest = cache.digest_of(changes)
         for fmt in ("json", "docx", "pdf"):
             comparison_writer = writer("comparison", fmt)
@@ -229,12 +298,21 @@ def comparison_summary(folder: Path) -> dict | None:
         return None
 
 
-PORTAL_TEMPLATES = {"index": (("html", "portal-index.html.j2"), ("html", "portal.css")),
-                    "branch": (("html", "portal-branch.html.j2"), ("html", "portal.css"))}
+PORTAL_TEMPLATES = {
+    "index": (("html", "portal-index.html.j2"), ("html", "portal.css")),
+    "branch": (("html", "portal-branch.html.j2"), ("html", "portal.css")),
+}
 
 
-def _write_portal(manual: Manual, outputs: _Outputs, env: cache.Environment, branch_keys: dict[str, str],
-                  templates: Path | None, source_revision: str, change_marks: bool) -> None:
+def _write_portal(
+    manual: Manual,
+    outputs: _Outputs,
+    env: cache.Environment,
+    branch_keys: dict[str, str],
+    templates: Path | None,
+    source_revision: str,
+    change_marks: bool,
+) -> None:
     """The download portal (builder.writers.portal): a page for every branch that has files,
     and index.html listing every branch. Last, as the pages show the other files' sizes; a
     page is made again only when its branch's record or sources, its files or its templates
@@ -255,17 +333,32 @@ def _write_portal(manual: Manual, outputs: _Outputs, env: cache.Environment, bra
         def render(branch_id=branch.id, listing=listing, comparison=comparison):
             from builder.document.resolve import resolve
 
-            document = resolve(manual, branch_id, source_revision=source_revision, change_marks=change_marks)
+            document = resolve(
+                manual, branch_id, source_revision=source_revision, change_marks=change_marks
+            )
             return portal.branch_page_html(document, listing, templates, comparison=comparison)
 
-        outputs.refresh(f"{branch.id}/index.html", key, branch_keys[branch.id],
-                        lambda target, render=render: portal.write_if_changed(target, render()),
-                        unlink=False)
+        outputs.refresh(
+            f"{branch.id}/index.html",
+            key,
+            branch_keys[branch.id],
+            lambda target, render=render: portal.write_if_changed(target, render()),
+            unlink=False,
+        )
 
-    digest = cache.digest_of((manual.meta.model_dump_json(), [(b.model_dump_json(), ok) for b, ok in built]))
+    digest = cache.digest_of(
+        (manual.meta.model_dump_json(), [(b.model_dump_json(), ok) for b, ok in built])
+    )
     key = env.key("portal", "index", PORTAL_TEMPLATES["index"], (), digest)
-    outputs.refresh("index.html", key, "", lambda target: portal.write_if_changed(
-        target, portal_index_html(manual, built, templates, source_revision, change_marks)), unlink=False)
+    outputs.refresh(
+        "index.html",
+        key,
+        "",
+        lambda target: portal.write_if_changed(
+            target, portal_index_html(manual, built, templates, source_revision, change_marks)
+        ),
+        unlink=False,
+    )
 
 
 def portal_listing(manual: Manual, root: Path) -> list[tuple]:
@@ -276,19 +369,31 @@ def portal_listing(manual: Manual, root: Path) -> list[tuple]:
         folder = root / branch.id
         listing = {}
         if folder.is_dir() and not folder.is_symlink():
-            listing = {p.relative_to(folder).as_posix(): p.stat().st_size for p in sorted(folder.rglob("*"))
-                       if p.is_file() and not p.is_symlink() and p.relative_to(folder).as_posix() != "index.html"}
+            listing = {
+                p.relative_to(folder).as_posix(): p.stat().st_size
+                for p in sorted(folder.rglob("*"))
+                if p.is_file()
+                and not p.is_symlink()
+                and p.relative_to(folder).as_posix() != "index.html"
+            }
         found.append((branch, listing))
     return found
 
 
-def portal_index_html(manual: Manual, built: list[tuple], templates: Path | None, source_revision: str,
-                      change_marks: bool = True) -> str:
+def portal_index_html(
+    manual: Manual,
+    built: list[tuple],
+    templates: Path | None,
+    source_revision: str,
+    change_marks: bool = True,
+) -> str:
     """index.html of the portal: the manual, and every branch with whether it has a page."""
     from builder.document.resolve import resolve
     from builder.writers import portal
 
-    meta = resolve(manual, manual.branch_ids[0], source_revision=source_revision, change_marks=change_marks).meta
+    meta = resolve(
+        manual, manual.branch_ids[0], source_revision=source_revision, change_marks=change_marks
+    ).meta
     return portal.index_html(meta, built, templates)
 
 
@@ -319,8 +424,11 @@ def _plain_path(root: Path, relative: str) -> bool:
 
 def _remove_emptied_folders(root: Path, removed: list[Path]) -> None:
     """Remove the folders that removing these files left empty (and no other folder)."""
-    folders = sorted({parent for p in removed for parent in p.parents if parent != Path(".")},
-                     key=lambda p: len(p.parts), reverse=True)
+    folders = sorted(
+        {parent for p in removed for parent in p.parents if parent != Path(".")},
+        key=lambda p: len(p.parts),
+        reverse=True,
+    )
     for folder in folders:
         try:
             (Path(root) / folder).rmdir()

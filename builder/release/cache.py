@@ -28,6 +28,7 @@ unreadable or foreign state file means "nothing is known" and everything is rebu
 The source revision is printed in every document, so the first uncommitted edit after a commit
 (which adds "-dirty") and every commit change every output once.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -40,9 +41,9 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from builder.sources import files as sources
 from builder.document.fonts import installed_font_files
 from builder.release.publish import safe_relative
+from builder.sources import files as sources
 
 STATE = ".handbook-cache.json"
 FORMAT = 2  # bump when the meaning of a key or the state file changes
@@ -126,12 +127,27 @@ class Environment:
     assets: str
     everything: str
 
-    def key(self, kind: str, fmt: str, deps: tuple[tuple[str, str], ...], options: tuple, payload_digest: str) -> str:
+    def key(
+        self,
+        kind: str,
+        fmt: str,
+        deps: tuple[tuple[str, str], ...],
+        options: tuple,
+        payload_digest: str,
+    ) -> str:
         """The L2 key of one output: its writer, template files, options and document view. A
         writer of HTML (deps in the templates folder) also depends on the folder's other files."""
         assets = self.assets if any(where == "html" for where, _ in deps) else ""
-        return _sha(str(FORMAT), self.core, kind, fmt, repr(options), assets,
-                    *(f"{d}:{self.templates.get(d, 'missing')}" for d in deps), payload_digest)[:40]
+        return _sha(
+            str(FORMAT),
+            self.core,
+            kind,
+            fmt,
+            repr(options),
+            assets,
+            *(f"{d}:{self.templates.get(d, 'missing')}" for d in deps),
+            payload_digest,
+        )[:40]
 
 
 def environment(*, templates: Path | None, options: dict, source_revision: str) -> Environment:
@@ -143,8 +159,13 @@ def environment(*, templates: Path | None, options: dict, source_revision: str) 
     assets = _sha(*(f"{name}:{h}" for name, h in sorted(own.items()) if not _template_file(name)))
     fonts = "\n".join(f"{p}\t{size}\t{mtime}" for p, size, mtime in installed_font_files())
     core = _sha(str(FORMAT), _code(), _libraries(), _system(), fonts)
-    everything = _sha(core, json.dumps(sorted((f"{a}:{b}", h) for (a, b), h in hashes.items())), assets,
-                      json.dumps(options, sort_keys=True), source_revision)
+    everything = _sha(
+        core,
+        json.dumps(sorted((f"{a}:{b}", h) for (a, b), h in hashes.items())),
+        assets,
+        json.dumps(options, sort_keys=True),
+        source_revision,
+    )
     return Environment(core, hashes, assets, everything)
 
 
@@ -157,7 +178,9 @@ def _template_file(name: str) -> bool:
 def file_digests(root: Path) -> list[tuple[str, str]]:
     """(relative path, SHA-256) of every source file as it is on disk now (the no-op check);
     the same pairs as Manual.source_digests() gives for what the loader read."""
-    return [(path.relative_to(root).as_posix(), _sha_file(path)) for path in sources.source_files(root)]
+    return [
+        (path.relative_to(root).as_posix(), _sha_file(path)) for path in sources.source_files(root)
+    ]
 
 
 def _sha_file(path: Path) -> str:
@@ -182,13 +205,20 @@ def branch_keys(manual, env: Environment) -> dict[str, str]:
     """L1 of every branch: every source file but branches.yaml, the shared part of
     branches.yaml (as validated), and the branch's own record. From the bytes the loader read,
     so a file saved while a build runs never lends its key to outputs made from the old text."""
-    shared = _sha(env.everything, *(f"{name}:{digest}" for name, digest in manual.source_digests()
-                                    if name != sources.BRANCHES),
-                  manual.branches.model_dump_json(exclude={"branches"}))
+    shared = _sha(
+        env.everything,
+        *(
+            f"{name}:{digest}"
+            for name, digest in manual.source_digests()
+            if name != sources.BRANCHES
+        ),
+        manual.branches.model_dump_json(exclude={"branches"}),
+    )
     return {b.id: _sha(shared, b.model_dump_json())[:40] for b in manual.branches.branches}
 
 
 # -- the state file -------------------------------------------------------------------------
+
 
 @dataclass
 class Entry:
@@ -208,8 +238,11 @@ class Entry:
             st = os.lstat(path)
         except OSError:
             return False
-        return (stat.S_ISREG(st.st_mode)
-                and (st.st_size, st.st_mtime_ns, st.st_ino) == (self.size, self.mtime_ns, self.ino))
+        return stat.S_ISREG(st.st_mode) and (st.st_size, st.st_mtime_ns, st.st_ino) == (
+            self.size,
+            self.mtime_ns,
+            self.ino,
+        )
 
     @classmethod
     def of(cls, path: Path, *, key: str, branch_key: str, sources_key: str, sha256: str) -> Entry:
@@ -219,8 +252,12 @@ class Entry:
 
 @dataclass
 class State:
-    files: dict[str, Entry] = field(default_factory=dict)  # by POSIX path relative to the output folder
-    requests: dict[str, dict] = field(default_factory=dict)  # request → {"sources_key": …, "files": [...]}
+    files: dict[str, Entry] = field(
+        default_factory=dict
+    )  # by POSIX path relative to the output folder
+    requests: dict[str, dict] = field(
+        default_factory=dict
+    )  # request → {"sources_key": …, "files": [...]}
 
     @classmethod
     def read(cls, folder: Path) -> State:
@@ -229,18 +266,32 @@ class State:
             data = json.loads((Path(folder) / STATE).read_text(encoding="utf-8"))
             if data.get("format") != FORMAT:
                 return cls()
-            files = {path: Entry(*row) for path, row in data["files"].items() if safe_relative(path)}
-            requests = {k: {"sources_key": str(v["sources_key"]), "files": list(v["files"])} for k, v in data["requests"].items()}
+            files = {
+                path: Entry(*row) for path, row in data["files"].items() if safe_relative(path)
+            }
+            requests = {
+                k: {"sources_key": str(v["sources_key"]), "files": list(v["files"])}
+                for k, v in data["requests"].items()
+            }
             return cls(files, requests)
         except (OSError, ValueError, TypeError, KeyError, AttributeError):
             return cls()
 
     def write(self, target: Path) -> None:
         """Write to `target` (a fresh path: a Staging path, never a hard link into an output)."""
-        rows = {path: [e.key, e.branch_key, e.sources_key, e.sha256, e.size, e.mtime_ns, e.ino] for path, e in sorted(self.files.items())}
+        rows = {
+            path: [e.key, e.branch_key, e.sources_key, e.sha256, e.size, e.mtime_ns, e.ino]
+            for path, e in sorted(self.files.items())
+        }
         requests = dict(list(self.requests.items())[-_MAX_REQUESTS:])
-        Path(target).write_text(json.dumps({"format": FORMAT, "requests": requests, "files": rows},
-                                           ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+        Path(target).write_text(
+            json.dumps(
+                {"format": FORMAT, "requests": requests, "files": rows},
+                ensure_ascii=False,
+                separators=(",", ":"),
+            ),
+            encoding="utf-8",
+        )
 
     def remember(self, request: str, sources_key: str, files: list[str]) -> None:
         self.requests.pop(request, None)  # most recent last
@@ -254,7 +305,11 @@ class State:
             return None
         for relative in known["files"]:
             entry = self.files.get(relative)
-            if entry is None or entry.sources_key != sources_key or not entry.intact(Path(folder) / relative):
+            if (
+                entry is None
+                or entry.sources_key != sources_key
+                or not entry.intact(Path(folder) / relative)
+            ):
                 return None
         return len(known["files"])
 

@@ -17,6 +17,7 @@ detail, so the same outputs always give the same bytes.
 SHA-256, read in 1 MiB chunks): which differ, which are missing, which are there but not listed.
 A bad or missing manifest raises ManifestError with a message in Chinese.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -26,8 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from builder import __version__
-from builder.release.cache import STATE
 from builder.errors import ManifestError
+from builder.release.cache import STATE
 from builder.release.publish import safe_relative
 
 MANIFEST = "manifest.json"
@@ -56,7 +57,9 @@ def _files(root: Path) -> list[str]:
     return sorted(found)
 
 
-def manifest_data(root: Path, meta, source_revision: str = "", known: dict[str, str] | None = None) -> dict:
+def manifest_data(
+    root: Path, meta, source_revision: str = "", known: dict[str, str] | None = None
+) -> dict:
     """The manifest of the folder `root` (a build's staging folder or a published output).
     `known`: SHA-256 already computed (by the build, as it wrote or confirmed each file)."""
     root = Path(root)
@@ -70,8 +73,11 @@ def manifest_data(root: Path, meta, source_revision: str = "", known: dict[str, 
         "source_revision": source_revision,
         "generator": f"handbook {__version__}",
         "files": [
-            {"path": relative, "sha256": known.get(relative) or sha256_file(root / relative),
-             "size": (root / relative).stat().st_size}
+            {
+                "path": relative,
+                "sha256": known.get(relative) or sha256_file(root / relative),
+                "size": (root / relative).stat().st_size,
+            }
             for relative in _files(root)
         ],
     }
@@ -81,8 +87,13 @@ def manifest_bytes(data: dict) -> bytes:
     return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
-def write_manifest(root: Path, meta, source_revision: str = "", target: Path | None = None,
-                   known: dict[str, str] | None = None) -> Path:
+def write_manifest(
+    root: Path,
+    meta,
+    source_revision: str = "",
+    target: Path | None = None,
+    known: dict[str, str] | None = None,
+) -> Path:
     """Write root/manifest.json (or `target`, e.g. a Staging path with its old link removed)."""
     target = Path(target) if target is not None else Path(root) / MANIFEST
     data = manifest_bytes(manifest_data(root, meta, source_revision, known))
@@ -93,6 +104,7 @@ def write_manifest(root: Path, meta, source_revision: str = "", target: Path | N
 
 
 # -- verification ---------------------------------------------------------------------------
+
 
 @dataclass
 class Report:
@@ -113,23 +125,34 @@ def read_manifest(root: Path) -> dict:
     if not Path(root).is_dir():
         raise ManifestError(f"文件夹 {root} 不存在")
     if not path.is_file():
-        raise ManifestError(f"{path} 不存在：该文件夹没有清单文件，无法校验（清单由 handbook build 生成）")
+        raise ManifestError(
+            f"{path} 不存在：该文件夹没有清单文件，无法校验（清单由 handbook build 生成）"
+        )
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
         raise ManifestError(f"{path} 不是 UTF-8 文本，无法作为清单读取") from None
     except json.JSONDecodeError as exc:
-        raise ManifestError(f"{path} 不是有效的 JSON（第 {exc.lineno} 行第 {exc.colno} 列：{exc.msg}）") from None
+        raise ManifestError(
+            f"{path} 不是有效的 JSON（第 {exc.lineno} 行第 {exc.colno} 列：{exc.msg}）"
+        ) from None
     except OSError as exc:
         raise ManifestError(f"无法读取 {path}：{exc.strerror or exc}") from None
     files = data.get("files") if isinstance(data, dict) else None
     if not isinstance(files, list):
         raise ManifestError(f"{path} 不是手册清单：缺少文件列表“files”")
     for index, entry in enumerate(files, 1):
-        ok = (isinstance(entry, dict) and isinstance(entry.get("path"), str) and isinstance(entry.get("sha256"), str)
-              and isinstance(entry.get("size"), int) and safe_relative(entry["path"]))
+        ok = (
+            isinstance(entry, dict)
+            and isinstance(entry.get("path"), str)
+            and isinstance(entry.get("sha256"), str)
+            and isinstance(entry.get("size"), int)
+            and safe_relative(entry["path"])
+        )
         if not ok:
-            raise ManifestError(f"{path} 的第 {index} 个文件条目无效（需要 path、sha256、size，且路径在该文件夹内）")
+            raise ManifestError(
+                f"{path} 的第 {index} 个文件条目无效（需要 path、sha256、size，且路径在该文件夹内）"
+            )
     return data
 
 

@@ -1,5 +1,6 @@
 """What a build writes: the jobs of one branch (kind, format, path), the part of the resolved
 document each job's writer is given (`view`, all its cache key covers), and shards."""
+
 from __future__ import annotations
 
 import os
@@ -14,6 +15,7 @@ HANDBOOK_FORMATS = ("docx", "pdf", "html")
 FORM_FORMATS = ("docx", "xlsx", "pdf")
 FORMATS = ("docx", "pdf", "html", "xlsx")
 
+
 @dataclass(frozen=True)
 class Job:
     kind: str  # handbook, form or workbook
@@ -22,17 +24,25 @@ class Job:
     form_id: str | None = None
 
 
-def plan(manual: Manual, formats: list[str], forms: list[str] | None, handbook: bool = True) -> list[Job]:
+def plan(
+    manual: Manual, formats: list[str], forms: list[str] | None, handbook: bool = True
+) -> list[Job]:
     """What to write for one branch: the handbook (and forms.xlsx) unless `handbook` is false,
     and the forms named in `forms` (None: every form)."""
     jobs: list[Job] = []
     if handbook:
-        jobs += [Job("handbook", f, Path(f"handbook.{f}")) for f in HANDBOOK_FORMATS if f in formats]
+        jobs += [
+            Job("handbook", f, Path(f"handbook.{f}")) for f in HANDBOOK_FORMATS if f in formats
+        ]
         if "xlsx" in formats:
             jobs.append(Job("workbook", "xlsx", Path("forms.xlsx")))
     for form in manual.forms:
         if forms is None or form.id in forms:
-            jobs += [Job("form", f, Path("forms") / f"{form.id}.{f}", form.id) for f in FORM_FORMATS if f in formats]
+            jobs += [
+                Job("form", f, Path("forms") / f"{form.id}.{f}", form.id)
+                for f in FORM_FORMATS
+                if f in formats
+            ]
     return jobs
 
 
@@ -53,7 +63,7 @@ def view_name(job: Job) -> str:
 
 
 def parse_shard(spec: str) -> tuple[int, int]:
-    """"K/N" → (K, N) with 1 ≤ K ≤ N; ValueError (message in Chinese) otherwise."""
+    """ "K/N" → (K, N) with 1 ≤ K ≤ N; ValueError (message in Chinese) otherwise."""
     try:
         k, n = (int(part) for part in spec.split("/"))
     except ValueError:

@@ -4,6 +4,7 @@ job's view, hash it into the job's cache key and render only when that key chang
 Workers are forked from the build process, so the loaded manual is inherited rather than sent;
 each imports the writer libraries (WeasyPrint, python-docx, openpyxl) once, on first use. A
 worker that dies (killed, out of memory) fails the build instead of hanging it."""
+
 from __future__ import annotations
 
 import os
@@ -40,7 +41,9 @@ class WorkerSettings:
 
 
 _settings: WorkerSettings | None = None
-_resolved: OrderedDict = OrderedDict()  # branch id → (document, {view name: digest}); a few per process
+_resolved: OrderedDict = (
+    OrderedDict()
+)  # branch id → (document, {view name: digest}); a few per process
 
 
 def _document(branch_id: str):
@@ -50,8 +53,12 @@ def _document(branch_id: str):
         from builder.document.resolve import resolve
 
         s = _settings
-        _resolved[branch_id] = (resolve(s.manual, branch_id, source_revision=s.source_revision,
-                                        change_marks=s.change_marks), {})
+        _resolved[branch_id] = (
+            resolve(
+                s.manual, branch_id, source_revision=s.source_revision, change_marks=s.change_marks
+            ),
+            {},
+        )
         while len(_resolved) > 4:
             _resolved.popitem(last=False)
     return _resolved[branch_id]
@@ -90,7 +97,9 @@ def _task(task: tuple[str, Job, str | None]) -> tuple[str, Job, str, str | None]
     name = view_name(job)
     if name not in digests:
         digests[name] = cache.digest_of(payload)
-    key = s.env.key(job.kind, job.fmt, writer(job.kind, job.fmt).templates, _options(job, s), digests[name])
+    key = s.env.key(
+        job.kind, job.fmt, writer(job.kind, job.fmt).templates, _options(job, s), digests[name]
+    )
     if key == previous:
         return branch_id, job, key, None
     relative = Path(branch_id) / job.relative
@@ -138,8 +147,12 @@ class WorkerPool:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
-            self.executor = ProcessPoolExecutor(size, mp_context=multiprocessing.get_context("fork"),
-                                                initializer=_init_worker, initargs=(os.getpid(), lock_fd))
+            self.executor = ProcessPoolExecutor(
+                size,
+                mp_context=multiprocessing.get_context("fork"),
+                initializer=_init_worker,
+                initargs=(os.getpid(), lock_fd),
+            )
 
     def run(self, tasks):
         if self.executor is None:
@@ -165,7 +178,9 @@ class WorkerPool:
                 for future in done:
                     yield future.result()
         except BrokenProcessPool:
-            raise BuildError("一个工作进程意外退出（可能内存不足或被终止）；可用 --jobs 减少并行进程数") from None
+            raise BuildError(
+                "一个工作进程意外退出（可能内存不足或被终止）；可用 --jobs 减少并行进程数"
+            ) from None
 
     def close(self, *, ok: bool) -> None:
         if self.executor is not None:

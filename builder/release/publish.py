@@ -9,6 +9,7 @@ the process ends however it ends, so a killed build never leaves the folder lock
 killed build leaves behind (a staging folder, or the previous output parked under `.<out>.old-*`
 on systems without an atomic exchange) is cleaned up by the next build, under the lock.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -74,14 +75,25 @@ class Staging:
             raise BuildError(f"另一个构建正在写入 {self.out}，请等它结束后再试") from None
         try:
             self._clean_stale()
-            self.root = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.staging-", dir=self.out.parent))
+            self.root = Path(
+                tempfile.mkdtemp(prefix=f".{self.out.name}.staging-", dir=self.out.parent)
+            )
             # mkdtemp makes the folder private (0700); the published folder keeps the previous
             # output's permissions, or gets the usual ones for a new folder.
-            os.chmod(self.root, stat.S_IMODE(self.out.stat().st_mode) if self.out.is_dir() else 0o777 & ~_umask())
+            os.chmod(
+                self.root,
+                stat.S_IMODE(self.out.stat().st_mode) if self.out.is_dir() else 0o777 & ~_umask(),
+            )
             if self.keep_existing and self.out.is_dir():
                 # Hard links make keeping the rest of the previous output cheap; every file we
                 # write is unlinked first (see `path`), so the previous output is never modified.
-                shutil.copytree(self.out, self.root, dirs_exist_ok=True, copy_function=_link_or_copy, symlinks=True)
+                shutil.copytree(
+                    self.out,
+                    self.root,
+                    dirs_exist_ok=True,
+                    copy_function=_link_or_copy,
+                    symlinks=True,
+                )
         except BaseException:
             self.__exit__(None, None, None)
             raise
@@ -89,8 +101,14 @@ class Staging:
 
     def _stale(self, kind: str) -> list[Path]:
         prefix = f".{self.out.name}.{kind}-"
-        return sorted((p for p in self.out.parent.iterdir() if p.name.startswith(prefix) and p.is_dir() and not p.is_symlink()),
-                      key=lambda p: p.stat().st_mtime)
+        return sorted(
+            (
+                p
+                for p in self.out.parent.iterdir()
+                if p.name.startswith(prefix) and p.is_dir() and not p.is_symlink()
+            ),
+            key=lambda p: p.stat().st_mtime,
+        )
 
     def _clean_stale(self) -> None:
         """Remove what a killed build left beside the output folder. Safe: we hold the lock, so
@@ -145,7 +163,12 @@ def safe_relative(relative: str) -> bool:
     from pathlib import PurePosixPath
 
     pure = PurePosixPath(relative)
-    return bool(relative) and not pure.is_absolute() and ".." not in pure.parts and "\\" not in relative
+    return (
+        bool(relative)
+        and not pure.is_absolute()
+        and ".." not in pure.parts
+        and "\\" not in relative
+    )
 
 
 def prepare(root: Path, relative: str | Path) -> Path:

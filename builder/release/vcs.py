@@ -11,6 +11,7 @@
 Only the git command line is used (no libgit2 binding): it is what the repository's owners run
 and it reads every repository format and configuration that they can.
 """
+
 from __future__ import annotations
 
 import io
@@ -29,8 +30,14 @@ _ABBREV = 12
 
 def _git(cwd: Path, *args: str, binary: bool = False) -> subprocess.CompletedProcess:
     env = {**os.environ, "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"}
-    return subprocess.run(["git", "-C", str(cwd), *args], capture_output=True, env=env, timeout=60,
-                          text=not binary, check=False)
+    return subprocess.run(
+        ["git", "-C", str(cwd), *args],
+        capture_output=True,
+        env=env,
+        timeout=60,
+        text=not binary,
+        check=False,
+    )
 
 
 def _worktree(path: Path) -> Path | None:
@@ -90,7 +97,11 @@ def export(spec: str, src: Path) -> Exported:
     """
     candidate = Path(spec)
     if candidate.is_dir():
-        return Exported(candidate, spec, source_revision([candidate]) if os.environ.get(ENV_OVERRIDE) is None else "")
+        return Exported(
+            candidate,
+            spec,
+            source_revision([candidate]) if os.environ.get(ENV_OVERRIDE) is None else "",
+        )
     src = Path(src).absolute()
     top = _worktree(src) if src.exists() else None
     if top is None:

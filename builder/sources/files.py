@@ -1,6 +1,7 @@
 """Which files make up a manual's sources: the one list the loader reads and the build cache
 fingerprints. Light on purpose (no YAML, no pydantic), so a no-op build never imports the loader.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

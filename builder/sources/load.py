@@ -3,6 +3,7 @@
 Knows YAML and the source schema, nothing of output formats. Every problem in every file is
 collected and raised at once as SourceErrors, each with file:line:column.
 """
+
 from __future__ import annotations
 
 import errno
@@ -17,21 +18,26 @@ import yaml
 import yaml.constructor
 from pydantic import ValidationError
 
-from builder.sources import schema
-from builder.sources import files as layout
 from builder.errors import Location, Problem, SourceErrors, did_you_mean, display_path
+from builder.sources import files as layout
+from builder.sources import schema
 from builder.sources.validate import check_manual
 
 MAX_FILE_BYTES = layout.MAX_FILE_BYTES
 MAX_DEPTH = 40  # nesting of mappings and lists in one file (the deepest manual needs about 15)
-MAX_VALUES = 200_000  # values in one file after aliases are expanded (a "billion laughs" stops here)
+MAX_VALUES = (
+    200_000  # values in one file after aliases are expanded (a "billion laughs" stops here)
+)
 # Characters XML 1.0 cannot hold (so neither can DOCX, XLSX or the PDF's metadata): C0 controls
 # other than tab/newline/return, lone surrogates, U+FFFE/U+FFFF. YAML's reader refuses them
 # written raw, but a double-quoted "\0" or "\x1b" escape makes them.
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
-_PLAIN_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")}
+_PLAIN_TAGS = {
+    f"tag:yaml.org,2002:{t}"
+    for t in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")
+}
 # What PyYAML's constructors raise for a scalar they cannot read: ValueError for 2026-13-01 or
 # "!!int x", OverflowError, and, with an explicit tag, KeyError ("!!bool x"), IndexError
 # ("!!int" with no value) and AttributeError ("!!timestamp x").
@@ -55,8 +61,12 @@ class Located:
     data: object
     values: dict[tuple, tuple[int, int]] = field(default_factory=dict)
     keys: dict[tuple, tuple[int, int]] = field(default_factory=dict)
-    refused: set[tuple] = field(default_factory=set)  # values already reported (schema errors there are not repeated)
-    digest: str = ""  # SHA-256 of the bytes read (builder.release.cache keys outputs on exactly these)
+    refused: set[tuple] = field(
+        default_factory=set
+    )  # values already reported (schema errors there are not repeated)
+    digest: str = (
+        ""  # SHA-256 of the bytes read (builder.release.cache keys outputs on exactly these)
+    )
 
     def where(self, path: tuple, key: bool = False) -> Location:
         """The location of `path`, or of its nearest ancestor we know."""
@@ -88,9 +98,11 @@ class Manual:
     def source_digests(self) -> list[tuple[str, str]]:
         """(path relative to the root, SHA-256 of the bytes the loader read) of every source
         file, in the order of builder.sources.files.source_files."""
-        return [(path.relative_to(self.root).as_posix(), self.sources[display_path(path)].digest)
-                for path in layout.source_files(self.root)
-                if display_path(path) in self.sources]
+        return [
+            (path.relative_to(self.root).as_posix(), self.sources[display_path(path)].digest)
+            for path in layout.source_files(self.root)
+            if display_path(path) in self.sources
+        ]
 
     def branch(self, branch_id: str) -> schema.BranchSrc:
         for b in self.branches.branches:
@@ -110,43 +122,66 @@ def _mark(node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
-def _to_data(node, path: tuple, located: Located, problems: list[Problem], budget: list[int] | None = None):
+def _to_data(
+    node, path: tuple, located: Located, problems: list[Problem], budget: list[int] | None = None
+):
     budget = budget if budget is not None else [MAX_VALUES]
     budget[0] -= 1
     if budget[0] < 0:
-        raise _TooMuch(node, f"内容过多：展开别名（*锚点）后超过 {MAX_VALUES} 个值，请减少别名的使用")
+        raise _TooMuch(
+            node, f"内容过多：展开别名（*锚点）后超过 {MAX_VALUES} 个值，请减少别名的使用"
+        )
     if len(path) > MAX_DEPTH:
         raise _TooMuch(node, f"嵌套过深：超过 {MAX_DEPTH} 层")
     located.values[path] = _mark(node)
     if node.tag not in _PLAIN_TAGS:  # !!python/object and friends: refused, never constructed
-        raise _TooMuch(node, f"不支持的 YAML 标签“{node.tag.replace('tag:yaml.org,2002:', '!!')}”：源文件只能包含文本、数字、日期、列表和映射")
+        raise _TooMuch(
+            node,
+            f"不支持的 YAML 标签“{node.tag.replace('tag:yaml.org,2002:', '!!')}”：源文件只能包含文本、数字、日期、列表和映射",
+        )
     if isinstance(node, yaml.MappingNode):
         out = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
-                problems.append(Problem(Location(located.file, *_mark(key_node)), "键必须是简单文本"))
+                problems.append(
+                    Problem(Location(located.file, *_mark(key_node)), "键必须是简单文本")
+                )
                 continue
-            if key_node.tag.endswith(":merge") or key_node.value == "<<":  # merge keys are not supported
-                problems.append(Problem(Location(located.file, *_mark(key_node)), "不支持合并键“<<”，请直接写出各项"))
+            if (
+                key_node.tag.endswith(":merge") or key_node.value == "<<"
+            ):  # merge keys are not supported
+                problems.append(
+                    Problem(
+                        Location(located.file, *_mark(key_node)), "不支持合并键“<<”，请直接写出各项"
+                    )
+                )
                 continue
             if key_node.tag not in _PLAIN_TAGS:
-                raise _TooMuch(key_node, f"不支持的 YAML 标签“{key_node.tag.replace('tag:yaml.org,2002:', '!!')}”：键只能是文本")
+                raise _TooMuch(
+                    key_node,
+                    f"不支持的 YAML 标签“{key_node.tag.replace('tag:yaml.org,2002:', '!!')}”：键只能是文本",
+                )
             try:
                 key = _constructor.construct_object(key_node)
             except _SCALAR_ERRORS:  # a key like 2026-13-01: kept as written
                 key = key_node.value
             key = str(key)
             if key in out:
-                problems.append(Problem(
-                    Location(located.file, *_mark(key_node)),
-                    f"重复的键“{key}”：同一映射中每个键只能出现一次（第 {located.keys[path + (key,)][0]} 行已有）",
-                ))
+                problems.append(
+                    Problem(
+                        Location(located.file, *_mark(key_node)),
+                        f"重复的键“{key}”：同一映射中每个键只能出现一次（第 {located.keys[path + (key,)][0]} 行已有）",
+                    )
+                )
                 continue
             located.keys[path + (key,)] = _mark(key_node)
             out[key] = _to_data(value_node, path + (key,), located, problems, budget)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_to_data(child, path + (i,), located, problems, budget) for i, child in enumerate(node.value)]
+        return [
+            _to_data(child, path + (i,), located, problems, budget)
+            for i, child in enumerate(node.value)
+        ]
     try:
         value = _constructor.construct_object(node)
     except _SCALAR_ERRORS as exc:  # 2026-13-01, 2026-02-30, a 5000-digit number, "!!bool x"
@@ -156,9 +191,13 @@ def _to_data(node, path: tuple, located: Located, problems: list[Problem], budge
     if isinstance(value, str):
         bad = _XML_INVALID.search(value)
         if bad:
-            problems.append(Problem(Location(located.file, *_mark(node)),
-                                    f"文本含有不可用的控制字符 U+{ord(bad.group()):04X}（无法写入 Word、Excel 或 PDF），请删除"
-                                    "（常见于从其他软件粘贴的文字，或双引号中的“\\0”“\\x..”转义）"))
+            problems.append(
+                Problem(
+                    Location(located.file, *_mark(node)),
+                    f"文本含有不可用的控制字符 U+{ord(bad.group()):04X}（无法写入 Word、Excel 或 PDF），请删除"
+                    "（常见于从其他软件粘贴的文字，或双引号中的“\\0”“\\x..”转义）",
+                )
+            )
             return _XML_INVALID.sub("", value)
     return value
 
@@ -181,7 +220,9 @@ def _read_source(path: Path, root: Path | None) -> bytes:
         except (OSError, RuntimeError):  # a loop of symbolic links
             raise _Unreadable(_OS_ERRORS[errno.ELOOP]) from None
         if not real.is_relative_to(root.resolve()):
-            raise _Unreadable(f"符号链接指向手册源文件夹以外（{real}）：不读取源文件夹以外的文件，请把文件本身放进源文件夹")
+            raise _Unreadable(
+                f"符号链接指向手册源文件夹以外（{real}）：不读取源文件夹以外的文件，请把文件本身放进源文件夹"
+            )
     try:
         with open(path, "rb", opener=lambda p, flags: os.open(p, flags | os.O_NONBLOCK)) as handle:
             info = os.fstat(handle.fileno())
@@ -193,7 +234,9 @@ def _read_source(path: Path, root: Path | None) -> bytes:
                 raise _Unreadable(f"文件过大（{info.st_size} 字节），上限为 {MAX_FILE_BYTES} 字节")
             raw = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
-        raise _Unreadable(_OS_ERRORS.get(exc.errno) or f"无法读取文件（{exc.strerror or exc}）") from None
+        raise _Unreadable(
+            _OS_ERRORS.get(exc.errno) or f"无法读取文件（{exc.strerror or exc}）"
+        ) from None
     if len(raw) > MAX_FILE_BYTES:  # grew while we read it
         raise _Unreadable(f"文件过大，上限为 {MAX_FILE_BYTES} 字节")
     return raw
@@ -220,8 +263,12 @@ def _utf16(raw: bytes) -> bool:
 
 
 _DATE_PROBLEMS = {
-    "day": "该月没有这一天", "year": "年份超出范围", "month": "月份应为 1–12", "hour": "小时应为 0–23",
-    "minute": "分钟应为 0–59", "second": "秒应为 0–59",
+    "day": "该月没有这一天",
+    "year": "年份超出范围",
+    "month": "月份应为 1–12",
+    "hour": "小时应为 0–23",
+    "minute": "分钟应为 0–59",
+    "second": "秒应为 0–59",
 }
 
 
@@ -246,8 +293,13 @@ def read_yaml(path: Path, problems: list[Problem], root: Path | None = None) -> 
         problems.append(Problem(Location(name, 1, 1), str(exc)))
         return None
     if _utf16(raw):
-        problems.append(Problem(Location(name, 1, 1), "文件是 UTF-16 编码（Windows 记事本的“Unicode”），请另存为 UTF-8"
-                                                      "（如：iconv -f UTF-16 -t UTF-8）"))
+        problems.append(
+            Problem(
+                Location(name, 1, 1),
+                "文件是 UTF-16 编码（Windows 记事本的“Unicode”），请另存为 UTF-8"
+                "（如：iconv -f UTF-16 -t UTF-8）",
+            )
+        )
         return None
     try:
         text = raw.decode("utf-8-sig")
@@ -272,8 +324,13 @@ def read_yaml(path: Path, problems: list[Problem], root: Path | None = None) -> 
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow, e.g. NUL or ESC
         before = text[: exc.position]
         where = Location(name, before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1)
-        problems.append(Problem(where, f"文件含有不可用的控制字符 U+{exc.character:04X}，请删除"
-                                       "（常见于从其他软件粘贴的文字）"))
+        problems.append(
+            Problem(
+                where,
+                f"文件含有不可用的控制字符 U+{exc.character:04X}，请删除"
+                "（常见于从其他软件粘贴的文字）",
+            )
+        )
         return None
     except RecursionError:
         problems.append(Problem(Location(name, 1, 1), f"嵌套过深：超过 {MAX_DEPTH} 层"))
@@ -291,7 +348,9 @@ def read_yaml(path: Path, problems: list[Problem], root: Path | None = None) -> 
         return None
     except yaml.constructor.ConstructorError as exc:
         mark = exc.problem_mark
-        problems.append(Problem(Location(name, mark.line + 1, mark.column + 1), f"无法识别的值：{exc.problem}"))
+        problems.append(
+            Problem(Location(name, mark.line + 1, mark.column + 1), f"无法识别的值：{exc.problem}")
+        )
         return None
     return located
 
@@ -358,14 +417,30 @@ def _yaml_problem(exc: yaml.MarkedYAMLError) -> str:
 
 # --- schema validation -----------------------------------------------------------------------
 
-_ALL_KEYS = sorted({
-    name if not info.alias else info.alias
-    for model in (schema.ManualMeta, schema.PageSettings, schema.FontSettings, schema.BranchesFile,
-                  schema.BranchDefaults, schema.BranchSrc, schema.ApprovalStepSrc, schema.RevisionSrc,
-                  schema.Chapter, schema.Clause, schema.ListItem, schema.TableSrc, schema.ApprovalChainTable,
-                  schema.Condition, schema.FormSrc, schema.FormFieldSrc)
-    for name, info in model.model_fields.items()
-})
+_ALL_KEYS = sorted(
+    {
+        name if not info.alias else info.alias
+        for model in (
+            schema.ManualMeta,
+            schema.PageSettings,
+            schema.FontSettings,
+            schema.BranchesFile,
+            schema.BranchDefaults,
+            schema.BranchSrc,
+            schema.ApprovalStepSrc,
+            schema.RevisionSrc,
+            schema.Chapter,
+            schema.Clause,
+            schema.ListItem,
+            schema.TableSrc,
+            schema.ApprovalChainTable,
+            schema.Condition,
+            schema.FormSrc,
+            schema.FormFieldSrc,
+        )
+        for name, info in model.model_fields.items()
+    }
+)
 
 _TYPE_MESSAGES = {
     "string_type": "应为文本",
@@ -407,7 +482,13 @@ def _walk(data, loc: tuple) -> tuple:
         elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
             path.append(part)
             current = current[part]
-        elif isinstance(current, dict) and isinstance(part, str) and part not in current and part.isidentifier() and not any(c in part for c in "[]"):
+        elif (
+            isinstance(current, dict)
+            and isinstance(part, str)
+            and part not in current
+            and part.isidentifier()
+            and not any(c in part for c in "[]")
+        ):
             path.append(part)  # a missing or unknown key: reported at its parent
             current = None
     return tuple(path)
@@ -423,10 +504,16 @@ def _message(err: dict, key: str | None) -> str:
     if kind == "literal_error":
         expected = ctx.get("expected", "")
         return f"取值“{err.get('input')}”无效，应为以下之一：{expected}{did_you_mean(err.get('input'), _literal_choices(expected))}"
-    if kind == "string_pattern_mismatch" and ctx.get("pattern") == schema.ID_PATTERN and _ID_TOO_LONG.match(str(err.get("input"))):
+    if (
+        kind == "string_pattern_mismatch"
+        and ctx.get("pattern") == schema.ID_PATTERN
+        and _ID_TOO_LONG.match(str(err.get("input")))
+    ):
         return f"标识“{str(err.get('input'))[:20]}…”过长（{len(err.get('input'))} 个字符）：最多 {_ID_MAX} 个字符"
     if kind == "string_pattern_mismatch" and ctx.get("pattern") == schema.ID_PATTERN:
-        return f"标识“{err.get('input')}”格式不对：应以小写字母开头，只含小写字母、数字和“-”（ASCII）"
+        return (
+            f"标识“{err.get('input')}”格式不对：应以小写字母开头，只含小写字母、数字和“-”（ASCII）"
+        )
     if kind == "string_pattern_mismatch":
         return f"“{err.get('input')}”含有不允许的字符：只能包含文字、数字、空格和 . + -，最长 64 个字符"
     if kind in _TYPE_MESSAGES:
@@ -438,7 +525,11 @@ def _message(err: dict, key: str | None) -> str:
 
 
 def _literal_choices(expected: str) -> list[str]:
-    return [part.strip().strip("'\"") for part in expected.replace(" or ", ",").split(",") if part.strip()]
+    return [
+        part.strip().strip("'\"")
+        for part in expected.replace(" or ", ",").split(",")
+        if part.strip()
+    ]
 
 
 def validate_model(located: Located, model, problems: list[Problem], wrap: str | None = None):
@@ -460,7 +551,10 @@ def validate_model(located: Located, model, problems: list[Problem], wrap: str |
             else:
                 where = located.where(path)
             # unions report one error per alternative; keep the first per place
-            if (where, err["type"] == "missing") in seen and err["type"] not in ("missing", "extra_forbidden"):
+            if (where, err["type"] == "missing") in seen and err["type"] not in (
+                "missing",
+                "extra_forbidden",
+            ):
                 continue
             seen.add((where, err["type"] == "missing"))
             problems.append(Problem(where, _message(err, key)))
@@ -487,16 +581,32 @@ def load_manual(root: Path) -> Manual:
     chapter_srcs = [read_yaml(p, problems, root) for p in layout.chapter_files(root)]
     form_srcs = [read_yaml(p, problems, root) for p in layout.form_files(root)]
     if not (root / "chapters").is_dir() or not chapter_srcs:
-        problems.append(Problem(Location(display_path(root / "chapters")), "缺少章节文件：chapters/ 下应至少有一个 .yaml 文件"))
+        problems.append(
+            Problem(
+                Location(display_path(root / "chapters")),
+                "缺少章节文件：chapters/ 下应至少有一个 .yaml 文件",
+            )
+        )
 
     meta = validate_model(meta_src, schema.ManualMeta, problems) if meta_src else None
     branches = validate_model(branches_src, schema.BranchesFile, problems) if branches_src else None
-    revisions = validate_model(revisions_src, schema.RevisionsFile, problems, wrap="revisions") if revisions_src else None
+    revisions = (
+        validate_model(revisions_src, schema.RevisionsFile, problems, wrap="revisions")
+        if revisions_src
+        else None
+    )
     chapters = [(src, validate_model(src, schema.Chapter, problems)) for src in chapter_srcs if src]
     forms = [(src, validate_model(src, schema.FormSrc, problems)) for src in form_srcs if src]
 
-    sources = {s.file: s for s in [meta_src, branches_src, revisions_src, *chapter_srcs, *form_srcs] if s}
-    if problems or not (meta and branches and revisions) or any(c is None for _, c in chapters) or any(f is None for _, f in forms):
+    sources = {
+        s.file: s for s in [meta_src, branches_src, revisions_src, *chapter_srcs, *form_srcs] if s
+    }
+    if (
+        problems
+        or not (meta and branches and revisions)
+        or any(c is None for _, c in chapters)
+        or any(f is None for _, f in forms)
+    ):
         raise SourceErrors(problems)
 
     manual = Manual(
@@ -509,8 +619,15 @@ def load_manual(root: Path) -> Manual:
         sources=sources,
         origin={},
     )
-    check_manual(manual, chapter_files=chapters, form_files=forms, branches_src=branches_src,
-                 revisions_src=revisions_src, meta_src=meta_src, problems=problems)
+    check_manual(
+        manual,
+        chapter_files=chapters,
+        form_files=forms,
+        branches_src=branches_src,
+        revisions_src=revisions_src,
+        meta_src=meta_src,
+        problems=problems,
+    )
     if problems:
         raise SourceErrors(problems)
     return manual

@@ -3,6 +3,7 @@
 These pydantic models are the validated source manual (before any branch is applied).
 `handbook schema` prints their JSON Schema so editors can complete and check the YAML.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -13,8 +14,18 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 ID_PATTERN = r"^[a-z][a-z0-9-]{0,62}$"
 
 FIELD_TYPES = (
-    "text", "textarea", "date", "datetime", "number", "money",
-    "choice", "multichoice", "score", "person", "signature", "rows",
+    "text",
+    "textarea",
+    "date",
+    "datetime",
+    "number",
+    "money",
+    "choice",
+    "multichoice",
+    "score",
+    "person",
+    "signature",
+    "rows",
 )
 BRANCH_KINDS = ("总部", "分公司", "办事处")
 SCRIPTS = ("zh-Hans", "zh-Hant")
@@ -29,7 +40,12 @@ def _scalar_to_str(value):
     return value
 
 
-Id = Annotated[str, Field(pattern=ID_PATTERN, description="稳定的 ASCII 标识：小写字母开头，仅含小写字母、数字和 -")]
+Id = Annotated[
+    str,
+    Field(
+        pattern=ID_PATTERN, description="稳定的 ASCII 标识：小写字母开头，仅含小写字母、数字和 -"
+    ),
+]
 Text = Annotated[str, BeforeValidator(_scalar_to_str), Field(min_length=1)]
 TextOrList = Union[Text, list[Text]]
 
@@ -93,7 +109,9 @@ class Compute(Strict):
 
     sum: list[Id] | None = Field(None, description="各字段（或表格列）之和")
     average: list[Id] | None = Field(None, description="各字段（或表格列）的平均值")
-    days_between: list[Id] | None = Field(None, min_length=2, max_length=2, description="[开始, 结束] 相差天数（结束减开始）")
+    days_between: list[Id] | None = Field(
+        None, min_length=2, max_length=2, description="[开始, 结束] 相差天数（结束减开始）"
+    )
     capitals: Id | None = Field(None, description="金额的中文大写")
 
 
@@ -133,7 +151,9 @@ class PageSettings(Strict):
 
 
 # A font family name goes into style sheets and Word XML: letters, digits, spaces and . + - only.
-FontFamily = Annotated[str, Field(pattern=r"^[\w .+-]{1,64}$", description="字体名称，如 Noto Serif CJK SC")]
+FontFamily = Annotated[
+    str, Field(pattern=r"^[\w .+-]{1,64}$", description="字体名称，如 Noto Serif CJK SC")
+]
 
 
 class FontSettings(Strict):
@@ -158,7 +178,8 @@ class ManualMeta(Strict):
     page: PageSettings = PageSettings()
     fonts: FontSettings = FontSettings()
     xlsx_password: Text | None = Field(
-        None, description="Excel 表单工作表保护的密码；不填则保护但不设密码（防误改，不是保密手段）")
+        None, description="Excel 表单工作表保护的密码；不填则保护但不设密码（防误改，不是保密手段）"
+    )
 
 
 class ApprovalStepSrc(Strict):
@@ -183,7 +204,9 @@ class BranchSrc(Strict):
 
 
 class BranchDefaults(Strict):
-    values: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")], Text] = Field(default_factory=dict)
+    values: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")], Text] = Field(
+        default_factory=dict
+    )
 
 
 class BranchesFile(Strict):
@@ -236,5 +259,7 @@ def json_schema() -> dict:
         "manual.yaml → ManualMeta; branches.yaml → BranchesFile; revisions.yaml → RevisionsFile.revisions; "
         "chapters/*.yaml → Chapter; forms/*.yaml → FormSrc"
     )
-    top["oneOf"] = [{"$ref": f"#/$defs/{m.__name__}"} for m in FILE_MODELS.values() if m.__name__ in defs]
+    top["oneOf"] = [
+        {"$ref": f"#/$defs/{m.__name__}"} for m in FILE_MODELS.values() if m.__name__ in defs
+    ]
     return top

@@ -15,6 +15,7 @@ Kinds and what their view is:
   comparison  a ChangeSet between two versions of one branch (修订对照表)
   tracked     a ChangeSet, as the new handbook with Word revision marks
 """
+
 from __future__ import annotations
 
 import importlib
@@ -49,7 +50,10 @@ class Writer:
         """Write `view` to `target`. False when the file was written without something it
         should have (the contents' page numbers LibreOffice failed to give): retry next time."""
         module, function = self.entry.split(":")
-        return getattr(importlib.import_module(module), function)(view, Path(target), options) is not False
+        return (
+            getattr(importlib.import_module(module), function)(view, Path(target), options)
+            is not False
+        )
 
 
 _REGISTRY: dict[tuple[str, str], Writer] = {}
@@ -79,17 +83,32 @@ _REFERENCE = (("builtin", "reference.docx"),)
 for _entry in (
     Writer("handbook", "docx", "builder.writers.docx.handbook:write", _REFERENCE, 2.0),
     Writer("handbook", "pdf", "builder.writers.pdf.handbook:write", _HANDBOOK_PAGE, 10.0),
-    Writer("handbook", "html", "builder.writers.html:write",
-           _HANDBOOK_PAGE + (("html", "handbook-phone.css"),), 0.05),
+    Writer(
+        "handbook",
+        "html",
+        "builder.writers.html:write",
+        _HANDBOOK_PAGE + (("html", "handbook-phone.css"),),
+        0.05,
+    ),
     Writer("form", "docx", "builder.writers.docx.forms:write", _REFERENCE, 0.1),
     Writer("form", "xlsx", "builder.writers.xlsx.workbook:write_form", (), 0.05),
-    Writer("form", "pdf", "builder.writers.pdf.forms:write",
-           (("html", "form.html.j2"), ("html", "form.css")), 0.5),
+    Writer(
+        "form",
+        "pdf",
+        "builder.writers.pdf.forms:write",
+        (("html", "form.html.j2"), ("html", "form.css")),
+        0.5,
+    ),
     Writer("workbook", "xlsx", "builder.writers.xlsx.workbook:write_workbook", (), 1.5),
     Writer("comparison", "json", "builder.writers.summary:write_comparison_json", (), 0.01),
     Writer("comparison", "docx", "builder.writers.docx.comparison:write", _REFERENCE, 1.0),
-    Writer("comparison", "pdf", "builder.writers.pdf.comparison:write",
-           (("html", "comparison.html.j2"), ("html", "comparison.css")), 1.0),
+    Writer(
+        "comparison",
+        "pdf",
+        "builder.writers.pdf.comparison:write",
+        (("html", "comparison.html.j2"), ("html", "comparison.css")),
+        1.0,
+    ),
     Writer("tracked", "docx", "builder.writers.docx.tracked:write", _REFERENCE, 2.0),
 ):
     register(_entry)

@@ -5,12 +5,12 @@ The page's `<meta>` tags carry builder.document.properties (author, description,
 custom DocNumber, Version, EffectiveDate, ControlStatus, SourceRevision, Branch, …). Nothing in it
 depends on the time or the folder it is built in.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
 
 from builder import __version__
-
 from builder.document import fonts
 from builder.document.model import Document
 from builder.document.properties import CONTROLLED, properties
@@ -31,14 +31,20 @@ def page_variables(doc: Document) -> str:
     )
 
 
-def render_html_string(doc: Document, folder: Path | None = None, *, for_print: bool = False) -> str:
+def render_html_string(
+    doc: Document, folder: Path | None = None, *, for_print: bool = False
+) -> str:
     """The handbook page. `for_print` leaves out the screen-only styles WeasyPrint need not parse."""
     folder = Path(folder or templates_dir())
     env = environment(str(folder))
     css = page_variables(doc) + (folder / "handbook.css").read_text(encoding="utf-8")
     phone_css = "" if for_print else (folder / "handbook-phone.css").read_text(encoding="utf-8")
     return env.get_template("handbook.html.j2").render(
-        doc=doc, props=properties(doc), controlled=CONTROLLED, css=css, phone_css=phone_css,
+        doc=doc,
+        props=properties(doc),
+        controlled=CONTROLLED,
+        css=css,
+        phone_css=phone_css,
         generator_version=__version__,
     )
 

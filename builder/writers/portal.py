@@ -9,6 +9,7 @@ pages work from file:// and from any static server, offline, with no CDN, web fo
 script. The writer is given the resolved document and the files the build published with their
 sizes, and links only files that exist.
 """
+
 from __future__ import annotations
 
 import re
@@ -21,7 +22,10 @@ from builder.writers.templates import environment, templates_dir
 # (relative path in the branch folder, label) of the handbook's files, in the order offered.
 HANDBOOK_FILES = (("handbook.pdf", "PDF"), ("handbook.docx", "Word"))
 FORM_FORMATS = (("pdf", "PDF"), ("docx", "Word"), ("xlsx", "Excel"))
-COMPARISON_FILES = (("comparison.pdf", "PDF"), ("comparison.docx", "Word"))  # written by build --compare
+COMPARISON_FILES = (
+    ("comparison.pdf", "PDF"),
+    ("comparison.docx", "Word"),
+)  # written by build --compare
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
 
@@ -52,41 +56,81 @@ def human_size(size: int) -> str:
 def _download(files: dict[str, int], relative: str, label: str, title: str) -> Download | None:
     if relative not in files:
         return None
-    return Download(label, relative, download_name(title, Path(relative).suffix), human_size(files[relative]))
+    return Download(
+        label, relative, download_name(title, Path(relative).suffix), human_size(files[relative])
+    )
 
 
-def branch_page_html(document: Document, files: dict[str, int], folder: Path | None = None,
-                     comparison: dict | None = None) -> str:
+def branch_page_html(
+    document: Document,
+    files: dict[str, int],
+    folder: Path | None = None,
+    comparison: dict | None = None,
+) -> str:
     """The page of one branch. `files`: size of every file in the branch's folder, by POSIX
     path relative to it. `comparison`: what its 修订对照表 compared (comparison.json), if it
     has one."""
     meta, branch = document.meta, document.branch
-    handbook = [d for d in (_download(files, rel, label, f"{meta.title}（{branch.name}）") for rel, label in HANDBOOK_FILES) if d]
+    handbook = [
+        d
+        for d in (
+            _download(files, rel, label, f"{meta.title}（{branch.name}）")
+            for rel, label in HANDBOOK_FILES
+        )
+        if d
+    ]
     workbook = _download(files, "forms.xlsx", "Excel", f"{meta.title}表单（{branch.name}）")
     forms = []
     for form in document.forms:
-        downloads = [d for d in (_download(files, f"forms/{form.id}.{ext}", label, form.title) for ext, label in FORM_FORMATS) if d]
+        downloads = [
+            d
+            for d in (
+                _download(files, f"forms/{form.id}.{ext}", label, form.title)
+                for ext, label in FORM_FORMATS
+            )
+            if d
+        ]
         forms.append((form, downloads))
     changes = None
     if comparison:
         versions = f"{comparison['old'].get('version', '')}→{comparison['new'].get('version', '')}"
-        downloads = [d for d in (_download(files, rel, label, f"修订对照表（{branch.name}，{versions}）")
-                                 for rel, label in COMPARISON_FILES) if d]
+        downloads = [
+            d
+            for d in (
+                _download(files, rel, label, f"修订对照表（{branch.name}，{versions}）")
+                for rel, label in COMPARISON_FILES
+            )
+            if d
+        ]
         if downloads:
-            changes = {"old": comparison["old"], "new": comparison["new"], "downloads": downloads,
-                       "counts": {k: v for k, v in (comparison.get("counts") or {}).items() if v}}
+            changes = {
+                "old": comparison["old"],
+                "new": comparison["new"],
+                "downloads": downloads,
+                "counts": {k: v for k, v in (comparison.get("counts") or {}).items() if v},
+            }
     env = environment(str(folder or templates_dir()))
     return env.get_template("portal-branch.html.j2").render(
-        doc=document, meta=meta, branch=branch, handbook=handbook, workbook=workbook, forms=forms, changes=changes,
+        doc=document,
+        meta=meta,
+        branch=branch,
+        handbook=handbook,
+        workbook=workbook,
+        forms=forms,
+        changes=changes,
         read_online="handbook.html" if "handbook.html" in files else None,
         css=_css(folder),
     )
 
 
-def index_html(meta: Meta, branches: list[tuple[BranchInfo, bool]], folder: Path | None = None) -> str:
+def index_html(
+    meta: Meta, branches: list[tuple[BranchInfo, bool]], folder: Path | None = None
+) -> str:
     """The list of branches; (branch, has a page) each: a branch not built yet is listed, not linked."""
     env = environment(str(folder or templates_dir()))
-    return env.get_template("portal-index.html.j2").render(meta=meta, branches=branches, css=_css(folder))
+    return env.get_template("portal-index.html.j2").render(
+        meta=meta, branches=branches, css=_css(folder)
+    )
 
 
 def _css(folder: Path | None) -> str:

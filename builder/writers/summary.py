@@ -4,6 +4,7 @@ One line per change (action, kind, label, id); a changed clause also shows its o
 paragraphs that differ, with deleted words in red and inserted words in green (click strips the
 colours when the output is not a terminal, so the words are then bracketed as [-删-]{+增+}).
 """
+
 from __future__ import annotations
 
 import json
@@ -11,7 +12,15 @@ from pathlib import Path
 
 import click
 
-from builder.document.changes import ACTION_NAMES, DELETE, INSERT, ChangeSet, aligned, block_paragraphs, inline_diff
+from builder.document.changes import (
+    ACTION_NAMES,
+    DELETE,
+    INSERT,
+    ChangeSet,
+    aligned,
+    block_paragraphs,
+    inline_diff,
+)
 from builder.document.model import plain
 
 
@@ -39,8 +48,15 @@ def _marked(pieces, skip: int, color: bool) -> str:
                 text = text[:CONTEXT] + "…" + text[-CONTEXT:]
             out.append(text)
         elif color:
-            out.append(click.style(span.text, fg="red" if op == DELETE else "green", bold=True,
-                                   strikethrough=op == DELETE, underline=op == INSERT))
+            out.append(
+                click.style(
+                    span.text,
+                    fg="red" if op == DELETE else "green",
+                    bold=True,
+                    strikethrough=op == DELETE,
+                    underline=op == INSERT,
+                )
+            )
         else:
             out.append(f"[-{span.text}-]" if op == DELETE else f"{{+{span.text}+}}")
     return "".join(out)
@@ -62,7 +78,9 @@ def summary_lines(changes: ChangeSet, color: bool = False) -> list[str]:
             where = change.node.label
         lines.append(f"  {change.title:<8} {where}  [{change.id}]")
         if change.content_changed:
-            for before, after in aligned(block_paragraphs(change.old), block_paragraphs(change.new)):
+            for before, after in aligned(
+                block_paragraphs(change.old), block_paragraphs(change.new)
+            ):
                 if before is not None and after is not None and plain(before) == plain(after):
                     continue
                 pieces = inline_diff(before or (), after or ())
@@ -71,8 +89,10 @@ def summary_lines(changes: ChangeSet, color: bool = False) -> list[str]:
                 if after is not None:
                     lines.append("      新：" + _marked(pieces, DELETE, color))
     counts = changes.counts()
-    lines.append(f"共 {len(changes.changes)} 处变更：新增 {counts['added']}、删除 {counts['removed']}、"
-                 f"移动 {counts['moved']}、修改 {counts['changed']}。")
+    lines.append(
+        f"共 {len(changes.changes)} 处变更：新增 {counts['added']}、删除 {counts['removed']}、"
+        f"移动 {counts['moved']}、修改 {counts['changed']}。"
+    )
     return lines
 
 
@@ -81,8 +101,16 @@ def comparison_json(changeset: ChangeSet) -> dict:
     and commits) and the number of changes of each kind; the branch's download page shows it."""
     old, new = changeset.old.meta, changeset.new.meta
     return {
-        "old": {"label": changeset.old_name, "version": old.version, "revision": changeset.old_revision},
-        "new": {"label": changeset.new_name, "version": new.version, "revision": changeset.new_revision},
+        "old": {
+            "label": changeset.old_name,
+            "version": old.version,
+            "revision": changeset.old_revision,
+        },
+        "new": {
+            "label": changeset.new_name,
+            "version": new.version,
+            "revision": changeset.new_revision,
+        },
         "counts": {ACTION_NAMES[action]: n for action, n in changeset.counts().items()},
     }
 

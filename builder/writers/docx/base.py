@@ -4,6 +4,7 @@ It opens templates/reference.docx, clears its body and offers the building block
 paragraphs and runs without python-docx's per-call style lookups, links and bookmarks, real
 list numbering, fields, fixed-layout tables, the page setup from the manual's metadata, running
 header and footer, and the document properties."""
+
 from __future__ import annotations
 
 import logging
@@ -27,15 +28,24 @@ from builder.document.model import (
 )
 from builder.document.properties import Properties
 from builder.writers import ooxml
-from builder.writers.docx.styles import NUMBERING_NAME, StyleNames, add_clause_numbering, open_reference
+from builder.writers.docx.styles import (
+    NUMBERING_NAME,
+    StyleNames,
+    add_clause_numbering,
+    open_reference,
+)
 from builder.writers.docx.tables import GridTable, fixed_table
-
 
 log = logging.getLogger("handbook")
 
 
-_PAGE_SIZES_MM = {"A4": (210, 297), "A5": (148, 210), "A3": (297, 420), "B5": (176, 250),
-                  "LETTER": (215.9, 279.4)}
+_PAGE_SIZES_MM = {
+    "A4": (210, 297),
+    "A5": (148, 210),
+    "A3": (297, 420),
+    "B5": (176, 250),
+    "LETTER": (215.9, 279.4),
+}
 
 
 class DocxWriter:
@@ -111,7 +121,9 @@ class DocxWriter:
             name = self._names_by_id[style_id] = paragraph.style.name
             return name
 
-    def _written_style_id(self, name: str, kind: WD_STYLE_TYPE = WD_STYLE_TYPE.PARAGRAPH) -> str | None:
+    def _written_style_id(
+        self, name: str, kind: WD_STYLE_TYPE = WD_STYLE_TYPE.PARAGRAPH
+    ) -> str | None:
         """What python-docx writes for style `name` of type `kind` (cached; raises KeyError
         for a missing style as doc.styles[name] does)."""
         key = (name, kind)
@@ -125,14 +137,18 @@ class DocxWriter:
             styles.get_style_id(style, kind)  # raises python-docx's ValueError
         if kind not in self._default_styles:  # python-docx finds it again on every lookup
             self._default_styles[kind] = styles.default(kind)
-        style_id = self._style_ids[key] = None if style == self._default_styles[kind] else style.style_id
+        style_id = self._style_ids[key] = (
+            None if style == self._default_styles[kind] else style.style_id
+        )
         return style_id
 
     def set_style(self, paragraph: DocxParagraph, name: str) -> None:
         """paragraph.style = name, without python-docx's per-call style lookup."""
         ooxml.set_paragraph_style(paragraph._p, self._written_style_id(name))
 
-    def add_run(self, paragraph: DocxParagraph, text: str | None = None, style: str | None = None) -> Run:
+    def add_run(
+        self, paragraph: DocxParagraph, text: str | None = None, style: str | None = None
+    ) -> Run:
         """paragraph.add_run(text, style=name), without python-docx's per-call style lookup."""
         style_id = self._written_style_id(style, WD_STYLE_TYPE.CHARACTER) if style else None
         return Run(ooxml.append_run(paragraph._p, text, style_id, rpr=bool(style)), paragraph)
@@ -155,7 +171,9 @@ class DocxWriter:
 
         styles = self.doc.styles
         body_font = self._east_asian_font(self._named_style(StyleNames.NORMAL)) or meta.body_font
-        heading_font = self._east_asian_font(self._named_style(StyleNames.HEADINGS[0])) or meta.heading_font
+        heading_font = (
+            self._east_asian_font(self._named_style(StyleNames.HEADINGS[0])) or meta.heading_font
+        )
         swap = {body_font: meta.body_font, heading_font: meta.heading_font}
         for style in styles:
             current = self._east_asian_font(style)
@@ -231,7 +249,9 @@ class DocxWriter:
             return
         self.link(paragraph, target, span.text, self._style_id(StyleNames.HYPERLINK))
 
-    def link(self, paragraph: DocxParagraph, bookmark: str, text: str, style_id: str | None = None) -> Run:
+    def link(
+        self, paragraph: DocxParagraph, bookmark: str, text: str, style_id: str | None = None
+    ) -> Run:
         hyperlink = ooxml.add_internal_hyperlink(paragraph, bookmark)
         return Run(ooxml.append_run(hyperlink, text, style_id or None), paragraph)
 
@@ -252,7 +272,10 @@ class DocxWriter:
         if self._restart and index < self._restart[1]:
             self._restart = None
         if number.ordinal != self._counters[index] + 1:
-            self._restart = (ooxml.add_num(self._numbering, self._abstract_id, {index: number.ordinal}), index)
+            self._restart = (
+                ooxml.add_num(self._numbering, self._abstract_id, {index: number.ordinal}),
+                index,
+            )
         self._counters[index] = number.ordinal
         for deeper in range(index + 1, len(self._counters)):
             self._counters[deeper] = 0
@@ -282,12 +305,28 @@ class DocxWriter:
         """A fixed-layout table of the given column widths (twips), header row repeated."""
         if self._block_width is None:
             self._block_width = self.doc._block_width  # the page setup is done by now
-        return GridTable(fixed_table(self.doc, rows, widths, style=style, header=header, indent=indent,
-                                 style_id=self._written_style_id(style, WD_STYLE_TYPE.TABLE) if style else None,
-                                 block_width=self._block_width))
+        return GridTable(
+            fixed_table(
+                self.doc,
+                rows,
+                widths,
+                style=style,
+                header=header,
+                indent=indent,
+                style_id=self._written_style_id(style, WD_STYLE_TYPE.TABLE) if style else None,
+                block_width=self._block_width,
+            )
+        )
 
-    def cell_text(self, cell, text: str | Paragraph, style: str = StyleNames.TABLE_TEXT, *, bold: bool = False,
-                  align=None) -> DocxParagraph:
+    def cell_text(
+        self,
+        cell,
+        text: str | Paragraph,
+        style: str = StyleNames.TABLE_TEXT,
+        *,
+        bold: bool = False,
+        align=None,
+    ) -> DocxParagraph:
         paragraph = cell.paragraphs[0]
         self.set_style(paragraph, style)
         if align is not None:

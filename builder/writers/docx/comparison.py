@@ -6,6 +6,7 @@ show the same table. Deleted words are struck through (red), inserted words unde
 the strike and the underline survive black-and-white printing. The header row repeats on every
 page; long rows may split across pages. The file's bytes depend on its content only.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, time
@@ -16,7 +17,17 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT, WD_UNDERLINE
 from docx.shared import Mm, Pt, RGBColor, Twips
 
-from builder.document.changes import DELETE, IDENTICAL, INSERT, NOTE, ChangeSet, Comparison, MarkedParagraph, Row, comparison
+from builder.document.changes import (
+    DELETE,
+    IDENTICAL,
+    INSERT,
+    NOTE,
+    ChangeSet,
+    Comparison,
+    MarkedParagraph,
+    Row,
+    comparison,
+)
 from builder.writers import ooxml
 from builder.writers.docx.base import DocxWriter
 from builder.writers.docx.styles import DEFAULT_REFERENCE, StyleNames
@@ -79,7 +90,10 @@ class ComparisonWriter(DocxWriter):
         included, and the zh-CN language tag (else Word may pick Japanese glyph shapes)."""
         styles = self.doc.styles
         body = ooxml.east_asian_font(styles[StyleNames.NORMAL].element.rPr) or self.meta.body_font
-        heading = ooxml.east_asian_font(styles[StyleNames.HEADINGS[0]].element.rPr) or self.meta.heading_font
+        heading = (
+            ooxml.east_asian_font(styles[StyleNames.HEADINGS[0]].element.rPr)
+            or self.meta.heading_font
+        )
         swap = {body: self.meta.body_font, heading: self.meta.heading_font}
         for style in styles:
             current = ooxml.east_asian_font(getattr(style.element, "rPr", None))
@@ -99,11 +113,21 @@ class ComparisonWriter(DocxWriter):
         return self.doc.add_paragraph(text, style=self.doc.styles[style])
 
     def table(self, rows: int, widths: list[int], *, header: bool):
-        table = fixed_table(self.doc, rows, widths, header=header, split_rows=True)  # long rows may split
+        table = fixed_table(
+            self.doc, rows, widths, header=header, split_rows=True
+        )  # long rows may split
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
         return table
 
-    def cell(self, cell, text: str = "", style: str = StyleNames.TABLE_TEXT, *, align=None, fill: str | None = None):
+    def cell(
+        self,
+        cell,
+        text: str = "",
+        style: str = StyleNames.TABLE_TEXT,
+        *,
+        align=None,
+        fill: str | None = None,
+    ):
         paragraph = cell.paragraphs[0]
         paragraph.style = self.doc.styles[style]
         if align is not None:
@@ -156,14 +180,22 @@ class ComparisonWriter(DocxWriter):
 
         label = _twips(24)
         value = self.text_width // 2 - label
-        pairs = [cmp.info[i:i + 2] for i in range(0, len(cmp.info), 2)]
-        table = self.table(len(pairs), [label, value, label, self.text_width - 2 * label - value], header=False)
+        pairs = [cmp.info[i : i + 2] for i in range(0, len(cmp.info), 2)]
+        table = self.table(
+            len(pairs), [label, value, label, self.text_width - 2 * label - value], header=False
+        )
         for row, pair in zip(table.rows, pairs):
             cells = row.cells
             if len(pair) == 1:
                 cells = [cells[0], cells[1].merge(cells[3])]
             for (name, text), index in zip(pair, range(0, len(cells), 2)):
-                self.cell(cells[index], name, StyleNames.TABLE_HEADING, align=WD_ALIGN_PARAGRAPH.LEFT, fill=LABEL_FILL)
+                self.cell(
+                    cells[index],
+                    name,
+                    StyleNames.TABLE_HEADING,
+                    align=WD_ALIGN_PARAGRAPH.LEFT,
+                    fill=LABEL_FILL,
+                )
                 self.cell(cells[index + 1], text)
 
         summary = self.paragraph(StyleNames.CAPTION, cmp.summary)
@@ -183,7 +215,9 @@ class ComparisonWriter(DocxWriter):
         widths = [*fixed, text, self.text_width - sum(fixed) - text]
         rows = self.cmp.rows
         table = self.table(1 + max(len(rows), 1), widths, header=True)
-        for cell, name in zip(table.rows[0].cells, ("序号", "条款", "变更", "原条文", "修订后条文")):
+        for cell, name in zip(
+            table.rows[0].cells, ("序号", "条款", "变更", "原条文", "修订后条文")
+        ):
             self.cell(cell, name, StyleNames.TABLE_HEADING)
             ooxml.set_cell_valign(cell, "center")
         if not rows:
@@ -208,7 +242,9 @@ class ComparisonWriter(DocxWriter):
             if index < len(row.label_lines) - 1:
                 run.add_break()
         if row.label_note:
-            note = cells[1].add_paragraph(row.label_note, style=self.doc.styles[StyleNames.TABLE_TEXT])
+            note = cells[1].add_paragraph(
+                row.label_note, style=self.doc.styles[StyleNames.TABLE_TEXT]
+            )
             note.runs[0].font.size = Pt(8)
             note.runs[0].font.color.rgb = MUTED
         change = self.cell(cells[2], "", StyleNames.TABLE_HEADING)
@@ -282,10 +318,16 @@ class ComparisonWriter(DocxWriter):
         props.subject = text(f"{cmp.branch} 版本 {cmp.old_version} → {cmp.new_version}")
         props.author = text(meta.company)
         props.last_modified_by = text(meta.issuer)
-        props.keywords = text("; ".join(k for k in (cmp.title, cmp.branch, meta.doc_number, f"版本 {cmp.new_version}") if k))
+        props.keywords = text(
+            "; ".join(
+                k for k in (cmp.title, cmp.branch, meta.doc_number, f"版本 {cmp.new_version}") if k
+            )
+        )
         props.category = text(meta.confidentiality)
-        props.comments = text(f"{cmp.summary}。原版本：{self.changeset.old_name or cmp.old_version}；"
-                              f"修订后：{self.changeset.new_name or cmp.new_version}。")
+        props.comments = text(
+            f"{cmp.summary}。原版本：{self.changeset.old_name or cmp.old_version}；"
+            f"修订后：{self.changeset.new_name or cmp.new_version}。"
+        )
         props.identifier = text(meta.doc_number)
         props.version = text(cmp.new_version)
         props.language = self.changeset.new.lang

@@ -1,6 +1,7 @@
 """The forms' layout in Word: bordered tables of labels and inputs, the approval block and the
 filled-in example. The handbook's appendix prints it; the fillable form files put content
 controls in its input cells."""
+
 from __future__ import annotations
 
 import logging
@@ -10,16 +11,15 @@ from docx.enum.table import WD_ROW_HEIGHT_RULE
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Mm, Twips
 
+from builder.document.fieldnames import printed_rows
 from builder.document.model import (
     Form,
     FormField,
     Span,
 )
-from builder.document.fieldnames import printed_rows
 from builder.writers import ooxml
 from builder.writers.docx.styles import StyleNames
 from builder.writers.docx.tables import column_widths, text_weight, widths_with_rest
-
 
 log = logging.getLogger("handbook")
 
@@ -27,8 +27,19 @@ log = logging.getLogger("handbook")
 LABEL_FILL = "F2F2F2"
 
 # Typical width (em) of a hand-filled column of a `rows` field, by field type.
-_COLUMN_EM = {"textarea": 18, "text": 10, "date": 8, "datetime": 11, "number": 5, "money": 6,
-              "person": 5, "signature": 6, "choice": 8, "multichoice": 10, "score": 9}
+_COLUMN_EM = {
+    "textarea": 18,
+    "text": 10,
+    "date": 8,
+    "datetime": 11,
+    "number": 5,
+    "money": 6,
+    "person": 5,
+    "signature": 6,
+    "choice": 8,
+    "multichoice": 10,
+    "score": 9,
+}
 
 _FIELD_HEIGHT_MM = {"textarea": 28, "signature": 14}
 
@@ -57,7 +68,6 @@ def _input_text(field: FormField, compact: bool = False) -> str:
     if field.type == "signature":
         return "签字：　　　　　　　　　　　　日期：　　　　年　　月　　日"
     return ""
-
 
 
 class FormLayout:
@@ -91,7 +101,9 @@ class FormLayout:
     def _form_body(self, form: Form) -> None:
         """The form proper: field grid, `rows` grids, approval block. Shared with the fillable
         form files (builder.writers.docx.forms), which override the `_…_input` methods below."""
-        self._form_labels = self._label_widths(self._label_text(f) + "*" for f in form.fields if f.type != "rows")
+        self._form_labels = self._label_widths(
+            self._label_text(f) + "*" for f in form.fields if f.type != "rows"
+        )
         self._form_fields(form.fields)
         if form.approval_chain:
             self._approval_block(form)
@@ -180,7 +192,11 @@ class FormLayout:
     def _cell_input(self, cell, field: FormField, row: int, column: FormField) -> None:
         """The cell of `column` in row `row` (1-based) of the `rows` field `field`."""
         text = _input_text(column, compact=True) if column.type in _PRINTED_INPUTS else ""
-        self.cell_text(cell, text, align=WD_ALIGN_PARAGRAPH.RIGHT if column.type in ("date", "datetime") else None)
+        self.cell_text(
+            cell,
+            text,
+            align=WD_ALIGN_PARAGRAPH.RIGHT if column.type in ("date", "datetime") else None,
+        )
 
     def _approval_input(self, cells, step_number: int) -> None:
         """The 审批意见, 签字 and 日期 cells of approval step `step_number` (1-based)."""
@@ -193,8 +209,11 @@ class FormLayout:
         caption = self.paragraph(StyleNames.CAPTION, self._label_text(field))
         if field.required:
             self.add_run(caption, "*", StyleNames.REQUIRED)
-        widths = column_widths([["序号"], *([c.label, "汉" * _COLUMN_EM.get(c.type, 8)] for c in field.columns)],
-                                self.text_width, self._style_pt(StyleNames.TABLE_TEXT) * 20)
+        widths = column_widths(
+            [["序号"], *([c.label, "汉" * _COLUMN_EM.get(c.type, 8)] for c in field.columns)],
+            self.text_width,
+            self._style_pt(StyleNames.TABLE_TEXT) * 20,
+        )
         table = self.table(1 + printed_rows(field), widths)
         self.header_row(table, ["序号", *(self._label_text(c) for c in field.columns)])
         for index, row in enumerate(table.rows[1:], start=1):
@@ -240,9 +259,14 @@ class FormLayout:
             examples = field.row_examples or ((field.example,),)
             self.paragraph(StyleNames.CAPTION, f"{field.label}（示例）")
             labels = [c.label for c in field.columns] or [field.label]
-            columns = [[label, *(r[i] if i < len(r) else "" for r in examples)] for i, label in enumerate(labels)]
-            table = self.table(1 + len(examples),
-                               column_widths(columns, self.text_width, self._style_pt(StyleNames.TABLE_TEXT) * 20))
+            columns = [
+                [label, *(r[i] if i < len(r) else "" for r in examples)]
+                for i, label in enumerate(labels)
+            ]
+            table = self.table(
+                1 + len(examples),
+                column_widths(columns, self.text_width, self._style_pt(StyleNames.TABLE_TEXT) * 20),
+            )
             self.header_row(table, labels)
             for row, values in zip(table.rows[1:], examples):
                 for cell, value in zip(row.cells, values):

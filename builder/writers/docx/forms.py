@@ -23,6 +23,7 @@ Controls by field type:
                                             content controls cannot calculate, so the user enters it
 Every control is locked against deletion (w:lock sdtLocked); its content stays editable.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -33,15 +34,22 @@ from docx.shared import Pt, RGBColor
 from docx.text.paragraph import Paragraph as DocxParagraph
 
 from builder.document import fonts
-from builder.document.model import Document, Form, FormField
-from builder.writers import ooxml
-from builder.writers.ooxml.package import normalized_zip_bytes
-from builder.document.fieldnames import SCORES, approval_name, cell_name, form_field_names, input_names
-from builder.document.properties import CONTROLLED, properties
 from builder.document.dates import chinese_date
+from builder.document.fieldnames import (
+    SCORES,
+    approval_name,
+    cell_name,
+    form_field_names,
+    input_names,
+)
+from builder.document.model import Document, Form, FormField
+from builder.document.properties import CONTROLLED, properties
+from builder.writers import ooxml
 from builder.writers.docx.base import DocxWriter
 from builder.writers.docx.form_layout import FormLayout
 from builder.writers.docx.styles import DEFAULT_REFERENCE, StyleNames
+from builder.writers.ooxml.package import normalized_zip_bytes
+
 DATE_FORMAT = "yyyy'年'M'月'd'日'"
 PLACEHOLDER_STYLE = "Placeholder Text"  # Word's built-in name; added when the template lacks it
 PLACEHOLDER_COLOR = RGBColor(0x80, 0x80, 0x80)
@@ -62,6 +70,7 @@ _PLACEHOLDERS = {
 
 # -- the tag convention -----------------------------------------------------------------------
 
+
 def form_field_tags(form: Form) -> list[str]:
     """Every content-control tag of the form's DOCX, in document order."""
     return form_field_names(form)
@@ -69,7 +78,10 @@ def form_field_tags(form: Form) -> list[str]:
 
 # -- public API -------------------------------------------------------------------------------
 
-def render_form_docx(document: Document, form: Form, path: Path, reference: Path | None = None) -> None:
+
+def render_form_docx(
+    document: Document, form: Form, path: Path, reference: Path | None = None
+) -> None:
     """Write `form` of `document` (one branch) to `path` as a fillable .docx."""
     writer = FormWriter(document, form, Path(reference) if reference else DEFAULT_REFERENCE)
     writer.build()
@@ -77,6 +89,7 @@ def render_form_docx(document: Document, form: Form, path: Path, reference: Path
 
 
 # -- the writer -------------------------------------------------------------------------------
+
 
 def _reference(form: Form, identifier: str) -> str:
     """How a compute reference reads: “会议主题”, or “费用明细”中的“金额” for a column."""
@@ -128,9 +141,11 @@ class FormWriter(FormLayout, DocxWriter):
         self._form_body(form)
         self._shrink_last_paragraph()
         ooxml.declare_w14(self.doc.element)
-        self._header_footer(f"{meta.company}　{branch.name}　{form.title}",
-                            f"{form.code} · 版本 {meta.version} · {meta.doc_number} · {CONTROLLED} · ",
-                            bare_first_page=False)
+        self._header_footer(
+            f"{meta.company}　{branch.name}　{form.title}",
+            f"{form.code} · 版本 {meta.version} · {meta.doc_number} · {CONTROLLED} · ",
+            bare_first_page=False,
+        )
         self._properties(properties(self.document, form))
 
     def _ensure_placeholder_style(self) -> str:
@@ -163,7 +178,11 @@ class FormWriter(FormLayout, DocxWriter):
         facts = self.paragraph(StyleNames.FORM_INFO)
         facts.alignment = WD_ALIGN_PARAGRAPH.CENTER
         for index, (label, value) in enumerate(
-            (("表单编号", form.code), ("手册版本", meta.version), ("生效日期", chinese_date(meta.effective_date)))
+            (
+                ("表单编号", form.code),
+                ("手册版本", meta.version),
+                ("生效日期", chinese_date(meta.effective_date)),
+            )
         ):
             self.add_run(facts, ("　　" if index else "") + f"{label}：", StyleNames.STRONG)
             facts.add_run(value)
@@ -181,55 +200,111 @@ class FormWriter(FormLayout, DocxWriter):
         paragraph = self.cell_text(cell, "")
         if column.type in ("number", "money"):
             paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-        self._control(paragraph, column, cell_name(field, row, column),
-                      f"{field.label} 第{row}行 {column.label}", compact=True)
+        self._control(
+            paragraph,
+            column,
+            cell_name(field, row, column),
+            f"{field.label} 第{row}行 {column.label}",
+            compact=True,
+        )
 
     def _approval_input(self, cells, step_number: int) -> None:
         role = self.form.approval_chain[step_number - 1].role
         alias = f"第{step_number}级审批（{role}）"
         opinion, sign, day = (self.cell_text(cell, "") for cell in cells)
-        self._text(opinion, approval_name(step_number, "opinion"), alias + "意见", "输入审批意见", multiline=True)
+        self._text(
+            opinion,
+            approval_name(step_number, "opinion"),
+            alias + "意见",
+            "输入审批意见",
+            multiline=True,
+        )
         self._text(sign, approval_name(step_number, "signature"), alias + "签字", "签字")
         self._date(day, approval_name(step_number, "date"), alias + "日期")
 
-    def _control(self, paragraph: DocxParagraph, field: FormField, name: str, alias: str, *,
-                 compact: bool) -> None:
+    def _control(
+        self, paragraph: DocxParagraph, field: FormField, name: str, alias: str, *, compact: bool
+    ) -> None:
         """The content control(s) of one field or cell, tagged by the convention above."""
         full, short = _PLACEHOLDERS.get(field.type, _PLACEHOLDERS["text"])
         if field.compute:
-            self._text(paragraph, name, alias, "计算填入" if compact else _compute_hint(self.form, field))
+            self._text(
+                paragraph, name, alias, "计算填入" if compact else _compute_hint(self.form, field)
+            )
         elif field.type == "multichoice":
             self._checkboxes(paragraph, field, name, alias, compact=compact)
         elif field.type in ("choice", "score"):
             options = field.options if field.type == "choice" else SCORES
-            hint = "评分 1—5" if field.type == "score" else short if compact else f"{full}：{'／'.join(options)}"
-            ooxml.add_dropdown_control(paragraph, self._next_id(), name, alias, hint, options,
-                                       placeholder_style=self._placeholder_style)
+            hint = (
+                "评分 1—5"
+                if field.type == "score"
+                else short
+                if compact
+                else f"{full}：{'／'.join(options)}"
+            )
+            ooxml.add_dropdown_control(
+                paragraph,
+                self._next_id(),
+                name,
+                alias,
+                hint,
+                options,
+                placeholder_style=self._placeholder_style,
+            )
         elif field.type == "date":
             self._date(paragraph, name, alias)
         else:
-            self._text(paragraph, name, alias, short if compact else full, multiline=field.type == "textarea")
+            self._text(
+                paragraph,
+                name,
+                alias,
+                short if compact else full,
+                multiline=field.type == "textarea",
+            )
 
-    def _checkboxes(self, paragraph: DocxParagraph, field: FormField, name: str, alias: str, *,
-                    compact: bool) -> None:
+    def _checkboxes(
+        self, paragraph: DocxParagraph, field: FormField, name: str, alias: str, *, compact: bool
+    ) -> None:
         options = field.options
         gap = " " if compact else "　"
         for index, (tag, option) in enumerate(zip(input_names(field, name), options)):
-            ooxml.add_checkbox_control(paragraph, self._next_id(), tag, f"{alias}：{option}",
-                                       font=fonts.CHECKBOX_FONT)
+            ooxml.add_checkbox_control(
+                paragraph, self._next_id(), tag, f"{alias}：{option}", font=fonts.CHECKBOX_FONT
+            )
             paragraph.add_run(option + (gap if index < len(options) - 1 else ""))
         if not compact:
             self.add_run(paragraph, "　（可多选）", StyleNames.FIELD_HELP)
 
-    def _text(self, paragraph: DocxParagraph, tag: str, alias: str, placeholder: str, *,
-              multiline: bool = False) -> None:
-        ooxml.add_text_control(paragraph, self._next_id(), tag, alias, placeholder, multiline=multiline,
-                               placeholder_style=self._placeholder_style)
+    def _text(
+        self,
+        paragraph: DocxParagraph,
+        tag: str,
+        alias: str,
+        placeholder: str,
+        *,
+        multiline: bool = False,
+    ) -> None:
+        ooxml.add_text_control(
+            paragraph,
+            self._next_id(),
+            tag,
+            alias,
+            placeholder,
+            multiline=multiline,
+            placeholder_style=self._placeholder_style,
+        )
 
     def _date(self, paragraph: DocxParagraph, tag: str, alias: str) -> None:
-        ooxml.add_date_control(paragraph, self._next_id(), tag, alias, _PLACEHOLDERS["date"][0],
-                               date_format=DATE_FORMAT, lid=self.document.lang,
-                               placeholder_style=self._placeholder_style)
+        ooxml.add_date_control(
+            paragraph,
+            self._next_id(),
+            tag,
+            alias,
+            _PLACEHOLDERS["date"][0],
+            date_format=DATE_FORMAT,
+            lid=self.document.lang,
+            placeholder_style=self._placeholder_style,
+        )
 
     def _next_id(self) -> int:
         self._sdt_ids += 1

@@ -17,6 +17,7 @@ The forms appendix lays each form out as bordered tables (`_form_body`); the fil
 Reproducible: core and custom properties come from builder.document.properties (dated by the manual's
 effective date, never "now") and the zip is normalised by builder.writers.ooxml.package.
 """
+
 from __future__ import annotations
 
 import logging
@@ -30,6 +31,7 @@ from docx.shared import Pt, RGBColor, Twips
 from docx.text.paragraph import Paragraph as DocxParagraph
 
 from builder.document import numbering
+from builder.document.dates import chinese_date
 from builder.document.model import (
     Clause,
     Document,
@@ -39,17 +41,14 @@ from builder.document.model import (
 )
 from builder.document.properties import CONTROLLED, properties
 from builder.writers import ooxml
-from builder.writers.ooxml.package import normalized_zip_bytes
-from builder.document.dates import chinese_date
 from builder.writers.docx.base import DocxWriter
 from builder.writers.docx.form_layout import FormLayout
-from builder.writers.docx.pagination import pdf_destination_name, layout_pages
+from builder.writers.docx.pagination import layout_pages, pdf_destination_name
 from builder.writers.docx.styles import DEFAULT_REFERENCE, HANG_EM, LEVEL_SUFFIX, StyleNames
 from builder.writers.docx.tables import column_widths, text_weight, widths_with_rest
-
+from builder.writers.ooxml.package import normalized_zip_bytes
 
 log = logging.getLogger("handbook")
-
 
 
 def render_docx(
@@ -77,7 +76,10 @@ def render_docx(
             data = writer.to_bytes()
         else:
             complete = False
-            log.warning("LibreOffice 排版失败，%s 的 Word 目录未填入页码（Word 打开时会更新）", document.branch.name)
+            log.warning(
+                "LibreOffice 排版失败，%s 的 Word 目录未填入页码（Word 打开时会更新）",
+                document.branch.name,
+            )
     Path(path).write_bytes(normalized_zip_bytes(data))
     return complete
 
@@ -88,7 +90,6 @@ class _TocEntry:
     label: str  # number as printed, "" if none
     title: str
     bookmark: str
-
 
 
 class HandbookWriter(FormLayout, DocxWriter):
@@ -107,8 +108,11 @@ class HandbookWriter(FormLayout, DocxWriter):
         if self.document.forms:
             self._forms()
         meta = self.meta
-        self._header_footer(f"{meta.title} — {self.document.branch.name}",
-                            f"版本 {meta.version} · {meta.doc_number} · ", bare_first_page=True)
+        self._header_footer(
+            f"{meta.title} — {self.document.branch.name}",
+            f"版本 {meta.version} · {meta.doc_number} · ",
+            bare_first_page=True,
+        )
         self._properties(properties(self.document))
 
     def fill_page_numbers(self, pages: dict[str, int]) -> None:
@@ -149,8 +153,12 @@ class HandbookWriter(FormLayout, DocxWriter):
             value_paragraph = self.cell_text(row.cells[1], value, StyleNames.COVER_INFO)
             ooxml.set_bottom_border(value_paragraph._p.get_or_add_pPr(), 4, "000000", 1)
         gap = 110  # points above the issuer line, less what the source-revision line takes
-        if self.document.source_revision:  # small print under the table: which sources made this copy
-            source = self.paragraph(StyleNames.COVER_INFO, f"源修订 {self.document.source_revision}")
+        if (
+            self.document.source_revision
+        ):  # small print under the table: which sources made this copy
+            source = self.paragraph(
+                StyleNames.COVER_INFO, f"源修订 {self.document.source_revision}"
+            )
             source.alignment = WD_ALIGN_PARAGRAPH.CENTER
             small = round(info_pt * 0.75, 1)
             fmt = source.paragraph_format
@@ -162,7 +170,9 @@ class HandbookWriter(FormLayout, DocxWriter):
 
         issued = self.paragraph(StyleNames.COVER_COMPANY, f"{meta.company}　{meta.issuer}　发布")
         issued.paragraph_format.space_before = Pt(gap)
-        self.paragraph(StyleNames.COVER_INFO, f"{chinese_date(meta.effective_date)}　实施").alignment = WD_ALIGN_PARAGRAPH.CENTER
+        self.paragraph(
+            StyleNames.COVER_INFO, f"{chinese_date(meta.effective_date)}　实施"
+        ).alignment = WD_ALIGN_PARAGRAPH.CENTER
 
     def _revisions(self) -> None:
         self.paragraph(StyleNames.FRONT_HEADING, "更新记录表")
@@ -186,11 +196,20 @@ class HandbookWriter(FormLayout, DocxWriter):
         table = self.table(1 + len(self.document.revisions), fixed)
         self.header_row(table, labels)
         for row, revision in zip(table.rows[1:], self.document.revisions):
-            values = (revision.version, revision.date.isoformat(), revision.summary, revision.author, revision.approver)
+            values = (
+                revision.version,
+                revision.date.isoformat(),
+                revision.summary,
+                revision.author,
+                revision.approver,
+            )
             for index, (cell, value) in enumerate(zip(row.cells, values)):
                 self.cell_text(cell, value, align=None if index == 2 else WD_ALIGN_PARAGRAPH.CENTER)
         if self.document.change_marks:
-            legend = self.paragraph(StyleNames.NOTE, f"本版（{self.document.meta.version}）新增或修改的章节和条款，在页边以竖线标示，并注明")
+            legend = self.paragraph(
+                StyleNames.NOTE,
+                f"本版（{self.document.meta.version}）新增或修改的章节和条款，在页边以竖线标示，并注明",
+            )
             self.change_tag(legend)
             legend.add_run("。")
             legend.paragraph_format.space_before = Pt(6)
@@ -204,9 +223,13 @@ class HandbookWriter(FormLayout, DocxWriter):
     def _toc_entries(self) -> list[_TocEntry]:
         entries = []
         for chapter in self.document.chapters:
-            entries.append(_TocEntry(1, chapter.number.label, chapter.title, self._bookmarks[chapter.id]))
+            entries.append(
+                _TocEntry(1, chapter.number.label, chapter.title, self._bookmarks[chapter.id])
+            )
             for section in chapter.sections:
-                entries.append(_TocEntry(2, section.number.label, section.title, self._bookmarks[section.id]))
+                entries.append(
+                    _TocEntry(2, section.number.label, section.title, self._bookmarks[section.id])
+                )
         if self.document.forms:
             entries.append(_TocEntry(1, "", self.APPENDIX_TITLE, self.APPENDIX_BOOKMARK))
             for form in self.document.forms:
@@ -326,9 +349,13 @@ class HandbookWriter(FormLayout, DocxWriter):
                 self.change_bar(mine)
 
     def _data_table(self, data: Table, indent: int) -> None:
-        columns = [[name, *(plain(row[i]) if i < len(row) else "" for row in data.rows)]
-                   for i, name in enumerate(data.columns)]
-        widths = column_widths(columns, self.text_width - indent, self._style_pt(StyleNames.TABLE_TEXT) * 20)
+        columns = [
+            [name, *(plain(row[i]) if i < len(row) else "" for row in data.rows)]
+            for i, name in enumerate(data.columns)
+        ]
+        widths = column_widths(
+            columns, self.text_width - indent, self._style_pt(StyleNames.TABLE_TEXT) * 20
+        )
         table = self.table(1 + len(data.rows), widths, indent=indent)
         self.header_row(table, data.columns)
         for row, values in zip(table.rows[1:], data.rows):

@@ -1,4 +1,5 @@
 """Page numbers for the Word contents: a LibreOffice layout of the .docx, read back from its PDF."""
+
 from __future__ import annotations
 
 import json
@@ -8,9 +9,6 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
-
-
-
 
 log = logging.getLogger("handbook")
 
@@ -38,7 +36,10 @@ def layout_pages(docx_bytes: bytes, timeout: float = 300) -> dict[str, int]:
             subprocess.run(command, capture_output=True, timeout=timeout, check=True)
             listing = subprocess.run(
                 [pdfinfo, "-dests", str(work / "layout.pdf")],
-                capture_output=True, timeout=60, check=True, text=True,
+                capture_output=True,
+                timeout=60,
+                check=True,
+                text=True,
             ).stdout
         except (subprocess.SubprocessError, OSError):
             return {}

@@ -1,19 +1,17 @@
 """The look contract with templates/reference.docx: the style names every Word writer uses,
 and the multilevel list that numbers chapters, sections, clauses and items (一、（一）1.（1）①)."""
+
 from __future__ import annotations
 
 import logging
 from pathlib import Path
 
-
 from builder.document import numbering
 from builder.errors import WriterError
 from builder.writers import ooxml
 
-
 log = logging.getLogger("handbook")
 DEFAULT_REFERENCE = Path(__file__).resolve().parents[3] / "templates" / "reference.docx"
-
 
 
 class StyleNames:
@@ -62,9 +60,12 @@ def add_clause_numbering(numbering_element, body_pt: float = 10.5) -> int:
     """Add the 一、（一）1.（1）① definition to a numbering part; returns its abstractNumId."""
     em = body_pt * 20
     indents = [
-        (round((start + hang) * em), round(hang * em)) for start, hang in zip(LABEL_START_EM, HANG_EM)
+        (round((start + hang) * em), round(hang * em))
+        for start, hang in zip(LABEL_START_EM, HANG_EM)
     ]
-    return ooxml.add_abstract_num(numbering_element, NUMBERING_NAME, numbering.WORD_LEVELS, indents, LEVEL_SUFFIX)
+    return ooxml.add_abstract_num(
+        numbering_element, NUMBERING_NAME, numbering.WORD_LEVELS, indents, LEVEL_SUFFIX
+    )
 
 
 def open_reference(reference: Path):
@@ -73,13 +74,17 @@ def open_reference(reference: Path):
     import docx
 
     if not reference.is_file():
-        raise WriterError(f"找不到 Word 样式模板 {reference}：请运行 tools/make_reference_docx.py 生成")
+        raise WriterError(
+            f"找不到 Word 样式模板 {reference}：请运行 tools/make_reference_docx.py 生成"
+        )
     document = docx.Document(str(reference))
     present = {style.name for style in document.styles}
     needed = [value for key, value in vars(StyleNames).items() if key.isupper()]
     names = [n for value in needed for n in (value if isinstance(value, tuple) else (value,))]
     missing = [n for n in names if n not in present]
     if missing:
-        raise WriterError(f"Word 样式模板 {reference} 缺少样式 {'、'.join(missing)}；"
-                          "请以 templates/reference.docx 为基础修改（tools/make_reference_docx.py）")
+        raise WriterError(
+            f"Word 样式模板 {reference} 缺少样式 {'、'.join(missing)}；"
+            "请以 templates/reference.docx 为基础修改（tools/make_reference_docx.py）"
+        )
     return document

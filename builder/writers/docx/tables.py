@@ -1,4 +1,5 @@
 """Fixed-layout Word tables: column widths from the content, shared by every Word writer."""
+
 from __future__ import annotations
 
 import logging
@@ -12,7 +13,6 @@ from docx.table import _Cell, _Row
 
 from builder.writers import ooxml
 from builder.writers.docx.styles import StyleNames
-
 
 log = logging.getLogger("handbook")
 
@@ -38,9 +38,18 @@ def widths_with_rest(widths: Sequence[int], rest: int, total: int, least: int) -
     return widths
 
 
-def fixed_table(doc, rows: int, widths: Sequence[int], *, style: str | None = StyleNames.TABLE, header: bool = True,
-                indent: int = 0, split_rows: bool = False, style_id: str | None = None,
-                block_width: Length | None = None):
+def fixed_table(
+    doc,
+    rows: int,
+    widths: Sequence[int],
+    *,
+    style: str | None = StyleNames.TABLE,
+    header: bool = True,
+    indent: int = 0,
+    split_rows: bool = False,
+    style_id: str | None = None,
+    block_width: Length | None = None,
+):
     """A fixed-layout table of the given column widths (twips), the header row repeated on each
     page; rows are kept whole on a page unless `split_rows`.
 
@@ -53,8 +62,11 @@ def fixed_table(doc, rows: int, widths: Sequence[int], *, style: str | None = St
         table = doc._body.add_table(rows, len(widths), block_width)
     tbl = table._tbl
     if style:
-        tbl.tblStyle_val = style_id if style_id is not None else doc.styles.get_style_id(
-            doc.styles[style], WD_STYLE_TYPE.TABLE)
+        tbl.tblStyle_val = (
+            style_id
+            if style_id is not None
+            else doc.styles.get_style_id(doc.styles[style], WD_STYLE_TYPE.TABLE)
+        )
     ooxml.set_fixed_layout(table)
     ooxml.set_table_width(table, sum(widths))
     if indent:
@@ -101,8 +113,9 @@ class GridTable(DocxTable):
         return self._grid_rows
 
 
-def column_widths(columns: Sequence[Sequence[str]], total: int, em: float = 190,
-                   minimum_em: float = 2) -> list[int]:
+def column_widths(
+    columns: Sequence[Sequence[str]], total: int, em: float = 190, minimum_em: float = 2
+) -> list[int]:
     """Share `total` twips among columns the way an auto-fitting table would.
 
     columns: the texts of each column (header included); em: twips per character of the table
@@ -110,7 +123,10 @@ def column_widths(columns: Sequence[Sequence[str]], total: int, em: float = 190,
     left in proportion to their length (so short codes and names never wrap, prose does).
     """
     pad = 260  # cell margins plus a little air
-    natural = [max(max((text_weight(c) for c in cells), default=0), minimum_em) * em + pad for cells in columns]
+    natural = [
+        max(max((text_weight(c) for c in cells), default=0), minimum_em) * em + pad
+        for cells in columns
+    ]
     if sum(natural) <= total:
         scale = total / sum(natural)
         widths = [int(w * scale) for w in natural]
@@ -126,6 +142,9 @@ def column_widths(columns: Sequence[Sequence[str]], total: int, em: float = 190,
         rest = [i for i in range(len(natural)) if i not in fixed]
         remaining = total - sum(fixed.values())
         flexible = sum(natural[i] for i in rest)
-        widths = [int(fixed[i] if i in fixed else remaining * natural[i] / flexible) for i in range(len(natural))]
+        widths = [
+            int(fixed[i] if i in fixed else remaining * natural[i] / flexible)
+            for i in range(len(natural))
+        ]
     widths[-1] += total - sum(widths)
     return widths

@@ -23,6 +23,7 @@ Every mark is dated the new version's effective date (00:00 UTC) and signed by i
 w:trackRevisions stays off (it would record the reader's own edits): the same changeset always
 gives the same bytes.
 """
+
 from __future__ import annotations
 
 import copy
@@ -38,7 +39,16 @@ from docx.text.paragraph import Paragraph as DocxParagraph
 from lxml import etree
 
 from builder.document import numbering
-from builder.document.changes import DELETE, EQUAL, INSERT, ChangeSet, aligned, canonical, inline_diff, likeness
+from builder.document.changes import (
+    DELETE,
+    EQUAL,
+    INSERT,
+    ChangeSet,
+    aligned,
+    canonical,
+    inline_diff,
+    likeness,
+)
 from builder.document.model import Clause, Document, Form, Number, Section, Span
 from builder.writers import ooxml
 from builder.writers.docx.handbook import HandbookWriter
@@ -73,6 +83,7 @@ def render_tracked_docx(changeset: ChangeSet, path: Path, reference: Path | None
 
 # -- the two trees, by id ---------------------------------------------------------------------
 
+
 @dataclass
 class _Tree:
     """A document's chapters, sections, clauses and forms: objects, parents and child order."""
@@ -85,7 +96,9 @@ class _Tree:
     def of(cls, document: Document) -> _Tree:
         tree = cls()
         for node, parent in document.walk():
-            parent_id = parent.id if parent is not None else (FORMS if isinstance(node, Form) else CHAPTERS)
+            parent_id = (
+                parent.id if parent is not None else (FORMS if isinstance(node, Form) else CHAPTERS)
+            )
             tree.objects[node.id] = node
             tree.parent[node.id] = parent_id
             tree.children.setdefault(parent_id, []).append(node.id)
@@ -102,6 +115,7 @@ class _Frame:
 
 # -- the writer -------------------------------------------------------------------------------
 
+
 class TrackedWriter(HandbookWriter):
     def __init__(self, changeset: ChangeSet, reference: Path):
         super().__init__(changeset.new, reference)
@@ -115,7 +129,9 @@ class TrackedWriter(HandbookWriter):
         self._labels: dict = {}  # w:p rendered without list numbering → the Number it had
         self._pending = self._old_only_placements()
         self._started: set[str] = set()  # parents whose first child has been rendered
-        self._form_changes = {c.id.split(".", 1)[0] for c in changeset.changes if c.kind in ("form", "field")}
+        self._form_changes = {
+            c.id.split(".", 1)[0] for c in changeset.changes if c.kind in ("form", "field")
+        }
 
     # -- what changed --------------------------------------------------------------------------
 
@@ -125,8 +141,11 @@ class TrackedWriter(HandbookWriter):
 
     def _stays(self, identifier: str) -> bool:
         """In both versions, under the same parent, in the same order among the shared siblings."""
-        return (identifier in self._new.objects and identifier in self._old.objects
-                and self._action(identifier) not in ("added", "moved", "removed"))
+        return (
+            identifier in self._new.objects
+            and identifier in self._old.objects
+            and self._action(identifier) not in ("added", "moved", "removed")
+        )
 
     def _old_only_placements(self) -> dict[tuple[str, str | None], list[str]]:
         """(parent, anchor) → old children shown deleted there: each removed or moved-away child
@@ -353,10 +372,10 @@ class TrackedWriter(HandbookWriter):
         for op, span in inline_diff(old_spans, new_spans):
             count = 1 if span.ref else len(span.text)
             if op == DELETE:
-                pieces += [(op, a) for a in old_atoms[i:i + count]]
+                pieces += [(op, a) for a in old_atoms[i : i + count]]
                 i += count
             else:
-                pieces += [(op, a) for a in new_atoms[j:j + count]]
+                pieces += [(op, a) for a in new_atoms[j : j + count]]
                 j += count
                 if op == EQUAL:
                     i += count
@@ -370,19 +389,27 @@ class TrackedWriter(HandbookWriter):
 
     def _inline(self, pieces: list[tuple[int, object]]) -> Iterator:
         """Runs for (op, atom) pieces: links kept as links, changed text inside w:ins / w:del."""
+
         def runs(items: list[tuple[int, _Char]]) -> Iterator:
             """Runs (EQUAL) and marks holding runs (INSERT, DELETE): a run per formatting."""
             group_op, group, run, run_rpr = None, None, None, None
             for op, char in items:
                 if op != group_op:
                     group_op, run = op, None
-                    group = None if op == EQUAL else ooxml.revision_mark(
-                        "ins" if op == INSERT else "del", self.author, self.date)
+                    group = (
+                        None
+                        if op == EQUAL
+                        else ooxml.revision_mark(
+                            "ins" if op == INSERT else "del", self.author, self.date
+                        )
+                    )
                     if group is not None:
                         yield group
                 if run is None or char.key != run_rpr:
                     run_rpr = char.key
-                    run = ooxml.text_run(rPr=copy.deepcopy(char.rpr) if char.rpr is not None else None)
+                    run = ooxml.text_run(
+                        rPr=copy.deepcopy(char.rpr) if char.rpr is not None else None
+                    )
                     if group is not None:
                         group.append(run)
                     else:
@@ -420,7 +447,11 @@ class TrackedWriter(HandbookWriter):
         for a, b in _aligned(old_keys, new_keys):
             before = by_key[id(a)] if a is not None else None
             after = by_key[id(b)] if b is not None else None
-            if before is not None and after is not None and len(before.findall(_TC)) != len(after.findall(_TC)):
+            if (
+                before is not None
+                and after is not None
+                and len(before.findall(_TC)) != len(after.findall(_TC))
+            ):
                 self._place_deleted(before, previous, new_rows)
                 previous, before = before, None
             if after is None:
@@ -437,6 +468,7 @@ class TrackedWriter(HandbookWriter):
 
 # -- pairing paragraphs ----------------------------------------------------------------------
 
+
 def _likeness(a: tuple[Span, ...], b: tuple[Span, ...]) -> float:
     """0–1; blocks of another kind or style (the key's first span) are not alike at all."""
     if not a or not b or a[0] != b[0]:
@@ -450,6 +482,7 @@ def _aligned(old: list[tuple[Span, ...]], new: list[tuple[Span, ...]]) -> Iterat
 
 
 # -- paragraphs as comparable text ------------------------------------------------------------
+
 
 @dataclass(frozen=True, eq=False)
 class _Char:
@@ -477,7 +510,9 @@ def _paragraphs(element) -> Iterator:
 
 def _run_chars(run) -> list[_Char] | None:
     rpr = run.find(_RPR)
-    key = etree.tostring(rpr) if rpr is not None else b""  # runs formatted alike merge when rewritten
+    key = (
+        etree.tostring(rpr) if rpr is not None else b""
+    )  # runs formatted alike merge when rewritten
     out: list[_Char] = []
     for child in run:
         if child.tag == _RPR:

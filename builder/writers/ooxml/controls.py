@@ -6,6 +6,7 @@ the title Word shows) and locks the control itself against deletion (its content
 editable). Until something is entered, w:sdtContent holds the placeholder text, drawn in the
 Placeholder Text character style; w:showingPlcHdr tells Word to select and replace it whole.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -27,8 +28,9 @@ def declare_w14(document_element) -> None:
     saved by Word or python-docx already declare it; lxml can only hoist a namespace in use.)"""
     if document_element.nsmap.get("w14") != W14:
         prefixes = [prefix for prefix in document_element.nsmap if prefix]
-        etree.cleanup_namespaces(document_element, top_nsmap={"w14": W14},
-                                 keep_ns_prefixes=prefixes)
+        etree.cleanup_namespaces(
+            document_element, top_nsmap={"w14": W14}, keep_ns_prefixes=prefixes
+        )
         if document_element.nsmap.get("w14") != W14:
             return  # no w14 element anywhere: nothing to declare
     ignorable = f"{{{_MARKUP_COMPATIBILITY}}}Ignorable"
@@ -70,8 +72,16 @@ def _append_control(paragraph, sdtPr, run):
     return control
 
 
-def add_text_control(paragraph, sdt_id: int, tag: str, alias: str, placeholder: str, *,
-                     multiline: bool = False, placeholder_style: str | None = None):
+def add_text_control(
+    paragraph,
+    sdt_id: int,
+    tag: str,
+    alias: str,
+    placeholder: str,
+    *,
+    multiline: bool = False,
+    placeholder_style: str | None = None,
+):
     """A plain-text content control (w:text; multiLine lets Enter start a new line)."""
     sdtPr = _control_properties(sdt_id, tag, alias, placeholder=True)
     text = OxmlElement("w:text")
@@ -81,8 +91,17 @@ def add_text_control(paragraph, sdt_id: int, tag: str, alias: str, placeholder: 
     return _append_control(paragraph, sdtPr, _styled_run(placeholder, placeholder_style))
 
 
-def add_date_control(paragraph, sdt_id: int, tag: str, alias: str, placeholder: str, *,
-                     date_format: str, lid: str, placeholder_style: str | None = None):
+def add_date_control(
+    paragraph,
+    sdt_id: int,
+    tag: str,
+    alias: str,
+    placeholder: str,
+    *,
+    date_format: str,
+    lid: str,
+    placeholder_style: str | None = None,
+):
     """A date-picker content control; the picked date is written as `date_format` (Word's
     pattern syntax, e.g. yyyy'年'M'月'd'日') in the Gregorian calendar of locale `lid`."""
     sdtPr = _control_properties(sdt_id, tag, alias, placeholder=True)
@@ -95,8 +114,16 @@ def add_date_control(paragraph, sdt_id: int, tag: str, alias: str, placeholder: 
     return _append_control(paragraph, sdtPr, _styled_run(placeholder, placeholder_style))
 
 
-def add_dropdown_control(paragraph, sdt_id: int, tag: str, alias: str, placeholder: str,
-                         items: Sequence[str], *, placeholder_style: str | None = None):
+def add_dropdown_control(
+    paragraph,
+    sdt_id: int,
+    tag: str,
+    alias: str,
+    placeholder: str,
+    items: Sequence[str],
+    *,
+    placeholder_style: str | None = None,
+):
     """A drop-down list content control; each item is shown and stored as its own text."""
     sdtPr = _control_properties(sdt_id, tag, alias, placeholder=True)
     listing = OxmlElement("w:dropDownList")
@@ -106,16 +133,19 @@ def add_dropdown_control(paragraph, sdt_id: int, tag: str, alias: str, placehold
     return _append_control(paragraph, sdtPr, _styled_run(placeholder, placeholder_style))
 
 
-def add_checkbox_control(paragraph, sdt_id: int, tag: str, alias: str, *, font: str,
-                         checked: bool = False):
+def add_checkbox_control(
+    paragraph, sdt_id: int, tag: str, alias: str, *, font: str, checked: bool = False
+):
     """A Word 2010 check box content control (w14:checkbox), showing ☐ or ☒ in `font`."""
     sdtPr = _control_properties(sdt_id, tag, alias, placeholder=False)
     box = OxmlElement("w14:checkbox")
     state = OxmlElement("w14:checked")
     state.set(qn("w14:val"), "1" if checked else "0")
     box.append(state)
-    for name, char in (("w14:checkedState", CHECKBOX_CHECKED),
-                       ("w14:uncheckedState", CHECKBOX_UNCHECKED)):
+    for name, char in (
+        ("w14:checkedState", CHECKBOX_CHECKED),
+        ("w14:uncheckedState", CHECKBOX_UNCHECKED),
+    ):
         symbol = OxmlElement(name)
         symbol.set(qn("w14:val"), f"{ord(char):04X}")
         symbol.set(qn("w14:font"), font)

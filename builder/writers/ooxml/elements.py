@@ -5,6 +5,7 @@ the order of an element's children is declared once, as a tuple of tags in the s
 sequence (`RPR_ORDER` in runs.py, `PPR_ORDER` in paragraph.py, …); a new child goes before the
 first existing child that the schema puts after it (`successors`, `place_in_order`).
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -42,7 +43,7 @@ def make_element(tag: str, **w_attributes):
 
 def successors(order: Sequence[str], tag: str) -> tuple[str, ...]:
     """The tags that `order` (an element's children in schema order) puts after `tag`."""
-    return tuple(order[order.index(tag) + 1:])
+    return tuple(order[order.index(tag) + 1 :])
 
 
 @cache

@@ -3,6 +3,7 @@
 A complex field is a run of w:fldChar begin, a run of w:instrText (the instruction), a run of
 w:fldChar separate, the runs of the cached result, and a run of w:fldChar end.
 """
+
 from __future__ import annotations
 
 import hashlib

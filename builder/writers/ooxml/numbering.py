@@ -1,5 +1,6 @@
 """Multilevel numbering (numbering.xml): list definitions (w:abstractNum), list instances
 (w:num) and the indents of a level. A paragraph joins a list through paragraph.set_numbering."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -29,15 +30,18 @@ def add_abstract_num(
     suffixes: w:suff per level ("tab", "space" or "nothing"). Each level restarts after any
     higher level (Word's default when w:lvlRestart is absent).
     """
-    existing = [int(abstract.get(qn("w:abstractNumId")))
-                for abstract in numbering_element.findall(qn("w:abstractNum"))]
+    existing = [
+        int(abstract.get(qn("w:abstractNumId")))
+        for abstract in numbering_element.findall(qn("w:abstractNum"))
+    ]
     abstract_id = max(existing, default=-1) + 1
     abstract = make_element("w:abstractNum", abstractNumId=abstract_id)
     abstract.append(make_element("w:nsid", val=f"{0x48420000 + abstract_id:08X}"))
     abstract.append(make_element("w:multiLevelType", val="multilevel"))
     abstract.append(make_element("w:name", val=name))
     for ilvl, ((number_format, level_text), (left, hanging), suffix) in enumerate(
-            zip(levels, indents, suffixes, strict=False)):
+        zip(levels, indents, suffixes, strict=False)
+    ):
         level = make_element("w:lvl", ilvl=ilvl)
         level.append(make_element("w:start", val=1))
         level.append(make_element("w:numFmt", val=number_format))
@@ -57,8 +61,9 @@ def add_abstract_num(
     return abstract_id
 
 
-def add_num(numbering_element, abstract_id: int,
-            start_overrides: dict[int, int] | None = None) -> int:
+def add_num(
+    numbering_element, abstract_id: int, start_overrides: dict[int, int] | None = None
+) -> int:
     """A list instance (w:num) of an abstract definition; returns its w:numId."""
     existing = [int(num.get(qn("w:numId"))) for num in numbering_element.findall(qn("w:num"))]
     num_id = max(existing, default=0) + 1

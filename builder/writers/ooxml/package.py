@@ -10,6 +10,7 @@ Also here, the package of a python-docx Document: `package_bytes` (its parts, st
 deflated, for `normalized_zip_bytes` to compress), its custom properties (docProps/custom.xml)
 and `core_text`, a core property's text cut to the length python-docx accepts.
 """
+
 from __future__ import annotations
 
 import io
@@ -30,8 +31,10 @@ def _order(name: str) -> tuple[int, str]:
 def normalized_zip_bytes(data: bytes) -> bytes:
     """The package `data` with fixed member dates, a stable member order and fixed attributes."""
     out = io.BytesIO()
-    with (zipfile.ZipFile(io.BytesIO(data)) as source,
-          zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target):
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
         for name in sorted(source.namelist(), key=_order):
             member = zipfile.ZipInfo(name, date_time=FIXED_DATE_TIME)
             member.compress_type = zipfile.ZIP_DEFLATED
@@ -49,6 +52,7 @@ def normalize_zip(path: str | Path) -> None:
 
 # -- the package of a python-docx Document ----------------------------------------------------
 
+
 class _StoredPartsWriter:
     """python-docx's physical package writer interface, into an uncompressed zip."""
 
@@ -65,8 +69,10 @@ def package_bytes(document) -> bytes:
     member itself. (Falls back on document.save() should python-docx's package writer change.)"""
     from docx.opc.pkgwriter import PackageWriter
 
-    steps = [getattr(PackageWriter, name, None)
-             for name in ("_write_content_types_stream", "_write_pkg_rels", "_write_parts")]
+    steps = [
+        getattr(PackageWriter, name, None)
+        for name in ("_write_content_types_stream", "_write_pkg_rels", "_write_parts")
+    ]
     buffer = io.BytesIO()
     if None in steps:
         document.save(buffer)
@@ -93,7 +99,8 @@ def package_bytes(document) -> bytes:
 CUSTOM_PROPERTIES_PART = "/docProps/custom.xml"
 CUSTOM_PROPERTIES_CT = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
 CUSTOM_PROPERTIES_RT = (
-    "http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties")
+    "http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties"
+)
 _CUSTOM_PROPERTIES_NS = "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"
 _VARIANT_TYPES_NS = "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"
 _USER_DEFINED_FMTID = "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}"  # user-defined properties
@@ -110,11 +117,18 @@ def core_text(value: str | None) -> str | None:
 
 def custom_properties_xml(values: Iterable[tuple[str, str]]) -> bytes:
     """docProps/custom.xml: one text property (vt:lpwstr) per (name, value), pids from 2."""
-    root = etree.Element(f"{{{_CUSTOM_PROPERTIES_NS}}}Properties",
-                         nsmap={None: _CUSTOM_PROPERTIES_NS, "vt": _VARIANT_TYPES_NS})
+    root = etree.Element(
+        f"{{{_CUSTOM_PROPERTIES_NS}}}Properties",
+        nsmap={None: _CUSTOM_PROPERTIES_NS, "vt": _VARIANT_TYPES_NS},
+    )
     for pid, (name, value) in enumerate(values, start=2):
-        prop = etree.SubElement(root, f"{{{_CUSTOM_PROPERTIES_NS}}}property",
-                                fmtid=_USER_DEFINED_FMTID, pid=str(pid), name=name)
+        prop = etree.SubElement(
+            root,
+            f"{{{_CUSTOM_PROPERTIES_NS}}}property",
+            fmtid=_USER_DEFINED_FMTID,
+            pid=str(pid),
+            name=name,
+        )
         etree.SubElement(prop, f"{{{_VARIANT_TYPES_NS}}}lpwstr").text = value
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 

@@ -5,6 +5,7 @@ The second half builds the same elements as python-docx's Document.add_paragraph
 Paragraph.style, Paragraph.add_run and Run.text, without its per-call style lookups and
 successor scans: the writers make thousands of them.
 """
+
 from __future__ import annotations
 
 import re
@@ -15,13 +16,42 @@ from .elements import OxmlElement, get_or_add_child, make_element, place_in_orde
 
 # The children of w:pPr in schema order (ECMA-376 Part 1, CT_PPr; python-docx's CT_PPr).
 PPR_ORDER = (
-    "w:pStyle", "w:keepNext", "w:keepLines", "w:pageBreakBefore", "w:framePr", "w:widowControl",
-    "w:numPr", "w:suppressLineNumbers", "w:pBdr", "w:shd", "w:tabs", "w:suppressAutoHyphens",
-    "w:kinsoku", "w:wordWrap", "w:overflowPunct", "w:topLinePunct", "w:autoSpaceDE",
-    "w:autoSpaceDN", "w:bidi", "w:adjustRightInd", "w:snapToGrid", "w:spacing", "w:ind",
-    "w:contextualSpacing", "w:mirrorIndents", "w:suppressOverlap", "w:jc", "w:textDirection",
-    "w:textAlignment", "w:textboxTightWrap", "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr",
-    "w:sectPr", "w:pPrChange",
+    "w:pStyle",
+    "w:keepNext",
+    "w:keepLines",
+    "w:pageBreakBefore",
+    "w:framePr",
+    "w:widowControl",
+    "w:numPr",
+    "w:suppressLineNumbers",
+    "w:pBdr",
+    "w:shd",
+    "w:tabs",
+    "w:suppressAutoHyphens",
+    "w:kinsoku",
+    "w:wordWrap",
+    "w:overflowPunct",
+    "w:topLinePunct",
+    "w:autoSpaceDE",
+    "w:autoSpaceDN",
+    "w:bidi",
+    "w:adjustRightInd",
+    "w:snapToGrid",
+    "w:spacing",
+    "w:ind",
+    "w:contextualSpacing",
+    "w:mirrorIndents",
+    "w:suppressOverlap",
+    "w:jc",
+    "w:textDirection",
+    "w:textAlignment",
+    "w:textboxTightWrap",
+    "w:outlineLvl",
+    "w:divId",
+    "w:cnfStyle",
+    "w:rPr",
+    "w:sectPr",
+    "w:pPrChange",
 )
 
 # The children of w:pBdr in schema order (CT_PBdr).
@@ -47,8 +77,9 @@ def set_numbering(paragraph, num_id: int, ilvl: int) -> None:
     numPr.append(num)
 
 
-def set_paragraph_border(pPr, side: str, size_eighths: int = 6, color: str = "808080",
-                         space: int = 4) -> None:
+def set_paragraph_border(
+    pPr, side: str, size_eighths: int = 6, color: str = "808080", space: int = 4
+) -> None:
     """A rule along one side of a paragraph (w:pBdr/w:top|left|bottom|right)."""
     tag = f"w:{side}"
     borders = get_or_add_ppr_child(pPr, "w:pBdr")

@@ -4,6 +4,7 @@ A tracked insertion or deletion is a w:ins / w:del around runs (deleted text is 
 paragraph mark (w:pPr/w:rPr/w:ins|del) or on a table row (w:trPr/w:ins|del). Every mark has
 w:id, w:author and w:date; `number_revisions` gives the ids once the body is complete.
 """
+
 from __future__ import annotations
 
 from .elements import OxmlElement, make_element, place_in_order, qn, remove_children, successors

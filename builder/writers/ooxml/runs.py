@@ -1,5 +1,6 @@
 """Run properties (w:rPr): typefaces per script, language, a border around text, and the
 document defaults (w:docDefaults) that every style inherits."""
+
 from __future__ import annotations
 
 from .elements import OxmlElement, get_or_add_child, qn, successors
@@ -7,11 +8,45 @@ from .elements import OxmlElement, get_or_add_child, qn, successors
 # The children of w:rPr in schema order (ECMA-376 Part 1, EG_RPrBase; the same sequence as
 # python-docx's CT_RPr. The schema's w:rPrChange follows; the writers never make one).
 RPR_ORDER = (
-    "w:rStyle", "w:rFonts", "w:b", "w:bCs", "w:i", "w:iCs", "w:caps", "w:smallCaps", "w:strike",
-    "w:dstrike", "w:outline", "w:shadow", "w:emboss", "w:imprint", "w:noProof", "w:snapToGrid",
-    "w:vanish", "w:webHidden", "w:color", "w:spacing", "w:w", "w:kern", "w:position", "w:sz",
-    "w:szCs", "w:highlight", "w:u", "w:effect", "w:bdr", "w:shd", "w:fitText", "w:vertAlign",
-    "w:rtl", "w:cs", "w:em", "w:lang", "w:eastAsianLayout", "w:specVanish", "w:oMath",
+    "w:rStyle",
+    "w:rFonts",
+    "w:b",
+    "w:bCs",
+    "w:i",
+    "w:iCs",
+    "w:caps",
+    "w:smallCaps",
+    "w:strike",
+    "w:dstrike",
+    "w:outline",
+    "w:shadow",
+    "w:emboss",
+    "w:imprint",
+    "w:noProof",
+    "w:snapToGrid",
+    "w:vanish",
+    "w:webHidden",
+    "w:color",
+    "w:spacing",
+    "w:w",
+    "w:kern",
+    "w:position",
+    "w:sz",
+    "w:szCs",
+    "w:highlight",
+    "w:u",
+    "w:effect",
+    "w:bdr",
+    "w:shd",
+    "w:fitText",
+    "w:vertAlign",
+    "w:rtl",
+    "w:cs",
+    "w:em",
+    "w:lang",
+    "w:eastAsianLayout",
+    "w:specVanish",
+    "w:oMath",
 )
 _AFTER_FONTS = successors(RPR_ORDER, "w:rFonts")
 _AFTER_LANG = successors(RPR_ORDER, "w:lang")
@@ -78,7 +113,8 @@ def doc_defaults_rpr(styles_element):
         defaults = OxmlElement("w:docDefaults")
         styles_element.insert(0, defaults)  # the first child of w:styles
     rpr_default = get_or_add_child(
-        defaults, "w:rPrDefault", before=successors(DOC_DEFAULTS_ORDER, "w:rPrDefault"))
+        defaults, "w:rPrDefault", before=successors(DOC_DEFAULTS_ORDER, "w:rPrDefault")
+    )
     return get_or_add_child(rpr_default, "w:rPr")
 
 
@@ -86,5 +122,6 @@ def doc_defaults_ppr(styles_element):
     """The w:pPr of w:docDefaults/w:pPrDefault, created if missing (w:docDefaults must exist)."""
     defaults = styles_element.find(qn("w:docDefaults"))
     ppr_default = get_or_add_child(
-        defaults, "w:pPrDefault", before=successors(DOC_DEFAULTS_ORDER, "w:pPrDefault"))
+        defaults, "w:pPrDefault", before=successors(DOC_DEFAULTS_ORDER, "w:pPrDefault")
+    )
     return get_or_add_child(ppr_default, "w:pPr")

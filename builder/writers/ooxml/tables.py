@@ -1,5 +1,6 @@
 """Tables: table properties (w:tblPr) of a table or a table style, row properties (w:trPr),
 cell properties (w:tcPr), and a table style's header-row formatting."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -11,24 +12,57 @@ from .elements import OxmlElement, get_or_add_child, make_element, place_in_orde
 # The children of w:tblPr in schema order (ECMA-376 Part 1, CT_TblPr). The schema goes on
 # with w:tblCaption, w:tblDescription and w:tblPrChange, which the writers never make.
 TBLPR_ORDER = (
-    "w:tblStyle", "w:tblpPr", "w:tblOverlap", "w:bidiVisual", "w:tblStyleRowBandSize",
-    "w:tblStyleColBandSize", "w:tblW", "w:jc", "w:tblCellSpacing", "w:tblInd", "w:tblBorders",
-    "w:shd", "w:tblLayout", "w:tblCellMar", "w:tblLook",
+    "w:tblStyle",
+    "w:tblpPr",
+    "w:tblOverlap",
+    "w:bidiVisual",
+    "w:tblStyleRowBandSize",
+    "w:tblStyleColBandSize",
+    "w:tblW",
+    "w:jc",
+    "w:tblCellSpacing",
+    "w:tblInd",
+    "w:tblBorders",
+    "w:shd",
+    "w:tblLayout",
+    "w:tblCellMar",
+    "w:tblLook",
 )
 
 # The children of w:tcPr in schema order (CT_TcPr). The schema goes on with w:headers,
 # w:cellIns, w:cellDel, w:cellMerge and w:tcPrChange, which the writers never make.
 TCPR_ORDER = (
-    "w:cnfStyle", "w:tcW", "w:gridSpan", "w:hMerge", "w:vMerge", "w:tcBorders", "w:shd",
-    "w:noWrap", "w:tcMar", "w:textDirection", "w:tcFitText", "w:vAlign", "w:hideMark",
+    "w:cnfStyle",
+    "w:tcW",
+    "w:gridSpan",
+    "w:hMerge",
+    "w:vMerge",
+    "w:tcBorders",
+    "w:shd",
+    "w:noWrap",
+    "w:tcMar",
+    "w:textDirection",
+    "w:tcFitText",
+    "w:vAlign",
+    "w:hideMark",
 )
 
 # The children of w:trPr (CT_TrPr): the row properties are a choice group that the schema
 # lets come in any order (listed here in the schema's order, which Word writes), then the
 # revision marks and w:trPrChange in this order.
 TRPR_PROPERTIES = (
-    "w:cnfStyle", "w:divId", "w:gridBefore", "w:gridAfter", "w:wBefore", "w:wAfter",
-    "w:cantSplit", "w:trHeight", "w:tblHeader", "w:tblCellSpacing", "w:jc", "w:hidden",
+    "w:cnfStyle",
+    "w:divId",
+    "w:gridBefore",
+    "w:gridAfter",
+    "w:wBefore",
+    "w:wAfter",
+    "w:cantSplit",
+    "w:trHeight",
+    "w:tblHeader",
+    "w:tblCellSpacing",
+    "w:jc",
+    "w:hidden",
 )
 TRPR_ORDER = TRPR_PROPERTIES + ("w:ins", "w:del", "w:trPrChange")
 
@@ -38,10 +72,28 @@ ROW_ORDER = ("w:tblPrEx", "w:trPr", "w:tc", "w:customXml", "w:sdt", "w:ins", "w:
 
 # The children of w:style in schema order (CT_Style; python-docx's CT_Style).
 STYLE_ORDER = (
-    "w:name", "w:aliases", "w:basedOn", "w:next", "w:link", "w:autoRedefine", "w:hidden",
-    "w:uiPriority", "w:semiHidden", "w:unhideWhenUsed", "w:qFormat", "w:locked", "w:personal",
-    "w:personalCompose", "w:personalReply", "w:rsid", "w:pPr", "w:rPr", "w:tblPr", "w:trPr",
-    "w:tcPr", "w:tblStylePr",
+    "w:name",
+    "w:aliases",
+    "w:basedOn",
+    "w:next",
+    "w:link",
+    "w:autoRedefine",
+    "w:hidden",
+    "w:uiPriority",
+    "w:semiHidden",
+    "w:unhideWhenUsed",
+    "w:qFormat",
+    "w:locked",
+    "w:personal",
+    "w:personalCompose",
+    "w:personalReply",
+    "w:rsid",
+    "w:pPr",
+    "w:rPr",
+    "w:tblPr",
+    "w:trPr",
+    "w:tcPr",
+    "w:tblStylePr",
 )
 
 _TABLE_BORDER_SIDES = ("top", "left", "bottom", "right", "insideH", "insideV")
@@ -74,6 +126,7 @@ def _border_set(tag: str, sides: Iterable[str], size: int, color: str):
 
 # -- rows -------------------------------------------------------------------------------------
 
+
 def set_repeat_header(row) -> None:
     """Repeat this row at the top of each page the table runs onto (w:tblHeader).
     Appended to w:trPr: the writers set it before any revision mark."""
@@ -88,6 +141,7 @@ def set_cant_split(row) -> None:
 
 
 # -- cells ------------------------------------------------------------------------------------
+
 
 def set_cell_width(tc, twips: int) -> None:
     """python-docx's tc.width = Twips(twips): w:tcPr/w:tcW of type dxa."""
@@ -113,10 +167,12 @@ def set_cell_valign(cell, value: str) -> None:
     """The vertical alignment of a cell's content (w:tcPr/w:vAlign: top, center, bottom)."""
     tcPr = cell._tc.get_or_add_tcPr()
     get_or_add_child(tcPr, "w:vAlign", before=successors(TCPR_ORDER, "w:vAlign")).set(
-        qn("w:val"), value)
+        qn("w:val"), value
+    )
 
 
 # -- table properties -------------------------------------------------------------------------
+
 
 def set_table_borders(tblPr, size_eighths: int = 4, color: str = "000000") -> None:
     """All borders (outer and inner) on a w:tblPr of a table or a table style."""
@@ -173,6 +229,7 @@ def set_table_look(table, first_row: bool) -> None:
 
 
 # -- table styles -----------------------------------------------------------------------------
+
 
 def style_tblpr(style_element):
     """The w:tblPr of a table style (after pPr/rPr, before trPr/tcPr/tblStylePr)."""

@@ -13,6 +13,7 @@ form the handbook promises (see builder.writers.pdf.forms):
   set from builder.document.properties and dated by the manual's effective date, so the same input gives
   the same bytes.
 """
+
 from __future__ import annotations
 
 import io
@@ -33,8 +34,15 @@ _PLAIN_NAME = re.compile(r"[A-Za-z0-9]+")
 FONT_RESOURCE = "/STSong"  # the field font's name in the AcroForm resources (/DR)
 
 # STSong-Light's metrics as PDF readers know them (Adobe's), for the font dictionary.
-_DESCRIPTOR = {"Flags": 6, "FontBBox": (-134, -254, 1001, 905), "ItalicAngle": 0,
-               "Ascent": 905, "Descent": -254, "CapHeight": 626, "StemV": 48}
+_DESCRIPTOR = {
+    "Flags": 6,
+    "FontBBox": (-134, -254, 1001, 905),
+    "ItalicAngle": 0,
+    "Ascent": 905,
+    "Descent": -254,
+    "CapHeight": 626,
+    "StemV": 48,
+}
 _WIDTHS = (1, 95, 500, 814, 939, 500, 7712, 7716, 500, 22127, 22357, 500)
 
 
@@ -49,8 +57,10 @@ def finish(pdf: bytes, controls, *, info: dict[str, str], standin: str) -> bytes
         _finish_fields(writer, controls, standin)
     elif controls:
         raise BuildError("内部错误：WeasyPrint 没有写出 PDF 表单字段")
-    writer.metadata = {**{f"/{key}": value for key, value in info.items()},
-                       "/Producer": f"{info['Creator']} (WeasyPrint, pypdf)"}
+    writer.metadata = {
+        **{f"/{key}": value for key, value in info.items()},
+        "/Producer": f"{info['Creator']} (WeasyPrint, pypdf)",
+    }
     writer.compress_identical_objects()  # drops the stand-in font, now unreferenced
     out = io.BytesIO()
     writer.write(out)
@@ -100,44 +110,69 @@ def _field_font(writer):
     from pypdf.generic import ArrayObject, NameObject, NumberObject, StreamObject, TextStringObject
 
     registry, ordering, supplement = fonts.FIELD_FONT_COLLECTION
-    descriptor = _dict({
-        "/Type": NameObject("/FontDescriptor"),
-        "/FontName": NameObject(f"/{fonts.FIELD_FONT}"),
-        **{f"/{k}": (ArrayObject(NumberObject(x) for x in v) if isinstance(v, tuple) else NumberObject(v))
-           for k, v in _DESCRIPTOR.items()},
-    })
-    cid_font = _dict({
-        "/Type": NameObject("/Font"),
-        "/Subtype": NameObject("/CIDFontType0"),
-        "/BaseFont": NameObject(f"/{fonts.FIELD_FONT}"),
-        "/CIDSystemInfo": _dict({"/Registry": TextStringObject(registry), "/Ordering": TextStringObject(ordering),
-                                 "/Supplement": NumberObject(supplement)}),
-        "/FontDescriptor": writer._add_object(descriptor),
-        "/DW": NumberObject(1000),
-        "/W": ArrayObject(NumberObject(x) for x in _WIDTHS),
-    })
+    descriptor = _dict(
+        {
+            "/Type": NameObject("/FontDescriptor"),
+            "/FontName": NameObject(f"/{fonts.FIELD_FONT}"),
+            **{
+                f"/{k}": (
+                    ArrayObject(NumberObject(x) for x in v)
+                    if isinstance(v, tuple)
+                    else NumberObject(v)
+                )
+                for k, v in _DESCRIPTOR.items()
+            },
+        }
+    )
+    cid_font = _dict(
+        {
+            "/Type": NameObject("/Font"),
+            "/Subtype": NameObject("/CIDFontType0"),
+            "/BaseFont": NameObject(f"/{fonts.FIELD_FONT}"),
+            "/CIDSystemInfo": _dict(
+                {
+                    "/Registry": TextStringObject(registry),
+                    "/Ordering": TextStringObject(ordering),
+                    "/Supplement": NumberObject(supplement),
+                }
+            ),
+            "/FontDescriptor": writer._add_object(descriptor),
+            "/DW": NumberObject(1000),
+            "/W": ArrayObject(NumberObject(x) for x in _WIDTHS),
+        }
+    )
     to_unicode = StreamObject()
     to_unicode.set_data(_identity_to_unicode())
-    font = _dict({
-        "/Type": NameObject("/Font"),
-        "/Subtype": NameObject("/Type0"),
-        "/BaseFont": NameObject(f"/{fonts.FIELD_FONT}-{fonts.FIELD_FONT_CMAP}"),
-        "/Encoding": NameObject(f"/{fonts.FIELD_FONT_CMAP}"),
-        "/DescendantFonts": ArrayObject([writer._add_object(cid_font)]),
-        "/ToUnicode": writer._add_object(to_unicode.flate_encode()),
-    })
+    font = _dict(
+        {
+            "/Type": NameObject("/Font"),
+            "/Subtype": NameObject("/Type0"),
+            "/BaseFont": NameObject(f"/{fonts.FIELD_FONT}-{fonts.FIELD_FONT_CMAP}"),
+            "/Encoding": NameObject(f"/{fonts.FIELD_FONT_CMAP}"),
+            "/DescendantFonts": ArrayObject([writer._add_object(cid_font)]),
+            "/ToUnicode": writer._add_object(to_unicode.flate_encode()),
+        }
+    )
     return writer._add_object(font)
 
 
 def _identity_to_unicode() -> bytes:
     """A ToUnicode CMap for a UCS-2 encoding: every two-byte code is its own code point."""
-    lines = [b"/CIDInit /ProcSet findresource begin", b"12 dict begin", b"begincmap",
-             b"/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def",
-             b"/CMapName /Adobe-Identity-UCS2 def", b"/CMapType 2 def",
-             b"2 begincodespacerange", b"<0000> <D7FF>", b"<E000> <FFFF>", b"endcodespacerange"]
+    lines = [
+        b"/CIDInit /ProcSet findresource begin",
+        b"12 dict begin",
+        b"begincmap",
+        b"/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def",
+        b"/CMapName /Adobe-Identity-UCS2 def",
+        b"/CMapType 2 def",
+        b"2 begincodespacerange",
+        b"<0000> <D7FF>",
+        b"<E000> <FFFF>",
+        b"endcodespacerange",
+    ]
     highs = [h for h in range(256) if not 0xD8 <= h <= 0xDF]  # no surrogates in UCS-2
     for i in range(0, len(highs), 100):
-        chunk = highs[i:i + 100]
+        chunk = highs[i : i + 100]
         lines.append(f"{len(chunk)} beginbfrange".encode())
         lines += [f"<{h:02X}00> <{h:02X}FF> <{h:02X}00>".encode() for h in chunk]
         lines.append(b"endbfrange")
@@ -172,10 +207,16 @@ def _set_up(field, control) -> None:
             if control.align:
                 field[NameObject("/Q")] = NumberObject(control.align)
         if control.compute:
-            field[NameObject("/AA")] = _dict({"/C": _dict({
-                "/S": NameObject("/JavaScript"),
-                "/JS": TextStringObject(_calculation(control)),
-            })})
+            field[NameObject("/AA")] = _dict(
+                {
+                    "/C": _dict(
+                        {
+                            "/S": NameObject("/JavaScript"),
+                            "/JS": TextStringObject(_calculation(control)),
+                        }
+                    )
+                }
+            )
     field[NameObject("/Ff")] = NumberObject(flags)
 
 
@@ -210,30 +251,43 @@ def _calculation(control) -> str:
     """The calculate script of a computed field (Acrobat JavaScript)."""
     operation, names = control.compute
     names_js = json.dumps(list(names))
-    number = "function num(n){var v=this.getField(n);if(!v)return null;v=String(v.valueAsString).replace(/[,，\\s]/g,'');" \
-             "return v===''||isNaN(v)?null:Number(v);}"
+    number = (
+        "function num(n){var v=this.getField(n);if(!v)return null;v=String(v.valueAsString).replace(/[,，\\s]/g,'');"
+        "return v===''||isNaN(v)?null:Number(v);}"
+    )
     if operation in ("sum", "average"):
-        done = ("event.value=c?(s/c).toFixed(2):'';" if operation == "average"
-                else "event.value=c?" + ("s.toFixed(2)" if control.type == "money" else "String(Math.round(s*100)/100)") + ":'';")
-        return (f"{number}var s=0,c=0,f={names_js};"
-                "for(var i=0;i<f.length;i++){var v=num.call(this,f[i]);if(v!==null){s+=v;c++;}}" + done)
+        done = (
+            "event.value=c?(s/c).toFixed(2):'';"
+            if operation == "average"
+            else "event.value=c?"
+            + ("s.toFixed(2)" if control.type == "money" else "String(Math.round(s*100)/100)")
+            + ":'';"
+        )
+        return (
+            f"{number}var s=0,c=0,f={names_js};"
+            "for(var i=0;i<f.length;i++){var v=num.call(this,f[i]);if(v!==null){s+=v;c++;}}" + done
+        )
     if operation == "days_between" and len(names) == 2:
-        return ("function day(n){var f=this.getField(n);var m=f?/^(\\d{4})\\D(\\d{1,2})\\D(\\d{1,2})/.exec(f.valueAsString):null;"
-                "return m?Date.UTC(+m[1],m[2]-1,+m[3]):null;}"
-                f"var a=day.call(this,{json.dumps(names[0])}),b=day.call(this,{json.dumps(names[1])});"
-                "event.value=(a===null||b===null)?'':String(Math.round((b-a)/864e5));")
+        return (
+            "function day(n){var f=this.getField(n);var m=f?/^(\\d{4})\\D(\\d{1,2})\\D(\\d{1,2})/.exec(f.valueAsString):null;"
+            "return m?Date.UTC(+m[1],m[2]-1,+m[3]):null;}"
+            f"var a=day.call(this,{json.dumps(names[0])}),b=day.call(this,{json.dumps(names[1])});"
+            "event.value=(a===null||b===null)?'':String(Math.round((b-a)/864e5));"
+        )
     if operation == "capitals" and len(names) == 1:
-        return (number + "var n=num.call(this," + json.dumps(names[0]) + ");"
-                "function cap(v){var n=Math.round(v*100);if(n<0||n>=1e15)return '';"
-                "var D='零壹贰叁肆伍陆柒捌玖',U=['','拾','佰','仟'],G=['','万','亿','万'];"
-                "var y=Math.floor(n/100),j=Math.floor(n/10)%10,f=n%10,s='',t=String(y),z=false,a=false;"
-                "if(y>0){for(var i=0;i<t.length;i++){var d=+t.charAt(i),p=t.length-1-i,q=p%4;"
-                "if(d===0){z=true;}else{if(z)s+='零';z=false;a=true;s+=D.charAt(d)+U[q];}"
-                "if(q===0){if(a)s+=G[p/4];a=false;}}s+='元';}"
-                "if(j===0&&f===0)return s?s+'整':'零元整';"
-                "if(j>0)s+=D.charAt(j)+'角';else if(y>0)s+='零';"
-                "return f>0?s+D.charAt(f)+'分':s+'整';}"
-                "event.value=n===null?'':cap(n);")
+        return (
+            number + "var n=num.call(this," + json.dumps(names[0]) + ");"
+            "function cap(v){var n=Math.round(v*100);if(n<0||n>=1e15)return '';"
+            "var D='零壹贰叁肆伍陆柒捌玖',U=['','拾','佰','仟'],G=['','万','亿','万'];"
+            "var y=Math.floor(n/100),j=Math.floor(n/10)%10,f=n%10,s='',t=String(y),z=false,a=false;"
+            "if(y>0){for(var i=0;i<t.length;i++){var d=+t.charAt(i),p=t.length-1-i,q=p%4;"
+            "if(d===0){z=true;}else{if(z)s+='零';z=false;a=true;s+=D.charAt(d)+U[q];}"
+            "if(q===0){if(a)s+=G[p/4];a=false;}}s+='元';}"
+            "if(j===0&&f===0)return s?s+'整':'零元整';"
+            "if(j>0)s+=D.charAt(j)+'角';else if(y>0)s+='零';"
+            "return f>0?s+D.charAt(f)+'分':s+'整';}"
+            "event.value=n===null?'':cap(n);"
+        )
     return "event.value='';"
 
 

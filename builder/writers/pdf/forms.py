@@ -42,18 +42,19 @@ builder.document.properties; the footer prints 文件编号 and 受控文件 on 
 Output is reproducible: dates come from the manual's effective date (never "now"), identifiers
 from its ids.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
 from builder.document import fonts
-from builder.errors import BuildError
 from builder.document.fieldnames import approval_name, cell_name, option_name, printed_rows
 from builder.document.model import ApprovalStep, Document, Form, FormField
 from builder.document.properties import CONTROLLED, properties
-from builder.writers.templates import environment, templates_dir
+from builder.errors import BuildError
 from builder.writers.pdf.handbook import no_gc_pauses, shared_font_config, weasyprint_html
+from builder.writers.templates import environment, templates_dir
 
 TEMPLATE = "form.html.j2"
 STYLESHEET = "form.css"
@@ -95,8 +96,19 @@ class Column:
 
 
 # How wide a column of each type is, relative to the others of its table.
-COLUMN_WEIGHT = {"textarea": 3.0, "text": 2.0, "multichoice": 2.5, "datetime": 1.8, "choice": 1.5, "score": 1.0,
-                 "date": 1.35, "signature": 1.3, "person": 1.2, "money": 1.2, "number": 1.0}
+COLUMN_WEIGHT = {
+    "textarea": 3.0,
+    "text": 2.0,
+    "multichoice": 2.5,
+    "datetime": 1.8,
+    "choice": 1.5,
+    "score": 1.0,
+    "date": 1.35,
+    "signature": 1.3,
+    "person": 1.2,
+    "money": 1.2,
+    "number": 1.0,
+}
 
 
 @dataclass(frozen=True)
@@ -139,6 +151,7 @@ class ApprovalLine:
 
 # ---- field names and controls ---------------------------------------------------------------------
 
+
 def _hint(fld: FormField) -> str:
     if fld.compute:
         return "自动计算"
@@ -158,12 +171,24 @@ def _tooltip(label: str, fld: FormField) -> str:
     return label + (f"（{'；'.join(extra)}）" if extra else "")
 
 
-def _controls_for(fld: FormField, name: str, label: str, *, in_cell: bool, names: dict[str, tuple[str, ...]]) -> tuple[Control, ...]:
+def _controls_for(
+    fld: FormField, name: str, label: str, *, in_cell: bool, names: dict[str, tuple[str, ...]]
+) -> tuple[Control, ...]:
     """The controls of one field (or one cell), named `name` by the convention."""
-    common = dict(label=_tooltip(label, fld), type=fld.type, required=fld.required, font_size=9 if in_cell else 10)
+    common = dict(
+        label=_tooltip(label, fld),
+        type=fld.type,
+        required=fld.required,
+        font_size=9 if in_cell else 10,
+    )
     if fld.type == "multichoice":
         return tuple(
-            Control(option_name(name, i), "checkbox", **{**common, "label": f"{label}：{option}"}, options=(option,))
+            Control(
+                option_name(name, i),
+                "checkbox",
+                **{**common, "label": f"{label}：{option}"},
+                options=(option,),
+            )
             for i, option in enumerate(fld.options, 1)
         )
     if fld.type in ("choice", "score"):
@@ -192,8 +217,12 @@ def _lines(document: Document, form: Form) -> tuple[tuple[Line, ...], tuple[Appr
         if fld.type != "rows":
             names = _compute_sources(form, fld, None)
             lines.append(
-                Line(fld, _controls_for(fld, fld.id, fld.label, in_cell=False, names=names),
-                     hint=_hint(fld), suffix="元" if fld.type == "money" else "")
+                Line(
+                    fld,
+                    _controls_for(fld, fld.id, fld.label, in_cell=False, names=names),
+                    hint=_hint(fld),
+                    suffix="元" if fld.type == "money" else "",
+                )
             )
             continue
         rows = []
@@ -201,29 +230,68 @@ def _lines(document: Document, form: Form) -> tuple[tuple[Line, ...], tuple[Appr
             cells = []
             for col in fld.columns:
                 names = _compute_sources(form, col, (fld, r))
-                cells.append(_controls_for(col, cell_name(fld, r, col), f"{fld.label} 第{r}行 {col.label}",
-                                           in_cell=True, names=names))
+                cells.append(
+                    _controls_for(
+                        col,
+                        cell_name(fld, r, col),
+                        f"{fld.label} 第{r}行 {col.label}",
+                        in_cell=True,
+                        names=names,
+                    )
+                )
             rows.append(tuple(cells))
         total = sum(COLUMN_WEIGHT.get(col.type, 1.5) for col in fld.columns)
         columns = tuple(
-            Column(col, col.type, _hint(col) if col.type != "score" else "1—5",
-                   f"{94 * COLUMN_WEIGHT.get(col.type, 1.5) / total:.2f}%")
+            Column(
+                col,
+                col.type,
+                _hint(col) if col.type != "score" else "1—5",
+                f"{94 * COLUMN_WEIGHT.get(col.type, 1.5) / total:.2f}%",
+            )
             for col in fld.columns
         )
         tall = any(col.type in ("textarea", "multichoice") for col in fld.columns)
-        lines.append(Line(fld, grid=True, columns=columns, rows=tuple(rows), row_class="tall" if tall else ""))
+        lines.append(
+            Line(
+                fld, grid=True, columns=columns, rows=tuple(rows), row_class="tall" if tall else ""
+            )
+        )
     approval = tuple(
-        ApprovalLine(step, (
-            Control(approval_name(n, "opinion"), "text", f"第{n}级审批（{step.role}）意见", "opinion", multiline=True, font_size=9),
-            Control(approval_name(n, "signature"), "text", f"第{n}级审批（{step.role}）签字", "signature", font_size=9),
-            Control(approval_name(n, "date"), "text", f"第{n}级审批（{step.role}）日期（格式：年-月-日）", "date", font_size=9),
-        ))
+        ApprovalLine(
+            step,
+            (
+                Control(
+                    approval_name(n, "opinion"),
+                    "text",
+                    f"第{n}级审批（{step.role}）意见",
+                    "opinion",
+                    multiline=True,
+                    font_size=9,
+                ),
+                Control(
+                    approval_name(n, "signature"),
+                    "text",
+                    f"第{n}级审批（{step.role}）签字",
+                    "signature",
+                    font_size=9,
+                ),
+                Control(
+                    approval_name(n, "date"),
+                    "text",
+                    f"第{n}级审批（{step.role}）日期（格式：年-月-日）",
+                    "date",
+                    font_size=9,
+                ),
+            ),
+        )
         for n, step in enumerate(form.approval_chain, 1)
     )
     return tuple(lines), approval
 
 
-def _compute_sources(form: Form, fld: FormField, row: tuple[FormField, int] | None) -> dict[str, tuple[str, ...]]:
+def _compute_sources(
+    form: Form, fld: FormField, row: tuple[FormField, int] | None
+) -> dict[str, tuple[str, ...]]:
     """Field id → the names of the fields a computed field reads: a scalar field; a column of the
     computed field's own table in the same row; or every cell of another table's column."""
     if not fld.compute:
@@ -237,7 +305,9 @@ def _compute_sources(form: Form, fld: FormField, row: tuple[FormField, int] | No
             if row and row[0] is other:
                 names[col.id] = (cell_name(other, row[1], col),)
             elif col.id not in names:
-                names[col.id] = tuple(cell_name(other, r, col) for r in range(1, printed_rows(other) + 1))
+                names[col.id] = tuple(
+                    cell_name(other, r, col) for r in range(1, printed_rows(other) + 1)
+                )
     return names
 
 
@@ -270,6 +340,7 @@ def _check_coverage(form: Form, controls) -> None:
 
 # ---- rendering --------------------------------------------------------------------------------------
 
+
 def _css(document: Document, folder: Path) -> str:
     variables = (
         ":root {"
@@ -278,12 +349,21 @@ def _css(document: Document, folder: Path) -> str:
         f' --control-font: "{fonts.CONTROL_STANDIN}";'
         " }\n"
     )
-    return fonts.control_standin_font_face() + "\n" + variables + (folder / STYLESHEET).read_text(encoding="utf-8")
+    return (
+        fonts.control_standin_font_face()
+        + "\n"
+        + variables
+        + (folder / STYLESHEET).read_text(encoding="utf-8")
+    )
 
 
 def _folder(folder: Path | None) -> Path:
     """The templates folder: the one given when it has the form templates, else the bundled one."""
-    if folder is not None and (Path(folder) / TEMPLATE).is_file() and (Path(folder) / STYLESHEET).is_file():
+    if (
+        folder is not None
+        and (Path(folder) / TEMPLATE).is_file()
+        and (Path(folder) / STYLESHEET).is_file()
+    ):
         return Path(folder)
     return templates_dir()
 
@@ -291,9 +371,18 @@ def _folder(folder: Path | None) -> Path:
 def render_form_html_string(document: Document, form: Form, folder: Path | None = None) -> str:
     folder = _folder(folder)
     lines, approval = _lines(document, form)
-    return environment(str(folder)).get_template(TEMPLATE).render(
-        doc=document, form=form, blocks=_blocks(lines), approval=approval, props=properties(document, form),
-        controlled=CONTROLLED, css=_css(document, folder),
+    return (
+        environment(str(folder))
+        .get_template(TEMPLATE)
+        .render(
+            doc=document,
+            form=form,
+            blocks=_blocks(lines),
+            approval=approval,
+            props=properties(document, form),
+            controlled=CONTROLLED,
+            css=_css(document, folder),
+        )
     )
 
 
@@ -304,14 +393,23 @@ def render_form_pdf(document: Document, form: Form, path: Path, folder: Path | N
     controls = form_controls(document, form)
     _check_coverage(form, controls)
     folder = _folder(folder)
-    identifier = f"{document.meta.doc_number}-{document.branch.id}-{document.meta.version}-{form.id}"
+    identifier = (
+        f"{document.meta.doc_number}-{document.branch.id}-{document.meta.version}-{form.id}"
+    )
     html = render_form_html_string(document, form, folder)
     with no_gc_pauses():
         laid_out = weasyprint_html(html, folder).write_pdf(
-            pdf_forms=True, pdf_identifier=identifier.encode(), uncompressed_pdf=False,
-            font_config=shared_font_config(folder, "form"))
-        finished = acroform.finish(laid_out, controls, info=properties(document, form).pdf_info(),
-                                   standin=fonts.CONTROL_STANDIN)
+            pdf_forms=True,
+            pdf_identifier=identifier.encode(),
+            uncompressed_pdf=False,
+            font_config=shared_font_config(folder, "form"),
+        )
+        finished = acroform.finish(
+            laid_out,
+            controls,
+            info=properties(document, form).pdf_info(),
+            standin=fonts.CONTROL_STANDIN,
+        )
     Path(path).write_bytes(finished)
 
 

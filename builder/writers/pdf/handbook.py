@@ -6,6 +6,7 @@ Its warnings go to the user through the `handbook` logger.
 Document information comes from builder.document.properties (`info_finisher`). Reproducible: the dates
 are the manual's effective date and the PDF identifier is made of its ids, never of the time.
 """
+
 from __future__ import annotations
 
 import gc
@@ -16,8 +17,8 @@ from pathlib import Path
 
 from builder.document.model import Document
 from builder.document.properties import Properties, properties
-from builder.writers.templates import templates_dir
 from builder.writers.html import render_html_string
+from builder.writers.templates import templates_dir
 
 log = logging.getLogger("handbook")
 

@@ -5,6 +5,7 @@ AVERAGE, days_between (within a table row, or between whole columns), and the am
 capitals (大写金额) built from TEXT(…, "[DBNum2][$-804]0"), which Excel and LibreOffice both format
 as 壹贰叁 whatever the user's locale.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -66,10 +67,14 @@ class Formulas:
         if op == "days_between":
             start, end = refs
             if not start.is_range and not end.is_range:
-                return (f'=IF(AND(ISNUMBER({start.expr}),ISNUMBER({end.expr})),'
-                        f'{end.expr}-{start.expr},"")')
-            return (f'=IF(AND(COUNT({start.expr})>0,COUNT({end.expr})>0),'
-                    f'MAX({end.expr})-MIN({start.expr}),"")')
+                return (
+                    f"=IF(AND(ISNUMBER({start.expr}),ISNUMBER({end.expr})),"
+                    f'{end.expr}-{start.expr},"")'
+                )
+            return (
+                f"=IF(AND(COUNT({start.expr})>0,COUNT({end.expr})>0),"
+                f'MAX({end.expr})-MIN({start.expr}),"")'
+            )
         if op == "capitals":
             (amount,) = refs
             if amount.is_range:

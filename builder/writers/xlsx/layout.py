@@ -5,6 +5,7 @@ spans of whole grid columns, sized to its text. `Layout(form)` gives the rows an
 every block and the cell map (field key → input cell or range, see builder.writers.xlsx.workbook);
 `page_breaks` chooses where the printed pages break once the row heights are known.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -25,8 +26,17 @@ GRID = 24  # columns of the form's grid (3.75 units each); blocks span whole gri
 HINT_OPTIONS_MAX = 40  # longer option lists are not printed in full beside the input
 
 _TABLE_WIDTH = {  # the width (units) a table column of each type wants at least: no "#####"
-    "date": 12, "datetime": 17, "money": 14, "number": 9, "score": 6, "person": 9, "signature": 10,
-    "text": 14, "textarea": 24, "choice": 10, "multichoice": 16,
+    "date": 12,
+    "datetime": 17,
+    "money": 14,
+    "number": 9,
+    "score": 6,
+    "person": 9,
+    "signature": 10,
+    "text": 14,
+    "textarea": 24,
+    "choice": 10,
+    "multichoice": 16,
 }
 
 APPROVAL_HEADERS = ("审批人", "办理时限", "审批意见", "签字", "日期")
@@ -247,21 +257,22 @@ def input_cells(form: Form) -> dict[str, str]:
         for column in f.columns:
             first, last = layout.cells[f"{f.id}.{column.id}"].split(":")
             letter = first.rstrip("0123456789")
-            top = int(first[len(letter):])
-            for row in range(1, int(last[len(letter):]) - top + 2):
+            top = int(first[len(letter) :])
+            for row in range(1, int(last[len(letter) :]) - top + 2):
                 out[fieldnames.cell_name(f, row, column)] = f"{letter}{top + row - 1}"
     for name, _ in APPROVAL_INPUTS.values():
         if f"approval:{name}" in layout.cells:
             first, _ = layout.cells[f"approval:{name}"].split(":")
             letter = first.rstrip("0123456789")
-            top = int(first[len(letter):])
+            top = int(first[len(letter) :])
             for step in range(1, len(form.approval_chain) + 1):
                 out[fieldnames.approval_name(step, name)] = f"{letter}{top + step - 1}"
     return out
 
 
-def page_breaks(heights: Sequence[float], units: Sequence[tuple[int, int, int]],
-                page: float) -> list[int]:
+def page_breaks(
+    heights: Sequence[float], units: Sequence[tuple[int, int, int]], page: float
+) -> list[int]:
     """The rows after which to break pages so no unit is split (see `Layout.keep_together`);
     `heights[i]` is the height of row i + 1 in points. Other rows break where the page is full."""
     starts = {first: (last, short) for first, last, short in units}
@@ -269,8 +280,8 @@ def page_breaks(heights: Sequence[float], units: Sequence[tuple[int, int, int]],
     for row, height in enumerate(heights, 1):
         if row in starts and y > 0:
             last, short = starts[row]
-            whole = sum(heights[row - 1:last])
-            kept = whole if whole <= page else sum(heights[row - 1:short])
+            whole = sum(heights[row - 1 : last])
+            kept = whole if whole <= page else sum(heights[row - 1 : short])
             if y + kept > page:
                 breaks.append(row - 1)
                 y = 0.0

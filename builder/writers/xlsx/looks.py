@@ -3,6 +3,7 @@
 Every font and alignment is made once (`cjk_font`, `align` are cached) and never modified, so that
 builder.writers.xlsx.shims can find a look's workbook styles by the identity of its parts.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,7 +23,11 @@ NUMBER_FORMATS = {  # the number format of an input by field type ("General" oth
     "score": "0",
 }
 HORIZONTAL = {  # the horizontal alignment of an input by field type ("left" otherwise)
-    "money": "right", "number": "right", "date": "center", "datetime": "center", "score": "center",
+    "money": "right",
+    "number": "right",
+    "date": "center",
+    "datetime": "center",
+    "score": "center",
 }
 
 _SIDE = Side(style="thin", color="808080")
@@ -39,8 +44,9 @@ LATE_HIGHLIGHT = dict(
 
 
 @cache
-def cjk_font(size: float = SIZE, bold: bool = False, color: str | None = None,
-             italic: bool = False) -> Font:
+def cjk_font(
+    size: float = SIZE, bold: bool = False, color: str | None = None, italic: bool = False
+) -> Font:
     """The sheet font (the CJK sans) in this size and style; one object per distinct font."""
     return Font(name=FONT, size=size, bold=bold, italic=italic, color=color)
 
@@ -81,6 +87,7 @@ class Looks:
     COMPUTED = CellLook(cjk_font(), align("left"), fill=_COMPUTED_FILL)
     EXAMPLE = CellLook(cjk_font(9, color="7F7F7F", italic=True), align("left"))
     EXAMPLE_LABEL = CellLook(cjk_font(9, color="7F7F7F"), align("left"), fill=_LABEL_FILL)
-    EXAMPLE_HEADER = CellLook(cjk_font(9, color="595959", bold=True), align("center"),
-                              fill=_LABEL_FILL)
+    EXAMPLE_HEADER = CellLook(
+        cjk_font(9, color="595959", bold=True), align("center"), fill=_LABEL_FILL
+    )
     LINK = CellLook(cjk_font(color="0563C1"), align("left"), NO_BORDER)

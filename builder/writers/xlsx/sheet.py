@@ -5,6 +5,7 @@ the 审批 block and the 填写示例 block; then the defined names, the page br
 (A4 portrait, fitted to the width; header and footer) and the sheet protection. Row heights are
 computed here: neither Excel nor LibreOffice fits merged cells.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -64,8 +65,9 @@ if TYPE_CHECKING:
 LONG_TABLE_ROWS = 20  # a table this long gets its header repeated on each printed page
 
 
-def put(ws: Worksheet, row: int, col: int, span: int, value, look: CellLook, *,
-        formula: bool = False):
+def put(
+    ws: Worksheet, row: int, col: int, span: int, value, look: CellLook, *, formula: bool = False
+):
     """Write `value` (a string is always text, unless formula=True) over `span` columns."""
     cell = ws.cell(row=row, column=col)
     if value is not None:
@@ -107,8 +109,9 @@ def print_setup(ws: Worksheet, area: str) -> None:
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_options.horizontalCentered = True
-    ws.page_margins = PageMargins(left=0.6, right=0.6, top=0.8, bottom=0.8, header=0.35,
-                                  footer=0.35)
+    ws.page_margins = PageMargins(
+        left=0.6, right=0.6, top=0.8, bottom=0.8, header=0.35, footer=0.35
+    )
 
 
 def header_footer(ws: Worksheet, left: str, right: str, meta) -> None:
@@ -116,11 +119,13 @@ def header_footer(ws: Worksheet, left: str, right: str, meta) -> None:
     (texts are escaped)."""
     footer_left = f"文件编号 {meta.doc_number}　手册版本 {meta.version}"
     footer_right = f"生效日期 {meta.effective_date.isoformat()}　{CONTROLLED}"
-    items = ((ws.oddHeader.left, header_footer_text(left)),
-             (ws.oddHeader.right, header_footer_text(right)),
-             (ws.oddFooter.left, header_footer_text(footer_left)),
-             (ws.oddFooter.center, "第 &P 页，共 &N 页"),
-             (ws.oddFooter.right, header_footer_text(footer_right)))
+    items = (
+        (ws.oddHeader.left, header_footer_text(left)),
+        (ws.oddHeader.right, header_footer_text(right)),
+        (ws.oddFooter.left, header_footer_text(footer_left)),
+        (ws.oddFooter.center, "第 &P 页，共 &N 页"),
+        (ws.oddFooter.right, header_footer_text(footer_right)),
+    )
     for item, text in items:
         item.text = text
         item.font = f"{FONT},Regular"
@@ -177,16 +182,23 @@ class FormSheet:
         row_height_at_least(ws, lay.COMPANY_ROW, 20)
         put(ws, lay.TITLE_ROW, 1, lay.grid, self.form.title, Looks.TITLE)
         row_height_at_least(ws, lay.TITLE_ROW, text_height(self.form.title, PAGE_WIDTH, 16, 32))
-        values = ("表单编号", self.form.code, "手册版本", meta.version, "生效日期",
-                  meta.effective_date.isoformat())
+        values = (
+            "表单编号",
+            self.form.code,
+            "手册版本",
+            meta.version,
+            "生效日期",
+            meta.effective_date.isoformat(),
+        )
         for (col, span), value, index in zip(lay.meta_places, values, range(6), strict=False):
             look = Looks.META_LABEL if index % 2 == 0 else Looks.META
             put(ws, lay.META_ROW, col, span, value, look)
         row_height_at_least(ws, lay.META_ROW, 18)
         if self.index_link:
             link = put(ws, lay.COMPANY_ROW, lay.grid + 2, 1, "← 返回目录", Looks.LINK)
-            link.hyperlink = Hyperlink(ref=link.coordinate, location=self.index_link,
-                                       display="返回目录")
+            link.hyperlink = Hyperlink(
+                ref=link.coordinate, location=self.index_link, display="返回目录"
+            )
             ws.column_dimensions[get_column_letter(lay.grid + 2)].width = 12
 
     def purpose(self) -> None:
@@ -201,8 +213,10 @@ class FormSheet:
         lines = [f"{i}. {plain(p)}" for i, p in enumerate(form.instructions, 1)]
         if notes:
             lines.append("注：" + "；".join(notes) + "。")
-        rows = [(lay.purpose_row, "用途", plain(form.purpose)),
-                (lay.instructions_row, "填写说明", "\n".join(lines))]
+        rows = [
+            (lay.purpose_row, "用途", plain(form.purpose)),
+            (lay.instructions_row, "填写说明", "\n".join(lines)),
+        ]
         if lay.clause_row:
             rows.append((lay.clause_row, "依据条款", form.clause_label))
         for row, label, text in rows:
@@ -237,15 +251,18 @@ class FormSheet:
         if f.compute:
             op = f.compute[0]
             fmt = {"days_between": "0", "average": "0.00", "capitals": "General"}.get(op, fmt)
-            horizontal = ("left" if op == "capitals"
-                          else ("center" if op == "days_between" else "right"))
-            look = CellLook(Looks.COMPUTED.font, align(horizontal), fill=Looks.COMPUTED.fill,
-                            number_format=fmt)
+            horizontal = (
+                "left" if op == "capitals" else ("center" if op == "days_between" else "right")
+            )
+            look = CellLook(
+                Looks.COMPUTED.font, align(horizontal), fill=Looks.COMPUTED.fill, number_format=fmt
+            )
             formula = self.formulas.formula(f, table, row)
             return put(self.ws, row, col, span, formula, look, formula=True)
         vertical = "top" if f.type == "textarea" else "center"
-        look = CellLook(Looks.INPUT.font, align(horizontal, vertical), locked=False,
-                        number_format=fmt)
+        look = CellLook(
+            Looks.INPUT.font, align(horizontal, vertical), locked=False, number_format=fmt
+        )
         return put(self.ws, row, col, span, None, look)
 
     def validate(self, f: FormField, sqref: str) -> None:
@@ -321,15 +338,22 @@ class FormSheet:
                 continue
             put(ws, row, *label_place, f.label, Looks.EXAMPLE_LABEL)
             put(ws, row, *text_place, f.example, Looks.EXAMPLE)
-            row_height_at_least(ws, row, max(text_height(f.example, self.width(text_place[1]), 9),
-                                             text_height(f.label, self.width(label_place[1]), 9)))
+            row_height_at_least(
+                ws,
+                row,
+                max(
+                    text_height(f.example, self.width(text_place[1]), 9),
+                    text_height(f.label, self.width(label_place[1]), 9),
+                ),
+            )
             row += 1
         for block in lay.tables():
             f = block.field
             if not f.row_examples:
                 continue
-            caption = CellLook(cjk_font(9, bold=True, color="595959"), align("left", "bottom"),
-                               NO_BORDER)
+            caption = CellLook(
+                cjk_font(9, bold=True, color="595959"), align("left", "bottom"), NO_BORDER
+            )
             put(ws, row, 1, lay.grid, f.label, caption)
             row_height_at_least(ws, row, 20)
             labels = [c.label for c in f.columns]
@@ -353,5 +377,9 @@ class FormSheet:
             # (Excel and LibreOffice repeat title rows on every later page, so only when nothing
             # but the examples follows the table.)
             ws.print_title_rows = f"{last.header_row}:{last.header_row}"
-        header_footer(ws, left=f"{form.code}　{form.title}",
-                      right=f"{meta.company}　{self.document.branch.name}", meta=meta)
+        header_footer(
+            ws,
+            left=f"{form.code}　{form.title}",
+            right=f"{meta.company}　{self.document.branch.name}",
+            meta=meta,
+        )

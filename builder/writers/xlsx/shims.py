@@ -9,6 +9,7 @@
 
 Each does what the openpyxl call it replaces does, byte for byte in the saved file.
 """
+
 from __future__ import annotations
 
 import io
@@ -63,8 +64,14 @@ def style_ids(wb: Workbook, look: CellLook) -> tuple[int, int | None, int, int, 
     what cell.font = …, cell.alignment = …, cell.border = …, cell.fill = … (when the look has
     one), cell.protection = … and cell.number_format = … set, registering each style with the
     workbook in that order the first time."""
-    key = (id(look.font), id(look.alignment), id(look.border), id(look.fill), look.locked,
-           look.number_format)
+    key = (
+        id(look.font),
+        id(look.alignment),
+        id(look.border),
+        id(look.fill),
+        look.locked,
+        look.number_format,
+    )
     cache = style_cache(wb).looks
     found = cache.get(key)
     if found is None:
@@ -120,8 +127,9 @@ def _add_merged_range(ws: Worksheet, merged: MergedCellRange) -> None:
     known[ws] = (len(ranges), by_row)
 
 
-def _edge_borders(styles: WorkbookStyleCache,
-                  border: Border) -> tuple[Border | None, Border | None]:
+def _edge_borders(
+    styles: WorkbookStyleCache, border: Border
+) -> tuple[Border | None, Border | None]:
     """The borders of a merged area's middle cells and of its last cell."""
     found = styles.edges.get(id(border))
     if found is None:

@@ -5,6 +5,7 @@ font at 10 pt); a CJK or full-width character counts ≈ 1.85 units. Excel's len
 UTF-16 units: an emoji or a rare CJK character outside the BMP counts two; over them Excel calls
 the file damaged.
 """
+
 from __future__ import annotations
 
 import math

@@ -4,6 +4,7 @@ Every input cell has one. A choice list goes inline when Excel can take it (at m
 units, no comma or quote in an option); otherwise the workbook puts it on its hidden 选项 sheet.
 A multichoice field is one text cell whose prompt lists the options.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -32,8 +33,9 @@ def data_validation(f: FormField, list_source: str | None) -> DataValidation:
         prompt = "请输入日期和时间，格式如 2024-01-31 14:30。"
         error = "请输入 2000-01-01 以后的日期和时间，格式如 2024-01-31 14:30。"
     elif kind == "number":
-        dv = DataValidation("decimal", operator="between",
-                            formula1="-1000000000000", formula2="1000000000000")
+        dv = DataValidation(
+            "decimal", operator="between", formula1="-1000000000000", formula2="1000000000000"
+        )
         prompt, error = "请输入数字。", "此处只能填写数字。"
     elif kind == "money":
         dv = DataValidation("decimal", operator="greaterThanOrEqual", formula1="0")

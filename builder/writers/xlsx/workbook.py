@@ -66,6 +66,7 @@ The modules of builder.writers.xlsx, by concern:
     sheet        painting one form's sheet (FormSheet), print set-up, header and footer
     workbook     this module: FormWorkbook, the entry points and the 目录 sheet
 """
+
 from __future__ import annotations
 
 import io
@@ -195,8 +196,9 @@ class FormWorkbook:
         Path(path).write_bytes(ziputil.normalized_zip_bytes(buffer.getvalue()))
 
 
-def render_form_xlsx(document: Document, form: Form, path: str | Path,
-                     password: str | None = None) -> None:
+def render_form_xlsx(
+    document: Document, form: Form, path: str | Path, password: str | None = None
+) -> None:
     """One form as a workbook of one sheet (plus the hidden 选项 sheet for long option lists)."""
     book = FormWorkbook(document, password, sheet_scoped_names=False)
     FormSheet(book, form).paint()
@@ -209,8 +211,9 @@ def render_forms_xlsx(document: Document, path: str | Path, password: str | None
     index = book.wb.create_sheet(INDEX_SHEET)
     book.sheet_names.add(INDEX_SHEET.lower())
     back = f"{quote_sheet(INDEX_SHEET)}!A1"
-    sheets = [(form, FormSheet(book, form, index_link=back).paint().title)
-              for form in document.forms]
+    sheets = [
+        (form, FormSheet(book, form, index_link=back).paint().title) for form in document.forms
+    ]
     _index_sheet(book, index, sheets)
     book.finish(path, properties(document, all_forms=True))
 
@@ -236,9 +239,15 @@ def _index_sheet(book: FormWorkbook, ws: Worksheet, sheets: Sequence[tuple[Form,
     row_height_at_least(ws, 1, 20)
     put(ws, 2, 1, 4, "表单目录", Looks.TITLE)
     row_height_at_least(ws, 2, 32)
-    put(ws, 3, 1, 4, f"{meta.title}　文件编号 {meta.doc_number}　手册版本 {meta.version}　"
-                     f"生效日期 {meta.effective_date.isoformat()}",
-        CellLook(cjk_font(9), align("center"), NO_BORDER))
+    put(
+        ws,
+        3,
+        1,
+        4,
+        f"{meta.title}　文件编号 {meta.doc_number}　手册版本 {meta.version}　"
+        f"生效日期 {meta.effective_date.isoformat()}",
+        CellLook(cjk_font(9), align("center"), NO_BORDER),
+    )
     row_height_at_least(ws, 3, 18)
     for col, label in enumerate(("序号", "表单编号", "表单名称", "用途"), 1):
         put(ws, 5, col, 1, label, Looks.HEADER)
@@ -250,12 +259,14 @@ def _index_sheet(book: FormWorkbook, ws: Worksheet, sheets: Sequence[tuple[Form,
         put(ws, row, 2, 1, form.code, Looks.CELL)
         cell = put(ws, row, 3, 1, form.title, link_look)
         cell.font = Font(name=FONT, size=SIZE, color="0563C1", underline="single")
-        cell.hyperlink = Hyperlink(ref=cell.coordinate, location=f"{quote_sheet(sheet)}!A1",
-                                   display=form.title)
+        cell.hyperlink = Hyperlink(
+            ref=cell.coordinate, location=f"{quote_sheet(sheet)}!A1", display=form.title
+        )
         purpose = plain(form.purpose)
         put(ws, row, 4, 1, purpose, Looks.CELL)
-        row_height_at_least(ws, row, max(text_height(purpose, widths[3]),
-                                         text_height(form.title, widths[2])))
+        row_height_at_least(
+            ws, row, max(text_height(purpose, widths[3]), text_height(form.title, widths[2]))
+        )
     last = 5 + len(sheets)
     ws.sheet_view.showGridLines = False
     print_setup(ws, f"A1:D{last}")
