@@ -6,14 +6,15 @@
 #            needs to draw the forms' reader-supplied Chinese field font), qpdf, LibreOffice
 #            Writer and Calc (DOCX and XLSX checks), nodejs (runs the PDF forms' calculation
 #            scripts), chromium (the portal's pages in a headless browser, driven by the venv's
-#            playwright: tests/browser.py), git (the diff tests' repositories)
+#            playwright, whose driver needs libatomic1: tests/browser.py), git (the diff
+#            tests' repositories)
 #   bench:   (--bench) the baselines of bench/bench.py: pandoc, LibreOffice (soffice --convert-to pdf)
 set -euo pipefail
 want=(fonts-noto-cjk fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 shared-mime-info)
 # A Debian python3 makes venvs only with python3-venv (ensurepip); other Pythons bring their own.
 python3 -c 'import ensurepip' >/dev/null 2>&1 || want+=(python3-venv)
 case "${1:-}" in
-  --test) want+=(poppler-utils poppler-data qpdf libreoffice-writer-nogui libreoffice-calc-nogui chromium nodejs git) ;;
+  --test) want+=(poppler-utils poppler-data qpdf libreoffice-writer-nogui libreoffice-calc-nogui chromium libatomic1 nodejs git) ;;
   --bench) want+=(pandoc libreoffice-writer-nogui libreoffice-calc-nogui) ;;
 esac
 missing=()
