@@ -77,7 +77,9 @@ class _Resolver:
                 spans.append(model.Span(self.field(part.kind, part.name)))
             elif part.kind == "form":
                 form = self.forms[part.name]
-                spans.append(model.Span(f"《{form.title}》（{form.code}）", ref=form.id))
+                spans.append(
+                    model.Span(f"《{self.title(form.title)}》（{form.code}）", ref=form.id)
+                )
             else:  # clause, section or chapter
                 label = self.labels.get(part.name)
                 if label is None:  # left out for this branch
@@ -91,6 +93,34 @@ class _Resolver:
             elif span.text:
                 merged.append(span)
         return tuple(merged)
+
+    def text(self, value: str | None) -> str | None:
+        """A text printed without links (a table header, a form field's label, help or example):
+        placeholders filled, references as their plain text."""
+        return None if value is None else model.plain(self.inline(value))
+
+    def title(self, value: str | None) -> str | None:
+        """A title: {branch.*} and {manual.*} filled (`check` refuses references in titles, which
+        the table of contents, the bookmarks and the references to the node print too)."""
+        if value is None:
+            return None
+        return "".join(
+            part.text
+            if isinstance(part, placeholders.Literal)
+            else self.field(part.kind, part.name)
+            if part.kind in ("branch", "manual")
+            else part.source
+            for part in placeholders.parse(value)
+        )
+
+    @staticmethod
+    def option(value: str) -> str:
+        """An option of a choice: its text is the value the form keeps, the same for every
+        branch, so `check` refuses placeholders there; only {{ and }} become braces."""
+        return "".join(
+            part.text if isinstance(part, placeholders.Literal) else part.source
+            for part in placeholders.parse(value)
+        )
 
     def paragraphs(self, value) -> tuple[model.Paragraph, ...]:
         if value is None:
@@ -109,7 +139,7 @@ class _Resolver:
                 n += 1
                 lab = numbering.label(level, n)
                 path = numbering.path_label(parents + [lab])
-                title = node.title
+                title = self.title(node.title)
                 self.labels[node.id] = f"{path}“{title}”" if title else path
                 if isinstance(node, schema.Section):
                     visit(node.sections, level + 1, parents + [lab])
@@ -133,8 +163,8 @@ class _Resolver:
                 model.Section(
                     id=node.id,
                     number=num,
-                    title=node.title,
-                    title_en=node.title_en,
+                    title=self.title(node.title),
+                    title_en=self.title(node.title_en),
                     intro=self.paragraphs(node.intro),
                     sections=self.sections(node.sections, level + 1, labels),
                     clauses=self.clauses(node.clauses, level + 1, labels),
@@ -161,7 +191,7 @@ class _Resolver:
                 model.Clause(
                     id=node.id,
                     number=num,
-                    title=node.title,
+                    title=self.title(node.title),
                     text=self.paragraphs(node.text),
                     items=tuple(items),
                     table=self.table(node.table),
@@ -189,7 +219,7 @@ class _Resolver:
                 ),
             )
         return model.Table(
-            columns=tuple(src.columns),
+            columns=tuple(self.text(c) for c in src.columns),
             rows=tuple(tuple(self.inline(cell) for cell in row) for row in src.rows),
         )
 
@@ -198,18 +228,18 @@ class _Resolver:
         row_examples: tuple = ()
         if src.type == "rows":
             row_examples = tuple(
-                tuple(str(row.get(col.id, "")) for col in src.columns)
+                tuple(self.text(str(row.get(col.id, ""))) for col in src.columns)
                 for row in (src.example or [])
             )
         elif src.example is not None:
-            example = str(src.example)
+            example = self.text(str(src.example))
         return model.FormField(
             id=src.id,
-            label=src.label,
+            label=self.text(src.label),
             type=src.type,
             required=src.required,
-            options=tuple(src.options),
-            help=src.help,
+            options=tuple(self.option(o) for o in src.options),
+            help=self.text(src.help),
             example=example,
             rows=src.rows or (5 if src.type == "rows" else 0),
             columns=tuple(self.form_field(c) for c in src.columns),
@@ -221,8 +251,8 @@ class _Resolver:
         return model.Form(
             id=src.id,
             code=src.code,
-            title=src.title,
-            title_en=src.title_en,
+            title=self.title(src.title),
+            title_en=self.title(src.title_en),
             purpose=self.inline(src.purpose),
             instructions=tuple(self.inline(i) for i in src.instructions),
             fields=tuple(self.form_field(f) for f in src.fields),

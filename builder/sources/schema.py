@@ -12,6 +12,7 @@ from typing import Annotated, Literal, Union
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 ID_PATTERN = r"^[a-z][a-z0-9-]{0,62}$"
+VALUE_KEY_PATTERN = r"^[a-z][a-z0-9_]*$"  # names of branch values: {branch.KEY}
 
 FIELD_TYPES = (
     "text",
@@ -204,7 +205,7 @@ class BranchSrc(Strict):
 
 
 class BranchDefaults(Strict):
-    values: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")], Text] = Field(
+    values: dict[Annotated[str, Field(pattern=VALUE_KEY_PATTERN)], Text] = Field(
         default_factory=dict
     )
 

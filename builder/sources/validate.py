@@ -3,6 +3,7 @@ conditions, nesting depth, forms, branches and the order of revisions."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from builder.document import placeholders
@@ -11,10 +12,26 @@ from builder.errors import Location, Problem, did_you_mean
 from builder.sources import schema
 
 if TYPE_CHECKING:
-    from builder.sources.load import Located, Manual
+    from builder.sources.load import Located
 
 # Keys whose values are not prose (ids, types, conditions).
 _NOT_TEXT = {"id", "type", "clause", "from", "when", "unless", "flags", "script", "kind", "code"}
+# Keys of a chapter, section or clause whose values are never sections or clauses.
+_NOT_NODES = {
+    "id",
+    "title",
+    "title_en",
+    "intro",
+    "text",
+    "items",
+    "table",
+    "note",
+    "when",
+    "unless",
+}
+# Texts that are titles: they may hold {branch.*} and {manual.*}, but no references (a title is
+# also printed in the table of contents, the bookmarks and every reference to its node).
+TITLE_KEYS = ("title", "title_en")
 
 # Names Windows keeps for devices, with or without an extension: a branch folder or a form file
 # named so cannot be created, copied or opened there.
@@ -45,9 +62,45 @@ def _version_key(version: str):
         return None
 
 
+def _is_id(value) -> bool:
+    return isinstance(value, str) and re.fullmatch(schema.ID_PATTERN, value) is not None
+
+
+def _text_kind(path: tuple, file_kind: str) -> str:
+    """What a text may hold at `path` (docs/source-format.md, "Inline placeholders"):
+    "title" (no references), "option" (no placeholders) or "text" (everything)."""
+    if path and path[-1] in TITLE_KEYS:
+        return "title"
+    if file_kind == "form" and len(path) >= 2 and path[-2] == "options":
+        return "option"
+    return "text"
+
+
 def check_manual(
-    manual: Manual, *, chapter_files, form_files, branches_src, revisions_src, meta_src, problems
-):
+    *,
+    meta,
+    branch_defaults,
+    branch_list,
+    revisions,
+    chapter_files,
+    form_files,
+    meta_src,
+    branches_src,
+    revisions_src,
+    chapter_ids_read: bool,
+    form_ids_read: bool,
+    problems,
+) -> dict[str, Location]:
+    """The checks across files, over what could be loaded (problems are appended).
+
+    `meta`, `revisions`, and the defaults and the list of branches of branches.yaml are None
+    when they failed the schema: the checks needing them are left out. `chapter_files` and
+    `form_files` pair each readable file with its model, or with None when it failed the
+    schema: such a file still has its texts, conditions and the ids that can be read of it
+    checked. `chapter_ids_read` / `form_ids_read` say whether every id that could have been
+    defined was read; if not, references to ids not found are not reported (they may point into
+    what could not be read, and are reported once it is fixed). Returns where each id is
+    defined."""
     ids: dict[str, Location] = {}
     kinds: dict[str, str] = {}
 
@@ -122,47 +175,73 @@ def check_manual(
         for i, child in enumerate(clause.clauses):
             walk_clause(child, path + ("clauses", i), depth + 1, src)
 
+    def raw_nodes(data, path: tuple, src: Located, kind: str):
+        """The ids of a chapter file that failed the schema, as far as they can be read: every
+        mapping with an id that is the file itself or an entry of a list under sections,
+        clauses, or a key the schema does not know (a misspelt `clauses`)."""
+        if not isinstance(data, dict):
+            return
+        if _is_id(data.get("id")) and path + ("id",) not in src.refused:
+            define(data["id"], kind, src.where(path + ("id",)))
+        for key, value in data.items():
+            if key in _NOT_NODES or not isinstance(value, list):
+                continue
+            for i, item in enumerate(value):
+                raw_nodes(item, path + (key, i), src, "section" if key == "sections" else "clause")
+
     for src, chapter in chapter_files:
-        walk_section(chapter, (), 1, src, "chapter")
+        if chapter is not None:
+            walk_section(chapter, (), 1, src, "chapter")
+        else:
+            raw_nodes(src.data, (), src, "chapter")
+    form_clauses: list[tuple[str, Location]] = []  # (clause id, where) of every form that names one
     for src, form in form_files:
-        define(form.id, "form", src.where(("id",)))
-        if problem := _device_name(
-            form.id, src.where(("id",)), f"表单的文件名（forms/{form.id}.docx）"
-        ):
-            problems.append(problem)
-        check_form(form, src, problems)
-    manual.origin = ids
+        data = src.data if isinstance(src.data, dict) else {}
+        form_id = form.id if form is not None else data.get("id")
+        if _is_id(form_id) and ("id",) not in src.refused:
+            define(form_id, "form", src.where(("id",)))
+            used_as = f"表单的文件名（forms/{form_id}.docx）"
+            if problem := _device_name(form_id, src.where(("id",)), used_as):
+                problems.append(problem)
+        if form is not None:
+            check_form(form, src, problems)
+        clause = form.clause if form is not None else data.get("clause")
+        if _is_id(clause) and ("clause",) not in src.refused:
+            form_clauses.append((clause, src.where(("clause",))))
 
     # branches
-    branch_ids, regions, flags = set(), set(), set()
-    declared = set(manual.branches.defaults.values)
-    for i, branch in enumerate(manual.branches.branches):
-        path = ("branches", i)
-        if branch.id in branch_ids:
-            problems.append(
-                Problem(branches_src.where(path + ("id",)), f"分支机构标识“{branch.id}”重复")
-            )
-        branch_ids.add(branch.id)
-        if problem := _device_name(
-            branch.id, branches_src.where(path + ("id",)), "分支机构的文件夹名"
-        ):
-            problems.append(problem)
-        regions.add(branch.region)
-        flags.update(branch.flags)
-        for key in branch.values:
-            if key not in declared:
+    branch_ids = regions = flags = declared = None
+    if branch_defaults is not None:
+        declared = set(branch_defaults.values)
+    if branch_list is not None:
+        branch_ids, regions, flags = set(), set(), set()
+        for i, branch in enumerate(branch_list):
+            path = ("branches", i)
+            if branch.id in branch_ids:
                 problems.append(
-                    Problem(
-                        branches_src.where(path + ("values", key), key=True),
-                        f"未声明的分支机构取值“{key}”：请先在 defaults.values 中声明{did_you_mean(key, declared)}",
-                    )
+                    Problem(branches_src.where(path + ("id",)), f"分支机构标识“{branch.id}”重复")
                 )
+            branch_ids.add(branch.id)
+            if problem := _device_name(
+                branch.id, branches_src.where(path + ("id",)), "分支机构的文件夹名"
+            ):
+                problems.append(problem)
+            regions.add(branch.region)
+            flags.update(branch.flags)
+            for key in branch.values:
+                if declared is not None and key not in declared:
+                    problems.append(
+                        Problem(
+                            branches_src.where(path + ("values", key), key=True),
+                            f"未声明的分支机构取值“{key}”：请先在 defaults.values 中声明"
+                            f"{did_you_mean(key, declared)}",
+                        )
+                    )
 
     # placeholders, references and conditions in every chapter and form
-    allowed_branch = set(placeholders.BRANCH_FIELDS) | declared
     allowed_manual = set(placeholders.MANUAL_FIELDS)
 
-    def check_text(text: str, where: Location):
+    def check_text(text: str, where: Location, kind: str):
         try:
             parts = placeholders.parse(text)
         except placeholders.PlaceholderError as exc:
@@ -171,14 +250,34 @@ def check_manual(
         for part in parts:
             if not isinstance(part, placeholders.Placeholder):
                 continue
-            if part.kind == "branch" and part.name not in allowed_branch:
+            if kind == "option":
                 problems.append(
                     Problem(
                         where,
-                        f"未知的分支机构字段“{part.source}”{did_you_mean(part.name, allowed_branch)}"
-                        "（可在 branches.yaml 的 defaults.values 中声明）",
+                        f"选项中不能使用占位符“{part.source}”：选项的文字就是表单中保存的取值，"
+                        "各分支机构必须相同；请写成固定的文字（如需说明，可写在 help 中）",
                     )
                 )
+            elif kind == "title" and part.kind in ("form", "clause"):
+                what = "表单" if part.kind == "form" else "条款"
+                problems.append(
+                    Problem(
+                        where,
+                        f"标题中不能引用{what}“{part.source}”："
+                        "标题还用于目录、书签和其他条款对它的引用；请把引用写在正文（text、intro、note 等）中",
+                    )
+                )
+            elif part.kind == "branch" and part.name not in placeholders.BRANCH_FIELDS:
+                if declared is not None and part.name not in declared:
+                    known_branch = [*placeholders.BRANCH_FIELDS, *declared]
+                    problems.append(
+                        Problem(
+                            where,
+                            f"未知的分支机构字段“{part.source}”"
+                            f"{did_you_mean(part.name, known_branch)}"
+                            "（可在 branches.yaml 的 defaults.values 中声明）",
+                        )
+                    )
             elif part.kind == "manual" and part.name not in allowed_manual:
                 problems.append(
                     Problem(
@@ -186,17 +285,17 @@ def check_manual(
                         f"未知的手册字段“{part.source}”{did_you_mean(part.name, allowed_manual)}",
                     )
                 )
-            elif part.kind == "form" and kinds.get(part.name) != "form":
+            elif part.kind == "form" and kinds.get(part.name) != "form" and form_ids_read:
                 forms = [k for k, v in kinds.items() if v == "form"]
                 problems.append(
                     Problem(
                         where, f"引用了不存在的表单“{part.name}”{did_you_mean(part.name, forms)}"
                     )
                 )
-            elif part.kind == "clause" and kinds.get(part.name) not in (
-                "clause",
-                "section",
-                "chapter",
+            elif (
+                part.kind == "clause"
+                and chapter_ids_read
+                and kinds.get(part.name) not in ("clause", "section", "chapter")
             ):
                 targets = [k for k, v in kinds.items() if v != "form"]
                 problems.append(
@@ -206,13 +305,16 @@ def check_manual(
                 )
 
     def check_condition(cond: dict, where_of):
+        if branch_ids is None:
+            return
         for key, known, label in (
             ("branch", branch_ids, "分支机构"),
             ("region", regions, "区域"),
             ("flag", flags, "标记"),
         ):
-            for i, value in enumerate(cond.get(key) or []):
-                if value not in known:
+            values = cond.get(key)
+            for i, value in enumerate(values if isinstance(values, list) else []):
+                if isinstance(value, str) and value not in known:
                     problems.append(
                         Problem(
                             where_of((key, i)),
@@ -220,34 +322,34 @@ def check_manual(
                         )
                     )
 
-    def walk_data(src: Located, data, path: tuple):
+    def walk_data(src: Located, data, path: tuple, file_kind: str):
         if isinstance(data, dict):
             for key, value in data.items():
                 if key in ("when", "unless") and isinstance(value, dict):
                     check_condition(value, lambda sub, p=path + (key,): src.where(p + sub))
                 elif key not in _NOT_TEXT:
-                    walk_data(src, value, path + (key,))
+                    walk_data(src, value, path + (key,), file_kind)
         elif isinstance(data, list):
             for i, value in enumerate(data):
-                walk_data(src, value, path + (i,))
-        elif isinstance(data, str):
-            check_text(data, src.where(path))
+                walk_data(src, value, path + (i,), file_kind)
+        elif isinstance(data, str) and path not in src.refused:
+            check_text(data, src.where(path), _text_kind(path, file_kind))
 
-    for src, _ in [*chapter_files, *form_files]:
-        walk_data(src, src.data, ())
+    for src, _ in chapter_files:
+        walk_data(src, src.data, (), "chapter")
+    for src, _ in form_files:
+        walk_data(src, src.data, (), "form")
 
-    for src, form in form_files:
-        if form.clause and kinds.get(form.clause) not in ("clause", "section"):
-            targets = [k for k, v in kinds.items() if v in ("clause", "section")]
-            problems.append(
-                Problem(
-                    src.where(("clause",)),
-                    f"表单所属条款“{form.clause}”不存在{did_you_mean(form.clause, targets)}",
+    if chapter_ids_read:
+        targets = [k for k, v in kinds.items() if v in ("clause", "section")]
+        for clause, where in form_clauses:
+            if kinds.get(clause) not in ("clause", "section"):
+                problems.append(
+                    Problem(where, f"表单所属条款“{clause}”不存在{did_you_mean(clause, targets)}")
                 )
-            )
 
     # revisions: in order, and the manual's version is the newest
-    revs = manual.revisions
+    revs = revisions or []
     for i in range(1, len(revs)):
         older, newer = revs[i - 1], revs[i]
         ko, kn = _version_key(older.version), _version_key(newer.version)
@@ -267,7 +369,7 @@ def check_manual(
             )
     # the newest revision's changed ids name chapters, sections or clauses that exist (older
     # revisions may name content removed since, so theirs are not checked)
-    if revs:
+    if revs and chapter_ids_read:
         targets = [k for k, v in kinds.items() if v in ("chapter", "section", "clause")]
         for j, ident in enumerate(revs[-1].changes):
             if kinds.get(ident) not in ("chapter", "section", "clause"):
@@ -278,13 +380,14 @@ def check_manual(
                         f"{did_you_mean(ident, targets)}",
                     )
                 )
-    if revs and revs[-1].version != manual.meta.version:
+    if revs and meta is not None and revs[-1].version != meta.version:
         problems.append(
             Problem(
                 meta_src.where(("version",)),
-                f"手册版本 {manual.meta.version} 与修订记录中最新的版本 {revs[-1].version} 不一致",
+                f"手册版本 {meta.version} 与修订记录中最新的版本 {revs[-1].version} 不一致",
             )
         )
+    return ids
 
 
 def check_form(form: schema.FormSrc, src: Located, problems: list[Problem]):

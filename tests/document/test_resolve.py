@@ -117,3 +117,61 @@ def test_forms_carry_their_clause_and_the_branch_chain(manual):
     assert [s.role for s in approval.approval_chain] == ["办事处主任", "总部分管副总经理"]
     notice = next(f for f in doc.forms if f.id == "meeting-notice")
     assert notice.clause_label and notice.clause_label[0] in "一二三四五六七八九十"
+
+
+def test_placeholders_in_titles_headers_and_form_fields_are_filled(src, tmp_path):
+    """{branch.*} and {manual.*} in a title, a table header, a form's title and a field's label,
+    help and example come out filled in every format (issue 13: they were printed as written);
+    an option stays as written, being the value the form keeps."""
+    import shutil
+    import subprocess
+
+    from builder.build import build_outputs
+    from builder.load import load_manual
+    from tests.test_validation import replace
+
+    info = src / "chapters" / "06-information.yaml"
+    replace(info, "title: 报销时限", "title: 报销时限（{branch.name}）")
+    replace(info, "  - id: info-reimburse\n    title: 报销\n",
+            "  - id: info-reimburse\n    title: 报销（{manual.company}）\n")
+    # a reference to the clause: its label carries the title
+    replace(info, "{clause:dm-naming-rule}", "{clause:info-reimb-deadline}")
+    replace(src / "chapters" / "02-organization.yaml", "columns: [层级, 构成, 主要职能]",
+            'columns: [层级, 构成, "{branch.name}的主要职能"]')
+    form = src / "forms" / "meeting-notice.yaml"
+    replace(form, "title: 会议通知表", "title: '{branch.name}会议通知表'")
+    replace(form, "label: 会议主题", "label: 会议主题（{branch.name}）")
+    replace(form, "example: Q3销售目标分解",
+            "example: Q3销售目标分解（{branch.name}）\n    help: 由{branch.manager_title}确定")
+    manual = load_manual(src)
+    name, company = manual.branch("chengdu").name, manual.meta.company
+
+    doc = resolve(manual, "chengdu")
+    text = all_text(doc)
+    assert f"报销时限（{name}）" in text and f"报销（{company}）" in text
+    assert f"“报销时限（{name}）”" in text  # the reference to the clause carries its title
+    notice = next(f for f in doc.forms if f.id == "meeting-notice")
+    topic = next(f for f in notice.fields if f.id == "topic")
+    assert notice.title == f"{name}会议通知表"
+    assert (topic.label, topic.example) == (f"会议主题（{name}）", f"Q3销售目标分解（{name}）")
+    assert topic.help == f"由{manual.branch('chengdu').manager_title}确定"
+    assert f"《{name}会议通知表》（HC-YY-F01）" in text
+    tables = [c.table for s in doc.walk_sections() for c in s.clauses if c.table]
+    assert any(t.columns == ("层级", "构成", f"{name}的主要职能") for t in tables)
+    change = next(f for f in doc.forms if f.id == "project-change")
+    assert any(fld.options == ("一般", "紧急") for fld in change.fields)
+    hq = next(f for f in resolve(manual, "hq").forms if f.id == "meeting-notice")
+    assert hq.title == f"{manual.branch('hq').name}会议通知表"
+
+    out = tmp_path / "output"
+    build_outputs(manual, out=out, branches=["chengdu"], formats=["html", "pdf"], forms=[],
+                  progress=False)
+    page = (out / "chengdu" / "handbook.html").read_text(encoding="utf-8")
+    assert shutil.which("pdftotext"), "pdftotext (poppler-utils) is needed: make test installs it"
+    pdf = subprocess.run(["pdftotext", str(out / "chengdu" / "handbook.pdf"), "-"],
+                         capture_output=True, text=True, check=True).stdout
+    for printed in (page, "".join(pdf.split())):
+        for filled in (f"报销时限（{name}）", f"报销（{company}）", f"{name}的主要职能",
+                       f"{name}会议通知表", f"会议主题（{name}）"):
+            assert filled in printed, filled
+        assert "{branch." not in printed and "{manual." not in printed

@@ -54,7 +54,9 @@ class _T:
     """A sentinel: prose to be drawn once every id of the manual is known."""
 
     def __init__(self, kind: str = "text"):
-        self.kind = kind  # "text": checked for placeholders; "plain": anything goes (no placeholders)
+        # "text": checked for placeholders; "title": no {form:}/{clause:} references there;
+        # "option": no placeholders (an option is the value a form keeps); "plain": anything goes
+        self.kind = kind
 
 
 # Strategies are built once: building one per draw costs more than drawing from it.
@@ -121,7 +123,7 @@ class Context:
         return self._placeholders
 
 
-def draw_text(r: R, ctx: Context, with_placeholders: bool = True) -> str:
+def draw_text(r: R, ctx: Context, with_placeholders: bool = True, text_kind: str = "text") -> str:
     kinds = ["safe"] * 6 + ["random", "placeholder", "placeholder"]
     if ctx.controls:
         kinds.append("control")
@@ -135,7 +137,15 @@ def draw_text(r: R, ctx: Context, with_placeholders: bool = True) -> str:
         elif kind == "random":
             parts.append(r.draw(_RANDOM_TEXT))
         elif kind == "placeholder":
-            parts.append(r.pick(ctx.placeholders()) if with_placeholders else r.pick(LOOSE))
+            if not with_placeholders:
+                parts.append(r.pick(LOOSE))
+            elif text_kind == "option":
+                parts.append(r.pick(_SAFE_ATOMS))
+            elif text_kind == "title":
+                fields = [p for p in ctx.placeholders() if not p.startswith(("{form:", "{clause:"))]
+                parts.append(r.pick(fields))
+            else:
+                parts.append(r.pick(ctx.placeholders()))
         elif kind == "control":
             parts.append(r.pick(CONTROL))
         else:
@@ -197,7 +207,7 @@ def clause(r: R, ctx: Context, ids: _Ids, depth: int, budget: list[int]) -> dict
     if "items" in parts and "clauses" in parts:
         parts.remove("clauses")
     if "title" in parts:
-        node["title"] = _T()
+        node["title"] = _T("title")
     if "text" in parts:
         node["text"] = _T()
     elif "texts" in parts:
@@ -221,10 +231,10 @@ def clause(r: R, ctx: Context, ids: _Ids, depth: int, budget: list[int]) -> dict
 
 def section(r: R, ctx: Context, ids: _Ids, depth: int, budget: list[int], kind: str = "sec") -> dict:
     budget[0] -= 1
-    node = {"id": ids(kind), "title": _T()}
+    node = {"id": ids(kind), "title": _T("title")}
     ctx.node_ids.append(node["id"])
     if r.chance(4):
-        node["title_en"] = _T()
+        node["title_en"] = _T("title")
     if r.chance(3):
         node["intro"] = _T() if r.bool() else [_T(), _T()]
     n = r.int(0 if depth > 1 else 1, 3)
@@ -247,7 +257,7 @@ def form_field(r: R, ctx: Context, fid: str, allow_rows: bool, col_ids: list[str
     if r.chance(4):
         node["help"] = _T()
     if kind in ("choice", "multichoice"):
-        node["options"] = [_T() for _ in range(r.int(1, 4))]
+        node["options"] = [_T("option") for _ in range(r.int(1, 4))]
     if kind == "rows":
         columns = []
         for j in range(r.int(1, 4)):
@@ -268,9 +278,9 @@ COMPUTE_OPS = ["sum", "average", "days_between", "capitals"]
 
 
 def form(r: R, ctx: Context, form_id: str, code: str) -> dict:
-    node = {"id": form_id, "code": code, "title": _T(), "purpose": _T()}
+    node = {"id": form_id, "code": code, "title": _T("title"), "purpose": _T()}
     if r.chance(4):
-        node["title_en"] = _T()
+        node["title_en"] = _T("title")
     if r.bool():
         node["instructions"] = [_T() for _ in range(r.int(0, 3))]
     if r.bool():
@@ -298,7 +308,7 @@ def form(r: R, ctx: Context, form_id: str, code: str) -> dict:
 def _fill(r: R, data, ctx: Context, with_placeholders: bool):
     """Replace every _T sentinel in data by drawn text."""
     if isinstance(data, _T):
-        return draw_text(r, ctx, with_placeholders and data.kind == "text")
+        return draw_text(r, ctx, with_placeholders and data.kind != "plain", data.kind)
     if isinstance(data, dict):
         return {k: _fill(r, v, ctx, with_placeholders) for k, v in data.items()}
     if isinstance(data, list):
