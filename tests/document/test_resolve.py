@@ -126,9 +126,9 @@ def test_placeholders_in_titles_headers_and_form_fields_are_filled(src, tmp_path
     import shutil
     import subprocess
 
-    from builder.build import build_outputs
-    from builder.load import load_manual
-    from tests.test_validation import replace
+    from builder.release.build import build_outputs
+    from builder.sources.load import load_manual
+    from tests.sources.test_validation import replace
 
     info = src / "chapters" / "06-information.yaml"
     replace(info, "title: 报销时限", "title: 报销时限（{branch.name}）")
