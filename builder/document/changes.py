@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
 
 from diff_match_patch import diff_match_patch
 
@@ -440,7 +440,8 @@ class Row:
 
     number: int  # 序号, 1-based
     label: str  # 条款: the new label (the old one for a removal); a move: "原 X → 现 Y“标题”"
-    label_note: str  # under the label: the old number of a renumbered clause ("原编号 七（一）3.（1）"), else ""
+    # under the label: the old number of a renumbered clause ("原编号 七（一）3.（1）"), else ""
+    label_note: str
     change: str  # 变更: Change.title, e.g. "修改 条款"
     action: str  # added, removed, moved, changed (for styling)
     kind: str
@@ -537,7 +538,8 @@ def _place(node: Node) -> str | None:
 
 def _carried(old: Node, new: Node) -> tuple[list[Paragraph], list[Paragraph]]:
     """What a moved chapter or section carries along: the direct sections and clauses it holds in
-    both versions, each with that version's number (additions and removals are rows of their own)."""
+    both versions, each with that version's number (additions and removals are rows of their
+    own)."""
     if not (isinstance(old.obj, Section) and isinstance(new.obj, Section)):
         return [], []
 

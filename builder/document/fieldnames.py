@@ -2,11 +2,11 @@
 AcroForm field names and the XLSX defined names follow, so a field is found by the same name in
 every format.
 
-    scalar field (incl. choice and score)   <field-id>                            topic, score-overall
-    multichoice option                      <field-id>.<option-number>            methods.2
-    cell of a rows table                    <field-id>.<row-number>.<column-id>   decisions.3.owner
-    multichoice option in a rows cell       <field-id>.<row-number>.<column-id>.<option-number>
-    approval block (forms with the          approval_chain.<step-number>.opinion | .signature | .date
+    scalar field (incl. choice and score)  <field-id>                           topic, score-overall
+    multichoice option                     <field-id>.<option-number>           methods.2
+    cell of a rows table                   <field-id>.<row-number>.<column-id>  decisions.3.owner
+    multichoice option in a rows cell      <field-id>.<row-number>.<column-id>.<option-number>
+    approval block (forms with the         approval_chain.<step-number>.opinion | .signature | .date
       branch's approval chain)
 
 Numbers count from 1, as printed. Field ids never contain dots or underscores, so neither the

@@ -1,8 +1,8 @@
 """The resolved, format-neutral document: what every writer renders.
 
-`resolve(manual, branch)` (builder.document.resolve) turns the validated source manual and one branch
-into a `Document`: conditions applied, placeholders filled, numbers computed. Writers read only
-these classes; they never see YAML or the source schema.
+`resolve(manual, branch)` (builder.document.resolve) turns the validated source manual and one
+branch into a `Document`: conditions applied, placeholders filled, numbers computed. Writers read
+only these classes; they never see YAML or the source schema.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ def plain(paragraph: Paragraph) -> str:
 
 @dataclass(frozen=True)
 class Number:
-    """A generated number: `level` 1–5 (一、（一）1.（1）①), `ordinal` 1-based, `label` as printed."""
+    """A generated number: `level` 1–5 (一、（一）1.（1）①), `ordinal` 1-based, `label` as
+    printed."""
 
     level: int
     ordinal: int
@@ -84,7 +85,9 @@ class Section:
 class FormField:
     id: str
     label: str
-    type: str  # text, textarea, date, datetime, number, money, choice, multichoice, score, person, signature, rows
+    # text, textarea, date, datetime, number, money, choice, multichoice, score, person,
+    # signature, rows
+    type: str
     required: bool = False
     options: tuple[str, ...] = ()
     help: str | None = None
@@ -94,9 +97,9 @@ class FormField:
     row_examples: tuple[
         tuple[str, ...], ...
     ] = ()  # for type "rows": example rows, one value per column
-    # A computed field: (operation, field ids), operation one of sum, average, days_between, capitals.
-    # Ids name fields of the form, or columns of a rows field (then the whole column, or within a
-    # row when the computed field is itself a column of that rows field).
+    # A computed field: (operation, field ids), operation one of sum, average, days_between,
+    # capitals. Ids name fields of the form, or columns of a rows field (then the whole column, or
+    # within a row when the computed field is itself a column of that rows field).
     compute: tuple[str, tuple[str, ...]] | None = None
 
 

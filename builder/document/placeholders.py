@@ -1,4 +1,5 @@
-"""Placeholders in manual text: the one parser for `{branch.x}`, `{manual.x}`, `{form:id}`, `{clause:id}`.
+"""Placeholders in manual text: the one parser for `{branch.x}`, `{manual.x}`, `{form:id}`,
+`{clause:id}`.
 
 Text is never rendered as a template: it is split into literal runs and placeholders, and only
 the documented names are allowed. `{{` and `}}` stand for literal braces.
@@ -69,7 +70,8 @@ def parse(text: str) -> list[Literal | Placeholder]:
             buffer += token[0]
         elif token in ("{", "}"):
             raise PlaceholderError(
-                f"单独的“{token}”：占位符应写成 {{branch.name}} 这样的形式；如需输入花括号本身，请写“{token * 2}”",
+                f"单独的“{token}”：占位符应写成 {{branch.name}} 这样的形式；"
+                f"如需输入花括号本身，请写“{token * 2}”",
                 match.start(),
             )
         else:
@@ -77,7 +79,8 @@ def parse(text: str) -> list[Literal | Placeholder]:
             name = _NAME.match(inner)
             if not name:
                 raise PlaceholderError(
-                    f"无法识别的占位符“{token}”：只允许 {{branch.字段}}、{{manual.字段}}、{{form:表单id}}、{{clause:条款id}}",
+                    f"无法识别的占位符“{token}”：只允许 {{branch.字段}}、{{manual.字段}}、"
+                    f"{{form:表单id}}、{{clause:条款id}}",
                     match.start(),
                 )
             if buffer:

@@ -15,9 +15,10 @@ code for a form), version, effective date, status 受控文件, category, descri
     Confidentiality  the manual's confidentiality level (内部受控)
 
 Each writer maps them onto its format: DOCX core properties + docProps/custom.xml
-(builder.writers.docx.handbook, docx_forms via builder.writers.ooxml.core), XLSX document and custom properties
-(builder.writers.xlsx.workbook), PDF Info entries (`pdf_info`, builder.writers.pdf.handbook and pdf_forms) and HTML
-`<meta>` tags (`html_meta`, templates/handbook.html.j2).
+(builder.writers.docx.handbook, docx_forms via builder.writers.ooxml.core), XLSX document and
+custom properties (builder.writers.xlsx.workbook), PDF Info entries (`pdf_info`,
+builder.writers.pdf.handbook and pdf_forms) and HTML `<meta>` tags (`html_meta`,
+templates/handbook.html.j2).
 
 Reproducible: nothing here reads the clock, the machine or the folder. Every date is the manual's
 effective date (`stamp` is that day at 00:00, naive, the same in every time zone), so the same
@@ -26,10 +27,10 @@ sources give byte-identical files.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from types import MappingProxyType
-from typing import Mapping
 
 from builder import __version__
 from builder.document.dates import chinese_date
@@ -116,8 +117,9 @@ def properties(
         title = f"{meta.title}表单 · {branch.name}"
         subject = f"{meta.title}全部表单（{len(document.forms)} 个）"
         description = (
-            f"{meta.company}《{meta.title}》的全部表单，{branch.name}适用，文件编号 {meta.doc_number}，"
-            f"版本 {meta.version}，{chinese_date(meta.effective_date)}生效{revision}。"
+            f"{meta.company}《{meta.title}》的全部表单，{branch.name}适用，"
+            f"文件编号 {meta.doc_number}，版本 {meta.version}，"
+            f"{chinese_date(meta.effective_date)}生效{revision}。"
         )
         identifier = meta.doc_number
         extra: tuple[str, ...] = ("表单",)
@@ -127,7 +129,8 @@ def properties(
         subject = f"{meta.company}{meta.title}（{branch.name}）"
         description = (
             f"{meta.company}《{meta.title}》{branch.name}版，文件编号 {meta.doc_number}，"
-            f"版本 {meta.version}，{chinese_date(meta.effective_date)}生效，{meta.issuer}发布{revision}。"
+            f"版本 {meta.version}，{chinese_date(meta.effective_date)}生效，"
+            f"{meta.issuer}发布{revision}。"
         )
         identifier = meta.doc_number
         extra = ()
@@ -137,7 +140,8 @@ def properties(
         subject = f"{meta.title}表单 {form.code}：{plain(form.purpose)}"
         description = (
             f"{meta.company}《{meta.title}》表单 {form.title}（{form.code}），{branch.name}适用，"
-            f"文件编号 {meta.doc_number}，版本 {meta.version}，{chinese_date(meta.effective_date)}生效{revision}。"
+            f"文件编号 {meta.doc_number}，版本 {meta.version}，"
+            f"{chinese_date(meta.effective_date)}生效{revision}。"
         )
         identifier = f"{meta.doc_number}/{form.code}"
         extra = (form.code, form.title)

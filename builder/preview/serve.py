@@ -181,7 +181,8 @@ class _Handler(SimpleHTTPRequestHandler):
             )
         body = (
             '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1"><title>手册预览</title>'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            "<title>手册预览</title>"
             f'<link rel="icon" href="{FAVICON}"></head>'
             f'<body style="font-family: sans-serif; margin: 2em"><h1>手册预览</h1><p>{text}</p>'
             '<p><a href="/index.html">全部分支机构</a></p></body></html>'
@@ -214,7 +215,7 @@ class _Handler(SimpleHTTPRequestHandler):
                 if closed:
                     return
                 data = json.dumps(self.hub.state(since), ensure_ascii=False)
-                self.wfile.write(f"event: state\ndata: {data}\n\n".encode("utf-8"))
+                self.wfile.write(f"event: state\ndata: {data}\n\n".encode())
                 self.wfile.flush()
                 while self.hub.wait(version, HEARTBEAT) is None:
                     if self.hub.closed:
@@ -343,7 +344,8 @@ class Builds:
             label = ("HTML：" if index == 0 else "全部格式：") if len(steps) > 1 else ""
             for line in stdout.splitlines():
                 echo(
-                    f"{time.strftime('%H:%M:%S')} {label}{line}（{time.monotonic() - started:.1f} 秒）"
+                    f"{time.strftime('%H:%M:%S')} {label}{line}"
+                    f"（{time.monotonic() - started:.1f} 秒）"
                 )
             problems = [line for line in stderr.splitlines() if line.strip()]
             for line in problems:
@@ -400,7 +402,8 @@ def serve(builds: Builds, port: int, watch_paths: list[Path]) -> None:
         ):
             names = sorted({_shown(Path(p), watch_paths) for _, p in changes})
             click.echo(
-                f"{time.strftime('%H:%M:%S')} 有变化：{'、'.join(names[:5])}{' 等' if len(names) > 5 else ''}"
+                f"{time.strftime('%H:%M:%S')} 有变化：{'、'.join(names[:5])}"
+                f"{' 等' if len(names) > 5 else ''}"
             )
             changed.set()
     except KeyboardInterrupt:

@@ -1,8 +1,9 @@
 """manifest.json: what a build published, and checking a copy of the output against it.
 
 `write_manifest(root, meta, source_revision)` runs last in a build, on the staging folder (see
-builder.release.build): it lists EVERY file under the output root — a partial build (`--branch hq`) keeps
-the other branches' previous files, and they are listed too — with its size and SHA-256:
+builder.release.build): it lists EVERY file under the output root — a partial build
+(`--branch hq`) keeps the other branches' previous files, and they are listed too — with its size
+and SHA-256:
 
     {"manual": title, "company": …, "doc_number": …, "version": …, "effective_date": "2026-12-01",
      "source_revision": "<commit>[-dirty]" or "", "generator": "handbook <version>",

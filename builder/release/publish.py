@@ -46,7 +46,8 @@ def _exchange(a: Path, b: Path) -> bool:
 
 
 class Staging:
-    """A staging copy of the output folder. Use as a context manager; call `publish()` at the end."""
+    """A staging copy of the output folder. Use as a context manager; call `publish()` at the
+    end."""
 
     def __init__(self, out: Path, *, keep_existing: bool = True):
         self.out = Path(out).absolute()
@@ -113,7 +114,8 @@ class Staging:
     def _clean_stale(self) -> None:
         """Remove what a killed build left beside the output folder. Safe: we hold the lock, so
         no other build is using them. Without an atomic exchange a build killed between its two
-        renames leaves no output folder but the previous output under `.<out>.old-*`: put it back."""
+        renames leaves no output folder but the previous output under `.<out>.old-*`: put it
+        back."""
         old = self._stale("old")
         if old and not self.out.exists():
             os.rename(old.pop(), self.out)

@@ -139,7 +139,8 @@ def _to_data(
     if node.tag not in _PLAIN_TAGS:  # !!python/object and friends: refused, never constructed
         raise _TooMuch(
             node,
-            f"不支持的 YAML 标签“{node.tag.replace('tag:yaml.org,2002:', '!!')}”：源文件只能包含文本、数字、日期、列表和映射",
+            f"不支持的 YAML 标签“{node.tag.replace('tag:yaml.org,2002:', '!!')}”："
+            "源文件只能包含文本、数字、日期、列表和映射",
         )
     if isinstance(node, yaml.MappingNode):
         out = {}
@@ -161,7 +162,8 @@ def _to_data(
             if key_node.tag not in _PLAIN_TAGS:
                 raise _TooMuch(
                     key_node,
-                    f"不支持的 YAML 标签“{key_node.tag.replace('tag:yaml.org,2002:', '!!')}”：键只能是文本",
+                    f"不支持的 YAML 标签“{key_node.tag.replace('tag:yaml.org,2002:', '!!')}”："
+                    "键只能是文本",
                 )
             try:
                 key = _constructor.construct_object(key_node)
@@ -172,7 +174,8 @@ def _to_data(
                 problems.append(
                     Problem(
                         Location(located.file, *_mark(key_node)),
-                        f"重复的键“{key}”：同一映射中每个键只能出现一次（第 {located.keys[path + (key,)][0]} 行已有）",
+                        f"重复的键“{key}”：同一映射中每个键只能出现一次"
+                        f"（第 {located.keys[path + (key,)][0]} 行已有）",
                     )
                 )
                 continue
@@ -196,7 +199,8 @@ def _to_data(
             problems.append(
                 Problem(
                     Location(located.file, *_mark(node)),
-                    f"文本含有不可用的控制字符 U+{ord(bad.group()):04X}（无法写入 Word、Excel 或 PDF），请删除"
+                    f"文本含有不可用的控制字符 U+{ord(bad.group()):04X}"
+                    "（无法写入 Word、Excel 或 PDF），请删除"
                     "（常见于从其他软件粘贴的文字，或双引号中的“\\0”“\\x..”转义）",
                 )
             )
@@ -281,7 +285,10 @@ def _bad_scalar(node, exc: Exception) -> str:
     if node.tag.endswith(":bool"):
         return f"“{node.value[:20]}”不是 true 或 false；如是文本，请去掉“!!bool”标签"
     if node.tag.endswith((":int", ":float")):
-        return f"数字“{node.value[:20]}{'…' if len(node.value) > 20 else ''}”过长或无效；如是文本，请用引号括起来"
+        return (
+            f"数字“{node.value[:20]}{'…' if len(node.value) > 20 else ''}”过长或无效；"
+            "如是文本，请用引号括起来"
+        )
     return f"无法识别的值“{node.value[:20]}”"
 
 
@@ -616,11 +623,12 @@ _NUMERIC_CONTEXT = ("ge", "gt", "le", "lt", "multiple_of")
 
 
 _ID_MAX = int(re.search(r"\{0,(\d+)\}", schema.ID_PATTERN).group(1)) + 1
-_ID_TOO_LONG = re.compile(r"^[a-z][a-z0-9-]{%d,}$" % _ID_MAX)
+_ID_TOO_LONG = re.compile(rf"^[a-z][a-z0-9-]{{{_ID_MAX},}}$")
 
 
 def _walk(data, loc: tuple) -> tuple:
-    """Keep only the parts of a pydantic error location that exist in the data (drops union tags)."""
+    """Keep only the parts of a pydantic error location that exist in the data (drops union
+    tags)."""
     path: list = []
     current = data
     for part in loc:
@@ -685,7 +693,10 @@ def _message(err: dict, key: str | None) -> str:
                 f"标识“{_shown(text)}”格式不对：应以小写字母开头，只含小写字母、数字和“-”（ASCII）"
             )
         if ctx.get("pattern") == schema.VALUE_KEY_PATTERN:
-            return f"取值名“{_shown(text)}”格式不对：应以小写字母开头，只含小写字母、数字和“_”（ASCII）"
+            return (
+                f"取值名“{_shown(text)}”格式不对："
+                "应以小写字母开头，只含小写字母、数字和“_”（ASCII）"
+            )
         return f"“{_shown(text)}”含有不允许的字符：只能包含文字、数字、空格和 . + -，最长 64 个字符"
     if kind == "too_short" and isinstance(value, str):
         return "不能为空"

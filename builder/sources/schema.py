@@ -7,7 +7,7 @@ These pydantic models are the validated source manual (before any branch is appl
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -48,7 +48,7 @@ Id = Annotated[
     ),
 ]
 Text = Annotated[str, BeforeValidator(_scalar_to_str), Field(min_length=1)]
-TextOrList = Union[Text, list[Text]]
+TextOrList = Text | list[Text]
 
 
 class Strict(BaseModel):
@@ -86,9 +86,9 @@ class Clause(Conditional):
     id: Id
     title: Text | None = Field(None, description="条款的加粗引导语")
     text: TextOrList | None = None
-    items: list[Union[Text, ListItem]] = Field(default_factory=list)
+    items: list[Text | ListItem] = Field(default_factory=list)
     clauses: list[Clause] = Field(default_factory=list)
-    table: Union[TableSrc, ApprovalChainTable, None] = None
+    table: TableSrc | ApprovalChainTable | None = None
     note: Text | None = None
 
 
@@ -123,7 +123,7 @@ class FormFieldSrc(Strict):
     required: bool = False
     options: list[Text] = Field(default_factory=list, description="choice / multichoice 的选项")
     help: Text | None = None
-    example: Union[Text, list[dict[str, Text]], None] = None
+    example: Text | list[dict[str, Text]] | None = None
     rows: int = Field(0, ge=0, le=100, description="rows 类型打印的空白行数")
     columns: list[FormFieldSrc] = Field(default_factory=list, description="rows 类型的列")
     compute: Compute | None = Field(None, description="由表单计算的字段（不需填写）")
@@ -225,7 +225,10 @@ class RevisionSrc(Strict):
     summary: Text
     changes: list[Id] = Field(
         default_factory=list,
-        description="本次修订新增或修改的章、节、条款的标识（handbook diff 会列出）；最新版本的这些内容在手册中标示“本次修订”",
+        description=(
+            "本次修订新增或修改的章、节、条款的标识（handbook diff 会列出）；"
+            "最新版本的这些内容在手册中标示“本次修订”"
+        ),
     )
 
 
@@ -257,7 +260,8 @@ def json_schema() -> dict:
     top["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     defs = top.get("$defs", {})
     top["description"] = (
-        "manual.yaml → ManualMeta; branches.yaml → BranchesFile; revisions.yaml → RevisionsFile.revisions; "
+        "manual.yaml → ManualMeta; branches.yaml → BranchesFile; "
+        "revisions.yaml → RevisionsFile.revisions; "
         "chapters/*.yaml → Chapter; forms/*.yaml → FormSrc"
     )
     top["oneOf"] = [

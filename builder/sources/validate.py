@@ -49,7 +49,8 @@ def _device_name(ident: str, where: Location, used_as: str) -> Problem | None:
     if ident.lower() in _WINDOWS_DEVICES:
         return Problem(
             where,
-            f"标识“{ident}”是 Windows 的保留设备名，不能用作{used_as}（Windows 上无法创建、复制或打开），"
+            f"标识“{ident}”是 Windows 的保留设备名，不能用作{used_as}"
+            "（Windows 上无法创建、复制或打开），"
             f"请换一个标识，如“{ident}-1”",
         )
     return None
@@ -109,7 +110,8 @@ def check_manual(
             problems.append(
                 Problem(
                     where,
-                    f"标识“{ident}”重复：已在 {ids[ident]} 定义；章、节、条款和表单的标识在整本手册中必须唯一",
+                    f"标识“{ident}”重复：已在 {ids[ident]} 定义；"
+                    "章、节、条款和表单的标识在整本手册中必须唯一",
                 )
             )
         else:
@@ -123,7 +125,8 @@ def check_manual(
             problems.append(
                 Problem(
                     src.where(path + ("clauses",), key=True),
-                    "同一章节不能同时包含 sections 和 clauses：请把条款放进一个子节，或把子节改为条款",
+                    "同一章节不能同时包含 sections 和 clauses："
+                    "请把条款放进一个子节，或把子节改为条款",
                 )
             )
         if depth >= MAX_LEVEL and (sec.sections or sec.clauses):
@@ -145,7 +148,8 @@ def check_manual(
             problems.append(
                 Problem(
                     src.where(path),
-                    f"条款“{clause.id}”没有内容：应至少有 title、text、items、clauses 或 table 之一",
+                    f"条款“{clause.id}”没有内容："
+                    "应至少有 title、text、items、clauses 或 table 之一",
                 )
             )
         if (clause.items or clause.clauses) and depth >= MAX_LEVEL:
@@ -264,7 +268,8 @@ def check_manual(
                     Problem(
                         where,
                         f"标题中不能引用{what}“{part.source}”："
-                        "标题还用于目录、书签和其他条款对它的引用；请把引用写在正文（text、intro、note 等）中",
+                        "标题还用于目录、书签和其他条款对它的引用；"
+                        "请把引用写在正文（text、intro、note 等）中",
                     )
                 )
             elif part.kind == "branch" and part.name not in placeholders.BRANCH_FIELDS:
@@ -376,8 +381,8 @@ def check_manual(
                 problems.append(
                     Problem(
                         revisions_src.where((len(revs) - 1, "changes", j)),
-                        f"修订记录 {revs[-1].version} 的 changes 中“{ident}”不是本手册的章、节或条款"
-                        f"{did_you_mean(ident, targets)}",
+                        f"修订记录 {revs[-1].version} 的 changes 中“{ident}”"
+                        f"不是本手册的章、节或条款{did_you_mean(ident, targets)}",
                     )
                 )
     if revs and meta is not None and revs[-1].version != meta.version:

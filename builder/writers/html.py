@@ -1,9 +1,9 @@
 """HTML writer: the handbook as one self-contained page (handbook.html), and the HTML that the
 PDF writer lays out.
 
-The page's `<meta>` tags carry builder.document.properties (author, description, keywords, dates, and the
-custom DocNumber, Version, EffectiveDate, ControlStatus, SourceRevision, Branch, …). Nothing in it
-depends on the time or the folder it is built in.
+The page's `<meta>` tags carry builder.document.properties (author, description, keywords, dates,
+and the custom DocNumber, Version, EffectiveDate, ControlStatus, SourceRevision, Branch, …).
+Nothing in it depends on the time or the folder it is built in.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ def page_variables(doc: Document) -> str:
         f" --heading-font: {fonts.css_stack(doc.meta.heading_font)};"
         f" --font-size: {doc.meta.font_size_pt}pt;"
         f" --page-size: {doc.meta.page_size};"
-        f" --margin-top: {top}mm; --margin-right: {right}mm; --margin-bottom: {bottom}mm; --margin-left: {left}mm;"
+        f" --margin-top: {top}mm; --margin-right: {right}mm;"
+        f" --margin-bottom: {bottom}mm; --margin-left: {left}mm;"
         " }\n"
     )
 
@@ -34,7 +35,8 @@ def page_variables(doc: Document) -> str:
 def render_html_string(
     doc: Document, folder: Path | None = None, *, for_print: bool = False
 ) -> str:
-    """The handbook page. `for_print` leaves out the screen-only styles WeasyPrint need not parse."""
+    """The handbook page. `for_print` leaves out the screen-only styles WeasyPrint need not
+    parse."""
     folder = Path(folder or templates_dir())
     env = environment(str(folder))
     css = page_variables(doc) + (folder / "handbook.css").read_text(encoding="utf-8")

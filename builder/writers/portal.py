@@ -126,7 +126,8 @@ def branch_page_html(
 def index_html(
     meta: Meta, branches: list[tuple[BranchInfo, bool]], folder: Path | None = None
 ) -> str:
-    """The list of branches; (branch, has a page) each: a branch not built yet is listed, not linked."""
+    """The list of branches; (branch, has a page) each: a branch not built yet is listed, not
+    linked."""
     env = environment(str(folder or templates_dir()))
     return env.get_template("portal-index.html.j2").render(
         meta=meta, branches=branches, css=_css(folder)

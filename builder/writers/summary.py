@@ -66,7 +66,8 @@ def summary_lines(changes: ChangeSet, color: bool = False) -> list[str]:
     old, new = changes.old, changes.new
     lines = [
         f"比较：{_version(old, changes.old_name, changes.old_revision)} → "
-        f"{_version(new, changes.new_name, changes.new_revision)}（分支机构：{new.branch.name} {new.branch.id}）",
+        f"{_version(new, changes.new_name, changes.new_revision)}"
+        f"（分支机构：{new.branch.name} {new.branch.id}）",
     ]
     if not changes.changes:
         lines.append("两个版本内容一致：没有新增、删除、移动或修改的章节、条款和表单。")

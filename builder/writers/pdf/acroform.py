@@ -4,14 +4,14 @@ WeasyPrint writes each HTML control as a widget whose /T is the control's `name`
 control's font embedded whole and no export values for check boxes. `finish` turns that into the
 form the handbook promises (see builder.writers.pdf.forms):
 
-- fields use the reader-supplied CJK font (builder.document.fonts.FIELD_FONT) through /DR and /DA, and the
-  stand-in font WeasyPrint embedded for the controls is dropped;
+- fields use the reader-supplied CJK font (builder.document.fonts.FIELD_FONT) through /DR and /DA,
+  and the stand-in font WeasyPrint embedded for the controls is dropped;
 - dotted names become PDF's field hierarchy (`decisions.3.owner` is `owner` in `3` in `decisions`);
 - flags (required, read-only, multi-line), alignment, check-box export values (/Opt) and the
   calculation scripts of computed fields are set from the writer's Control list;
 - document information (with the custom entries /DocNumber, /Version, /ControlStatus, …) is
-  set from builder.document.properties and dated by the manual's effective date, so the same input gives
-  the same bytes.
+  set from builder.document.properties and dated by the manual's effective date, so the same input
+  gives the same bytes.
 """
 
 from __future__ import annotations
@@ -252,7 +252,8 @@ def _calculation(control) -> str:
     operation, names = control.compute
     names_js = json.dumps(list(names))
     number = (
-        "function num(n){var v=this.getField(n);if(!v)return null;v=String(v.valueAsString).replace(/[,，\\s]/g,'');"
+        "function num(n){var v=this.getField(n);if(!v)return null;"
+        "v=String(v.valueAsString).replace(/[,，\\s]/g,'');"
         "return v===''||isNaN(v)?null:Number(v);}"
     )
     if operation in ("sum", "average"):
@@ -269,7 +270,8 @@ def _calculation(control) -> str:
         )
     if operation == "days_between" and len(names) == 2:
         return (
-            "function day(n){var f=this.getField(n);var m=f?/^(\\d{4})\\D(\\d{1,2})\\D(\\d{1,2})/.exec(f.valueAsString):null;"
+            "function day(n){var f=this.getField(n);"
+            "var m=f?/^(\\d{4})\\D(\\d{1,2})\\D(\\d{1,2})/.exec(f.valueAsString):null;"
             "return m?Date.UTC(+m[1],m[2]-1,+m[3]):null;}"
             f"var a=day.call(this,{json.dumps(names[0])}),b=day.call(this,{json.dumps(names[1])});"
             "event.value=(a===null||b===null)?'':String(Math.round((b-a)/864e5));"

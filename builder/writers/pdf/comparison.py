@@ -16,9 +16,10 @@ def render_comparison_html(changeset: ChangeSet, folder: Path | None = None) -> 
     folder = Path(folder or templates_dir())
     meta = changeset.new.meta
     css = (
+        # names validated by builder.sources.schema.FontFamily
         (
             ":root {"
-            f" --body-font: {fonts.css_stack(meta.body_font)};"  # names validated by builder.sources.schema.FontFamily
+            f" --body-font: {fonts.css_stack(meta.body_font)};"
             f" --heading-font: {fonts.css_stack(meta.heading_font)};"
             " }\n"
         )

@@ -1,10 +1,10 @@
 """Fillable PDF forms: one AcroForm PDF per form and branch, laid out on A4 by WeasyPrint from
 templates/form.html.j2 + form.css, then finished by builder.writers.pdf.acroform.
 
-Field names (what a PDF reader, a script or a form-data export sees) follow builder.document.fieldnames,
-the same names as the DOCX content-control tags. The dots are PDF's own name separator:
-`decisions.3.owner` is a field `owner` inside `3` inside `decisions`, so readers group a table's
-cells.
+Field names (what a PDF reader, a script or a form-data export sees) follow
+builder.document.fieldnames, the same names as the DOCX content-control tags. The dots are PDF's
+own name separator: `decisions.3.owner` is a field `owner` inside `3` inside `decisions`, so
+readers group a table's cells.
 
 One name is one terminal AcroForm field, so a form's field count is
     Σ scalar fields (a multichoice counts its options)
@@ -15,25 +15,26 @@ One name is one terminal AcroForm field, so a form's field count is
 Controls by field type:
     text, person, number, money, date, datetime, signature  one-line text field
         (date/datetime with the format hint 年-月-日 [时:分] printed and in the tooltip; number and
-        money right-aligned; signature is a text field for a typed name, not a /Sig digital signature)
+        money right-aligned; signature is a text field for a typed name, not a /Sig digital
+        signature)
     textarea              multi-line text field
     choice, score         a radio group whose export values are the option labels ("1"…"5" for a
                           score); in a rows cell, a combo box of the same values, to fit the cell
     multichoice           one check box per option, its export value the option's label
-    compute               a read-only text field that the reader fills in: sum, average, days_between
-                          and capitals (中文大写) as calculate scripts (Acrobat, pdf.js; readers that
-                          run no scripts leave it blank for the pen)
+    compute               a read-only text field that the reader fills in: sum, average,
+                          days_between and capitals (中文大写) as calculate scripts (Acrobat,
+                          pdf.js; readers that run no scripts leave it blank for the pen)
 A Chinese export value goes in the field's /Opt (ISO 32000's way to give a button a Unicode export
 value, the on-states then being named /0, /1, …); a plain ASCII one ("1" of a score) is the on-state
 name itself.
 
 Fonts: printed text is Noto CJK SC, embedded as subsets (lang zh-CN, CJK family first, from
-builder.document.fonts). The fields use STSong-Light (builder.document.fonts.FIELD_FONT), a standard Chinese font the
-PDF reader supplies, not embedded, so a form stays small and any GB 18030 character typed shows.
-Every text that goes into a field (option labels, export values, tooltips) is checked against that
-font's coverage at build time; a character it lacks stops the build with a BuildError. A character
-outside it that a user types is kept in the field's value (and in exported data), but readers draw
-it as nothing or as an empty box.
+builder.document.fonts). The fields use STSong-Light (builder.document.fonts.FIELD_FONT), a
+standard Chinese font the PDF reader supplies, not embedded, so a form stays small and any GB 18030
+character typed shows. Every text that goes into a field (option labels, export values, tooltips)
+is checked against that font's coverage at build time; a character it lacks stops the build with a
+BuildError. A character outside it that a user types is kept in the field's value (and in exported
+data), but readers draw it as nothing or as an empty box.
 
 Document information (Title, Subject, Author, Keywords and the custom /DocNumber, /Version,
 /EffectiveDate, /ControlStatus, /SourceRevision, /Branch, /FormCode, …) comes from
@@ -149,7 +150,7 @@ class ApprovalLine:
     controls: tuple[Control, ...]
 
 
-# ---- field names and controls ---------------------------------------------------------------------
+# ---- field names and controls ------------------------------------------------------------------
 
 
 def _hint(fld: FormField) -> str:
@@ -333,12 +334,13 @@ def _check_coverage(form: Form, controls) -> None:
             if missing:
                 chars = "、".join(f"“{ch}”（U+{ord(ch):04X}）" for ch in missing)
                 raise BuildError(
-                    f"表单“{form.title}”（{form.code}）的字段 {c.name} 含有表单字段字体 {fonts.FIELD_FONT} "
+                    f"表单“{form.title}”（{form.code}）的字段 {c.name} "
+                    f"含有表单字段字体 {fonts.FIELD_FONT} "
                     f"无法显示的字符 {chars}：“{text}”。请改用其他字符。"
                 )
 
 
-# ---- rendering --------------------------------------------------------------------------------------
+# ---- rendering ----------------------------------------------------------------------------------
 
 
 def _css(document: Document, folder: Path) -> str:

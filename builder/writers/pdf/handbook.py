@@ -3,8 +3,8 @@
 WeasyPrint may load nothing but files inside the templates folder: no network, no other files.
 Its warnings go to the user through the `handbook` logger.
 
-Document information comes from builder.document.properties (`info_finisher`). Reproducible: the dates
-are the manual's effective date and the PDF identifier is made of its ids, never of the time.
+Document information comes from builder.document.properties (`info_finisher`). Reproducible: the
+dates are the manual's effective date and the PDF identifier is made of its ids, never of the time.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ log = logging.getLogger("handbook")
 
 
 def _fetcher_for(folder: Path):
-    """A URL fetcher that serves files inside `folder` and data: URLs, and refuses everything else."""
+    """A URL fetcher that serves files inside `folder` and data: URLs, and refuses everything
+    else."""
     from urllib.parse import unquote, urlparse
 
     from weasyprint.urls import URLFetcher
