@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from builder import __version__
-from builder.errors import BuildError, HandbookError, SourceErrors, os_error_text
+from builder.errors import BuildError, HandbookError, SourceErrors, display_path, os_error_text
 
 log = logging.getLogger("handbook")
 
@@ -351,7 +351,8 @@ def build(src: Path, branches: tuple[str, ...], formats: tuple[str, ...], forms:
         click.echo(f"构建失败：{exc}；原有输出保持不变。", err=True)
         sys.exit(1)
     except OSError as exc:  # the output folder cannot be made or written: not a bug of ours
-        where = f" {exc.filename}" if exc.filename else ""
+        named = isinstance(exc.filename, (str, os.PathLike))
+        where = f" {display_path(Path(exc.filename))}" if named else ""
         click.echo(f"构建失败：无法写入{where}：{os_error_text(exc)}；原有输出保持不变。", err=True)
         sys.exit(1)
     except KeyboardInterrupt:

@@ -70,6 +70,7 @@ _OS_ERRORS = {
     errno.EPERM: "没有{action}权限（请检查文件夹权限）",
     errno.ENOENT: "文件或文件夹不存在",
     errno.ENOTDIR: "路径中的某一级不是文件夹",
+    errno.EEXIST: "已存在同名的文件或文件夹",
     errno.EISDIR: "这是一个文件夹",
     errno.ELOOP: "符号链接形成了循环",
     errno.ENAMETOOLONG: "文件名过长",

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -43,7 +46,9 @@ def root(tmp_path):
 
 @pytest.fixture
 def run(monkeypatch, tmp_path):
-    """Run the `handbook` CLI in tmp_path; returns the click Result."""
+    """Run the `handbook` CLI in tmp_path, in this process; returns the click Result. An uncaught
+    exception is raised into the test (so it fails), never printed: to check what a user sees
+    of a failure (no traceback), use `run_process`."""
     from builder.cli import main
 
     monkeypatch.chdir(tmp_path)
@@ -51,6 +56,22 @@ def run(monkeypatch, tmp_path):
 
     def invoke(*args: str):
         return runner.invoke(main, list(args), catch_exceptions=False)
+
+    return invoke
+
+
+@pytest.fixture
+def run_process(tmp_path):
+    """Run `handbook` as a user does, in its own process (`python -m builder`) in tmp_path (or
+    `cwd`); returns the CompletedProcess, text. Unlike the `run` fixture's CliRunner, which
+    raises an uncaught exception into the test, this shows what the user sees: a traceback, if
+    any, is printed to stderr."""
+
+    def invoke(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+        env = {k: v for k, v in os.environ.items() if k != "HANDBOOK_DEBUG"}
+        env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [env.get("PYTHONPATH")])])
+        return subprocess.run([sys.executable, "-m", "builder", *args], cwd=cwd or tmp_path,
+                              env=env, capture_output=True, text=True, timeout=240)
 
     return invoke
 

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import json
+import re
+
+import pytest
 
 from tests.sources.test_validation import replace
 
@@ -12,13 +15,20 @@ def test_check_passes_on_the_bundled_manual(run, src):
     assert "检查通过" in result.output
 
 
-def test_check_fails_with_file_line_and_exit_1(run, src):
+def assert_clean_failure(result) -> None:
+    """A refused command as the user sees it in a terminal: exit 1, Chinese on stderr, no
+    traceback and no internal error."""
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    assert "程序内部错误" not in result.stdout + result.stderr
+
+
+def test_check_fails_with_file_line_and_exit_1(run_process, src):
     replace(src / "chapters" / "01-general.yaml", "\ntitle: ", "\ntitel: ")
-    result = run("check", "--src", str(src))
-    assert result.exit_code == 1
-    assert "01-general.yaml:2:1: 未知的键“titel”" in result.output
-    assert "Traceback" not in result.output
-    assert "共发现 2 个问题" in result.output
+    result = run_process("check", "--src", str(src))
+    assert_clean_failure(result)
+    assert "manual_src/chapters/01-general.yaml:2:1: 未知的键“titel”" in result.stderr
+    assert "共发现 2 个问题" in result.stderr
 
 
 def test_list_json_has_branches_chapters_and_form_fields(run, src):
@@ -53,10 +63,25 @@ def test_schema_validates_a_chapter_file(run, src):
     assert list(validator.iter_errors(chapter))
 
 
-def test_build_unknown_branch_suggests(run, src):
-    result = run("build", "--src", str(src), "--branch", "chengdou", "--format", "html")
-    assert result.exit_code == 1
-    assert "未知的分支机构“chengdou”，是否想写“chengdu”？" in result.output
+def test_build_unknown_branch_suggests(run_process, src, tmp_path):
+    result = run_process("build", "--src", str(src), "--branch", "chengdou", "--format", "html")
+    assert_clean_failure(result)
+    assert "未知的分支机构“chengdou”，是否想写“chengdu”？" in result.stderr
+    assert not (tmp_path / "output").exists()
+
+
+@pytest.mark.parametrize("out, said", [
+    ("notes.txt/output", "无法写入 notes.txt：已存在同名的文件或文件夹"),
+    ("notes.txt/sub/output", "无法写入 notes.txt/sub：路径中的某一级不是文件夹"),
+])
+def test_an_output_folder_that_cannot_be_made_is_a_clean_failure(run_process, src, tmp_path, out,
+                                                                 said):
+    """--out below a file: the folder cannot be made (root too cannot, unlike a folder's mode)."""
+    (tmp_path / "notes.txt").write_text("一个文件，不是文件夹", encoding="utf-8")
+    result = run_process("build", "--src", str(src), "-b", "hq", "-f", "html", "--out", out)
+    assert_clean_failure(result)
+    assert result.stderr == f"构建失败：{said}；原有输出保持不变。\n"
+    assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "一个文件，不是文件夹"
 
 
 def test_build_html_for_one_branch(run, src, tmp_path):
@@ -72,7 +97,13 @@ def snapshot(folder):
     return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def test_failed_build_leaves_previous_output_untouched(run, src, tmp_path, monkeypatch):
+@pytest.mark.parametrize("error, said", [
+    (OSError(28, "No space left on device"), r"构建失败：写入 \w+/handbook\.html 时出错：磁盘空间不足；原有输出保持不变。"),
+    (RuntimeError("boom"), r"构建失败（程序内部错误：RuntimeError: boom）；原有输出保持不变。"),
+], ids=["disk-full", "bug"])
+def test_failed_build_leaves_previous_output_untouched(run, src, tmp_path, monkeypatch, error,
+                                                       said):
+    """A full disk is the user's to fix: said plainly. A bug of ours is called one."""
     assert run("build", "--src", str(src), "--format", "html", "-q").exit_code == 0
     before = snapshot(tmp_path / "output")
 
@@ -83,24 +114,26 @@ def test_failed_build_leaves_previous_output_untouched(run, src, tmp_path, monke
     def broken(doc, path, folder=None):
         calls.append(doc.branch.id)
         if len(calls) == 3:
-            raise OSError(28, "No space left on device")
+            raise error
         path.write_text("half-written", encoding="utf-8")
 
     monkeypatch.setattr(html_writer, "render_html", broken)
     result = run("build", "--src", str(src), "--format", "html", "-q", "--force", "-j", "1")
     assert result.exit_code == 1
-    assert "构建失败" in result.output and "原有输出保持不变" in result.output
+    assert re.match(said, result.stderr), result.stderr
+    assert ("程序内部错误" in result.output) == isinstance(error, RuntimeError)
     assert snapshot(tmp_path / "output") == before
     assert not list(tmp_path.glob(".output.staging-*"))
 
 
-def test_invalid_source_leaves_previous_output_untouched(run, src, tmp_path):
+def test_invalid_source_leaves_previous_output_untouched(run, run_process, src, tmp_path):
     assert run("build", "--src", str(src), "--branch", "hq", "--format", "html", "-q").exit_code == 0
     before = snapshot(tmp_path / "output")
     replace(src / "branches.yaml", "kind: 总部", "kind: 总布")
-    result = run("build", "--src", str(src), "--branch", "hq", "--format", "html")
-    assert result.exit_code == 1
-    assert "branches.yaml:" in result.output and "总布" in result.output
+    result = run_process("build", "--src", str(src), "--branch", "hq", "--format", "html")
+    assert_clean_failure(result)
+    assert re.search(r"^manual_src/branches\.yaml:\d+:\d+: .*总布", result.stderr, re.M), \
+        result.stderr
     assert snapshot(tmp_path / "output") == before
 
 

@@ -131,15 +131,16 @@ def test_serve_names_an_unknown_branch_and_exits_1(run, src):
     assert "未知的分支机构“hqq”" in result.output and "hq" in result.output
 
 
-def test_serve_says_when_the_port_is_taken(run, src):
+def test_serve_says_when_the_port_is_taken(run_process, src):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = run("serve", "--src", str(src), "--port", str(port))
-    assert result.exit_code == 1
-    assert f"127.0.0.1:{port}" in result.output and "--port" in result.output
-    assert "Traceback" not in result.output
+        result = run_process("serve", "--src", str(src), "--port", str(port))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stderr.startswith(f"错误：无法在 127.0.0.1:{port} 上启动预览服务"), result.stderr
+    assert "该端口可能已被占用，请用 --port 指定其他端口" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_serve_help_names_the_options(run):

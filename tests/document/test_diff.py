@@ -15,13 +15,15 @@ from builder.document.model import Span
 from builder.document.resolve import resolve
 from tests.conftest import ROOT, SRC
 from tests.revise import EXPECTED, revise
+from tests.tools import GIT, require
 
 ACTIONS = {"新增": "added", "删除": "removed", "移动": "moved", "修改": "changed"}
 LINE = re.compile(r"^\s+(新增|删除|移动|修改)(?:并修改)?\s+\S+\s+.*\[([\w.-]+)\]$")
 
 
 def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(repo), "-c", "user.name=测试", "-c", "user.email=t@example.com", *args],
+    config = ["-c", "user.name=测试", "-c", "user.email=t@example.com"]
+    return subprocess.run([require("git", GIT), "-C", str(repo), *config, *args],
                           check=True, capture_output=True, text=True).stdout.strip()
 
 
@@ -112,15 +114,13 @@ def test_working_tree_is_the_default_new_side(repo, run, monkeypatch):
     assert "-dirty" not in result.output
 
 
-def test_unknown_revision_and_branch(repo, run, monkeypatch):
-    monkeypatch.chdir(repo)
-    result = run("diff", "v9.9", "v1.3")
-    assert result.exit_code == 1
-    assert "git 仓库中没有版本“v9.9”" in result.output
-    result = run("diff", "v1.2", "v1.3", "--branch", "shenzhen")
-    assert result.exit_code == 1
-    assert "没有分支机构“shenzhen”" in result.output
-    assert "Traceback" not in result.output
+def test_unknown_revision_and_branch(repo, run_process):
+    for args, said in ((("v9.9", "v1.3"), "git 仓库中没有版本“v9.9”"),
+                       (("v1.2", "v1.3", "--branch", "shenzhen"), "没有分支机构“shenzhen”")):
+        result = run_process("diff", *args, cwd=repo)
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert said in result.stderr
+        assert "Traceback" not in result.stderr
 
 
 def test_broken_old_version_names_the_version(repo, run, monkeypatch, tmp_path):

@@ -4,7 +4,6 @@ shows) and, for the controlled-document mark, on the page."""
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import zipfile
 from pathlib import Path
@@ -16,6 +15,7 @@ from lxml import etree
 from pypdf import PdfReader
 
 from builder.document.resolve import resolve
+from tests.tools import POPPLER, require
 
 REVISION = "0123456789ab-dirty"
 FORM = "meeting-notice"
@@ -83,7 +83,9 @@ def custom_properties(path: Path) -> dict[str, str]:
 
 def pdf_text(path: Path, first: int | None = None, last: int | None = None) -> str:
     pages = [*(["-f", str(first)] if first else []), *(["-l", str(last)] if last else [])]
-    return subprocess.run(["pdftotext", *pages, str(path), "-"], capture_output=True, text=True, check=True).stdout
+    pdftotext = require("pdftotext", POPPLER)
+    return subprocess.run([pdftotext, *pages, str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
 
 
 # -- Word ------------------------------------------------------------------------------------
@@ -153,7 +155,6 @@ def test_form_pdf_information(files):
     assert {key: info[f"/{key}"] for key in FORM_EXPECTED} == FORM_EXPECTED
 
 
-@pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils missing")
 def test_pdfs_print_the_controlled_mark(files):
     cover = re.sub(r"\s+", "", pdf_text(files["handbook.pdf"], 1, 1))
     assert "受控文件" in cover and "HC-YY-MAN-001" in cover and f"源修订{REVISION}" in cover

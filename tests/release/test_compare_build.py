@@ -84,12 +84,14 @@ def test_a_branch_page_without_a_comparison_offers_none(run, versions, tmp_path)
     assert "修订对照表" not in page and "comparison" not in page
 
 
-def test_compare_with_an_unknown_revision_or_with_form_is_refused(run, versions, tmp_path):
+def test_compare_with_an_unknown_revision_or_with_form_is_refused(run, run_process, versions,
+                                                                  tmp_path):
     _, new = versions
     out = tmp_path / "output"
-    result = _build(run, new, out, "--compare", "no-such-tag")
-    assert result.exit_code == 1
-    assert "--compare no-such-tag" in result.output and "Traceback" not in result.output
+    result = _build(run_process, new, out, "--compare", "no-such-tag")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stderr.startswith("错误：--compare no-such-tag："), result.stderr
+    assert "Traceback" not in result.stderr
     assert not out.exists()
     result = run("build", "--src", str(new), "--out", str(out), "--form", "meeting-notice", "--compare", "v1")
     assert result.exit_code == 2 and "--compare 与 --form 不能同时使用" in result.output

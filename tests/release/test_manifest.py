@@ -15,6 +15,7 @@ import pytest
 from builder.release.cache import STATE
 from builder.release.vcs import source_revision
 from tests.conftest import ROOT, SRC
+from tests.tools import GIT, require
 
 BRANCH = "wuhan"
 
@@ -91,15 +92,16 @@ def test_verify_passes_on_a_fresh_build(run, output):
     assert result.output.startswith("校验通过") and len(result.output.strip().splitlines()) == 1
 
 
-def test_verify_names_a_changed_file(run, output):
+def test_verify_names_a_changed_file(run_process, output):
     target = output / BRANCH / "forms" / "meeting-notice.pdf"
     data = bytearray(target.read_bytes())
     data[len(data) // 2] ^= 0x01
     target.write_bytes(bytes(data))
-    result = run("verify", str(output))
-    assert result.exit_code == 1
-    assert f"不一致：{BRANCH}/forms/meeting-notice.pdf" in result.output
-    assert "校验失败：1 个文件不一致" in result.output and "Traceback" not in result.output
+    result = run_process("verify", str(output))
+    assert result.returncode == 1
+    said = result.stdout + result.stderr
+    assert f"不一致：{BRANCH}/forms/meeting-notice.pdf" in said
+    assert "校验失败：1 个文件不一致" in said and "Traceback" not in result.stderr
 
 
 def test_verify_reports_a_missing_file_unless_partial(run, output):
@@ -134,11 +136,11 @@ def test_verify_warns_about_extra_files(run, output):
      "第 1 个文件条目无效"),
     (lambda m: m.write_text("[]", encoding="utf-8"), "缺少文件列表"),
 ])
-def test_verify_explains_a_bad_manifest(run, output, damage, message):
+def test_verify_explains_a_bad_manifest(run_process, output, damage, message):
     damage(output / "manifest.json")
-    result = run("verify", str(output))
-    assert result.exit_code == 1
-    assert message in result.output and "Traceback" not in result.output
+    result = run_process("verify", str(output))
+    assert result.returncode == 1
+    assert message in result.stdout + result.stderr and "Traceback" not in result.stderr
 
 
 def test_verify_of_a_missing_folder(run, tmp_path):
@@ -162,12 +164,12 @@ def test_partial_build_keeps_other_branches_in_the_manifest(run, src, tmp_path):
 # -- the source revision ---------------------------------------------------------------------
 
 def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t",
-                           "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main", *args],
+    config = ["-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false",
+              "-c", "init.defaultBranch=main"]
+    return subprocess.run([require("git", GIT), "-C", str(repo), *config, *args],
                           capture_output=True, text=True, check=True).stdout.strip()
 
 
-@pytest.mark.skipif(not shutil.which("git"), reason="git missing")
 def test_source_revision_from_git(tmp_path, monkeypatch):
     monkeypatch.delenv("HANDBOOK_SOURCE_REVISION", raising=False)
     repo = tmp_path / "repo"

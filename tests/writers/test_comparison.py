@@ -2,6 +2,7 @@
 bundled manual (tests/revise.py): what a document controller sees on the page."""
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -12,6 +13,7 @@ from docx.oxml.ns import qn
 
 from tests.conftest import SRC
 from tests.revise import EXPECTED, revise
+from tests.tools import POPPLER, QPDF, require
 
 BRANCH = "hq"
 
@@ -45,14 +47,59 @@ def made(tmp_path_factory):
 
 def pdf_lines(pdf: Path) -> list[str]:
     """The PDF's text as laid out, one string per printed line, spaces removed."""
-    if not shutil.which("pdftotext"):
-        pytest.skip("poppler-utils missing")
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    text = subprocess.run([require("pdftotext", POPPLER), "-layout", str(pdf), "-"],
+                          capture_output=True, text=True, check=True).stdout
     return ["".join(line.split()) for line in text.splitlines()]
 
 
 def printed(lines: list[str], text: str) -> bool:
     return any("".join(text.split()) in line for line in lines)
+
+
+DPI = 144
+RED = (0xB3, 0x26, 0x1E)  # deleted words (templates/comparison.css)
+BLUE = (0x0B, 0x4F, 0xA8)  # inserted words
+
+
+def word_boxes(pdf: Path, word: str) -> list[tuple[float, float, float, float]]:
+    """The boxes (points from the top left: x1, y1, x2, y2) of page 1's printed words `word`."""
+    pdftotext = require("pdftotext", POPPLER)
+    page = subprocess.run([pdftotext, "-bbox", "-f", "1", "-l", "1", str(pdf), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    n = r'"([\d.]+)"'
+    found = re.findall(rf"<word xMin={n} yMin={n} xMax={n} yMax={n}>([^<]*)</word>", page)
+    return [tuple(float(v) for v in f[:4]) for f in found if f[4] == word]
+
+
+def pixels(pdf: Path, box) -> list[list[tuple[int, int, int]]]:
+    """Page 1 rendered in colour inside `box` (grown by 3 pt below, where an underline sits):
+    rows of (r, g, b)."""
+    scale = DPI / 72
+    x1, y1, x2, y2 = box[0] * scale, box[1] * scale, box[2] * scale, (box[3] + 3) * scale
+    crop = [str(round(v)) for v in (x1, y1, x2 - x1, y2 - y1)]
+    pdftoppm = require("pdftoppm", POPPLER)
+    ppm = subprocess.run([pdftoppm, "-f", "1", "-l", "1", "-r", str(DPI), "-x", crop[0],
+                          "-y", crop[1], "-W", crop[2], "-H", crop[3], str(pdf)],
+                         capture_output=True, check=True).stdout
+    header = re.match(rb"P6\s+(\d+)\s+(\d+)\s+255\s", ppm)
+    width, height = int(header[1]), int(header[2])
+    data = ppm[header.end():]
+    return [[tuple(data[(y * width + x) * 3:(y * width + x) * 3 + 3]) for x in range(width)]
+            for y in range(height)]
+
+
+def marked(pdf: Path, box, colour: tuple[int, int, int], how: str) -> bool:
+    """Whether a line of `colour` runs across (nearly) the whole width of the word in `box`:
+    through its middle ("strike") or below its middle ("underline")."""
+    rows = pixels(pdf, box)
+    glyphs = round((box[3] - box[1]) * DPI / 72)  # the rows of the word itself
+    middle = range(glyphs // 3, 2 * glyphs // 3 + 1)
+    below = range(2 * glyphs // 3 + 1, len(rows))
+    for y in middle if how == "strike" else below:
+        near = sum(1 for p in rows[y] if all(abs(a - b) <= 60 for a, b in zip(p, colour)))
+        if near >= 0.8 * len(rows[y]):
+            return True
+    return False
 
 
 def docx_runs(path: Path) -> list:
@@ -120,11 +167,16 @@ def test_the_pdf_shows_every_change_with_old_and_new_text(made):
 def test_the_pdf_marks_deletions_and_insertions_and_carries_its_metadata(made):
     from pypdf import PdfReader
 
-    from builder.writers.pdf.comparison import render_comparison_html
-
     changes, files = made
-    html = render_comparison_html(changes)
-    assert "<del>90</del>" in html and "<ins>60</ins>" in html
+    pdf = files["changes", "pdf", 1]
+    deleted, inserted = word_boxes(pdf, "90"), word_boxes(pdf, "60")
+    assert deleted and inserted
+    # the deleted 90 is struck through in red, the inserted 60 underlined in blue; not the reverse
+    assert any(marked(pdf, box, RED, "strike") for box in deleted)
+    assert any(marked(pdf, box, BLUE, "underline") for box in inserted)
+    for colour in (RED, BLUE):
+        assert not any(marked(pdf, box, colour, "strike") for box in inserted)
+        assert not any(marked(pdf, box, colour, "underline") for box in deleted)
     info = PdfReader(files["changes", "pdf", 1]).metadata
     assert info.title.startswith("运营管理手册修订对照表")
     assert info["/version"] == changes.new.meta.version
@@ -135,9 +187,8 @@ def test_the_pdf_marks_deletions_and_insertions_and_carries_its_metadata(made):
 def test_the_pdf_is_reproducible_and_well_formed(made):
     _, files = made
     assert files["changes", "pdf", 1].read_bytes() == files["changes", "pdf", 2].read_bytes()
-    if not shutil.which("qpdf"):
-        pytest.skip("qpdf missing")
-    result = subprocess.run(["qpdf", "--check", str(files["changes", "pdf", 1])], capture_output=True, text=True)
+    result = subprocess.run([require("qpdf", QPDF), "--check", str(files["changes", "pdf", 1])],
+                            capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -149,11 +200,9 @@ def test_the_pdf_says_so_when_nothing_changed(made):
 
 
 def test_the_pdf_embeds_only_cjk_fonts(made):
-    if not shutil.which("pdffonts"):
-        pytest.skip("poppler-utils missing")
     _, files = made
-    listing = subprocess.run(["pdffonts", str(files["changes", "pdf", 1])], capture_output=True, text=True,
-                             check=True).stdout.splitlines()[2:]
+    listing = subprocess.run([require("pdffonts", POPPLER), str(files["changes", "pdf", 1])],
+                             capture_output=True, text=True, check=True).stdout.splitlines()[2:]
     assert listing and all("Noto" in line and "CJK-SC" in line and " yes yes " in line for line in listing), listing
 
 

@@ -1,7 +1,6 @@
 """The fillable Word forms, checked the way Word (or a script reading the controls) sees them."""
 from __future__ import annotations
 
-import shutil
 import subprocess
 import zipfile
 from pathlib import Path
@@ -12,8 +11,10 @@ from lxml import etree
 
 from builder.document.resolve import resolve
 from builder.writers.docx.handbook import render_docx
-from builder.writers.docx.forms import form_field_tags, render_form_docx
+from builder.writers.docx.forms import render_form_docx
+from tests.form_names import field_names
 from tests.writers.test_docx_writer import sample_document
+from tests.tools import POPPLER, WRITER, require
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 W14 = "http://schemas.microsoft.com/office/word/2010/wordml"
@@ -77,7 +78,7 @@ def test_each_forms_control_tags_follow_the_convention_and_cover_every_field(for
     for form_id, path in form_files.items():
         form = forms[form_id]
         tags = list(controls(path))
-        assert tags == form_field_tags(form), form_id
+        assert tags == field_names(form_id, BRANCH), form_id  # from the YAML, in reading order
         for field in form.fields:
             assert any(t == field.id or t.startswith(field.id + ".") for t in tags), (form_id, field.id)
 
@@ -214,10 +215,10 @@ def test_the_handbook_appendix_prints_the_same_grid_without_controls(tmp_path):
 # -- LibreOffice --------------------------------------------------------------------------------
 
 @pytest.mark.slow
-@pytest.mark.skipif(not shutil.which("soffice") or not shutil.which("pdftotext"), reason="needs LibreOffice")
 def test_libreoffice_opens_every_form_and_prints_it(document, form_files, tmp_path):
+    soffice, pdftotext = require("soffice", WRITER), require("pdftotext", POPPLER)
     result = subprocess.run(
-        ["soffice", f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless",
+        [soffice, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless",
          "--convert-to", "pdf", "--outdir", str(tmp_path), *map(str, form_files.values())],
         capture_output=True, text=True, timeout=600,
     )
@@ -225,5 +226,6 @@ def test_libreoffice_opens_every_form_and_prints_it(document, form_files, tmp_pa
     for form in document.forms:
         pdf = tmp_path / f"{form.id}.pdf"
         assert pdf.exists(), form.id
-        text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+        text = subprocess.run([pdftotext, str(pdf), "-"], capture_output=True, text=True,
+                              check=True).stdout
         assert form.title in text and document.branch.name in text and form.code in text, form.id

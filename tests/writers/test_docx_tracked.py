@@ -19,6 +19,7 @@ from builder.document.resolve import resolve
 from builder.writers.docx.handbook import render_docx
 from builder.writers.docx.tracked import render_tracked_docx
 from tests.revise import revise
+from tests.tools import POPPLER, WRITER, require
 
 ROOT = Path(__file__).resolve().parents[2]
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -291,16 +292,18 @@ def test_rendering_twice_gives_identical_bytes(versions, tracked_path, tmp_path)
 # -- LibreOffice ------------------------------------------------------------------------------
 
 @pytest.mark.slow
-@pytest.mark.skipif(not shutil.which("soffice") or not shutil.which("pdftotext"), reason="needs LibreOffice")
 def test_libreoffice_reads_the_marks_as_tracked_changes(tracked_path, tmp_path):
+    soffice, pdftotext = require("soffice", WRITER), require("pdftotext", POPPLER)
+
     def convert(target: str) -> Path:
-        subprocess.run(["soffice", f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless",
+        profile = f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}"
+        subprocess.run([soffice, profile, "--headless",
                         "--convert-to", target, "--outdir", str(tmp_path), str(tracked_path)],
                        check=True, capture_output=True, timeout=300)
         return tmp_path / f"{tracked_path.stem}.{target}"
 
     # The PDF shows the revisions: the deleted 90 (struck through) beside the inserted 60.
-    text = subprocess.run(["pdftotext", str(convert("pdf")), "-"], check=True, capture_output=True,
+    text = subprocess.run([pdftotext, str(convert("pdf")), "-"], check=True, capture_output=True,
                           text=True).stdout
     assert re.search(r"不超过\s*90\s*60\s*分钟", text)
     assert "会议效率" in text and "形式审查" in text

@@ -8,7 +8,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -19,17 +18,11 @@ from pypdf.generic import NameObject, TextStringObject
 from builder.errors import BuildError
 from builder.document.resolve import resolve
 from builder.writers.pdf.forms import render_form_pdf
+from tests.form_names import field_names, form_sources
+from tests.tools import NODE, POPPLER, POPPLER_DATA, POPPLER_GB1_CMAP, QPDF, require, require_file
 
-SRC = Path(__file__).resolve().parents[2] / "manual_src"
-FORM_IDS = sorted(p.stem for p in (SRC / "forms").glob("*.yaml"))
+FORM_IDS = sorted(form_sources())
 BRANCH = "chengdu"
-
-needs_poppler = pytest.mark.skipif(not shutil.which("pdftotext") or not shutil.which("pdftoppm"),
-                                   reason="poppler-utils missing")
-# poppler draws the reader-supplied field font (STSong-Light, an Adobe-GB1 font) only with
-# poppler-data's CMaps.
-needs_poppler_cmaps = pytest.mark.skipif(
-    not Path("/usr/share/poppler/cMap/Adobe-GB1/UniGB-UCS2-H").is_file(), reason="poppler-data missing")
 
 
 @pytest.fixture(scope="module")
@@ -82,28 +75,10 @@ def export_values(field) -> list[str]:
     return [next(str(k)[1:] for k in w["/AP"]["/N"] if k != "/Off") for w in widgets]
 
 
-def expected_names(form) -> list[str]:
-    """The field names the module docstring of builder.writers.pdf.forms promises."""
-    def of(fld, base):
-        if fld.type == "multichoice":
-            return [f"{base}.{i}" for i in range(1, len(fld.options) + 1)]
-        return [base]
-
-    names = []
-    for fld in form.fields:
-        if fld.type == "rows":
-            for row in range(1, fld.rows + 1):
-                for col in fld.columns:
-                    names += of(col, f"{fld.id}.{row}.{col.id}")
-        else:
-            names += of(fld, fld.id)
-    for step in range(1, len(form.approval_chain) + 1):
-        names += [f"approval_chain.{step}.{part}" for part in ("opinion", "signature", "date")]
-    return names
-
-
 def text_of(path: Path, *args: str) -> str:
-    return subprocess.run(["pdftotext", *args, str(path), "-"], capture_output=True, text=True, check=True).stdout
+    pdftotext = require("pdftotext", POPPLER)
+    return subprocess.run([pdftotext, *args, str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
 
 
 def ink_in(path: Path, rect, dpi: int = 100) -> int:
@@ -113,8 +88,10 @@ def ink_in(path: Path, rect, dpi: int = 100) -> int:
     y1, y2 = sorted(float(v) for v in (rect[1], rect[3]))
     scale = dpi / 72
     crop = [str(round(v)) for v in (x1 * scale + 2, (page_height - y2) * scale + 2, (x2 - x1) * scale - 4, (y2 - y1) * scale - 4)]
-    pgm = subprocess.run(["pdftoppm", "-gray", "-f", "1", "-l", "1", "-r", str(dpi), "-x", crop[0], "-y", crop[1],
-                          "-W", crop[2], "-H", crop[3], str(path)], capture_output=True, check=True).stdout
+    pdftoppm = require("pdftoppm", POPPLER)
+    pgm = subprocess.run([pdftoppm, "-gray", "-f", "1", "-l", "1", "-r", str(dpi), "-x", crop[0],
+                          "-y", crop[1], "-W", crop[2], "-H", crop[3], str(path)],
+                         capture_output=True, check=True).stdout
     header = re.match(rb"P5\s+(\d+)\s+(\d+)\s+(\d+)\s", pgm)
     pixels = pgm[header.end():]
     return sum(1 for p in pixels if p < 128)
@@ -123,9 +100,9 @@ def ink_in(path: Path, rect, dpi: int = 100) -> int:
 # ---- names, counts, values ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("form_id", FORM_IDS)
-def test_field_names_are_the_field_ids(built, doc, form_id):
+def test_field_names_are_the_field_ids(built, form_id):
     fields = terminal_fields(PdfReader(built[form_id]))
-    expected = expected_names(form_of(doc, form_id))
+    expected = field_names(form_id, BRANCH)  # from the YAML, by the README's convention
     assert sorted(fields) == sorted(expected)
     assert len(fields) == len(expected)  # the field count: one terminal field per name
 
@@ -182,7 +159,6 @@ def test_computed_fields_are_read_only_and_calculated(built):
     assert int(terminal_fields(PdfReader(built["project-progress"]))["milestones.3.deviation"]["/Ff"]) & 1
 
 
-@pytest.mark.skipif(not shutil.which("node"), reason="node missing")
 def test_calculation_scripts_compute(built):
     """The reader's scripts, run against a stand-in for Acrobat's `this.getField` and `event`."""
     fields = {**terminal_fields(PdfReader(built["expense-claim"])),
@@ -204,15 +180,16 @@ def test_calculation_scripts_compute(built):
       new Function("event", src).call(doc, event);
       console.log(event.value);
     }"""
-    out = subprocess.run(["node", "-e", script], capture_output=True, text=True, check=True).stdout.splitlines()
+    node = require("node", NODE)
+    out = subprocess.run([node, "-e", script], capture_output=True, text=True,
+                         check=True).stdout.splitlines()
     assert out == [want for _, _, want in cases]
 
 
 # ---- filling in Chinese --------------------------------------------------------------------------------
 
-@needs_poppler
-@needs_poppler_cmaps
 def test_chinese_typed_into_a_field_displays_and_prints(built, tmp_path):
+    require_file(POPPLER_GB1_CMAP, POPPLER_DATA)  # to draw the field font, STSong-Light
     source = built["meeting-notice"]
     writer = PdfWriter(clone_from=PdfReader(source))
     writer.update_page_form_field_values(writer.pages[0], {"topic": "季度销售目标分解会议"}, auto_regenerate=False)
@@ -225,10 +202,9 @@ def test_chinese_typed_into_a_field_displays_and_prints(built, tmp_path):
     assert ink_in(filled, rect) > 200  # the characters' strokes after
 
 
-@needs_poppler
-@needs_poppler_cmaps
 def test_a_reader_that_draws_the_field_itself_shows_chinese(built, tmp_path):
     """Only the value set, no appearance stream: the reader draws it (NeedAppearances)."""
+    require_file(POPPLER_GB1_CMAP, POPPLER_DATA)  # to draw the field font, STSong-Light
     writer = PdfWriter(clone_from=PdfReader(built["meeting-minutes"]))
     for annot in writer.pages[0]["/Annots"]:
         widget = annot.get_object()
@@ -258,10 +234,10 @@ def test_every_form_is_at_most_1_mb(built):
     assert max(sizes.values()) <= 1_000_000, sizes
 
 
-@pytest.mark.skipif(not shutil.which("qpdf"), reason="qpdf missing")
 def test_qpdf_check_is_clean(built):
+    qpdf = require("qpdf", QPDF)
     for form_id, path in built.items():
-        result = subprocess.run(["qpdf", "--check", str(path)], capture_output=True, text=True)
+        result = subprocess.run([qpdf, "--check", str(path)], capture_output=True, text=True)
         assert result.returncode == 0 and "No syntax or stream encoding errors" in result.stdout, form_id
 
 
@@ -281,15 +257,15 @@ def test_fields_use_the_reader_supplied_chinese_font(built):
             assert field["/DA"].startswith("/STSong "), name
 
 
-@needs_poppler
 def test_printed_text_is_embedded_noto_cjk_sc_subsets(built):
-    out = subprocess.run(["pdffonts", str(built["meeting-minutes"])], capture_output=True, text=True, check=True).stdout
+    pdffonts = require("pdffonts", POPPLER)
+    out = subprocess.run([pdffonts, str(built["meeting-minutes"])], capture_output=True, text=True,
+                         check=True).stdout
     rows = [line.split() for line in out.splitlines()[2:] if line.strip()]
     assert rows and all(row[-5:-3] == ["yes", "yes"] for row in rows), out
     assert all("Noto" in row[0] and "CJK-SC" in row[0] for row in rows), out
 
 
-@needs_poppler
 def test_printed_chinese_is_extractable_and_names_the_branch(built, doc):
     text = text_of(built["meeting-notice"])
     for words in ("瀚川科技股份有限公司", "会议通知表", "成都办事处", "HC-YY-F01", "会议主题", "参会人员", "2026年12月1日"):
@@ -297,7 +273,6 @@ def test_printed_chinese_is_extractable_and_names_the_branch(built, doc):
     assert doc.branch.name == "成都办事处"
 
 
-@needs_poppler
 def test_the_approval_block_is_the_branch_chain(built):
     text = re.sub(r"\s+", "", text_of(built["doc-approval"]))
     assert "审批（成都办事处审批链）" in text

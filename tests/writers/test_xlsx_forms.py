@@ -4,7 +4,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import pickle
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -26,6 +25,8 @@ from builder.writers.xlsx.workbook import (
     render_form_xlsx,
     render_forms_xlsx,
 )
+from tests.form_names import computed, form_sources, xlsx_names
+from tests.tools import CALC, require
 
 ROOT = Path(__file__).resolve().parents[2]
 LONG_OPTIONS = tuple(f"第{i}类费用（含税、不含税均可）" for i in range(1, 31))
@@ -133,13 +134,49 @@ def cells_of(ref: str) -> list[str]:
             for r in range(min_row, max_row + 1) for c in range(min_col, max_col + 1)]
 
 
-def input_cells(form: Form) -> set[str]:
-    keys = fields_by_key(form)
-    out = set()
-    for key, ref in cell_map(form).items():
-        if key.startswith("approval:") or (key in keys and not keys[key].compute):
-            out.update(cells_of(ref))
+def name_of(key: str) -> str:
+    """The defined name of a field (or `table.column`) key, as the README gives it: f_<field_id>,
+    '-' written '_'."""
+    return "f_" + key.replace("-", "_")
+
+
+def named_cells(ws) -> dict[str, str]:
+    """The workbook's defined names for the sheet `ws` → their cell or range (without '$'): the
+    sheet's own names (forms.xlsx), else the workbook's (a one-form workbook)."""
+    names = dict(ws.defined_names.items()) or dict(ws.parent.defined_names.items())
+    out = {}
+    for name, defined in names.items():
+        sheet, ref = defined.attr_text.split("!")
+        assert sheet == "'" + ws.title.replace("'", "''") + "'", (name, defined.attr_text)
+        out[name] = ref.replace("$", "")
     return out
+
+
+def field_cells(ws) -> dict[str, str]:
+    """Field key ("topic", "items.amount", "approval:date") → its cell or range, found through
+    the sheet's defined names (field ids hold no '_', so f_meeting_time is "meeting-time")."""
+    out = {}
+    for name, ref in named_cells(ws).items():
+        if name.startswith("f_"):
+            out[name[2:].replace("_", "-")] = ref
+        elif name.startswith("approval."):
+            out["approval:" + name.split(".", 1)[1]] = ref
+    return out
+
+
+def input_cells(ws, form: Form) -> set[str]:
+    """The cells a user fills in: those named for the form's fields and table columns that are
+    not computed, and the approval block's, found by their defined names."""
+    named = named_cells(ws)
+    wanted = []
+    for f in form.fields:
+        if f.type == "rows":
+            wanted += [name_of(f"{f.id}.{c.id}") for c in f.columns if not c.compute]
+        elif not f.compute:
+            wanted.append(name_of(f.id))
+    if form.approval_chain:
+        wanted += ["approval.opinion", "approval.signature", "approval.date"]
+    return {cell for name in wanted for cell in cells_of(named[name])}
 
 
 # --- protection and validation ------------------------------------------------------------------
@@ -148,7 +185,7 @@ def test_every_form_sheet_is_protected_and_only_its_input_cells_are_unlocked(doc
     for form in document.forms:
         ws = sheet_of(wb, form)
         assert ws.protection.sheet, form.id
-        inputs = input_cells(form)
+        inputs = input_cells(ws, form)
         assert inputs, form.id
         for row in ws.iter_rows():
             for cell in row:
@@ -160,7 +197,7 @@ def test_every_form_sheet_is_protected_and_only_its_input_cells_are_unlocked(doc
 
 def test_computed_cells_are_locked_formulas(claim_xlsx):
     ws = openpyxl.load_workbook(claim_xlsx).active
-    cells = cell_map(CLAIM)
+    cells = field_cells(ws)
     for key in ("span", "avg", "total", "total-capitals"):
         cell = ws[cells[key]]
         assert cell.data_type == "f" and cell.protection.locked, key
@@ -176,7 +213,7 @@ def test_computed_cells_are_locked_formulas(claim_xlsx):
 
 def test_a_late_milestone_turns_red(claim_xlsx):
     ws = openpyxl.load_workbook(claim_xlsx).active
-    ref = cell_map(CLAIM)["milestones.deviation"]
+    ref = field_cells(ws)["milestones.deviation"]
     rules = {str(cf.sqref): cf.rules for cf in ws.conditional_formatting}
     top = ref.split(":")[0]
     assert [r.formula for r in rules[ref]] == [[f"AND(ISNUMBER({top}),{top}>0)"]]
@@ -204,7 +241,7 @@ def test_a_validation_with_a_chinese_prompt_covers_every_typed_input(document, f
         ws = sheet_of(wb, form)
         validations = ws.data_validations.dataValidation
         keys = fields_by_key(form)
-        for key, ref in cell_map(form).items():
+        for key, ref in field_cells(ws).items():
             field = keys.get(key)
             if field is None or field.compute:
                 continue
@@ -227,7 +264,7 @@ def test_a_validation_with_a_chinese_prompt_covers_every_typed_input(document, f
 def test_a_long_option_list_comes_from_the_hidden_protected_options_sheet(claim_xlsx):
     wb = openpyxl.load_workbook(claim_xlsx)
     ws = wb[CLAIM.title]
-    cells = cell_map(CLAIM)
+    cells = field_cells(ws)
     by_cell = {str(dv.sqref): dv for dv in ws.data_validations.dataValidation}
     assert by_cell[cells["mode"]].formula1 == '"线下,线上"'
     source = by_cell[cells["kind"]].formula1
@@ -262,6 +299,37 @@ def test_defined_names_point_at_the_cell_map(document, claim_xlsx, forms_wb):
         for key, ref in cell_map(form).items():
             sheet, target = ws.defined_names[defined_name(key)].attr_text.split("!")
             assert sheet == f"'{ws.title}'" and target.replace("$", "") == ref, (form.id, key)
+
+
+def test_every_bundled_forms_inputs_are_named_and_labelled_as_in_its_yaml(forms_wb):
+    """From manual_src/forms/*.yaml alone: the sheet's defined names (f_<field_id>, one per field,
+    table and table column; approval.* for the branch's approval block), how many rows each
+    covers, the label beside (or the column header above) each input, and that exactly the
+    computed ones are locked."""
+    for form_id, source in form_sources().items():
+        ws = next(ws for ws in forms_wb.worksheets if ws["A2"].value == source["title"])
+        named = named_cells(ws)
+        expected = xlsx_names(form_id, "chengdu")
+        assert set(named) == set(expected), form_id
+        for name, rows in expected.items():
+            _, first, _, last = range_boundaries(named[name])
+            assert last - first + 1 == rows, (form_id, name)
+        for field in source["fields"]:
+            columns = field.get("columns", [])
+            for key, label, below in (
+                [(f"{field['id']}.{c['id']}", c["label"], True) for c in columns]
+                or [(field["id"], field["label"], False)]
+            ):
+                cells = [ws[c] for c in cells_of(named[name_of(key)])]
+                top = cells[0]
+                if below:  # a table column: its header right above its first row
+                    assert ws.cell(top.row - 1, top.column).value == label, (form_id, key)
+                else:  # a field: its label to the left, on the same row
+                    left = [c.value for c in ws[top.row] if c.column < top.column and c.value]
+                    star = "* " if field.get("required") and not field.get("compute") else ""
+                    assert left == [star + label], (form_id, key, left)
+                locked = key in computed(form_id)
+                assert all(c.protection.locked == locked for c in cells), (form_id, key)
 
 
 def test_the_cell_map_depends_on_the_form_only(manual):
@@ -333,7 +401,7 @@ def test_a_long_table_ending_the_form_repeats_its_header_on_every_page(document,
     log = dataclasses.replace(CLAIM, fields=(CLAIM.fields[0], table), approval_chain=())
     render_form_xlsx(document, log, tmp_path / "log.xlsx")
     ws = openpyxl.load_workbook(tmp_path / "log.xlsx").active
-    header_row = int(cell_map(log)["milestones"].split(":")[0][1:]) - 1
+    header_row = int(field_cells(ws)["milestones"].split(":")[0][1:]) - 1
     assert ws.print_title_rows.replace("$", "") == f"{header_row}:{header_row}"
     # followed by other blocks, the header would print above them: not repeated
     render_form_xlsx(document, dataclasses.replace(log, approval_chain=CLAIM.approval_chain), tmp_path / "a.xlsx")
@@ -409,23 +477,20 @@ def test_another_process_builds_the_same_bytes(document, tmp_path):
 def recalculated(path: Path, tmp_path: Path) -> openpyxl.Workbook:
     """The workbook as LibreOffice computes it (converted to .xlsx, read with cached values)."""
     out = tmp_path / "converted"
+    profile = f"-env:UserInstallation={(tmp_path / 'lo-profile').as_uri()}"
     subprocess.run(
-        ["soffice", f"-env:UserInstallation={(tmp_path / 'lo-profile').as_uri()}", "--headless",
-         "--convert-to", "xlsx", "--outdir", str(out), str(path)],
+        [require("soffice", CALC), profile, "--headless", "--convert-to", "xlsx",
+         "--outdir", str(out), str(path)],
         check=True, capture_output=True, timeout=180,
     )
     return openpyxl.load_workbook(out / path.name, data_only=True)
 
 
-needs_libreoffice = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
-
-
 @pytest.mark.slow
-@needs_libreoffice
 def test_libreoffice_computes_deviation_sum_average_and_capitals(claim_xlsx, tmp_path):
-    cells = cell_map(CLAIM)
     wb = openpyxl.load_workbook(claim_xlsx)
     ws = wb[CLAIM.title]
+    cells = field_cells(ws)
     planned, actual = cells_of(cells["milestones.planned"]), cells_of(cells["milestones.actual"])
     ws[planned[0]], ws[actual[0]] = date(2023, 9, 20), date(2023, 9, 22)  # 2 days late
     ws[planned[1]], ws[actual[1]] = date(2023, 9, 10), date(2023, 9, 9)  # a day early
@@ -449,7 +514,6 @@ def test_libreoffice_computes_deviation_sum_average_and_capitals(claim_xlsx, tmp
 
 
 @pytest.mark.slow
-@needs_libreoffice
 def test_libreoffice_writes_amounts_in_chinese_capitals(tmp_path):
     cases = {
         1234.56: "壹仟贰佰叁拾肆元伍角陆分",
