@@ -17,20 +17,23 @@ missing the tests that need a browser FAIL, with a message saying so; they are n
 Nothing here knows about the portal: the same helpers serve the tests of any page the
 builder writes or serves (file://, or http:// from a local server).
 """
+
 from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import unquote, urlparse
 
 import pytest
 
-SETUP_HINT = ("run `make setup-test` (installs the venv's test extra, with playwright, and runs "
-              "`tools/system-deps.sh --test`, which installs Debian's chromium)")
+SETUP_HINT = (
+    "run `make setup-test` (installs the venv's test extra, with playwright, and runs "
+    "`tools/system-deps.sh --test`, which installs Debian's chromium)"
+)
 
 # Quiet, reproducible and offline: nothing phones home while a test runs.
 ARGS = (
@@ -57,7 +60,10 @@ class Viewport:
     scale: float = 1
 
     def context_options(self) -> dict:
-        options = {"viewport": {"width": self.width, "height": self.height}, "device_scale_factor": self.scale}
+        options = {
+            "viewport": {"width": self.width, "height": self.height},
+            "device_scale_factor": self.scale,
+        }
         if self.mobile:
             options |= {"is_mobile": True, "has_touch": True}
         return options
@@ -77,12 +83,16 @@ def chromium_path() -> str:
     configured = os.environ.get("HANDBOOK_CHROMIUM")
     if configured:
         if not (os.path.isfile(configured) and os.access(configured, os.X_OK)):
-            raise BrowserUnavailable(f"HANDBOOK_CHROMIUM={configured} is not an executable file; "
-                                     f"unset it to use `chromium` from the PATH, or {SETUP_HINT}")
+            raise BrowserUnavailable(
+                f"HANDBOOK_CHROMIUM={configured} is not an executable file; "
+                f"unset it to use `chromium` from the PATH, or {SETUP_HINT}"
+            )
         return configured
     found = shutil.which("chromium")
     if not found:
-        raise BrowserUnavailable(f"Chromium not found (no `chromium` on the PATH, HANDBOOK_CHROMIUM unset): {SETUP_HINT}")
+        raise BrowserUnavailable(
+            f"Chromium not found (no `chromium` on the PATH, HANDBOOK_CHROMIUM unset): {SETUP_HINT}"
+        )
     return found
 
 
@@ -90,7 +100,9 @@ def _sync_playwright():
     try:
         from playwright.sync_api import sync_playwright
     except ImportError as exc:
-        raise BrowserUnavailable(f"the Python package playwright is not installed ({exc}): {SETUP_HINT}") from None
+        raise BrowserUnavailable(
+            f"the Python package playwright is not installed ({exc}): {SETUP_HINT}"
+        ) from None
     return sync_playwright
 
 
@@ -100,8 +112,12 @@ def chromium() -> Iterator:
     executable = chromium_path()
     with _sync_playwright()() as playwright:
         try:
-            browser = playwright.chromium.launch(executable_path=executable, headless=True, args=list(ARGS),
-                                                 timeout=NAVIGATION_TIMEOUT_MS)
+            browser = playwright.chromium.launch(
+                executable_path=executable,
+                headless=True,
+                args=list(ARGS),
+                timeout=NAVIGATION_TIMEOUT_MS,
+            )
         except Exception as exc:  # playwright's Error: Chromium crashed or is not a Chromium
             raise BrowserUnavailable(f"could not start {executable}: {exc}\n{SETUP_HINT}") from exc
         from playwright.sync_api import expect
@@ -133,15 +149,22 @@ class Visit:
     viewport: Viewport
     console: list[str] = field(default_factory=list)  # console errors and warnings
     page_errors: list[str] = field(default_factory=list)  # uncaught exceptions ("pageerror")
-    failed_requests: list[str] = field(default_factory=list)  # "requestfailed", and HTTP status >= 400
+    failed_requests: list[str] = field(
+        default_factory=list
+    )  # "requestfailed", and HTTP status >= 400
 
     @property
     def problems(self) -> list[str]:
-        return ([f"console {m}" for m in self.console] + [f"page error: {e}" for e in self.page_errors]
-                + [f"request failed: {r}" for r in self.failed_requests])
+        return (
+            [f"console {m}" for m in self.console]
+            + [f"page error: {e}" for e in self.page_errors]
+            + [f"request failed: {r}" for r in self.failed_requests]
+        )
 
     def assert_clean(self) -> None:
-        assert not self.problems, f"{self.page.url} at {self.viewport.name} width:\n  " + "\n  ".join(self.problems)
+        assert not self.problems, (
+            f"{self.page.url} at {self.viewport.name} width:\n  " + "\n  ".join(self.problems)
+        )
 
     def goto(self, url: str, wait_until: str = "load"):
         """Navigate, and fail on an HTTP error status (file:// has none)."""
@@ -158,8 +181,14 @@ def _location(message) -> str:
 
 
 @contextmanager
-def open_page(browser, url: str | None = None, viewport: Viewport = DESKTOP, *, wait_until: str = "load",
-              **context_options) -> Iterator[Visit]:
+def open_page(
+    browser,
+    url: str | None = None,
+    viewport: Viewport = DESKTOP,
+    *,
+    wait_until: str = "load",
+    **context_options,
+) -> Iterator[Visit]:
     """A page in a new browser context (own viewport, cookies, cache) with the recorders attached
     before anything loads; navigates to `url` when given. Closed after the block."""
     context = browser.new_context(**(viewport.context_options() | context_options))
@@ -168,13 +197,28 @@ def open_page(browser, url: str | None = None, viewport: Viewport = DESKTOP, *, 
     try:
         page = context.new_page()
         visit = Visit(page, viewport)
-        page.on("console", lambda m: visit.console.append(f"{m.type}: {m.text}{_location(m)}")
-                if m.type in ("error", "warning") else None)
+        page.on(
+            "console",
+            lambda m: (
+                visit.console.append(f"{m.type}: {m.text}{_location(m)}")
+                if m.type in ("error", "warning")
+                else None
+            ),
+        )
         page.on("pageerror", lambda error: visit.page_errors.append(str(error)))
         page.on("crash", lambda _: visit.page_errors.append("the page crashed"))
-        page.on("requestfailed", lambda r: visit.failed_requests.append(f"{r.method} {r.url}: {r.failure}"))
-        page.on("response", lambda r: visit.failed_requests.append(f"{r.request.method} {r.url}: HTTP {r.status}")
-                if r.status >= 400 else None)
+        page.on(
+            "requestfailed",
+            lambda r: visit.failed_requests.append(f"{r.method} {r.url}: {r.failure}"),
+        )
+        page.on(
+            "response",
+            lambda r: (
+                visit.failed_requests.append(f"{r.request.method} {r.url}: HTTP {r.status}")
+                if r.status >= 400
+                else None
+            ),
+        )
         if url is not None:
             visit.goto(url, wait_until=wait_until)
         yield visit

@@ -70,8 +70,14 @@ def run_process(tmp_path):
     def invoke(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
         env = {k: v for k, v in os.environ.items() if k != "HANDBOOK_DEBUG"}
         env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [env.get("PYTHONPATH")])])
-        return subprocess.run([sys.executable, "-m", "builder", *args], cwd=cwd or tmp_path,
-                              env=env, capture_output=True, text=True, timeout=240)
+        return subprocess.run(
+            [sys.executable, "-m", "builder", *args],
+            cwd=cwd or tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=240,
+        )
 
     return invoke
 
@@ -83,7 +89,14 @@ def built_hq(tmp_path_factory) -> Path:
     from builder.sources.load import load_manual
 
     out = tmp_path_factory.mktemp("out") / "output"
-    build_outputs(load_manual(SRC), out=out, branches=["hq"], formats=["pdf", "html"], forms=[], progress=False)
+    build_outputs(
+        load_manual(SRC),
+        out=out,
+        branches=["hq"],
+        formats=["pdf", "html"],
+        forms=[],
+        progress=False,
+    )
     return out / "hq"
 
 

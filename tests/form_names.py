@@ -11,9 +11,10 @@ the README states ("Fillable forms"), without the builder: the expected values o
 
 Excel has one cell per multichoice and names ranges instead (see `xlsx_names`).
 """
+
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import yaml
 
@@ -22,7 +23,7 @@ from tests.conftest import SRC
 APPROVAL_PARTS = ("opinion", "signature", "date")
 
 
-@lru_cache(maxsize=None)
+@cache
 def form_sources() -> dict[str, dict]:
     """Every forms/*.yaml, as plain data, by form id."""
     forms = {}
@@ -32,7 +33,7 @@ def form_sources() -> dict[str, dict]:
     return forms
 
 
-@lru_cache(maxsize=None)
+@cache
 def approval_steps(branch_id: str) -> int:
     """How many steps the branch's approval chain has (branches.yaml)."""
     branches = yaml.safe_load((SRC / "branches.yaml").read_text(encoding="utf-8"))["branches"]

@@ -8,6 +8,7 @@
            会议管理 sections are renumbered, which is not a change);
 - added:   field `cc` (抄送) of the form `meeting-minutes`.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -44,24 +45,35 @@ def revise(src: Path) -> None:
 
     types = _find(sections, "daily-meeting-types")
     types["clauses"] = [c for c in types["clauses"] if c["id"] != "daily-meeting-efficiency"]
-    opening = next(c for c in _find(sections, "daily-meeting-during")["clauses"] if c["id"] == "daily-meeting-opening")
+    opening = next(
+        c
+        for c in _find(sections, "daily-meeting-during")["clauses"]
+        if c["id"] == "daily-meeting-opening"
+    )
     assert "90 分钟" in opening["text"]
     opening["text"] = opening["text"].replace("90 分钟", "60 分钟")
 
     levels = _find(sections, "daily-approval-levels")
-    levels["clauses"].insert(0, {
-        "id": "daily-approval-precheck",
-        "title": "形式审查",
-        "text": "文件进入审批链前，由{branch.name}综合管理岗位进行形式审查，核对审批单填写是否完整、附件是否齐全。",
-    })
+    levels["clauses"].insert(
+        0,
+        {
+            "id": "daily-approval-precheck",
+            "title": "形式审查",
+            "text": "文件进入审批链前，由{branch.name}综合管理岗位进行形式审查，核对审批单填写是否完整、附件是否齐全。",
+        },
+    )
 
     meeting = _find(sections, "daily-meeting")
     meeting["sections"] = [s for s in meeting["sections"] if s["id"] != "daily-meeting-types"]
     _find(sections, "daily-project")["sections"].append(types)
-    path.write_text(yaml.safe_dump(chapter, allow_unicode=True, sort_keys=False, width=1000), encoding="utf-8")
+    path.write_text(
+        yaml.safe_dump(chapter, allow_unicode=True, sort_keys=False, width=1000), encoding="utf-8"
+    )
 
     path = Path(src) / FORM
     form = yaml.safe_load(path.read_text(encoding="utf-8"))
     at = next(i for i, f in enumerate(form["fields"]) if f["id"] == "attendees")
     form["fields"].insert(at + 1, {"id": "cc", "label": "抄送", "type": "text"})
-    path.write_text(yaml.safe_dump(form, allow_unicode=True, sort_keys=False, width=1000), encoding="utf-8")
+    path.write_text(
+        yaml.safe_dump(form, allow_unicode=True, sort_keys=False, width=1000), encoding="utf-8"
+    )

@@ -7,6 +7,7 @@ tools cannot pass the suite by testing less.
     pdftotext = require("pdftotext", POPPLER)      # the tool's path, or the test fails
     require_file(POPPLER_GB1_CMAP, POPPLER_DATA)  # a data file, likewise
 """
+
 from __future__ import annotations
 
 import shutil

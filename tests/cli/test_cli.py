@@ -1,4 +1,5 @@
 """What a user sees at the terminal: exit codes and Chinese messages."""
+
 from __future__ import annotations
 
 import json
@@ -35,7 +36,9 @@ def test_list_json_has_branches_chapters_and_form_fields(run, src):
     result = run("list", "--json", "--src", str(src))
     assert result.exit_code == 0
     data = json.loads(result.output)
-    assert {"id": "chengdu", "name": "成都办事处", "kind": "办事处", "region": "西南"} in data["branches"]
+    assert {"id": "chengdu", "name": "成都办事处", "kind": "办事处", "region": "西南"} in data[
+        "branches"
+    ]
     assert any(c["id"] == "daily-ops" for c in data["chapters"])
     notice = next(f for f in data["forms"] if f["id"] == "meeting-notice")
     assert notice["title"] == "会议通知表"
@@ -57,7 +60,10 @@ def test_schema_validates_a_chapter_file(run, src):
 
     data = json.loads(run("schema").output)
     chapter = yaml.safe_load((src / "chapters" / "07-daily-ops.yaml").read_text(encoding="utf-8"))
-    validator = jsonschema.Draft202012Validator({**data, "$ref": "#/$defs/Chapter", "oneOf": None} | {"oneOf": [{"$ref": "#/$defs/Chapter"}]})
+    validator = jsonschema.Draft202012Validator(
+        {**data, "$ref": "#/$defs/Chapter", "oneOf": None}
+        | {"oneOf": [{"$ref": "#/$defs/Chapter"}]}
+    )
     validator.validate(chapter)
     chapter["titel"] = "x"
     assert list(validator.iter_errors(chapter))
@@ -70,12 +76,16 @@ def test_build_unknown_branch_suggests(run_process, src, tmp_path):
     assert not (tmp_path / "output").exists()
 
 
-@pytest.mark.parametrize("out, said", [
-    ("notes.txt/output", "无法写入 notes.txt：已存在同名的文件或文件夹"),
-    ("notes.txt/sub/output", "无法写入 notes.txt/sub：路径中的某一级不是文件夹"),
-])
-def test_an_output_folder_that_cannot_be_made_is_a_clean_failure(run_process, src, tmp_path, out,
-                                                                 said):
+@pytest.mark.parametrize(
+    "out, said",
+    [
+        ("notes.txt/output", "无法写入 notes.txt：已存在同名的文件或文件夹"),
+        ("notes.txt/sub/output", "无法写入 notes.txt/sub：路径中的某一级不是文件夹"),
+    ],
+)
+def test_an_output_folder_that_cannot_be_made_is_a_clean_failure(
+    run_process, src, tmp_path, out, said
+):
     """--out below a file: the folder cannot be made (root too cannot, unlike a folder's mode)."""
     (tmp_path / "notes.txt").write_text("一个文件，不是文件夹", encoding="utf-8")
     result = run_process("build", "--src", str(src), "-b", "hq", "-f", "html", "--out", out)
@@ -97,12 +107,20 @@ def snapshot(folder):
     return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-@pytest.mark.parametrize("error, said", [
-    (OSError(28, "No space left on device"), r"构建失败：写入 \w+/handbook\.html 时出错：磁盘空间不足；原有输出保持不变。"),
-    (RuntimeError("boom"), r"构建失败（程序内部错误：RuntimeError: boom）；原有输出保持不变。"),
-], ids=["disk-full", "bug"])
-def test_failed_build_leaves_previous_output_untouched(run, src, tmp_path, monkeypatch, error,
-                                                       said):
+@pytest.mark.parametrize(
+    "error, said",
+    [
+        (
+            OSError(28, "No space left on device"),
+            r"构建失败：写入 \w+/handbook\.html 时出错：磁盘空间不足；原有输出保持不变。",
+        ),
+        (RuntimeError("boom"), r"构建失败（程序内部错误：RuntimeError: boom）；原有输出保持不变。"),
+    ],
+    ids=["disk-full", "bug"],
+)
+def test_failed_build_leaves_previous_output_untouched(
+    run, src, tmp_path, monkeypatch, error, said
+):
     """A full disk is the user's to fix: said plainly. A bug of ours is called one."""
     assert run("build", "--src", str(src), "--format", "html", "-q").exit_code == 0
     before = snapshot(tmp_path / "output")
@@ -127,18 +145,26 @@ def test_failed_build_leaves_previous_output_untouched(run, src, tmp_path, monke
 
 
 def test_invalid_source_leaves_previous_output_untouched(run, run_process, src, tmp_path):
-    assert run("build", "--src", str(src), "--branch", "hq", "--format", "html", "-q").exit_code == 0
+    assert (
+        run("build", "--src", str(src), "--branch", "hq", "--format", "html", "-q").exit_code == 0
+    )
     before = snapshot(tmp_path / "output")
     replace(src / "branches.yaml", "kind: 总部", "kind: 总布")
     result = run_process("build", "--src", str(src), "--branch", "hq", "--format", "html")
     assert_clean_failure(result)
-    assert re.search(r"^manual_src/branches\.yaml:\d+:\d+: .*总布", result.stderr, re.M), \
+    assert re.search(r"^manual_src/branches\.yaml:\d+:\d+: .*总布", result.stderr, re.M), (
         result.stderr
+    )
     assert snapshot(tmp_path / "output") == before
 
 
 def test_partial_build_keeps_other_branches(run, src, tmp_path):
-    assert run("build", "--src", str(src), "--branch", "hq", "--format", "html", "-q").exit_code == 0
-    assert run("build", "--src", str(src), "--branch", "wuhan", "--format", "html", "-q").exit_code == 0
+    assert (
+        run("build", "--src", str(src), "--branch", "hq", "--format", "html", "-q").exit_code == 0
+    )
+    assert (
+        run("build", "--src", str(src), "--branch", "wuhan", "--format", "html", "-q").exit_code
+        == 0
+    )
     assert (tmp_path / "output" / "hq" / "handbook.html").is_file()
     assert (tmp_path / "output" / "wuhan" / "handbook.html").is_file()

@@ -1,5 +1,6 @@
 """The whole loop on the small fixture manual (tests/roots/minimal): check, build every format,
 verify, and what a branch's own values and conditions do to its documents."""
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,14 @@ from tests.conftest import ROOT
 
 def handbook(*args: str, cwd) -> subprocess.CompletedProcess:
     env = {"HANDBOOK_SOURCE_REVISION": "test", "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
-    return subprocess.run([sys.executable, "-m", "builder", *args], cwd=cwd, capture_output=True,
-                          text=True, env={**env, "PYTHONPATH": str(ROOT)}, timeout=240)
+    return subprocess.run(
+        [sys.executable, "-m", "builder", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**env, "PYTHONPATH": str(ROOT)},
+        timeout=240,
+    )
 
 
 @pytest.mark.slow
@@ -26,9 +33,19 @@ def test_check_build_and_verify_a_small_manual(root, tmp_path):
     assert built.returncode == 0, built.stderr
     out = tmp_path / "out"
     for branch in ("hq", "xian"):
-        names = {p.relative_to(out / branch).as_posix() for p in (out / branch).rglob("*") if p.is_file()}
-        assert names == {"handbook.docx", "handbook.pdf", "handbook.html", "forms.xlsx", "index.html",
-                         "forms/expense.docx", "forms/expense.pdf", "forms/expense.xlsx"}
+        names = {
+            p.relative_to(out / branch).as_posix() for p in (out / branch).rglob("*") if p.is_file()
+        }
+        assert names == {
+            "handbook.docx",
+            "handbook.pdf",
+            "handbook.html",
+            "forms.xlsx",
+            "index.html",
+            "forms/expense.docx",
+            "forms/expense.pdf",
+            "forms/expense.xlsx",
+        }
     assert handbook("verify", "out", "--strict", cwd=tmp_path).returncode == 0
     listed = json.loads(handbook("list", "--src", str(src), "--json", cwd=tmp_path).stdout)
     assert [b["id"] for b in listed["branches"]] == ["hq", "xian"]

@@ -1,5 +1,6 @@
 """本次修订: what the newest revision lists under `changes` is marked in every handbook format,
 on by default and switched off with --no-change-marks."""
+
 from __future__ import annotations
 
 import re
@@ -8,10 +9,11 @@ import zipfile
 import pytest
 from pypdf import PdfReader
 
+from builder.document.resolve import resolve
 from builder.errors import SourceErrors
 from builder.sources.load import load_manual
-from builder.document.resolve import resolve
 from builder.writers.html import render_html_string
+
 
 def body(html: str) -> str:
     """The page without its inline style sheets (which name the mark in CSS)."""
@@ -50,16 +52,25 @@ def test_unknown_id_in_changes_is_reported_with_its_line(src):
     with pytest.raises(SourceErrors) as info:
         load_manual(src)
     [problem] = [str(p) for p in info.value.problems]
-    line = next(n for n, l in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if "info-reimb-dedline" in l)
+    line = next(
+        n
+        for n, l in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if "info-reimb-dedline" in l
+    )
     assert f"revisions.yaml:{line}:13:" in problem
     assert "info-reimb-dedline" in problem and "info-reimb-deadline" in problem  # did you mean
 
 
 def test_html_marks_the_clause_and_the_section(manual):
     html = render_html_string(resolve(manual, "hq"))
-    clause = re.search(r'<div class="clause level-\d changed" id="info-reimb-deadline">.*?</p>', html, re.S)
+    clause = re.search(
+        r'<div class="clause level-\d changed" id="info-reimb-deadline">.*?</p>', html, re.S
+    )
     assert clause and "本次修订" in clause.group(0)
-    assert re.search(r'<h2 class="changed"><span class="num">（[一二三四五六七八九十]+）</span>信息安全</h2>', html)
+    assert re.search(
+        r'<h2 class="changed"><span class="num">（[一二三四五六七八九十]+）</span>信息安全</h2>',
+        html,
+    )
     assert "本版（1.2）新增或修改的章节和条款" in html
     plain = body(render_html_string(resolve(manual, "hq", change_marks=False)))
     assert "本次修订" not in plain and 'class="changed"' not in plain
@@ -86,7 +97,9 @@ def test_docx_bar_and_tag(manual, tmp_path):
     reimburse = next(p for p in paragraphs if ">报销时限<" in p)
     assert "<w:left " in reimburse and "A61B1B" in reimburse and ">本次修订<" in reimburse
     heading = next(p for p in paragraphs if ">信息安全<" in p and "Heading2" in p)
-    assert "<w:left " in heading and "本次修订" not in heading  # the TOC copies headings: tag below it
+    assert (
+        "<w:left " in heading and "本次修订" not in heading
+    )  # the TOC copies headings: tag below it
     unmarked = next(p for p in paragraphs if ">填写报销单<" in p)
     assert "<w:pBdr>" not in unmarked and "本次修订" not in unmarked
 
@@ -100,4 +113,6 @@ def test_cli_switch(run, src):
     html = body((src.parent / "output" / "wuhan" / "handbook.html").read_text(encoding="utf-8"))
     assert "本次修订" not in html
     result = run("build", "--src", str(src), "-b", "wuhan", "-f", "html", "-q")
-    assert "本次修订" in (src.parent / "output" / "wuhan" / "handbook.html").read_text(encoding="utf-8")
+    assert "本次修订" in (src.parent / "output" / "wuhan" / "handbook.html").read_text(
+        encoding="utf-8"
+    )

@@ -1,5 +1,6 @@
 """`handbook diff`: a temporary git repository with two revisions of the bundled manual; each
 change is reported and nothing else, and renumbering is never reported."""
+
 from __future__ import annotations
 
 import re
@@ -10,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from builder.document.changes import compare, inline_diff
-from builder.sources.load import load_manual
 from builder.document.model import Span
 from builder.document.resolve import resolve
+from builder.sources.load import load_manual
 from tests.conftest import ROOT, SRC
 from tests.revise import EXPECTED, revise
 from tests.tools import GIT, require
@@ -23,8 +24,12 @@ LINE = re.compile(r"^\s+(新增|删除|移动|修改)(?:并修改)?\s+\S+\s+.*\[
 
 def git(repo: Path, *args: str) -> str:
     config = ["-c", "user.name=测试", "-c", "user.email=t@example.com"]
-    return subprocess.run([require("git", GIT), "-C", str(repo), *config, *args],
-                          check=True, capture_output=True, text=True).stdout.strip()
+    return subprocess.run(
+        [require("git", GIT), "-C", str(repo), *config, *args],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
 
 
 @pytest.fixture(scope="module")
@@ -87,8 +92,13 @@ def test_renumbering_is_not_a_change(manual, revised):
     # the inserted clause renumbers 审批层级与时限 (referred to by 填写审批单), and the move renumbers
     # the later 会议管理 sections with all their clauses
     assert {"daily-approval-chain", "daily-meeting-before", "daily-meeting-goal"} <= renumbered
-    assert not renumbered & {c.id for c in changes.changes} - {"daily-meeting-types", "daily-meeting-opening"}
-    assert "daily-approval-apply" not in changes.by_id  # its reference's label changed, its target did not
+    assert not renumbered & {c.id for c in changes.changes} - {
+        "daily-meeting-types",
+        "daily-meeting-opening",
+    }
+    assert (
+        "daily-approval-apply" not in changes.by_id
+    )  # its reference's label changed, its target did not
 
 
 def test_same_sources_no_changes(run):
@@ -115,8 +125,10 @@ def test_working_tree_is_the_default_new_side(repo, run, monkeypatch):
 
 
 def test_unknown_revision_and_branch(repo, run_process):
-    for args, said in ((("v9.9", "v1.3"), "git 仓库中没有版本“v9.9”"),
-                       (("v1.2", "v1.3", "--branch", "shenzhen"), "没有分支机构“shenzhen”")):
+    for args, said in (
+        (("v9.9", "v1.3"), "git 仓库中没有版本“v9.9”"),
+        (("v1.2", "v1.3", "--branch", "shenzhen"), "没有分支机构“shenzhen”"),
+    ):
         result = run_process("diff", *args, cwd=repo)
         assert result.returncode == 1, result.stdout + result.stderr
         assert said in result.stderr
@@ -155,7 +167,11 @@ def test_out_writes_the_three_files_but_not_into_a_build_output(run, revised, tm
     out = tmp_path / "changes"
     result = run("diff", str(SRC), str(revised), "--out", str(out))
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in (out / "hq").iterdir()) == ["comparison.docx", "comparison.pdf", "handbook-tracked.docx"]
+    assert sorted(p.name for p in (out / "hq").iterdir()) == [
+        "comparison.docx",
+        "comparison.pdf",
+        "handbook-tracked.docx",
+    ]
     built = tmp_path / "output"
     built.mkdir()
     (built / "manifest.json").write_text("{}", encoding="utf-8")

@@ -1,6 +1,7 @@
 """Every output says what it is: 文件编号, version, effective date, 受控文件, branch and the source
 revision, in its file properties (what Word, Excel, a PDF reader or a document-control system
 shows) and, for the controlled-document mark, on the page."""
+
 from __future__ import annotations
 
 import re
@@ -47,17 +48,27 @@ def document(manual):
 def files(document, tmp_path_factory) -> dict[str, Path]:
     """The handbook in three formats and one form in three formats, from a document whose
     source revision is known."""
-    from builder.writers.docx.handbook import render_docx
     from builder.writers.docx.forms import render_form_docx
+    from builder.writers.docx.handbook import render_docx
     from builder.writers.html import render_html
-    from builder.writers.pdf.handbook import render_pdf
     from builder.writers.pdf.forms import render_form_pdf
+    from builder.writers.pdf.handbook import render_pdf
     from builder.writers.xlsx.workbook import render_form_xlsx, render_forms_xlsx
 
     out = tmp_path_factory.mktemp("properties")
     form = next(f for f in document.forms if f.id == FORM)
-    paths = {name: out / name for name in
-             ("handbook.docx", "handbook.pdf", "handbook.html", "form.docx", "form.xlsx", "form.pdf", "forms.xlsx")}
+    paths = {
+        name: out / name
+        for name in (
+            "handbook.docx",
+            "handbook.pdf",
+            "handbook.html",
+            "form.docx",
+            "form.xlsx",
+            "form.pdf",
+            "forms.xlsx",
+        )
+    }
     render_docx(document, paths["handbook.docx"])
     render_pdf(document, paths["handbook.pdf"])
     render_html(document, paths["handbook.html"])
@@ -76,7 +87,9 @@ def custom_properties(path: Path) -> dict[str, str]:
         root = etree.fromstring(z.read("docProps/custom.xml"))
     props = {}
     for pid, prop in enumerate(root.iter(f"{CUSTOM_NS}property"), start=2):
-        assert prop.get("fmtid") == "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}" and prop.get("pid") == str(pid)
+        assert prop.get("fmtid") == "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}" and prop.get(
+            "pid"
+        ) == str(pid)
         props[prop.get("name")] = prop.find(f"{VT_NS}lpwstr").text
     return props
 
@@ -84,11 +97,13 @@ def custom_properties(path: Path) -> dict[str, str]:
 def pdf_text(path: Path, first: int | None = None, last: int | None = None) -> str:
     pages = [*(["-f", str(first)] if first else []), *(["-l", str(last)] if last else [])]
     pdftotext = require("pdftotext", POPPLER)
-    return subprocess.run([pdftotext, *pages, str(path), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    return subprocess.run(
+        [pdftotext, *pages, str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
 
 
 # -- Word ------------------------------------------------------------------------------------
+
 
 def test_handbook_docx_core_and_custom_properties(files):
     core = docx.Document(str(files["handbook.docx"])).core_properties
@@ -97,7 +112,9 @@ def test_handbook_docx_core_and_custom_properties(files):
     assert core.identifier == "HC-YY-MAN-001" and core.version == "1.2"
     assert core.content_status == "受控文件" and core.category == "手册"
     assert "HC-YY-MAN-001" in core.keywords and "受控文件" in core.keywords
-    assert core.created == core.modified and core.created.isoformat().startswith("2026-12-01T00:00:00")
+    assert core.created == core.modified and core.created.isoformat().startswith(
+        "2026-12-01T00:00:00"
+    )
     assert REVISION in core.comments
     assert custom_properties(files["handbook.docx"]) == EXPECTED
 
@@ -121,13 +138,16 @@ def test_docx_show_the_controlled_mark_and_the_source_revision(files):
 
 # -- Excel -----------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", ["form.xlsx", "forms.xlsx"])
 def test_xlsx_document_and_custom_properties(files, name):
     book = openpyxl.load_workbook(files[name])
     props = book.properties
     assert props.creator == "瀚川科技股份有限公司"
     assert props.contentStatus == "受控文件" and props.version == "1.2" and props.category == "表单"
-    assert props.identifier == ("HC-YY-MAN-001/HC-YY-F01" if name == "form.xlsx" else "HC-YY-MAN-001")
+    assert props.identifier == (
+        "HC-YY-MAN-001/HC-YY-F01" if name == "form.xlsx" else "HC-YY-MAN-001"
+    )
     assert props.created == props.modified and props.created.isoformat() == "2026-12-01T00:00:00"
     custom = {p.name: p.value for p in book.custom_doc_props.props}
     assert custom == (FORM_EXPECTED if name == "form.xlsx" else EXPECTED)
@@ -139,6 +159,7 @@ def test_xlsx_document_and_custom_properties(files, name):
 
 
 # -- PDF -------------------------------------------------------------------------------------
+
 
 def test_handbook_pdf_information(files):
     info = PdfReader(files["handbook.pdf"]).metadata
@@ -159,10 +180,13 @@ def test_pdfs_print_the_controlled_mark(files):
     cover = re.sub(r"\s+", "", pdf_text(files["handbook.pdf"], 1, 1))
     assert "受控文件" in cover and "HC-YY-MAN-001" in cover and f"源修订{REVISION}" in cover
     form = re.sub(r"\s+", "", pdf_text(files["form.pdf"]))
-    assert "受控文件" in form and "HC-YY-MAN-001" in form and "HC-YY-F01" in form and "版本1.2" in form
+    assert (
+        "受控文件" in form and "HC-YY-MAN-001" in form and "HC-YY-F01" in form and "版本1.2" in form
+    )
 
 
 # -- HTML ------------------------------------------------------------------------------------
+
 
 def test_html_meta_tags(files):
     page = files["handbook.html"].read_text(encoding="utf-8")
@@ -172,7 +196,7 @@ def test_html_meta_tags(files):
         assert meta[key] == value, key
     assert meta["author"] == "瀚川科技股份有限公司" and meta["dcterms.created"] == "2026-12-01"
     assert "<title>运营管理手册 · 武汉办事处</title>" in head
-    assert "受控文件" in page[page.index("<body"):]
+    assert "受控文件" in page[page.index("<body") :]
 
 
 def test_unknown_source_revision_is_left_out(manual):
@@ -184,6 +208,7 @@ def test_unknown_source_revision_is_left_out(manual):
 
 
 # -- the build command -----------------------------------------------------------------------
+
 
 def test_build_passes_the_source_revision_through(run, src, tmp_path, monkeypatch):
     monkeypatch.setenv("HANDBOOK_SOURCE_REVISION", "feedc0ffee12")

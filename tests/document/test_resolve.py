@@ -1,4 +1,5 @@
 """The branch pass: each branch gets its own values, clauses and numbering."""
+
 from __future__ import annotations
 
 from builder.document.model import plain
@@ -29,7 +30,15 @@ def all_text(doc) -> str:
 
 
 def test_numbering_labels():
-    assert [chinese_numeral(n) for n in (1, 10, 11, 20, 21, 100, 105)] == ["一", "十", "十一", "二十", "二十一", "一百", "一百零五"]
+    assert [chinese_numeral(n) for n in (1, 10, 11, 20, 21, 100, 105)] == [
+        "一",
+        "十",
+        "十一",
+        "二十",
+        "二十一",
+        "一百",
+        "一百零五",
+    ]
     assert [label(level, 2) for level in range(1, 6)] == ["二、", "（二）", "2.", "（2）", "②"]
     assert path_label(["七、", "（四）", "2."]) == "七（四）2."
 
@@ -53,7 +62,9 @@ def test_conditional_section_only_for_flagged_branches(manual):
     assert "生产制造" not in cd_titles
     # the sections after it are renumbered without a gap
     business = next(c for c in chengdu.chapters if c.id == "business")
-    assert [s.number.ordinal for s in business.sections] == list(range(1, len(business.sections) + 1))
+    assert [s.number.ordinal for s in business.sections] == list(
+        range(1, len(business.sections) + 1)
+    )
 
 
 def test_branch_values_fill_placeholders(manual):
@@ -132,17 +143,26 @@ def test_placeholders_in_titles_headers_and_form_fields_are_filled(src, tmp_path
 
     info = src / "chapters" / "06-information.yaml"
     replace(info, "title: 报销时限", "title: 报销时限（{branch.name}）")
-    replace(info, "  - id: info-reimburse\n    title: 报销\n",
-            "  - id: info-reimburse\n    title: 报销（{manual.company}）\n")
+    replace(
+        info,
+        "  - id: info-reimburse\n    title: 报销\n",
+        "  - id: info-reimburse\n    title: 报销（{manual.company}）\n",
+    )
     # a reference to the clause: its label carries the title
     replace(info, "{clause:dm-naming-rule}", "{clause:info-reimb-deadline}")
-    replace(src / "chapters" / "02-organization.yaml", "columns: [层级, 构成, 主要职能]",
-            'columns: [层级, 构成, "{branch.name}的主要职能"]')
+    replace(
+        src / "chapters" / "02-organization.yaml",
+        "columns: [层级, 构成, 主要职能]",
+        'columns: [层级, 构成, "{branch.name}的主要职能"]',
+    )
     form = src / "forms" / "meeting-notice.yaml"
     replace(form, "title: 会议通知表", "title: '{branch.name}会议通知表'")
     replace(form, "label: 会议主题", "label: 会议主题（{branch.name}）")
-    replace(form, "example: Q3销售目标分解",
-            "example: Q3销售目标分解（{branch.name}）\n    help: 由{branch.manager_title}确定")
+    replace(
+        form,
+        "example: Q3销售目标分解",
+        "example: Q3销售目标分解（{branch.name}）\n    help: 由{branch.manager_title}确定",
+    )
     manual = load_manual(src)
     name, company = manual.branch("chengdu").name, manual.meta.company
 
@@ -164,14 +184,24 @@ def test_placeholders_in_titles_headers_and_form_fields_are_filled(src, tmp_path
     assert hq.title == f"{manual.branch('hq').name}会议通知表"
 
     out = tmp_path / "output"
-    build_outputs(manual, out=out, branches=["chengdu"], formats=["html", "pdf"], forms=[],
-                  progress=False)
+    build_outputs(
+        manual, out=out, branches=["chengdu"], formats=["html", "pdf"], forms=[], progress=False
+    )
     page = (out / "chengdu" / "handbook.html").read_text(encoding="utf-8")
     assert shutil.which("pdftotext"), "pdftotext (poppler-utils) is needed: make test installs it"
-    pdf = subprocess.run(["pdftotext", str(out / "chengdu" / "handbook.pdf"), "-"],
-                         capture_output=True, text=True, check=True).stdout
+    pdf = subprocess.run(
+        ["pdftotext", str(out / "chengdu" / "handbook.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     for printed in (page, "".join(pdf.split())):
-        for filled in (f"报销时限（{name}）", f"报销（{company}）", f"{name}的主要职能",
-                       f"{name}会议通知表", f"会议主题（{name}）"):
+        for filled in (
+            f"报销时限（{name}）",
+            f"报销（{company}）",
+            f"{name}的主要职能",
+            f"{name}会议通知表",
+            f"会议主题（{name}）",
+        ):
             assert filled in printed, filled
         assert "{branch." not in printed and "{manual." not in printed

@@ -1,5 +1,6 @@
 """Incremental, parallel and sharded builds (builder.release.cache, builder.release.build): a rebuild writes
 exactly the files whose inputs changed, whatever the number of workers, and never a stale one."""
+
 from __future__ import annotations
 
 import json
@@ -61,8 +62,12 @@ def base(tmp_path_factory) -> Path:
     cwd = os.getcwd()
     os.chdir(home)
     try:
-        result = CliRunner().invoke(main, ["build", "--src", "manual_src", "--out", "output", "-q", *CHEAP, "-j", "2"],
-                                    env={"HANDBOOK_SOURCE_REVISION": "test"}, catch_exceptions=False)
+        result = CliRunner().invoke(
+            main,
+            ["build", "--src", "manual_src", "--out", "output", "-q", *CHEAP, "-j", "2"],
+            env={"HANDBOOK_SOURCE_REVISION": "test"},
+            catch_exceptions=False,
+        )
     finally:
         os.chdir(cwd)
     assert result.exit_code == 0, result.output
@@ -101,12 +106,18 @@ def test_one_branch_edit_rebuilds_only_that_branch(run, src, built):
 def test_form_edit_rebuilds_that_form_and_what_includes_it(run, src, built):
     before = snapshot(built)
     path = src / "forms" / "meeting-notice.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace("label: 会议主题", "label: 会议名称", 1), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("label: 会议主题", "label: 会议名称", 1),
+        encoding="utf-8",
+    )
     build(run, src, *CHEAP)
     touched = outputs(changed(before, snapshot(built)))
     branches = json.loads(run("list", "--src", str(src), "--json").output)["branches"]
-    expected = {f"{b['id']}/{name}" for b in branches
-                for name in ("forms/meeting-notice.xlsx", "forms.xlsx", "handbook.html")}
+    expected = {
+        f"{b['id']}/{name}"
+        for b in branches
+        for name in ("forms/meeting-notice.xlsx", "forms.xlsx", "handbook.html")
+    }
     assert touched == expected
 
 
@@ -119,12 +130,16 @@ def test_clause_edit_rebuilds_handbooks_but_no_form(run, src, built):
     chapter.write_text(edited, encoding="utf-8")
     build(run, src, *CHEAP)
     touched = outputs(changed(before, snapshot(built)))
-    assert touched == {f"{p.split('/')[0]}/handbook.html" for p in before if p.endswith("handbook.html")}
+    assert touched == {
+        f"{p.split('/')[0]}/handbook.html" for p in before if p.endswith("handbook.html")
+    }
 
 
 def test_comment_edit_rebuilds_nothing(run, src, built):
     before = snapshot(built)
-    with open(src / "chapters" / sorted(os.listdir(src / "chapters"))[0], "a", encoding="utf-8") as stream:
+    with open(
+        src / "chapters" / sorted(os.listdir(src / "chapters"))[0], "a", encoding="utf-8"
+    ) as stream:
         stream.write("# 只是注释\n")
     result = build(run, src, *CHEAP)
     assert "无变化" in result.output
@@ -141,8 +156,9 @@ def test_force_and_a_hand_edited_file(run, src, built):
     before = snapshot(built)
     result = build(run, src, *CHEAP, "--force", "-b", "hq")
     # every file of hq rendered again; its download page is rewritten only if what it shows changed
-    assert outputs(changed(before, snapshot(built))) == {p for p in outputs(set(before))
-                                                         if p.startswith("hq/") and p != "hq/index.html"}
+    assert outputs(changed(before, snapshot(built))) == {
+        p for p in outputs(set(before)) if p.startswith("hq/") and p != "hq/index.html"
+    }
     assert "重新生成 20 个文件" in result.output
 
 
@@ -157,7 +173,9 @@ def test_template_edit_rebuilds_what_uses_it(run, src, built, tmp_path):
     css = tmp_path / "templates" / "handbook-phone.css"
     css.write_text(css.read_text(encoding="utf-8") + "\n/* x */\n", encoding="utf-8")
     build(run, src, *CHEAP, "--templates", "templates")
-    assert outputs(changed(before, snapshot(built))) == {p for p in before if p.endswith("handbook.html")}
+    assert outputs(changed(before, snapshot(built))) == {
+        p for p in before if p.endswith("handbook.html")
+    }
 
 
 def test_bad_or_foreign_state_only_costs_a_rebuild(run, src, built):
@@ -171,8 +189,10 @@ def test_bad_or_foreign_state_only_costs_a_rebuild(run, src, built):
 def test_manifest_and_state_stay_consistent(run, src, built):
     manifest = json.loads((built / "manifest.json").read_text(encoding="utf-8"))
     assert STATE not in {f["path"] for f in manifest["files"]}
-    (src / "branches.yaml").write_text((src / "branches.yaml").read_text(encoding="utf-8")
-                                       .replace("成都市", "成都市高新区", 1), encoding="utf-8")
+    (src / "branches.yaml").write_text(
+        (src / "branches.yaml").read_text(encoding="utf-8").replace("成都市", "成都市高新区", 1),
+        encoding="utf-8",
+    )
     build(run, src, *CHEAP, "-b", "chengdu")
     verified = run("verify", "output", "--strict")
     assert verified.exit_code == 0, verified.output
@@ -181,21 +201,25 @@ def test_manifest_and_state_stay_consistent(run, src, built):
 def test_files_of_a_removed_branch_or_form_are_removed(run, src, built):
     branches = src / "branches.yaml"
     original = branches.read_text(encoding="utf-8")
-    record = original[original.index("  - id: wuhan"):original.index("  - id: hongkong")]
+    record = original[original.index("  - id: wuhan") : original.index("  - id: hongkong")]
     extra = record.replace("id: wuhan", "id: xian").replace("武汉办事处", "西安办事处")
     branches.write_text(original + "\n" + extra, encoding="utf-8")
     build(run, src, *CHEAP)
     assert (built / "xian" / "handbook.html").is_file()
     branches.write_text(original, encoding="utf-8")
     result = build(run, src, *CHEAP, "-b", "hq")  # any build: xian is no longer in the sources
-    assert "删除 21 个已不存在的分支机构或表单的文件" in result.output  # its 20 files and its download page
+    assert (
+        "删除 21 个已不存在的分支机构或表单的文件" in result.output
+    )  # its 20 files and its download page
     assert "西安办事处" not in (built / "index.html").read_text(encoding="utf-8")
     assert not (built / "xian").exists()
     assert run("verify", "output", "--strict").exit_code == 0
     # A form: the bundled chapters refer to every form, so add one and take it away again.
     form = (src / "forms" / "meeting-notice.yaml").read_text(encoding="utf-8")
     (src / "forms" / "zz-extra.yaml").write_text(
-        form.replace("id: meeting-notice", "id: zz-extra").replace("code: ", "code: Z", 1), encoding="utf-8")
+        form.replace("id: meeting-notice", "id: zz-extra").replace("code: ", "code: Z", 1),
+        encoding="utf-8",
+    )
     build(run, src, *CHEAP, "-b", "hq")
     assert (built / "hq" / "forms" / "zz-extra.xlsx").is_file()
     (src / "forms" / "zz-extra.yaml").unlink()
@@ -206,15 +230,35 @@ def test_files_of_a_removed_branch_or_form_are_removed(run, src, built):
 def test_jobs_do_not_change_a_byte(run, src, tmp_path):
     manifests = []
     for jobs in ("1", "2"):
-        result = run("build", "--src", str(src), "--out", f"out{jobs}", "-q", "-j", jobs, "-b", "hongkong", "-b", "hq",
-                     "-f", "html", "-f", "xlsx", "-f", "docx")
+        result = run(
+            "build",
+            "--src",
+            str(src),
+            "--out",
+            f"out{jobs}",
+            "-q",
+            "-j",
+            jobs,
+            "-b",
+            "hongkong",
+            "-b",
+            "hq",
+            "-f",
+            "html",
+            "-f",
+            "xlsx",
+            "-f",
+            "docx",
+        )
         assert result.exit_code == 0, result.output
         manifests.append((tmp_path / f"out{jobs}" / "manifest.json").read_bytes())
     assert manifests[0] == manifests[1]
 
 
-@pytest.mark.parametrize("spec, error", [("0/3", "K 应在 1 到 N 之间"), ("4/3", "K 应在 1 到 N 之间"),
-                                         ("a/b", "K/N"), ("1", "K/N")])
+@pytest.mark.parametrize(
+    "spec, error",
+    [("0/3", "K 应在 1 到 N 之间"), ("4/3", "K 应在 1 到 N 之间"), ("a/b", "K/N"), ("1", "K/N")],
+)
 def test_bad_shard(run, spec, error):
     result = run("build", "--shard", spec)
     assert result.exit_code == 2 and error in result.output
@@ -224,13 +268,25 @@ def test_shards_cover_every_branch_once(run, src, tmp_path):
     ids = [b["id"] for b in json.loads(run("list", "--src", str(src), "--json").output)["branches"]]
     seen = []
     for k in (1, 2, 3, 4):
-        result = run("build", "--src", str(src), "--out", f"shard{k}", "-q", "--shard", f"{k}/4", "-f", "html")
+        result = run(
+            "build",
+            "--src",
+            str(src),
+            "--out",
+            f"shard{k}",
+            "-q",
+            "--shard",
+            f"{k}/4",
+            "-f",
+            "html",
+        )
         assert result.exit_code == 0, result.output
         folders = sorted(p.name for p in (tmp_path / f"shard{k}").iterdir() if p.is_dir())
         assert 1 <= len(folders) <= 2
         seen += folders
     assert sorted(seen) == sorted(ids)
     from builder.release.plan import shard
+
     assert shard(ids, 1, 4) == [ids[0], ids[4]]
     result = run("build", "--shard", "1/2", "-b", "hq")
     assert result.exit_code == 2
@@ -256,7 +312,9 @@ def test_writers_see_only_their_view(manual):
             assert a.read_bytes() == b.read_bytes()
         a, b = Path(folder) / "a.xlsx", Path(folder) / "b.xlsx"
         writer("workbook", "xlsx").render(document, a)
-        writer("workbook", "xlsx").render(view(Job("workbook", "xlsx", Path("forms.xlsx")), document), b)
+        writer("workbook", "xlsx").render(
+            view(Job("workbook", "xlsx", Path("forms.xlsx")), document), b
+        )
         assert a.read_bytes() == b.read_bytes()
 
 
@@ -272,7 +330,9 @@ def test_html_writers_need_only_their_declared_templates(manual, tmp_path):
     form = document.forms[0]
     checked = 0
     for entry in writers():
-        if entry.kind not in ("handbook", "form") or not any(where == "html" for where, _ in entry.templates):
+        if entry.kind not in ("handbook", "form") or not any(
+            where == "html" for where, _ in entry.templates
+        ):
             continue
         if entry.fmt == "pdf" and entry.kind == "handbook":
             continue  # the same HTML as the html writer's, laid out: too slow to render twice here
@@ -281,21 +341,30 @@ def test_html_writers_need_only_their_declared_templates(manual, tmp_path):
         for where, name in entry.templates:
             assert where == "html"
             shutil.copy(ROOT / "templates" / name, folder / name)
-        job = Job(entry.kind, entry.fmt, Path(f"x.{entry.fmt}"), form.id if entry.kind == "form" else None)
+        job = Job(
+            entry.kind, entry.fmt, Path(f"x.{entry.fmt}"), form.id if entry.kind == "form" else None
+        )
         part = view(job, document)
         entry.render(part, tmp_path / f"full.{entry.fmt}", Options(templates=ROOT / "templates"))
         entry.render(part, tmp_path / f"only.{entry.fmt}", Options(templates=folder))
-        assert (tmp_path / f"full.{entry.fmt}").read_bytes() == (tmp_path / f"only.{entry.fmt}").read_bytes()
+        assert (tmp_path / f"full.{entry.fmt}").read_bytes() == (
+            tmp_path / f"only.{entry.fmt}"
+        ).read_bytes()
         checked += 1
     assert checked == 2  # handbook.html and the form PDF
 
 
 def _modules_after(*args: str, cwd: Path) -> set[str]:
-    code = ("import sys; from builder.cli import main\n"
-            "try:\n    main(%r, standalone_mode=False)\nfinally:\n"
-            "    print('MODULES', ' '.join(sorted(m.split('.')[0] for m in sys.modules)))" % (list(args),))
+    code = (
+        "import sys; from builder.cli import main\n"
+        "try:\n    main(%r, standalone_mode=False)\nfinally:\n"
+        "    print('MODULES', ' '.join(sorted(m.split('.')[0] for m in sys.modules)))"
+        % (list(args),)
+    )
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HANDBOOK_SOURCE_REVISION": "test"}
-    done = subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, check=True
+    )
     line = next(line for line in done.stdout.splitlines() if line.startswith("MODULES"))
     return set(line.split()[1:])
 
@@ -310,11 +379,17 @@ def test_heavy_libraries_are_not_imported_for_check_list_or_a_noop(tmp_path):
     assert not (heavy | {"yaml", "pydantic"}) & noop
 
 
-@pytest.mark.parametrize("error, said", [
-    (OSError(28, "No space left on device"),
-     "构建失败：写入 chengdu/handbook.html 时出错：磁盘空间不足；原有输出保持不变。"),
-    (RuntimeError("boom"), "构建失败（程序内部错误：RuntimeError: boom）；原有输出保持不变。"),
-], ids=["disk-full", "bug"])
+@pytest.mark.parametrize(
+    "error, said",
+    [
+        (
+            OSError(28, "No space left on device"),
+            "构建失败：写入 chengdu/handbook.html 时出错：磁盘空间不足；原有输出保持不变。",
+        ),
+        (RuntimeError("boom"), "构建失败（程序内部错误：RuntimeError: boom）；原有输出保持不变。"),
+    ],
+    ids=["disk-full", "bug"],
+)
 def test_a_worker_failing_fails_the_build_cleanly(run, src, built, monkeypatch, error, said):
     """A full disk is said as such (the user can fix it); only a bug of ours is 程序内部错误."""
     import builder.writers.html as html_writer
@@ -327,7 +402,9 @@ def test_a_worker_failing_fails_the_build_cleanly(run, src, built, monkeypatch, 
         path.write_text("written", encoding="utf-8")
 
     monkeypatch.setattr(html_writer, "render_html", broken)  # inherited by the forked workers
-    result = run("build", "--src", str(src), "--out", "output", "-q", "-f", "html", "--force", "-j", "2")
+    result = run(
+        "build", "--src", str(src), "--out", "output", "-q", "-f", "html", "--force", "-j", "2"
+    )
     assert result.exit_code == 1
     assert said in result.stderr, result.stderr
     assert ("程序内部错误" in result.output) == isinstance(error, RuntimeError)
@@ -340,10 +417,28 @@ def test_merged_shards_get_the_manifest_of_a_whole_build(run, src, tmp_path):
     assert run("build", "--src", str(src), "--out", "whole", "-q", "-f", "html").exit_code == 0
     merged = tmp_path / "merged"
     for k in (1, 2):
-        assert run("build", "--src", str(src), "--out", f"part{k}", "-q", "-f", "html", "--shard", f"{k}/2").exit_code == 0
+        assert (
+            run(
+                "build",
+                "--src",
+                str(src),
+                "--out",
+                f"part{k}",
+                "-q",
+                "-f",
+                "html",
+                "--shard",
+                f"{k}/2",
+            ).exit_code
+            == 0
+        )
         shutil.copytree(tmp_path / f"part{k}", merged, dirs_exist_ok=True)
-    assert run("verify", "merged", "--strict").exit_code == 1  # the last shard's manifest lists only its files
+    assert (
+        run("verify", "merged", "--strict").exit_code == 1
+    )  # the last shard's manifest lists only its files
     result = run("manifest", "merged", "--src", str(src))
     assert result.exit_code == 0, result.output
-    assert (merged / "manifest.json").read_bytes() == (tmp_path / "whole" / "manifest.json").read_bytes()
+    assert (merged / "manifest.json").read_bytes() == (
+        tmp_path / "whole" / "manifest.json"
+    ).read_bytes()
     assert run("verify", "merged", "--strict").exit_code == 0

@@ -2,6 +2,7 @@
 was; the next build cleans up what the killed one left and publishes normally. Also the
 publishing rules on their own: the lock beside (never inside) the output folder, released by
 the kernel when its holder dies, and the clean-up of stale staging and parked folders."""
+
 from __future__ import annotations
 
 import fcntl
@@ -15,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from builder.release.cache import STATE
 from builder.errors import BuildError
+from builder.release.cache import STATE
 from builder.release.publish import Staging
 from tests.conftest import ROOT, SRC
 
@@ -27,15 +28,26 @@ def snapshot(folder: Path) -> dict[str, str]:
     """Every file and folder under `folder`: sha256 of each file, "dir" for each folder. The
     build cache's state is left out: it records this machine's inodes and mtimes."""
     return {
-        str(p.relative_to(folder)): "dir" if p.is_dir() else hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*")) if p.name != STATE
+        str(p.relative_to(folder)): "dir"
+        if p.is_dir()
+        else hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.name != STATE
     }
 
 
 def handbook(*args: str, cwd: Path = ROOT, **kwargs) -> subprocess.Popen:
     env = {**os.environ, "HANDBOOK_SOURCE_REVISION": "test"}
-    return subprocess.Popen([sys.executable, "-m", "builder", *args], cwd=cwd, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True, **kwargs)
+    return subprocess.Popen(
+        [sys.executable, "-m", "builder", *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        **kwargs,
+    )
 
 
 def finish(proc: subprocess.Popen, timeout: float = 300) -> tuple[int, str]:
@@ -65,9 +77,13 @@ def test_sigkill_halfway_leaves_output_identical(tmp_path):
     code, log = finish(handbook("build", "--src", str(SRC), "--out", str(out), "-b", BRANCH, "-q"))
     assert code == 0, log
     before = snapshot(out)
-    assert len([k for k, v in before.items() if v != "dir"]) > 50  # handbook ×3, forms.xlsx, 18 forms ×3, manifest
+    assert (
+        len([k for k, v in before.items() if v != "dir"]) > 50
+    )  # handbook ×3, forms.xlsx, 18 forms ×3, manifest
 
-    build = handbook("build", "--src", str(SRC), "--out", str(out), "-b", BRANCH, "-q", "--force", "-j", "2")
+    build = handbook(
+        "build", "--src", str(SRC), "--out", str(out), "-b", BRANCH, "-q", "--force", "-j", "2"
+    )
     deadline = time.monotonic() + 240
     staging: Path | None = None
     while time.monotonic() < deadline and build.poll() is None:
@@ -96,7 +112,9 @@ def test_sigkill_halfway_leaves_output_identical(tmp_path):
         fcntl.flock(handle, fcntl.LOCK_UN)
 
     # the next build succeeds and removes the stale staging folder
-    code, log = finish(handbook("build", "--src", str(SRC), "--out", str(out), "-b", BRANCH, "-f", "html", "-q"))
+    code, log = finish(
+        handbook("build", "--src", str(SRC), "--out", str(out), "-b", BRANCH, "-f", "html", "-q")
+    )
     assert code == 0, log
     assert not staging.exists() and not staging_folders(out)
     code, log = finish(handbook("verify", str(out), "--strict"))
@@ -106,6 +124,7 @@ def test_sigkill_halfway_leaves_output_identical(tmp_path):
 
 
 # --- publish.py on its own -------------------------------------------------------------------
+
 
 def test_stale_staging_and_parked_folders_are_removed(tmp_path):
     out = tmp_path / "output"
@@ -120,7 +139,11 @@ def test_stale_staging_and_parked_folders_are_removed(tmp_path):
         (staging.path("hq/forms.xlsx")).write_bytes(b"new")
         staging.publish()
 
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.staging-keep", ".output.lock", "output"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".other.staging-keep",
+        ".output.lock",
+        "output",
+    ]
     assert (out / "hq" / "handbook.html").read_text(encoding="utf-8") == "旧"
     assert (out / "hq" / "forms.xlsx").read_bytes() == b"new"
 
@@ -172,9 +195,16 @@ def test_second_build_is_refused_while_the_lock_is_held(tmp_path):
 def test_lock_of_a_killed_holder_is_released(tmp_path):
     out = tmp_path / "output"
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time\nfrom builder.release.publish import Staging\n"
-         f"s = Staging({str(out)!r}).__enter__()\nprint('held', flush=True)\ntime.sleep(60)"],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\nfrom builder.release.publish import Staging\n"
+            f"s = Staging({str(out)!r}).__enter__()\nprint('held', flush=True)\ntime.sleep(60)",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         with pytest.raises(BuildError):

@@ -1,4 +1,5 @@
 """manifest.json and `handbook verify`; the same sources give the same bytes; the source revision."""
+
 from __future__ import annotations
 
 import hashlib
@@ -23,8 +24,11 @@ BRANCH = "wuhan"
 def digests(folder: Path) -> dict[str, str]:
     """Every published file's SHA-256, but the build cache's state (its inodes and mtimes are
     this machine's, not part of the output)."""
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != STATE}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != STATE
+    }
 
 
 @pytest.fixture(scope="module")
@@ -36,12 +40,33 @@ def twin_builds(tmp_path_factory) -> tuple[Path, Path]:
         home = tmp_path_factory.mktemp(f"{name}-checkout")
         shutil.copytree(SRC, home / "manual_src")
         shutil.copytree(ROOT / "templates", home / "templates")
-        env = {k: v for k, v in os.environ.items() if k not in ("HANDBOOK_SOURCE_REVISION", "SOURCE_DATE_EPOCH")}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("HANDBOOK_SOURCE_REVISION", "SOURCE_DATE_EPOCH")
+        }
         env.update(TZ=tz, PYTHONPATH=str(ROOT))
         out = tmp_path_factory.mktemp(f"{name}-out") / "output"
-        processes.append(subprocess.Popen(
-            [sys.executable, "-m", "builder", "build", "--branch", BRANCH, "--out", str(out), "-q"],
-            cwd=home, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+        processes.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "builder",
+                    "build",
+                    "--branch",
+                    BRANCH,
+                    "--out",
+                    str(out),
+                    "-q",
+                ],
+                cwd=home,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
         outputs.append(out)
         if name == "first":
             time.sleep(2.5)  # the second build starts seconds later, on a different clock reading
@@ -74,7 +99,11 @@ def test_manifest_lists_every_file_with_its_hash(twin_builds):
     assert raw.endswith(b"}\n") and "运营管理手册".encode() in raw  # UTF-8, not \u escapes
     data = json.loads(raw)
     assert data["manual"] == "运营管理手册" and data["company"] == "瀚川科技股份有限公司"
-    assert (data["doc_number"], data["version"], data["effective_date"]) == ("HC-YY-MAN-001", "1.2", "2026-12-01")
+    assert (data["doc_number"], data["version"], data["effective_date"]) == (
+        "HC-YY-MAN-001",
+        "1.2",
+        "2026-12-01",
+    )
     assert data["source_revision"] == ""  # the copies are not in git
     assert data["generator"].startswith("handbook ")
     paths = [entry["path"] for entry in data["files"]]
@@ -129,13 +158,20 @@ def test_verify_warns_about_extra_files(run, output):
     assert strict.exit_code == 1 and f"{BRANCH}/notes.txt" in strict.output
 
 
-@pytest.mark.parametrize("damage, message", [
-    (lambda m: m.unlink(), "manifest.json 不存在"),
-    (lambda m: m.write_text("{ 不是 JSON", encoding="utf-8"), "不是有效的 JSON"),
-    (lambda m: m.write_text('{"files": [{"path": "../etc/passwd", "sha256": "0", "size": 1}]}', encoding="utf-8"),
-     "第 1 个文件条目无效"),
-    (lambda m: m.write_text("[]", encoding="utf-8"), "缺少文件列表"),
-])
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda m: m.unlink(), "manifest.json 不存在"),
+        (lambda m: m.write_text("{ 不是 JSON", encoding="utf-8"), "不是有效的 JSON"),
+        (
+            lambda m: m.write_text(
+                '{"files": [{"path": "../etc/passwd", "sha256": "0", "size": 1}]}', encoding="utf-8"
+            ),
+            "第 1 个文件条目无效",
+        ),
+        (lambda m: m.write_text("[]", encoding="utf-8"), "缺少文件列表"),
+    ],
+)
 def test_verify_explains_a_bad_manifest(run_process, output, damage, message):
     damage(output / "manifest.json")
     result = run_process("verify", str(output))
@@ -149,25 +185,53 @@ def test_verify_of_a_missing_folder(run, tmp_path):
 
 
 def test_partial_build_keeps_other_branches_in_the_manifest(run, src, tmp_path):
-    assert run("build", "--src", str(src), "--branch", "hq", "--format", "html", "-q").exit_code == 0
+    assert (
+        run("build", "--src", str(src), "--branch", "hq", "--format", "html", "-q").exit_code == 0
+    )
     first = json.loads((tmp_path / "output" / "manifest.json").read_text(encoding="utf-8"))
-    assert [e["path"] for e in first["files"]] == ["hq/handbook.html", "hq/index.html", "index.html"]
-    assert run("build", "--src", str(src), "--branch", BRANCH, "--format", "html", "-q").exit_code == 0
+    assert [e["path"] for e in first["files"]] == [
+        "hq/handbook.html",
+        "hq/index.html",
+        "index.html",
+    ]
+    assert (
+        run("build", "--src", str(src), "--branch", BRANCH, "--format", "html", "-q").exit_code == 0
+    )
     second = json.loads((tmp_path / "output" / "manifest.json").read_text(encoding="utf-8"))
-    assert [e["path"] for e in second["files"]] == ["hq/handbook.html", "hq/index.html", "index.html",
-                                                    f"{BRANCH}/handbook.html", f"{BRANCH}/index.html"]
-    assert second["files"][:2] == first["files"][:2]  # hq's files untouched; index.html now links both
+    assert [e["path"] for e in second["files"]] == [
+        "hq/handbook.html",
+        "hq/index.html",
+        "index.html",
+        f"{BRANCH}/handbook.html",
+        f"{BRANCH}/index.html",
+    ]
+    assert (
+        second["files"][:2] == first["files"][:2]
+    )  # hq's files untouched; index.html now links both
     result = run("verify")  # DIR defaults to ./output
     assert result.exit_code == 0 and "5 个文件与清单一致" in result.output
 
 
 # -- the source revision ---------------------------------------------------------------------
 
+
 def git(repo: Path, *args: str) -> str:
-    config = ["-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false",
-              "-c", "init.defaultBranch=main"]
-    return subprocess.run([require("git", GIT), "-C", str(repo), *config, *args],
-                          capture_output=True, text=True, check=True).stdout.strip()
+    config = [
+        "-c",
+        "user.name=t",
+        "-c",
+        "user.email=t@t",
+        "-c",
+        "commit.gpgsign=false",
+        "-c",
+        "init.defaultBranch=main",
+    ]
+    return subprocess.run(
+        [require("git", GIT), "-C", str(repo), *config, *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
 
 
 def test_source_revision_from_git(tmp_path, monkeypatch):

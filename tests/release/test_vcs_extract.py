@@ -1,5 +1,6 @@
 """Unpacking a git version of the sources (builder.release.vcs._extract) with and without
 Python's tar "data" filter (Debian 12's Python 3.11.2 has none)."""
+
 from __future__ import annotations
 
 import io
@@ -10,7 +11,9 @@ import pytest
 from builder.release import vcs
 
 
-def _tar(members: dict[str, bytes | None], symlink: tuple[str, str] | None = None) -> tarfile.TarFile:
+def _tar(
+    members: dict[str, bytes | None], symlink: tuple[str, str] | None = None
+) -> tarfile.TarFile:
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as tar:
         for name, data in members.items():

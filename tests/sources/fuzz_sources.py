@@ -10,6 +10,7 @@ Valid sources are made in two passes: first the skeleton (ids, nesting, field ty
 sentinel where prose goes, then every sentinel is replaced by drawn text, so that text can hold
 placeholders that refer to any chapter, section, clause or form of the same manual.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -24,30 +25,151 @@ from builder.sources.schema import BRANCH_KINDS, FIELD_TYPES
 
 # --- text -------------------------------------------------------------------------------------
 
-CJK = ["运营管理", "会议", "审批流程", "分公司", "总经理", "（一）", "，", "。", "、", "“引号”", "《表单》",
-       "繁體中文", "臺灣", "𠀀𪚥", "〇", "　", "囧", "鑫"]
-ASCII = ["abc", "Hello world", "x", "0", "1.5", "2023-09-05", "true", "null", "~", "yes", "no", "- item",
-         "# not a comment", "key: value", "'", '"', "\\", "|", ">", "%", "@", "`", "*a", "&a", "!tag",
-         "---", "...", "0x1F", ".inf", "1e3", "007", "  ", " leading", "trailing ", "a\nb", "\t"]
-PUNCT = ["!", "?", "…", "—", "：", "；", ",", ".", "&", "&amp;", "&#60;", "<", ">", "$", "#", "%", "\\n"]
+CJK = [
+    "运营管理",
+    "会议",
+    "审批流程",
+    "分公司",
+    "总经理",
+    "（一）",
+    "，",
+    "。",
+    "、",
+    "“引号”",
+    "《表单》",
+    "繁體中文",
+    "臺灣",
+    "𠀀𪚥",
+    "〇",
+    "　",
+    "囧",
+    "鑫",
+]
+ASCII = [
+    "abc",
+    "Hello world",
+    "x",
+    "0",
+    "1.5",
+    "2023-09-05",
+    "true",
+    "null",
+    "~",
+    "yes",
+    "no",
+    "- item",
+    "# not a comment",
+    "key: value",
+    "'",
+    '"',
+    "\\",
+    "|",
+    ">",
+    "%",
+    "@",
+    "`",
+    "*a",
+    "&a",
+    "!tag",
+    "---",
+    "...",
+    "0x1F",
+    ".inf",
+    "1e3",
+    "007",
+    "  ",
+    " leading",
+    "trailing ",
+    "a\nb",
+    "\t",
+]
+PUNCT = [
+    "!",
+    "?",
+    "…",
+    "—",
+    "：",
+    "；",
+    ",",
+    ".",
+    "&",
+    "&amp;",
+    "&#60;",
+    "<",
+    ">",
+    "$",
+    "#",
+    "%",
+    "\\n",
+]
 # Looks like a template, but written with the documented escapes, so it is literal text.
-TEMPLATE_LIKE = ["{{", "}}", "{{{{ 7*7 }}}}", "{{% if true %}}x{{% endif %}}", "{{{{ self.__init__ }}}}",
-                 "{{}}", "${{HOME}}"]
-MARKUP = ["<script>alert('x')</script>", "<SCRIPT src=//evil>", "<img src=x onerror=alert(1)>",
-          "</p></body>", "<!-- c -->", "]]>", "<![CDATA[x]]>", "<w:t>", "<?xml ?>", "&lt;b&gt;"]
-FORMULAS = ["=cmd|' /C calc'!A0", '=HYPERLINK("http://evil.example","点击")', "+SUM(1,2)", "-1+1",
-            "@SUM(A1)", "=1+1", "=A1", "\t=1"]
+TEMPLATE_LIKE = [
+    "{{",
+    "}}",
+    "{{{{ 7*7 }}}}",
+    "{{% if true %}}x{{% endif %}}",
+    "{{{{ self.__init__ }}}}",
+    "{{}}",
+    "${{HOME}}",
+]
+MARKUP = [
+    "<script>alert('x')</script>",
+    "<SCRIPT src=//evil>",
+    "<img src=x onerror=alert(1)>",
+    "</p></body>",
+    "<!-- c -->",
+    "]]>",
+    "<![CDATA[x]]>",
+    "<w:t>",
+    "<?xml ?>",
+    "&lt;b&gt;",
+]
+FORMULAS = [
+    "=cmd|' /C calc'!A0",
+    '=HYPERLINK("http://evil.example","点击")',
+    "+SUM(1,2)",
+    "-1+1",
+    "@SUM(A1)",
+    "=1+1",
+    "=A1",
+    "\t=1",
+]
 EMOJI = ["😀", "👨\u200d👩\u200d👧\u200d👦", "🇨🇳", "❤️", "🀄"]
 COMBINING = ["e\u0301", "\u0301", "Z\u0336\u0337", "\u0e01\u0e34\u0e4a", "\u302a"]
 RTL = ["\u202eabc", "مرحبا", "שלום", "\u200f", "\u202b", "\u2066x\u2069"]
 ZERO_WIDTH = ["\u200b", "\u200c", "\u200d", "\ufeff", "\u2060", "\u00ad"]
 SPACES = [" ", "\u3000", "\u00a0", "\r\n", "\n\n", "\u2003"]
-ODD = ["\ufdd0", "\U0010ffff", "\U0001fffe", "\ue000", "\ufffd", "\u0085", "\u2028", "\u2029", "\x7f", "\x80", "\x9f"]
+ODD = [
+    "\ufdd0",
+    "\U0010ffff",
+    "\U0001fffe",
+    "\ue000",
+    "\ufffd",
+    "\u0085",
+    "\u2028",
+    "\u2029",
+    "\x7f",
+    "\x80",
+    "\x9f",
+]
 CONTROL = ["\x00", "\x07", "\x08", "\x0b", "\x0c", "\x1b", "\x1f", "\ufffe", "\uffff", "\ud800"]
 
 FORMULA_PREFIXES = ("=", "+", "-", "@")
 
-_SAFE_ATOMS = CJK * 3 + ASCII + PUNCT + TEMPLATE_LIKE + MARKUP + FORMULAS + EMOJI + COMBINING + RTL + ZERO_WIDTH + SPACES + ODD
+_SAFE_ATOMS = (
+    CJK * 3
+    + ASCII
+    + PUNCT
+    + TEMPLATE_LIKE
+    + MARKUP
+    + FORMULAS
+    + EMOJI
+    + COMBINING
+    + RTL
+    + ZERO_WIDTH
+    + SPACES
+    + ODD
+)
 
 
 class _T:
@@ -61,10 +183,19 @@ class _T:
 
 # Strategies are built once: building one per draw costs more than drawing from it.
 _INTS: dict[tuple[int, int], st.SearchStrategy] = {}
-_RANDOM_TEXT = st.text(st.characters(exclude_categories=("Cs", "Cc"), exclude_characters="{}"), min_size=1, max_size=6)
+_RANDOM_TEXT = st.text(
+    st.characters(exclude_categories=("Cs", "Cc"), exclude_characters="{}"), min_size=1, max_size=6
+)
 _LONG_SIZE = st.integers(200, 12_000)
 LONG_UNITS = ["长", "a ", "測試，", "😀"]
-LOOSE = ["{", "}", "{x}", "{branch.name}", "{%", "%}"]  # text never parsed for placeholders may hold these
+LOOSE = [
+    "{",
+    "}",
+    "{x}",
+    "{branch.name}",
+    "{%",
+    "%}",
+]  # text never parsed for placeholders may hold these
 
 
 class R:
@@ -167,7 +298,12 @@ CONDITION_KEYS = ["branch", "region", "kind", "flag"]
 def condition(r: R, ctx: Context) -> dict | None:
     if not r.chance(4):
         return None
-    pools = {"branch": ctx.branch_ids, "region": ctx.regions, "kind": list(BRANCH_KINDS), "flag": ctx.flags}
+    pools = {
+        "branch": ctx.branch_ids,
+        "region": ctx.regions,
+        "kind": list(BRANCH_KINDS),
+        "flag": ctx.flags,
+    }
     out = {}
     for key in r.some(CONDITION_KEYS, 1, 2, unique=True):
         if pools[key]:
@@ -213,15 +349,19 @@ def clause(r: R, ctx: Context, ids: _Ids, depth: int, budget: list[int]) -> dict
     elif "texts" in parts:
         node["text"] = [_T() for _ in range(r.int(1, 3))]
     if "items" in parts:
-        node["items"] = [_T() if r.bool() else _conditional(r, ctx, {"text": _T()}) for _ in range(r.int(1, 3))]
+        node["items"] = [
+            _T() if r.bool() else _conditional(r, ctx, {"text": _T()}) for _ in range(r.int(1, 3))
+        ]
     if "clauses" in parts and budget[0] > 0:
         node["clauses"] = [clause(r, ctx, ids, depth + 1, budget) for _ in range(r.int(1, 2))]
     if "chain" in parts:
         node["table"] = {"from": "approval_chain"}
     elif "table" in parts:
         width = r.int(1, 3)
-        node["table"] = {"columns": [_T() for _ in range(width)],
-                         "rows": [[_T() for _ in range(width)] for _ in range(r.int(0, 3))]}
+        node["table"] = {
+            "columns": [_T() for _ in range(width)],
+            "rows": [[_T() for _ in range(width)] for _ in range(r.int(0, 3))],
+        }
     if "note" in parts:
         node["note"] = _T()
     if not any(k in node for k in ("title", "text", "items", "clauses", "table")):
@@ -229,7 +369,9 @@ def clause(r: R, ctx: Context, ids: _Ids, depth: int, budget: list[int]) -> dict
     return _conditional(r, ctx, node)
 
 
-def section(r: R, ctx: Context, ids: _Ids, depth: int, budget: list[int], kind: str = "sec") -> dict:
+def section(
+    r: R, ctx: Context, ids: _Ids, depth: int, budget: list[int], kind: str = "sec"
+) -> dict:
     budget[0] -= 1
     node = {"id": ids(kind), "title": _T("title")}
     ctx.node_ids.append(node["id"])
@@ -268,7 +410,9 @@ def form_field(r: R, ctx: Context, fid: str, allow_rows: bool, col_ids: list[str
         if r.bool():
             node["rows"] = r.int(0, 12)
         if r.chance(3):
-            node["example"] = [{c["id"]: _T() for c in columns if r.bool()} for _ in range(r.int(0, 3))]
+            node["example"] = [
+                {c["id"]: _T() for c in columns if r.bool()} for _ in range(r.int(0, 3))
+            ]
     elif r.chance(4):
         node["example"] = _T()
     return node
@@ -341,8 +485,14 @@ def manual_data(draw) -> dict[str, object]:
     branch_ids = r.some(BRANCH_IDS, 1, 3, unique=True)
     regions = [r.pick(REGIONS) for _ in branch_ids]
     flag_sets = [r.some(FLAGS, 0, 2, unique=True) for _ in branch_ids]
-    ctx = Context(value_keys=value_keys, branch_ids=branch_ids, regions=sorted(set(regions)),
-                  flags=sorted({f for s in flag_sets for f in s}), controls=r.chance(20), long=r.chance(30))
+    ctx = Context(
+        value_keys=value_keys,
+        branch_ids=branch_ids,
+        regions=sorted(set(regions)),
+        flags=sorted({f for s in flag_sets for f in s}),
+        controls=r.chance(20),
+        long=r.chance(30),
+    )
 
     files: dict[str, object] = {}
     ids = _Ids()
@@ -361,27 +511,56 @@ def manual_data(draw) -> dict[str, object]:
     day = dt.date(2020, 1, 1) + dt.timedelta(days=r.int(0, 3000))
     revisions = []
     for version in versions:
-        rev = {"version": version, "date": day, "author": _T("plain"), "approver": _T("plain"), "summary": _T("plain")}
+        rev = {
+            "version": version,
+            "date": day,
+            "author": _T("plain"),
+            "approver": _T("plain"),
+            "summary": _T("plain"),
+        }
         if r.bool():
             rev["changes"] = r.some(ctx.node_ids, 0, 3)
         revisions.append(rev)
         day += dt.timedelta(days=r.int(0, 400))
 
-    manual = {"title": _T("plain"), "company": _T("plain"), "doc_number": _T("plain"), "version": versions[-1],
-              "effective_date": day, "issuer": _T("plain"), "approver": _T("plain")}
+    manual = {
+        "title": _T("plain"),
+        "company": _T("plain"),
+        "doc_number": _T("plain"),
+        "version": versions[-1],
+        "effective_date": day,
+        "issuer": _T("plain"),
+        "approver": _T("plain"),
+    }
     for key in PLAIN_META:
         if r.chance(3):
             manual[key] = _T("plain")
     if r.chance(4):
-        manual["page"] = {k: r.pick([5, 60, 25, 12.5, 59.99]) for k in r.some(MARGINS, 0, 4, unique=True)}
+        manual["page"] = {
+            k: r.pick([5, 60, 25, 12.5, 59.99]) for k in r.some(MARGINS, 0, 4, unique=True)
+        }
     if r.chance(4):
-        manual["fonts"] = {"body": r.pick(FONTS), "heading": r.pick(FONTS), "size_pt": r.pick([7, 10.5, 16, 12.25])}
+        manual["fonts"] = {
+            "body": r.pick(FONTS),
+            "heading": r.pick(FONTS),
+            "size_pt": r.pick([7, 10.5, 16, 12.25]),
+        }
 
     branches = []
     for bid, region, flags in zip(branch_ids, regions, flag_sets):
-        b = {"id": bid, "name": _T("plain"), "kind": r.pick(BRANCH_KINDS), "region": region,
-             "address": _T("plain"), "phone": _T("plain"), "manager": _T("plain"), "manager_title": _T("plain"),
-             "approval_chain": [{"role": _T("plain"), "days": r.int(1, 30)} for _ in range(r.int(1, 4))]}
+        b = {
+            "id": bid,
+            "name": _T("plain"),
+            "kind": r.pick(BRANCH_KINDS),
+            "region": region,
+            "address": _T("plain"),
+            "phone": _T("plain"),
+            "manager": _T("plain"),
+            "manager_title": _T("plain"),
+            "approval_chain": [
+                {"role": _T("plain"), "days": r.int(1, 30)} for _ in range(r.int(1, 4))
+            ],
+        }
         if r.bool():
             b["name_en"] = _T("plain")
         if r.chance(4):
@@ -409,6 +588,7 @@ def manual_data(draw) -> dict[str, object]:
 
 # --- mutations --------------------------------------------------------------------------------
 
+
 def _paths(data, path=()):
     yield path
     if isinstance(data, dict):
@@ -432,12 +612,54 @@ def _set(data, path, value):
     return data
 
 
-WRONG_VALUES = [42, 3.5, True, None, [], {}, ["x"], {"a": "b"}, dt.date(2020, 1, 1), "text", "", -1, 10 ** 30,
-                [[1]], float("inf"), "1.0", "办事处"]
-UNKNOWN_KEYS = ["titel", "foo", "ID", "Title", "when_", "colums", "text ", "中文键", "<<", 1, None, True, 2.5,
-                dt.date(2024, 2, 29)]
-BROKEN_REFS = ["{clause:nope-x}", "{form:missing}", "{branch.nope}", "{manual.nope}", "{% if x %}", "{", "}",
-               "{{ x }", "{branch name}", "{clause:}", "{form:Bad_Id}"]
+WRONG_VALUES = [
+    42,
+    3.5,
+    True,
+    None,
+    [],
+    {},
+    ["x"],
+    {"a": "b"},
+    dt.date(2020, 1, 1),
+    "text",
+    "",
+    -1,
+    10**30,
+    [[1]],
+    float("inf"),
+    "1.0",
+    "办事处",
+]
+UNKNOWN_KEYS = [
+    "titel",
+    "foo",
+    "ID",
+    "Title",
+    "when_",
+    "colums",
+    "text ",
+    "中文键",
+    "<<",
+    1,
+    None,
+    True,
+    2.5,
+    dt.date(2024, 2, 29),
+]
+BROKEN_REFS = [
+    "{clause:nope-x}",
+    "{form:missing}",
+    "{branch.nope}",
+    "{manual.nope}",
+    "{% if x %}",
+    "{",
+    "}",
+    "{{ x }",
+    "{branch name}",
+    "{clause:}",
+    "{form:Bad_Id}",
+]
 
 
 _DELETED = object()  # a file the mutation removes
@@ -449,8 +671,21 @@ def data_mutation(draw, files: dict) -> tuple[str, dict]:
     names = sorted(n for n in files if n.endswith(".yaml"))
     name = draw(st.sampled_from(names))
     data = files[name]
-    op = draw(st.sampled_from(["drop_key", "wrong_type", "duplicate_id", "break_reference", "reorder_revisions",
-                               "unknown_key", "swap", "empty_file", "delete_file"]))
+    op = draw(
+        st.sampled_from(
+            [
+                "drop_key",
+                "wrong_type",
+                "duplicate_id",
+                "break_reference",
+                "reorder_revisions",
+                "unknown_key",
+                "swap",
+                "empty_file",
+                "delete_file",
+            ]
+        )
+    )
     paths = list(_paths(data))
     if op == "drop_key":
         keyed = [p for p in paths if p and isinstance(_get(data, p[:-1]), dict)]
@@ -463,7 +698,9 @@ def data_mutation(draw, files: dict) -> tuple[str, dict]:
     elif op == "duplicate_id":
         every = [(n, p) for n in names for p in _paths(files[n]) if p and p[-1] == "id"]
         if len(every) >= 2:
-            (n1, p1), (n2, p2) = draw(st.lists(st.sampled_from(every), min_size=2, max_size=2, unique=True))
+            (n1, p1), (n2, p2) = draw(
+                st.lists(st.sampled_from(every), min_size=2, max_size=2, unique=True)
+            )
             _set(files[n2], p2, _get(files[n1], p1))
     elif op == "break_reference":
         strings = [p for p in paths if p and isinstance(_get(data, p), str)]
@@ -495,13 +732,66 @@ def data_mutation(draw, files: dict) -> tuple[str, dict]:
     return op, files
 
 
-INSERTS = [b"\t", b"\x00", b"&a ", b"*a", b"!!python/object/apply:os.system ['echo hi']", b"!!binary ",
-           b"!!python/name:os.system", b": ", b"- ", b"{", b"}", b"[", b"]", b"'", b'"', b"\n", b"  ", b"#",
-           b"%YAML 1.1\n", b"---\n", b"...\n", b"? ", b"|", b">", b"\xef\xbb\xbf", b"\r", b"<<: *a\n",
-           b"\\x00", b"\x1b", b"\xc3", b"\xff\xfe", b"\xe2\x80\xa8", b"!!set {a, b}", b"!custom x",
-           b"&x [*x]", b"key: &a [1]\nother: *a\n", b"&a a: b", b"\"\\0\"", b"{{", b"{% raw %}", b"\xf0\x9f",
-           b"[" * 80, b"{a: " * 60, b"2024-02-30", b"9" * 400, b"0o777", b"=", b"!!str ", b"!!int ", b"!!float ",
-           b"!!timestamp ", b"!!null ", b"!!bool ", b"!!map ", b"!!seq ", b"!!omap ", b"!!pairs ", b"? [a]\n: b\n"]
+INSERTS = [
+    b"\t",
+    b"\x00",
+    b"&a ",
+    b"*a",
+    b"!!python/object/apply:os.system ['echo hi']",
+    b"!!binary ",
+    b"!!python/name:os.system",
+    b": ",
+    b"- ",
+    b"{",
+    b"}",
+    b"[",
+    b"]",
+    b"'",
+    b'"',
+    b"\n",
+    b"  ",
+    b"#",
+    b"%YAML 1.1\n",
+    b"---\n",
+    b"...\n",
+    b"? ",
+    b"|",
+    b">",
+    b"\xef\xbb\xbf",
+    b"\r",
+    b"<<: *a\n",
+    b"\\x00",
+    b"\x1b",
+    b"\xc3",
+    b"\xff\xfe",
+    b"\xe2\x80\xa8",
+    b"!!set {a, b}",
+    b"!custom x",
+    b"&x [*x]",
+    b"key: &a [1]\nother: *a\n",
+    b"&a a: b",
+    b'"\\0"',
+    b"{{",
+    b"{% raw %}",
+    b"\xf0\x9f",
+    b"[" * 80,
+    b"{a: " * 60,
+    b"2024-02-30",
+    b"9" * 400,
+    b"0o777",
+    b"=",
+    b"!!str ",
+    b"!!int ",
+    b"!!float ",
+    b"!!timestamp ",
+    b"!!null ",
+    b"!!bool ",
+    b"!!map ",
+    b"!!seq ",
+    b"!!omap ",
+    b"!!pairs ",
+    b"? [a]\n: b\n",
+]
 
 
 @st.composite
@@ -509,8 +799,26 @@ def byte_mutation(draw, raw: dict[str, bytes]) -> tuple[str, dict[str, bytes]]:
     names = sorted(raw)
     name = draw(st.sampled_from(names))
     data = raw[name]
-    op = draw(st.sampled_from(["delete", "delete_run", "insert_byte", "replace_byte", "insert_token",
-                               "value_token", "value_token", "truncate", "gbk", "utf16", "utf16le", "bom", "crlf", "cr"]))
+    op = draw(
+        st.sampled_from(
+            [
+                "delete",
+                "delete_run",
+                "insert_byte",
+                "replace_byte",
+                "insert_token",
+                "value_token",
+                "value_token",
+                "truncate",
+                "gbk",
+                "utf16",
+                "utf16le",
+                "bom",
+                "crlf",
+                "cr",
+            ]
+        )
+    )
     i = draw(st.integers(0, len(data)))
     if op == "value_token":  # where a value starts: tags, anchors and odd scalars matter most there
         starts = [m.end() for m in re.finditer(rb"(?::|^ *-) ", data, re.M)]
@@ -518,19 +826,21 @@ def byte_mutation(draw, raw: dict[str, bytes]) -> tuple[str, dict[str, bytes]]:
             i = starts[draw(st.integers(0, len(starts) - 1))]
         op = "insert_token"
     if op == "delete":
-        data = data[:i] + data[i + 1:]
+        data = data[:i] + data[i + 1 :]
     elif op == "delete_run":
-        data = data[:i] + data[i + draw(st.integers(1, 12)):]
+        data = data[:i] + data[i + draw(st.integers(1, 12)) :]
     elif op == "insert_byte":
         data = data[:i] + bytes([draw(st.integers(0, 255))]) + data[i:]
     elif op == "replace_byte":
-        data = data[:i] + bytes([draw(st.integers(0, 255))]) + data[i + 1:]
+        data = data[:i] + bytes([draw(st.integers(0, 255))]) + data[i + 1 :]
     elif op == "insert_token":
         data = data[:i] + draw(st.sampled_from(INSERTS)) + data[i:]
     elif op == "truncate":
         data = data[:i]
     elif op == "gbk":
-        data = data.decode("utf-8").encode("gb18030" if draw(st.booleans()) else "gbk", errors="replace")
+        data = data.decode("utf-8").encode(
+            "gb18030" if draw(st.booleans()) else "gbk", errors="replace"
+        )
     elif op == "utf16":
         data = data.decode("utf-8").encode("utf-16")
     elif op == "utf16le":
@@ -584,7 +894,19 @@ def sources(draw) -> Sources:
     if mode in ("bytes", "both"):
         op, raw = draw(byte_mutation(raw))
         mutation = (mutation + "+" if mutation else "") + op
-    hostile = sorted({s for data in files.values() if data is not _DELETED for s in _strings(data)
-                      if s.lstrip().startswith(FORMULA_PREFIXES) and len(s) > 1})
-    return Sources(files=raw, data={k: v for k, v in files.items() if v is not _DELETED}, mutation=mutation,
-                   may_be_invalid=bool(mutation) or controls, hostile=hostile)
+    hostile = sorted(
+        {
+            s
+            for data in files.values()
+            if data is not _DELETED
+            for s in _strings(data)
+            if s.lstrip().startswith(FORMULA_PREFIXES) and len(s) > 1
+        }
+    )
+    return Sources(
+        files=raw,
+        data={k: v for k, v in files.items() if v is not _DELETED},
+        mutation=mutation,
+        may_be_invalid=bool(mutation) or controls,
+        hostile=hostile,
+    )

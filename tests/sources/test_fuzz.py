@@ -7,6 +7,7 @@ holds a previous build. Profiles (HYPOTHESIS_PROFILE): "ci" (default, 2,000 exam
 so every run tests the same examples) and "fuzz" (`make fuzz`: 20,000 random examples; set
 HYPOTHESIS_MAX_EXAMPLES to change the number).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -27,12 +28,18 @@ from tests.sources.fuzz_sources import Sources, dump, sources
 
 _COMMON = dict(
     deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much,
-                           HealthCheck.large_base_example],
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.filter_too_much,
+        HealthCheck.large_base_example,
+    ],
     print_blob=True,
 )
 settings.register_profile("ci", max_examples=2000, derandomize=True, database=None, **_COMMON)
-settings.register_profile("fuzz", max_examples=int(os.environ.get("HYPOTHESIS_MAX_EXAMPLES", 20_000)), **_COMMON)
+settings.register_profile(
+    "fuzz", max_examples=int(os.environ.get("HYPOTHESIS_MAX_EXAMPLES", 20_000)), **_COMMON
+)
 PROFILE = settings.get_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 # What a previous build left in the output folder; a failed build must leave it byte for byte.
@@ -100,13 +107,19 @@ def _assert_clean(result, what: str) -> None:
         import traceback
 
         tb = "".join(traceback.format_exception(result.exception))
-        pytest.fail(f"{what}: uncaught {type(result.exception).__name__}: {result.exception}\n{tb}\n{out}")
+        pytest.fail(
+            f"{what}: uncaught {type(result.exception).__name__}: {result.exception}\n{tb}\n{out}"
+        )
     assert result.exit_code in (0, 1), (what, result.exit_code, out)
     if "程序内部错误" in out:  # the build caught a bug of ours: run it again for the traceback
         import traceback
 
         again = _invoke(*result.args, debug=True) if getattr(result, "args", None) else None
-        tb = "".join(traceback.format_exception(again.exception)) if again is not None and again.exception else ""
+        tb = (
+            "".join(traceback.format_exception(again.exception))
+            if again is not None and again.exception
+            else ""
+        )
         pytest.fail(f"{what}: 程序内部错误\n{out}\n{tb}")
 
 
@@ -149,7 +162,9 @@ def _assert_problems(src: Path, errors: SourceErrors, stderr: str) -> None:
         if path.is_file():
             raw = path.read_bytes()
             assert where.line >= 1 and where.column >= 1, problem
-            breaks = sum(raw.count(b) for b in (b"\n", b"\r", b"\x85", "\u2028".encode(), "\u2029".encode()))
+            breaks = sum(
+                raw.count(b) for b in (b"\n", b"\r", b"\x85", "\u2028".encode(), "\u2029".encode())
+            )
             assert where.line <= breaks + 2, (problem, breaks)
         assert CJK.search(problem.message), problem
         assert _printed(problem) in stderr, (str(problem), stderr)
@@ -192,8 +207,8 @@ def _units(text: str) -> int:
 def _assert_xlsx(path: Path, hostile: list[str], *, open_it: bool) -> None:
     """Well-formed XML; no text from the sources became a formula; nothing over Excel's limits.
     With open_it, openpyxl also opens the workbook (slow: only some examples)."""
-    import zipfile
     import xml.etree.ElementTree as ET
+    import zipfile
 
     with zipfile.ZipFile(path) as z:
         for name in z.namelist():
@@ -219,7 +234,9 @@ def _assert_xlsx(path: Path, hostile: list[str], *, open_it: bool) -> None:
                         assert _units(formula) <= 255, (where, formula)
                 elif tag == "sheet" and name == "xl/workbook.xml":
                     sheet = el.get("name", "")
-                    assert 0 < _units(sheet) <= SHEET_NAME_MAX and not set(sheet) & set("[]:*?/\\"), (where, sheet)
+                    assert 0 < _units(sheet) <= SHEET_NAME_MAX and not set(sheet) & set(
+                        "[]:*?/\\"
+                    ), (where, sheet)
     if open_it:
         import openpyxl
 
@@ -229,15 +246,20 @@ def _assert_xlsx(path: Path, hostile: list[str], *, open_it: bool) -> None:
                 for row in ws.iter_rows():
                     for cell in row:
                         if cell.data_type == "f":
-                            assert cell.value not in hostile, (path, ws.title, cell.coordinate, cell.value)
+                            assert cell.value not in hostile, (
+                                path,
+                                ws.title,
+                                cell.coordinate,
+                                cell.value,
+                            )
         finally:
             wb.close()
 
 
 def _assert_zip_xml(path: Path) -> None:
     """Every XML part of a DOCX or XLSX is well-formed."""
-    import zipfile
     import xml.etree.ElementTree as ET
+    import zipfile
 
     with zipfile.ZipFile(path) as z:
         for name in z.namelist():
@@ -269,7 +291,9 @@ def check_sources(s: Sources, choice: int = 0) -> int:
             assert isinstance(spy.result, SourceErrors), checked.output
             _assert_problems(src, spy.result, checked.stderr)
             if choice % 4 == 0:  # the build refuses them too, and leaves the output as it was
-                built = _invoke("build", "--src", src, "--out", out, "-f", "html", "-f", "xlsx", "-q")
+                built = _invoke(
+                    "build", "--src", src, "--out", out, "-f", "html", "-f", "xlsx", "-q"
+                )
                 _assert_clean(built, "build")
                 assert built.exit_code == 1, "check failed but build succeeded"
                 assert all(_printed(p) in built.stderr for p in spy.result.problems)
@@ -297,13 +321,31 @@ def check_sources(s: Sources, choice: int = 0) -> int:
         for n, branch in enumerate(chosen):
             folder = out / branch
             _assert_html(folder / "handbook.html")
-            expected = [folder / "forms.xlsx", *(folder / "forms" / f"{f.id}.xlsx" for f in manual.forms)]
+            expected = [
+                folder / "forms.xlsx",
+                *(folder / "forms" / f"{f.id}.xlsx" for f in manual.forms),
+            ]
             for path in expected:
                 assert path.is_file(), path
-                _assert_xlsx(path, s.hostile, open_it=n == 0 and choice == 1 and path.parent.name == "forms")
+                _assert_xlsx(
+                    path, s.hostile, open_it=n == 0 and choice == 1 and path.parent.name == "forms"
+                )
         if choice == 1 and manual.forms:  # the Word form too (slower: one example in eight)
             form_id = manual.forms[-1].id
-            built = _invoke("build", "--src", src, "--out", out, "--branch", chosen[0], "--form", form_id, "-f", "docx", "-q")
+            built = _invoke(
+                "build",
+                "--src",
+                src,
+                "--out",
+                out,
+                "--branch",
+                chosen[0],
+                "--form",
+                form_id,
+                "-f",
+                "docx",
+                "-q",
+            )
             _assert_clean(built, "build --form")
             assert built.exit_code == 0, f"check passed but build failed:\n{built.stderr}"
             _assert_zip_xml(out / chosen[0] / "forms" / f"{form_id}.docx")
@@ -322,25 +364,63 @@ def test_generated_sources_build_or_fail_cleanly(s, choice):
 
 # --- regression tests for what the fuzzer found --------------------------------------------------
 
+
 def _minimal() -> dict:
     """A small valid manual as data (the smallest the strategies make)."""
     return {
-        "manual.yaml": {"title": "手册", "company": "公司", "doc_number": "D-1", "version": "1.0",
-                        "effective_date": dt.date(2024, 1, 1), "issuer": "部", "approver": "人"},
-        "branches.yaml": {"branches": [{"id": "hq", "name": "总部", "kind": "总部", "region": "华东", "address": "地址",
-                                        "phone": "1", "manager": "甲", "manager_title": "总经理",
-                                        "approval_chain": [{"role": "总经理", "days": 1}]}]},
-        "revisions.yaml": [{"version": "1.0", "date": dt.date(2024, 1, 1), "author": "甲",
-                            "approver": "乙", "summary": "首次发布"}],
-        "chapters/01-ch.yaml": {"id": "ch", "title": "总则", "clauses": [{"id": "cl", "text": "内容"}]},
+        "manual.yaml": {
+            "title": "手册",
+            "company": "公司",
+            "doc_number": "D-1",
+            "version": "1.0",
+            "effective_date": dt.date(2024, 1, 1),
+            "issuer": "部",
+            "approver": "人",
+        },
+        "branches.yaml": {
+            "branches": [
+                {
+                    "id": "hq",
+                    "name": "总部",
+                    "kind": "总部",
+                    "region": "华东",
+                    "address": "地址",
+                    "phone": "1",
+                    "manager": "甲",
+                    "manager_title": "总经理",
+                    "approval_chain": [{"role": "总经理", "days": 1}],
+                }
+            ]
+        },
+        "revisions.yaml": [
+            {
+                "version": "1.0",
+                "date": dt.date(2024, 1, 1),
+                "author": "甲",
+                "approver": "乙",
+                "summary": "首次发布",
+            }
+        ],
+        "chapters/01-ch.yaml": {
+            "id": "ch",
+            "title": "总则",
+            "clauses": [{"id": "cl", "text": "内容"}],
+        },
     }
 
 
-def _sources(data: dict, *, may_be_invalid: bool = False, raw: dict[str, bytes] | None = None) -> Sources:
+def _sources(
+    data: dict, *, may_be_invalid: bool = False, raw: dict[str, bytes] | None = None
+) -> Sources:
     files = {name: dump(d) for name, d in data.items()}
     files.update(raw or {})
-    return Sources(files=files, data=data, mutation="regression" if may_be_invalid else "", may_be_invalid=may_be_invalid,
-                   hostile=[])
+    return Sources(
+        files=files,
+        data=data,
+        mutation="regression" if may_be_invalid else "",
+        may_be_invalid=may_be_invalid,
+        hostile=[],
+    )
 
 
 def test_minimal_manual_builds():
@@ -355,10 +435,17 @@ def test_compute_naming_a_whole_table_is_a_source_error(tmp_path):
     """Found by the fuzzer: `sum: [items]` naming a rows field (not one of its columns) passed
     `check` and then crashed the Excel writer (程序内部错误)."""
     data = _minimal()
-    data["forms/f.yaml"] = _form([
-        {"id": "items", "label": "明细", "type": "rows", "columns": [{"id": "amount", "label": "金额", "type": "money"}]},
-        {"id": "total", "label": "合计", "type": "money", "compute": {"sum": ["items"]}},
-    ])
+    data["forms/f.yaml"] = _form(
+        [
+            {
+                "id": "items",
+                "label": "明细",
+                "type": "rows",
+                "columns": [{"id": "amount", "label": "金额", "type": "money"}],
+            },
+            {"id": "total", "label": "合计", "type": "money", "compute": {"sum": ["items"]}},
+        ]
+    )
     assert check_sources(_sources(data, may_be_invalid=True)) == 1
     from builder.sources.load import load_manual
 
@@ -366,7 +453,9 @@ def test_compute_naming_a_whole_table_is_a_source_error(tmp_path):
     _write(src, {name: dump(d) for name, d in data.items()})
     with pytest.raises(SourceErrors) as info:
         load_manual(src)
-    assert [p.message for p in info.value.problems] == ["计算不能引用表格字段“items”本身，请引用它的某一列（amount）"]
+    assert [p.message for p in info.value.problems] == [
+        "计算不能引用表格字段“items”本身，请引用它的某一列（amount）"
+    ]
     assert info.value.problems[0].where.line == 18  # the "- items" under compute: sum
 
 
@@ -378,10 +467,12 @@ def test_excel_limits_hold_for_long_and_astral_text():
     data = _minimal()
     data["manual.yaml"]["company"] = "&公司" * 100
     data["manual.yaml"]["doc_number"] = "编号&" * 100
-    data["forms/f.yaml"] = _form([
-        {"id": "a", "label": "𠀀𪚥" * 20, "type": "choice", "options": ["😀" * 100, "乙"]},
-        {"id": "b", "label": "😀" * 3, "type": "text"},
-    ])
+    data["forms/f.yaml"] = _form(
+        [
+            {"id": "a", "label": "𠀀𪚥" * 20, "type": "choice", "options": ["😀" * 100, "乙"]},
+            {"id": "b", "label": "😀" * 3, "type": "text"},
+        ]
+    )
     data["forms/f.yaml"]["title"] = "😀" * 40
     data["forms/f.yaml"]["purpose"] = "測試，" * 12_000
     check_sources(_sources(data))
@@ -390,14 +481,19 @@ def test_excel_limits_hold_for_long_and_astral_text():
 def test_narrow_page_and_large_type_fit_word_tables(tmp_path):
     """Found by the fuzzer: with margins of 60 mm and 16 pt type (both allowed), the approval
     block of a Word form, and the handbook's 更新记录表, got a negative column width (程序内部错误)."""
-    from builder.sources.load import load_manual
     from builder.document.resolve import resolve
+    from builder.sources.load import load_manual
     from builder.writers.docx.handbook import render_docx
 
     data = _minimal()
-    data["manual.yaml"]["page"] = {f"margin_{side}_mm": 60 for side in ("top", "bottom", "left", "right")}
+    data["manual.yaml"]["page"] = {
+        f"margin_{side}_mm": 60 for side in ("top", "bottom", "left", "right")
+    }
     data["manual.yaml"]["fonts"] = {"size_pt": 16}
-    data["forms/f.yaml"] = {**_form([{"id": "a", "label": "事项", "type": "text"}]), "approval": True}
+    data["forms/f.yaml"] = {
+        **_form([{"id": "a", "label": "事项", "type": "text"}]),
+        "approval": True,
+    }
     check_sources(_sources(data), choice=1)
 
     src = tmp_path / "manual_src"
@@ -410,7 +506,9 @@ def test_narrow_page_and_large_type_fit_word_tables(tmp_path):
 def test_explicit_yaml_tag_on_a_bad_scalar_is_a_source_error(value):
     """Found by the fuzzer: `id: !!bool ch` crashed `handbook check` with a KeyError (and
     `!!int` with nothing after it an IndexError, `!!timestamp x` an AttributeError)."""
-    raw = {"chapters/01-ch.yaml": f"id: {value}\ntitle: 总则\nclauses:\n- {{id: cl, {value[2:].split()[0]}: {value}}}\n".encode()}
+    raw = {
+        "chapters/01-ch.yaml": f"id: {value}\ntitle: 总则\nclauses:\n- {{id: cl, {value[2:].split()[0]}: {value}}}\n".encode()
+    }
     assert check_sources(_sources(_minimal(), may_be_invalid=True, raw=raw)) == 1
 
 
@@ -419,14 +517,17 @@ def test_long_manual_texts_fit_word_core_properties(tmp_path):
     255 characters, so a long manual title or company name crashed the Word writers (form,
     handbook, and `handbook diff --out`'s 修订对照表). They are now cut to fit, with …."""
     from builder.document.changes import compare
-    from builder.sources.load import load_manual
     from builder.document.resolve import resolve
+    from builder.sources.load import load_manual
     from builder.writers.docx.comparison import render_comparison_docx
     from builder.writers.docx.handbook import render_docx
 
     data = _minimal()
     data["manual.yaml"].update(title="手册" * 150, company="公司" * 150, doc_number="D" * 300)
-    data["forms/f.yaml"] = {**_form([{"id": "a", "label": "事项", "type": "text"}]), "title": "表" * 300}
+    data["forms/f.yaml"] = {
+        **_form([{"id": "a", "label": "事项", "type": "text"}]),
+        "title": "表" * 300,
+    }
     check_sources(_sources(data), choice=1)
 
     src = tmp_path / "manual_src"

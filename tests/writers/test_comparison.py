@@ -1,5 +1,6 @@
 """The 修订对照表 (revision comparison table), DOCX and PDF, for the scripted second revision of the
 bundled manual (tests/revise.py): what a document controller sees on the page."""
+
 from __future__ import annotations
 
 import re
@@ -22,8 +23,8 @@ BRANCH = "hq"
 def made(tmp_path_factory):
     """The ChangeSet of the revision, and its table rendered twice in each format."""
     from builder.document.changes import compare
-    from builder.sources.load import load_manual
     from builder.document.resolve import resolve
+    from builder.sources.load import load_manual
     from builder.writers.docx.comparison import render_comparison_docx
     from builder.writers.pdf.comparison import render_comparison_pdf
 
@@ -47,8 +48,12 @@ def made(tmp_path_factory):
 
 def pdf_lines(pdf: Path) -> list[str]:
     """The PDF's text as laid out, one string per printed line, spaces removed."""
-    text = subprocess.run([require("pdftotext", POPPLER), "-layout", str(pdf), "-"],
-                          capture_output=True, text=True, check=True).stdout
+    text = subprocess.run(
+        [require("pdftotext", POPPLER), "-layout", str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return ["".join(line.split()) for line in text.splitlines()]
 
 
@@ -64,8 +69,12 @@ BLUE = (0x0B, 0x4F, 0xA8)  # inserted words
 def word_boxes(pdf: Path, word: str) -> list[tuple[float, float, float, float]]:
     """The boxes (points from the top left: x1, y1, x2, y2) of page 1's printed words `word`."""
     pdftotext = require("pdftotext", POPPLER)
-    page = subprocess.run([pdftotext, "-bbox", "-f", "1", "-l", "1", str(pdf), "-"],
-                          capture_output=True, text=True, check=True).stdout
+    page = subprocess.run(
+        [pdftotext, "-bbox", "-f", "1", "-l", "1", str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     n = r'"([\d.]+)"'
     found = re.findall(rf"<word xMin={n} yMin={n} xMax={n} yMax={n}>([^<]*)</word>", page)
     return [tuple(float(v) for v in f[:4]) for f in found if f[4] == word]
@@ -78,14 +87,35 @@ def pixels(pdf: Path, box) -> list[list[tuple[int, int, int]]]:
     x1, y1, x2, y2 = box[0] * scale, box[1] * scale, box[2] * scale, (box[3] + 3) * scale
     crop = [str(round(v)) for v in (x1, y1, x2 - x1, y2 - y1)]
     pdftoppm = require("pdftoppm", POPPLER)
-    ppm = subprocess.run([pdftoppm, "-f", "1", "-l", "1", "-r", str(DPI), "-x", crop[0],
-                          "-y", crop[1], "-W", crop[2], "-H", crop[3], str(pdf)],
-                         capture_output=True, check=True).stdout
+    ppm = subprocess.run(
+        [
+            pdftoppm,
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-r",
+            str(DPI),
+            "-x",
+            crop[0],
+            "-y",
+            crop[1],
+            "-W",
+            crop[2],
+            "-H",
+            crop[3],
+            str(pdf),
+        ],
+        capture_output=True,
+        check=True,
+    ).stdout
     header = re.match(rb"P6\s+(\d+)\s+(\d+)\s+255\s", ppm)
     width, height = int(header[1]), int(header[2])
-    data = ppm[header.end():]
-    return [[tuple(data[(y * width + x) * 3:(y * width + x) * 3 + 3]) for x in range(width)]
-            for y in range(height)]
+    data = ppm[header.end() :]
+    return [
+        [tuple(data[(y * width + x) * 3 : (y * width + x) * 3 + 3]) for x in range(width)]
+        for y in range(height)
+    ]
 
 
 def marked(pdf: Path, box, colour: tuple[int, int, int], how: str) -> bool:
@@ -118,6 +148,7 @@ def changes_table(path: Path):
 
 # -- the rows both formats render --------------------------------------------------------------
 
+
 def test_one_row_per_change_with_the_changed_words_marked(made):
     from builder.document.changes import DELETE, INSERT, NOTE, comparison_rows
 
@@ -149,6 +180,7 @@ def test_one_row_per_change_with_the_changed_words_marked(made):
 
 # -- PDF -----------------------------------------------------------------------------------------
 
+
 def test_the_pdf_shows_every_change_with_old_and_new_text(made):
     from builder.document.changes import comparison_rows
 
@@ -159,8 +191,20 @@ def test_the_pdf_shows_every_change_with_old_and_new_text(made):
     for row in comparison_rows(changes):
         for line in row.label_lines:
             assert printed(lines, line), line
-    for text in ("90 分钟", "60 分钟", "形式审查", "会议效率", "会议分类与组织", "抄送", "原条文", "修订后条文",
-                 "HC-YY-MAN-001", changes.new.branch.name, "受控文件", "第 1 页 / 共 1 页"):
+    for text in (
+        "90 分钟",
+        "60 分钟",
+        "形式审查",
+        "会议效率",
+        "会议分类与组织",
+        "抄送",
+        "原条文",
+        "修订后条文",
+        "HC-YY-MAN-001",
+        changes.new.branch.name,
+        "受控文件",
+        "第 1 页 / 共 1 页",
+    ):
         assert printed(lines, text), text
 
 
@@ -187,8 +231,11 @@ def test_the_pdf_marks_deletions_and_insertions_and_carries_its_metadata(made):
 def test_the_pdf_is_reproducible_and_well_formed(made):
     _, files = made
     assert files["changes", "pdf", 1].read_bytes() == files["changes", "pdf", 2].read_bytes()
-    result = subprocess.run([require("qpdf", QPDF), "--check", str(files["changes", "pdf", 1])],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [require("qpdf", QPDF), "--check", str(files["changes", "pdf", 1])],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -201,12 +248,19 @@ def test_the_pdf_says_so_when_nothing_changed(made):
 
 def test_the_pdf_embeds_only_cjk_fonts(made):
     _, files = made
-    listing = subprocess.run([require("pdffonts", POPPLER), str(files["changes", "pdf", 1])],
-                             capture_output=True, text=True, check=True).stdout.splitlines()[2:]
-    assert listing and all("Noto" in line and "CJK-SC" in line and " yes yes " in line for line in listing), listing
+    listing = subprocess.run(
+        [require("pdffonts", POPPLER), str(files["changes", "pdf", 1])],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()[2:]
+    assert listing and all(
+        "Noto" in line and "CJK-SC" in line and " yes yes " in line for line in listing
+    ), listing
 
 
 # -- DOCX ----------------------------------------------------------------------------------------
+
 
 def test_the_docx_table_repeats_its_header_row_on_every_page(made):
     _, files = made

@@ -1,4 +1,5 @@
 """The fillable Word forms, checked the way Word (or a script reading the controls) sees them."""
+
 from __future__ import annotations
 
 import subprocess
@@ -10,18 +11,24 @@ import pytest
 from lxml import etree
 
 from builder.document.resolve import resolve
-from builder.writers.docx.handbook import render_docx
 from builder.writers.docx.forms import render_form_docx
+from builder.writers.docx.handbook import render_docx
 from tests.form_names import field_names
-from tests.writers.test_docx_writer import sample_document
 from tests.tools import POPPLER, WRITER, require
+from tests.writers.test_docx_writer import sample_document
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 W14 = "http://schemas.microsoft.com/office/word/2010/wordml"
 MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
 NS = {"w": W, "w14": W14}
 BRANCH = "chengdu"  # an office with a two-step approval chain
-DESIGN_CARD_FORMS = ("meeting-notice", "meeting-minutes", "project-progress", "doc-approval", "training-evaluation")
+DESIGN_CARD_FORMS = (
+    "meeting-notice",
+    "meeting-minutes",
+    "project-progress",
+    "doc-approval",
+    "training-evaluation",
+)
 
 
 def w(name: str) -> str:
@@ -69,6 +76,7 @@ def shown_text(sdt_pr) -> str:
 
 # -- every form, every field --------------------------------------------------------------------
 
+
 def test_every_bundled_form_is_written(document, form_files):
     assert len(document.forms) == 18
     assert all(path.stat().st_size > 0 for path in form_files.values())
@@ -80,7 +88,10 @@ def test_each_forms_control_tags_follow_the_convention_and_cover_every_field(for
         tags = list(controls(path))
         assert tags == field_names(form_id, BRANCH), form_id  # from the YAML, in reading order
         for field in form.fields:
-            assert any(t == field.id or t.startswith(field.id + ".") for t in tags), (form_id, field.id)
+            assert any(t == field.id or t.startswith(field.id + ".") for t in tags), (
+                form_id,
+                field.id,
+            )
 
 
 def test_every_control_is_named_for_word_and_locked_against_deletion(form_files):
@@ -99,7 +110,9 @@ def test_text_fields_are_plain_text_controls_with_chinese_placeholders(form_file
     assert shown_text(topic) == "点击输入…"
     agenda = notice["agenda"].find("w:text", NS)
     assert agenda.get(w("multiLine")) == "1"
-    assert "年-月-日 时:分" in shown_text(notice["meeting-time"])  # datetime: text with a format hint
+    assert "年-月-日 时:分" in shown_text(
+        notice["meeting-time"]
+    )  # datetime: text with a format hint
     assert notice["organizer"].find("w:text", NS) is not None
 
 
@@ -152,7 +165,11 @@ def test_rows_fields_have_one_table_row_of_controls_per_blank_row(forms, form_fi
     word = docx.Document(str(form_files["meeting-minutes"]))
     decisions = next(f for f in forms["meeting-minutes"].fields if f.id == "decisions")
     assert decisions.rows == 5
-    table = next(t for t in word.tables if [c.text for c in t.rows[0].cells] == ["序号", "决议内容", "责任人", "完成时限"])
+    table = next(
+        t
+        for t in word.tables
+        if [c.text for c in t.rows[0].cells] == ["序号", "决议内容", "责任人", "完成时限"]
+    )
     assert len(table.rows) == 1 + decisions.rows
     for number, row in enumerate(table.rows[1:], start=1):
         assert row.cells[0].text == str(number)
@@ -166,7 +183,11 @@ def test_the_approval_block_names_the_branch_roles_with_controls_per_step(docume
     word = docx.Document(str(path))
     table = next(t for t in word.tables if t.rows[0].cells[0].text == "审批环节")
     chain = document.branch.approval_chain
-    assert [r.cells[0].text for r in table.rows[1:]] == [step.role for step in chain] == ["办事处主任", "西南区域总监"]
+    assert (
+        [r.cells[0].text for r in table.rows[1:]]
+        == [step.role for step in chain]
+        == ["办事处主任", "西南区域总监"]
+    )
     assert [r.cells[1].text for r in table.rows[1:]] == [f"{step.days} 个工作日" for step in chain]
     found = controls(path)
     for step in (1, 2):
@@ -180,8 +201,18 @@ def test_the_title_block_names_company_branch_form_and_version(document, form_fi
     word = docx.Document(str(form_files["meeting-notice"]))
     text = "\n".join(p.text for p in word.paragraphs)
     meta = document.meta
-    for expected in (meta.company, document.branch.name, "会议通知表", "Meeting Notice", "表单编号：HC-YY-F01",
-                     f"手册版本：{meta.version}", "生效日期：", "依据条款：", "用途：", "填写说明："):
+    for expected in (
+        meta.company,
+        document.branch.name,
+        "会议通知表",
+        "Meeting Notice",
+        "表单编号：HC-YY-F01",
+        f"手册版本：{meta.version}",
+        "生效日期：",
+        "依据条款：",
+        "用途：",
+        "填写说明：",
+    ):
         assert expected in text, expected
     section = word.sections[0]
     assert "会议通知表" in section.header.paragraphs[0].text
@@ -207,25 +238,39 @@ def test_the_handbook_appendix_prints_the_same_grid_without_controls(tmp_path):
     render_form_docx(sample, sample.forms[0], form_file)
     grids = []
     for path in (handbook, form_file):
-        table = next(t for t in docx.Document(str(path)).tables if t.rows[0].cells[0].text == "会议主题*")
+        table = next(
+            t for t in docx.Document(str(path)).tables if t.rows[0].cells[0].text == "会议主题*"
+        )
         grids.append([r.cells[0].text for r in table.rows])
     assert grids[0] == grids[1]  # one layout: same label column, whether printed or fillable
 
 
 # -- LibreOffice --------------------------------------------------------------------------------
 
+
 @pytest.mark.slow
 def test_libreoffice_opens_every_form_and_prints_it(document, form_files, tmp_path):
     soffice, pdftotext = require("soffice", WRITER), require("pdftotext", POPPLER)
     result = subprocess.run(
-        [soffice, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless",
-         "--convert-to", "pdf", "--outdir", str(tmp_path), *map(str, form_files.values())],
-        capture_output=True, text=True, timeout=600,
+        [
+            soffice,
+            f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            *map(str, form_files.values()),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stderr
     for form in document.forms:
         pdf = tmp_path / f"{form.id}.pdf"
         assert pdf.exists(), form.id
-        text = subprocess.run([pdftotext, str(pdf), "-"], capture_output=True, text=True,
-                              check=True).stdout
+        text = subprocess.run(
+            [pdftotext, str(pdf), "-"], capture_output=True, text=True, check=True
+        ).stdout
         assert form.title in text and document.branch.name in text and form.code in text, form.id

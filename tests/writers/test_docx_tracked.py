@@ -1,5 +1,6 @@
 """The tracked-changes handbook (builder.writers.docx.tracked): the new version of the bundled
 manual with the five changes of tests/revise.py as Word revisions, and nothing else marked."""
+
 from __future__ import annotations
 
 import copy
@@ -13,9 +14,9 @@ import pytest
 from lxml import etree
 
 from builder.document.changes import compare
-from builder.sources.load import load_manual
 from builder.document.model import Clause, Section, plain
 from builder.document.resolve import resolve
+from builder.sources.load import load_manual
 from builder.writers.docx.handbook import render_docx
 from builder.writers.docx.tracked import render_tracked_docx
 from tests.revise import revise
@@ -31,6 +32,7 @@ def w(tag: str) -> str:
 
 
 # -- fixtures ---------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def versions(tmp_path_factory):
@@ -61,6 +63,7 @@ def body(tracked_path):
 
 # -- reading the marks ------------------------------------------------------------------------
 
+
 def text_of(p) -> str:
     """A paragraph's text, deleted text included; tabs as \\t."""
     out = []
@@ -82,13 +85,20 @@ def mark_of(p) -> str | None:
 
 
 def run_marks(p) -> list[tuple[str, str]]:
-    return [(m.tag.split("}")[1], "".join(m.xpath(".//w:t/text()|.//w:delText/text()", namespaces=NS)))
-            for m in p.iter(w("ins"), w("del")) if m.getparent().tag != w("rPr")]
+    return [
+        (m.tag.split("}")[1], "".join(m.xpath(".//w:t/text()|.//w:delText/text()", namespaces=NS)))
+        for m in p.iter(w("ins"), w("del"))
+        if m.getparent().tag != w("rPr")
+    ]
 
 
 def paragraph(body, start: str, mark: str | None = "any"):
-    found = [p for p in body.iter(w("p")) if text_of(p).lstrip("0123456789.（）()\t").startswith(start)
-             and (mark == "any" or mark_of(p) == mark)]
+    found = [
+        p
+        for p in body.iter(w("p"))
+        if text_of(p).lstrip("0123456789.（）()\t").startswith(start)
+        and (mark == "any" or mark_of(p) == mark)
+    ]
     assert found, start
     return found[0]
 
@@ -101,6 +111,7 @@ def num_pr(p) -> tuple[str, str] | None:
 
 
 # -- the five changes -------------------------------------------------------------------------
+
 
 def test_changed_clause_marks_only_the_changed_words(body):
     p = paragraph(body, "开场引导：")
@@ -118,7 +129,9 @@ def test_added_clause_is_inserted_with_its_paragraph_mark_and_numbered_as_new(bo
     assert all(r.getparent().tag == w("ins") for r in p.iter(w("r")))
     assert num_pr(p) is not None and num_pr(p)[1] == "3"  # 七（四）2.（1）
     following = paragraph(body, "审批层级与时限：")  # now （2）: same list, same level, no mark
-    assert num_pr(following) == num_pr(p) and mark_of(following) is None and not run_marks(following)
+    assert (
+        num_pr(following) == num_pr(p) and mark_of(following) is None and not run_marks(following)
+    )
 
 
 def test_removed_clause_is_deleted_with_its_mark_and_its_old_number_as_text(body):
@@ -132,8 +145,12 @@ def test_removed_clause_is_deleted_with_its_mark_and_its_old_number_as_text(body
 
 def test_moved_section_is_deleted_at_its_old_place_and_inserted_at_its_new(body):
     paragraphs = list(body.iter(w("p")))
-    titles = [p for p in paragraphs if text_of(p).endswith("会议分类与组织") and not p.find("w:pPr/w:pStyle", NS)
-              .get(w("val")).startswith("TOC")]
+    titles = [
+        p
+        for p in paragraphs
+        if text_of(p).endswith("会议分类与组织")
+        and not p.find("w:pPr/w:pStyle", NS).get(w("val")).startswith("TOC")
+    ]
     assert [mark_of(p) for p in titles] == ["del", "ins"]
     old, new = titles
     assert text_of(old) == "1.\t会议分类与组织" and num_pr(old) is None
@@ -161,7 +178,9 @@ def test_nothing_else_is_marked(body, versions):
     old, new, _ = versions
     old_types = next(s for s in old.walk_sections() if s.id == "daily-meeting-types")
     new_types = next(s for s in new.walk_sections() if s.id == "daily-meeting-types")
-    precheck = next(c for s in new.walk_sections() for c in s.clauses if c.id == "daily-approval-precheck")
+    precheck = next(
+        c for s in new.walk_sections() for c in s.clauses if c.id == "daily-approval-precheck"
+    )
 
     def lines(section: Section, numbered: bool) -> list[str]:
         def label(number) -> str:
@@ -171,7 +190,10 @@ def test_nothing_else_is_marked(body, versions):
         for clause in section.clauses:
             out.append(label(clause.number) + clause_text(clause))
             if clause.table is not None:
-                out += [*clause.table.columns, *(plain(cell) for row in clause.table.rows for cell in row)]
+                out += [
+                    *clause.table.columns,
+                    *(plain(cell) for row in clause.table.rows for cell in row),
+                ]
         return out
 
     def clause_text(clause: Clause) -> str:
@@ -213,6 +235,7 @@ def test_marks_are_signed_dated_and_numbered_once(body, tracked_path, versions):
 
 # -- accepting and rejecting everything -------------------------------------------------------
 
+
 def resolved(root, accept: bool) -> list[tuple[str, tuple | None, str, bool]]:
     """Every paragraph as Word would leave it after accepting (or rejecting) all revisions:
     (style, numbering, text with each link as <anchor>, whether its deleted mark was rejected)."""
@@ -250,7 +273,9 @@ def resolved(root, accept: bool) -> list[tuple[str, tuple | None, str, bool]]:
             assert text == "", text  # a whole paragraph goes, never half of one
             continue
         style = p.find("w:pPr/w:pStyle", NS)
-        out.append((style.get(w("val")) if style is not None else "", num_pr(p), text, mark == "del"))
+        out.append(
+            (style.get(w("val")) if style is not None else "", num_pr(p), text, mark == "del")
+        )
     return out
 
 
@@ -267,20 +292,28 @@ def test_accepting_all_gives_the_new_version_numbered_as_it(body, tracked_path, 
     new_body = part(plain_versions[1], "word/document.xml").find("w:body", NS)
     assert resolved(body, accept=True) == resolved(new_body, accept=True)
     # Same list instances too, so Word counts the surviving paragraphs exactly as the new version.
-    assert (etree.tostring(part(tracked_path, "word/numbering.xml"))
-            == etree.tostring(part(plain_versions[1], "word/numbering.xml")))
+    assert etree.tostring(part(tracked_path, "word/numbering.xml")) == etree.tostring(
+        part(plain_versions[1], "word/numbering.xml")
+    )
 
 
-_LITERAL_NUMBER = re.compile(r"^([一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d+\.\t|（\d+）\t|[①-⑳]\t)")
+_LITERAL_NUMBER = re.compile(
+    r"^([一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d+\.\t|（\d+）\t|[①-⑳]\t)"
+)
 
 
 def test_rejecting_all_gives_the_old_text(body, plain_versions):
     def comparable(rows, literal_numbers: bool):
-        return [(style, _LITERAL_NUMBER.sub("", text) if restored and literal_numbers else text)
-                for style, _, text, restored in rows if not style.startswith("TOC")]  # the TOC is the new one
+        return [
+            (style, _LITERAL_NUMBER.sub("", text) if restored and literal_numbers else text)
+            for style, _, text, restored in rows
+            if not style.startswith("TOC")
+        ]  # the TOC is the new one
 
     old_body = part(plain_versions[0], "word/document.xml").find("w:body", NS)
-    assert comparable(resolved(body, accept=False), True) == comparable(resolved(old_body, accept=False), False)
+    assert comparable(resolved(body, accept=False), True) == comparable(
+        resolved(old_body, accept=False), False
+    )
 
 
 def test_rendering_twice_gives_identical_bytes(versions, tracked_path, tmp_path):
@@ -291,20 +324,34 @@ def test_rendering_twice_gives_identical_bytes(versions, tracked_path, tmp_path)
 
 # -- LibreOffice ------------------------------------------------------------------------------
 
+
 @pytest.mark.slow
 def test_libreoffice_reads_the_marks_as_tracked_changes(tracked_path, tmp_path):
     soffice, pdftotext = require("soffice", WRITER), require("pdftotext", POPPLER)
 
     def convert(target: str) -> Path:
         profile = f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}"
-        subprocess.run([soffice, profile, "--headless",
-                        "--convert-to", target, "--outdir", str(tmp_path), str(tracked_path)],
-                       check=True, capture_output=True, timeout=300)
+        subprocess.run(
+            [
+                soffice,
+                profile,
+                "--headless",
+                "--convert-to",
+                target,
+                "--outdir",
+                str(tmp_path),
+                str(tracked_path),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
         return tmp_path / f"{tracked_path.stem}.{target}"
 
     # The PDF shows the revisions: the deleted 90 (struck through) beside the inserted 60.
-    text = subprocess.run([pdftotext, str(convert("pdf")), "-"], check=True, capture_output=True,
-                          text=True).stdout
+    text = subprocess.run(
+        [pdftotext, str(convert("pdf")), "-"], check=True, capture_output=True, text=True
+    ).stdout
     assert re.search(r"不超过\s*90\s*60\s*分钟", text)
     assert "会议效率" in text and "形式审查" in text
 

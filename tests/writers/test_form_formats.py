@@ -1,4 +1,5 @@
 """A form field is found under the same name in the Word, PDF and Excel form of every branch."""
+
 from __future__ import annotations
 
 import zipfile
@@ -9,22 +10,30 @@ from lxml import etree
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from builder.release.build import build_outputs
 from builder.document.resolve import resolve
+from builder.release.build import build_outputs
 from tests.conftest import SRC
 from tests.form_names import field_names, form_sources, xlsx_names
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 
-BRANCHES = [b["id"] for b in yaml.safe_load((SRC / "branches.yaml").read_text(encoding="utf-8"))["branches"]]
+BRANCHES = [
+    b["id"] for b in yaml.safe_load((SRC / "branches.yaml").read_text(encoding="utf-8"))["branches"]
+]
 
 
 @pytest.fixture(scope="module", params=BRANCHES)
 def branch_forms(request, tmp_path_factory, manual):
     out = tmp_path_factory.mktemp("forms") / "output"
-    build_outputs(manual, out=out, branches=[request.param], formats=["docx", "xlsx", "pdf"],
-                  handbook=False, progress=False)
+    build_outputs(
+        manual,
+        out=out,
+        branches=[request.param],
+        formats=["docx", "xlsx", "pdf"],
+        handbook=False,
+        progress=False,
+    )
     from builder.writers.xlsx.workbook import render_forms_xlsx
 
     render_forms_xlsx(resolve(manual, request.param), out / request.param / "forms.xlsx")

@@ -1,4 +1,5 @@
 """The head office's handbook PDF, as a reader sees it."""
+
 from __future__ import annotations
 
 import re
@@ -23,8 +24,12 @@ def reader(pdf):
 
 def page_text(pdf, n: int) -> str:
     pdftotext = require("pdftotext", POPPLER)
-    return subprocess.run([pdftotext, "-layout", "-f", str(n), "-l", str(n), str(pdf), "-"],
-                          capture_output=True, text=True, check=True).stdout
+    return subprocess.run(
+        [pdftotext, "-layout", "-f", str(n), "-l", str(n), str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
 
 
 def test_at_least_forty_a4_pages(reader):
@@ -50,7 +55,14 @@ def test_every_chapter_is_a_bookmark_with_its_sections_below_it(reader, manual):
 
 def test_cover_names_the_branch_and_document_number(pdf):
     cover = re.sub(r"\s+", "", page_text(pdf, 1))  # letter-spaced cover titles
-    for text in ("瀚川科技股份有限公司", "运营管理手册", "瀚川科技总部", "HC-YY-MAN-001", "1.2", "2026年12月1日"):
+    for text in (
+        "瀚川科技股份有限公司",
+        "运营管理手册",
+        "瀚川科技总部",
+        "HC-YY-MAN-001",
+        "1.2",
+        "2026年12月1日",
+    ):
         assert text in cover
 
 
@@ -69,16 +81,18 @@ def test_toc_has_page_numbers(pdf):
 
 def test_chinese_text_is_extractable(pdf):
     pdftotext = require("pdftotext", POPPLER)
-    text = subprocess.run([pdftotext, str(pdf), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    text = subprocess.run(
+        [pdftotext, str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
     # as typed in manual_src/chapters/02-organization.yaml (the space too), over a line break
     assert "分支机构负责人应在 24 小时内向总部运营管理部和分管领导报告" in text.replace("\n", "")
     assert "会议通知表" in text
 
 
 def test_only_embedded_subset_cjk_fonts(pdf):
-    out = subprocess.run([require("pdffonts", POPPLER), str(pdf)], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        [require("pdffonts", POPPLER), str(pdf)], capture_output=True, text=True, check=True
+    ).stdout
     rows = [line.split() for line in out.splitlines()[2:] if line.strip()]
     assert rows
     for row in rows:
@@ -89,8 +103,9 @@ def test_only_embedded_subset_cjk_fonts(pdf):
 
 
 def test_qpdf_check_is_clean(pdf):
-    result = subprocess.run([require("qpdf", QPDF), "--check", str(pdf)], capture_output=True,
-                            text=True)
+    result = subprocess.run(
+        [require("qpdf", QPDF), "--check", str(pdf)], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -13,6 +13,7 @@ A second, small build of the head office alone checks that nothing missing is li
 Set HANDBOOK_SCREENSHOTS=DIR to keep full-page screenshots of the index and the head office's
 page at both widths (DIR/index-desktop.png, ...).
 """
+
 from __future__ import annotations
 
 import functools
@@ -54,8 +55,22 @@ def _build(out: Path, *args: str) -> float:
     from builder.cli import main
 
     started = time.monotonic()
-    result = CliRunner().invoke(main, ["build", "--src", str(SRC), "--out", str(out), "--templates", str(ROOT / "templates"),
-                                       "-q", *args], env={"HANDBOOK_SOURCE_REVISION": "test"}, catch_exceptions=False)
+    result = CliRunner().invoke(
+        main,
+        [
+            "build",
+            "--src",
+            str(SRC),
+            "--out",
+            str(out),
+            "--templates",
+            str(ROOT / "templates"),
+            "-q",
+            *args,
+        ],
+        env={"HANDBOOK_SOURCE_REVISION": "test"},
+        catch_exceptions=False,
+    )
     assert result.exit_code == 0, result.output
     return time.monotonic() - started
 
@@ -95,6 +110,7 @@ def documents(manual):
 
 
 # -- reading pages ----------------------------------------------------------------------------
+
 
 def page_path(out: Path, page: str) -> Path:
     return out / "index.html" if page == "index" else out / page / "index.html"
@@ -147,15 +163,24 @@ def problem_with(reference: str, page: Path, out: Path) -> str | None:
         return f"points outside the output folder ({target})"
     if not target.is_file():
         return f"{target.relative_to(out.resolve())} does not exist"
-    if parts.fragment and target.suffix == ".html" and not parse(target).xpath("//*[@id=$i]", i=unquote(parts.fragment)):
+    if (
+        parts.fragment
+        and target.suffix == ".html"
+        and not parse(target).xpath("//*[@id=$i]", i=unquote(parts.fragment))
+    ):
         return f"{target.name} has no element with id {parts.fragment!r}"
     return None
 
 
 def nonlocal_css(tree) -> list[str]:
     """url(...) and @import in the page's CSS that would load something from elsewhere."""
-    css = " ".join([s.text or "" for s in tree.iter("style")] + [e.get("style") for e in tree.iter() if isinstance(e.tag, str) and e.get("style")])
-    found = [u for u in re.findall(r"url\(\s*['\"]?([^'\")]+)", css) if not u.startswith(("data:", "#"))]
+    css = " ".join(
+        [s.text or "" for s in tree.iter("style")]
+        + [e.get("style") for e in tree.iter() if isinstance(e.tag, str) and e.get("style")]
+    )
+    found = [
+        u for u in re.findall(r"url\(\s*['\"]?([^'\")]+)", css) if not u.startswith(("data:", "#"))
+    ]
     return found + re.findall(r"@import[^;]*", css)
 
 
@@ -180,6 +205,7 @@ def portal_pages(out: Path) -> list[Path]:
 
 # -- the full build, as files -----------------------------------------------------------------
 
+
 @slow
 def test_every_branch_has_a_page(full):
     assert (full / "index.html").is_file()
@@ -200,10 +226,14 @@ def test_index_shows_the_manual_and_links_every_branch(full, documents):
     assert len(items) == len(BRANCHES), "one list item per branch"
     for item, branch in zip(items, BRANCHES):  # in the order of branches.yaml
         assert branch["name"] in text(item)
-        assert [unquote(a.get("href")) for a in item.iter("a")] == [f"{branch['id']}/index.html"], branch["id"]
+        assert [unquote(a.get("href")) for a in item.iter("a")] == [f"{branch['id']}/index.html"], (
+            branch["id"]
+        )
         searchable = item.get("data-search").lower()
         for field in ("name", "region", "kind", "id"):
-            assert branch[field].lower() in searchable, f"{branch['id']}: the filter cannot find its {field}"
+            assert branch[field].lower() in searchable, (
+                f"{branch['id']}: the filter cannot find its {field}"
+            )
     assert "尚未生成" not in body, "every branch is built, none is pending"
     assert tree.get_element_by_id("filter").tag == "input"
     assert tree.get_element_by_id("empty") is not None
@@ -218,7 +248,9 @@ def test_branch_page_links_the_handbook_and_every_form(full, manual, branch):
     wanted |= {f"forms/{form.id}.{ext}" for form in manual.forms for ext in FORMATS}
     assert not wanted - links, f"{branch}/index.html does not link {sorted(wanted - links)}"
     for form in manual.forms:  # each form's files from its own row
-        row = tree.xpath('//table[contains(concat(" ", @class, " "), " forms ")]//tr[@id=$i]', i=form.id)
+        row = tree.xpath(
+            '//table[contains(concat(" ", @class, " "), " forms ")]//tr[@id=$i]', i=form.id
+        )
         assert len(row) == 1, f"{branch}: no single row tr#{form.id} in table.forms"
         assert {f"forms/{form.id}.{ext}" for ext in FORMATS} <= set(hrefs(row[0]))
 
@@ -229,7 +261,9 @@ def test_forms_show_code_title_and_purpose(full, documents, branch):
     document = documents[branch]
     tree = parse(full / branch / "index.html")
     rows = tree.xpath('//table[contains(concat(" ", @class, " "), " forms ")]//tr[@id]')
-    assert [r.get("id") for r in rows] == [f.id for f in document.forms], "one row per form, in the manual's order"
+    assert [r.get("id") for r in rows] == [f.id for f in document.forms], (
+        "one row per form, in the manual's order"
+    )
     for row, form in zip(rows, document.forms):
         shown = text(row)
         for what in (form.code, form.title, re.sub(r"\s+", " ", plain(form.purpose)).strip()):
@@ -246,14 +280,18 @@ def test_download_names_are_the_chinese_titles(full, documents, branch):
     titles = {f.id: f.title for f in document.forms}
     tree = parse(full / branch / "index.html")
     downloads = tree.xpath("//a[@download]")
-    wanted = {"handbook.pdf", "handbook.docx", "forms.xlsx"} | {f"forms/{i}.{ext}" for i in titles for ext in FORMATS}
+    wanted = {"handbook.pdf", "handbook.docx", "forms.xlsx"} | {
+        f"forms/{i}.{ext}" for i in titles for ext in FORMATS
+    }
     missing = wanted - {unquote(a.get("href")) for a in downloads}
     assert not missing, f"{branch}: not offered for download (no <a download>): {sorted(missing)}"
     for a in downloads:
         href, name = unquote(a.get("href")), a.get("download")
         suffix = Path(href).suffix
         assert name.endswith(suffix), f"{href}: saved as {name!r}, not as {suffix}"
-        assert not UNSAFE & set(name), f"{href}: {name!r} has characters Windows does not allow in a file name"
+        assert not UNSAFE & set(name), (
+            f"{href}: {name!r} has characters Windows does not allow in a file name"
+        )
         assert not any(ord(c) < 32 for c in name) and name == name.strip()
         match = re.fullmatch(r"forms/([^/]+)\.(pdf|docx|xlsx)", href)
         if match:
@@ -268,10 +306,14 @@ def test_download_names_are_the_chinese_titles(full, documents, branch):
         if Path(urlsplit(a.get("href", "")).path).suffix in (".pdf", ".docx", ".xlsx"):
             assert a.get("download"), f"{a.get('href')} has no download name"
     # The meeting notice, by its title as written in the source
-    title = yaml.safe_load((SRC / "forms" / "meeting-notice.yaml").read_text(encoding="utf-8"))["title"]
+    title = yaml.safe_load((SRC / "forms" / "meeting-notice.yaml").read_text(encoding="utf-8"))[
+        "title"
+    ]
     assert title == "会议通知表"
     for ext in FORMATS:
-        assert [a.get("download") for a in tree.xpath("//a[@href=$h]", h=f"forms/meeting-notice.{ext}")] == [f"{title}.{ext}"]
+        assert [
+            a.get("download") for a in tree.xpath("//a[@href=$h]", h=f"forms/meeting-notice.{ext}")
+        ] == [f"{title}.{ext}"]
 
 
 @slow
@@ -281,7 +323,9 @@ def test_sizes_shown_are_the_files_sizes(full, branch):
     for a in parse(page).xpath("//a[@download]"):
         href = unquote(a.get("href"))
         expected = human_size((page.parent / href).stat().st_size)
-        assert shown_size(a) == expected, f"{branch}: {href} is {expected}, the page shows {shown_size(a)!r}"
+        assert shown_size(a) == expected, (
+            f"{branch}: {href} is {expected}, the page shows {shown_size(a)!r}"
+        )
 
 
 @slow
@@ -296,7 +340,9 @@ def test_every_reference_is_local_and_exists(full):
         for element, attribute, value in references(tree):
             why = problem_with(value, page, full)
             if why:
-                problems.append(f"{page.relative_to(full)}: <{element.tag} {attribute}={value!r}> {why}")
+                problems.append(
+                    f"{page.relative_to(full)}: <{element.tag} {attribute}={value!r}> {why}"
+                )
         problems += [f"{page.relative_to(full)}: CSS loads {u!r}" for u in nonlocal_css(tree)]
     assert not problems, "\n".join(problems)
 
@@ -306,17 +352,26 @@ def test_every_reference_is_local_and_exists(full):
 def test_revision_history_lists_every_revision(full, documents, branch):
     revisions = documents[branch].revisions
     assert revisions, "revisions.yaml has entries"
-    tables = parse(full / branch / "index.html").xpath('//table[contains(concat(" ", @class, " "), " history ")]')
+    tables = parse(full / branch / "index.html").xpath(
+        '//table[contains(concat(" ", @class, " "), " history ")]'
+    )
     assert len(tables) == 1
-    rows = [" | ".join(text(cell) for cell in r.xpath("td|th")) for r in tables[0].xpath(".//tbody/tr")]
+    rows = [
+        " | ".join(text(cell) for cell in r.xpath("td|th")) for r in tables[0].xpath(".//tbody/tr")
+    ]
     assert len(rows) == len(revisions)
     for r in revisions:
         date = f"{r.date.year}年{r.date.month}月{r.date.day}日"
-        version = re.compile(rf"(?<![\d.]){re.escape(r.version)}(?![\d.A-Za-z])")  # 1.0, not 1.0.1 or 11.0
-        assert any(version.search(row) and date in row and r.summary in row for row in rows), f"version {r.version} is missing"
+        version = re.compile(
+            rf"(?<![\d.]){re.escape(r.version)}(?![\d.A-Za-z])"
+        )  # 1.0, not 1.0.1 or 11.0
+        assert any(version.search(row) and date in row and r.summary in row for row in rows), (
+            f"version {r.version} is missing"
+        )
 
 
 # -- one branch built alone -------------------------------------------------------------------
+
 
 def test_a_branch_built_alone_lists_the_others_unlinked(partial):
     tree = parse(partial / "index.html")
@@ -338,11 +393,19 @@ def test_a_branch_built_alone_links_only_what_exists(partial, manual):
     tree = parse(page)
     links = set(hrefs(tree))
     assert {"handbook.html", "forms.xlsx"} | {f"forms/{f.id}.xlsx" for f in manual.forms} <= links
-    absent = {"handbook.pdf", "handbook.docx"} | {f"forms/{f.id}.{e}" for f in manual.forms for e in ("pdf", "docx")}
+    absent = {"handbook.pdf", "handbook.docx"} | {
+        f"forms/{f.id}.{e}" for f in manual.forms for e in ("pdf", "docx")
+    }
     assert not links & absent, f"links to files not built: {sorted(links & absent)}"
-    assert [r.get("id") for r in tree.xpath("//tr[@id]")] == [f.id for f in manual.forms], "every form is still listed"
-    problems = [f"{p.relative_to(partial)}: {v!r} {why}" for p in portal_pages(partial)
-                for _, _, v in references(parse(p)) if (why := problem_with(v, p, partial))]
+    assert [r.get("id") for r in tree.xpath("//tr[@id]")] == [f.id for f in manual.forms], (
+        "every form is still listed"
+    )
+    problems = [
+        f"{p.relative_to(partial)}: {v!r} {why}"
+        for p in portal_pages(partial)
+        for _, _, v in references(parse(p))
+        if (why := problem_with(v, p, partial))
+    ]
     assert not problems, "\n".join(problems)
     for a in tree.xpath("//a[@download]"):
         assert shown_size(a) == human_size((page.parent / a.get("href")).stat().st_size)
@@ -350,18 +413,34 @@ def test_a_branch_built_alone_links_only_what_exists(partial, manual):
 
 # -- download_name, human_size ----------------------------------------------------------------
 
-@pytest.mark.parametrize(("title", "suffix", "expected"), [
-    ("会议通知表", ".pdf", "会议通知表.pdf"),
-    ("运营管理手册（北京分公司）", ".docx", "运营管理手册（北京分公司）.docx"),  # full-width punctuation stays
-    ("项目：验收／报告？", ".pdf", "项目：验收／报告？.pdf"),  # full-width ：／？ are fine on every system
-    ("收入/支出", ".xlsx", "收入_支出.xlsx"),
-    ('a\\b/c:d*e?f"g<h>i|j', ".pdf", "a_b_c_d_e_f_g_h_i_j.pdf"),
-    ("表\t单\n名\x00", ".docx", "表_单_名.docx"),  # control characters
-    ("\t表单\n", ".pdf", "表单.pdf"),  # surrounding white space goes
-    ("..", ".pdf", "文件.pdf"),  # nothing left: still a name
-    ("  表单. ", ".pdf", "表单.pdf"),  # Windows drops trailing dots and spaces; leading ones hide files
-    ("..表单", ".pdf", "表单.pdf"),
-])
+
+@pytest.mark.parametrize(
+    ("title", "suffix", "expected"),
+    [
+        ("会议通知表", ".pdf", "会议通知表.pdf"),
+        (
+            "运营管理手册（北京分公司）",
+            ".docx",
+            "运营管理手册（北京分公司）.docx",
+        ),  # full-width punctuation stays
+        (
+            "项目：验收／报告？",
+            ".pdf",
+            "项目：验收／报告？.pdf",
+        ),  # full-width ：／？ are fine on every system
+        ("收入/支出", ".xlsx", "收入_支出.xlsx"),
+        ('a\\b/c:d*e?f"g<h>i|j', ".pdf", "a_b_c_d_e_f_g_h_i_j.pdf"),
+        ("表\t单\n名\x00", ".docx", "表_单_名.docx"),  # control characters
+        ("\t表单\n", ".pdf", "表单.pdf"),  # surrounding white space goes
+        ("..", ".pdf", "文件.pdf"),  # nothing left: still a name
+        (
+            "  表单. ",
+            ".pdf",
+            "表单.pdf",
+        ),  # Windows drops trailing dots and spaces; leading ones hide files
+        ("..表单", ".pdf", "表单.pdf"),
+    ],
+)
 def test_download_name(title, suffix, expected):
     assert download_name(title, suffix) == expected
 
@@ -376,14 +455,24 @@ def test_download_name_is_always_a_safe_file_name(title, suffix):
     assert stem and stem == stem.strip(" .")
 
 
-@pytest.mark.parametrize(("size", "shown"), [(0, "0 B"), (1023, "1023 B"), (1024, "1 KB"), (150 * 1024, "150 KB"),
-                                              (1024 * 1024, "1.0 MB"), (int(1.45 * 1024 * 1024), "1.4 MB"),
-                                              (1023 * 1024 + 600, "1.0 MB")])  # not "1024 KB"
+@pytest.mark.parametrize(
+    ("size", "shown"),
+    [
+        (0, "0 B"),
+        (1023, "1023 B"),
+        (1024, "1 KB"),
+        (150 * 1024, "150 KB"),
+        (1024 * 1024, "1.0 MB"),
+        (int(1.45 * 1024 * 1024), "1.4 MB"),
+        (1023 * 1024 + 600, "1.0 MB"),
+    ],
+)  # not "1024 KB"
 def test_human_size(size, shown):
     assert human_size(size) == shown
 
 
 # -- in Chromium ------------------------------------------------------------------------------
+
 
 def url_of(out: Path, page: str) -> str:
     return page_path(out, page).as_uri()
@@ -416,7 +505,9 @@ def test_page_loads_cleanly_and_fits(browser, full, page, viewport):
         width = visit.page.evaluate("document.documentElement.scrollWidth")
         if width > viewport.width + 1:
             wide = visit.page.evaluate(WIDE, viewport.width)
-            pytest.fail(f"{page} scrolls sideways at {viewport.width} px: {width} px wide; past the edge: {wide}")
+            pytest.fail(
+                f"{page} scrolls sideways at {viewport.width} px: {width} px wide; past the edge: {wide}"
+            )
         if page in ("index", SHOWN):
             screenshot(visit.page, f"{page}-{viewport.name}")
         visit.assert_clean()
@@ -442,7 +533,9 @@ def test_every_link_the_browser_resolves_exists(browser, full, page):
                 problems.append(f"{url}: outside the output folder")
             fragment = urlsplit(url).fragment
             if fragment and path == file_path(visit.page.url):
-                if not visit.page.evaluate("id => !!document.getElementById(id)", unquote(fragment)):
+                if not visit.page.evaluate(
+                    "id => !!document.getElementById(id)", unquote(fragment)
+                ):
                     problems.append(f"{url}: no element #{fragment} on the page")
         assert not problems, "\n".join(problems)
         visit.assert_clean()
@@ -450,20 +543,34 @@ def test_every_link_the_browser_resolves_exists(browser, full, page):
 
 def _filter_cases():
     """(query, branch ids it should show), from branches.yaml."""
+
     def searchable(b):
-        return " ".join([b["name"], b.get("name_en") or "", b["region"], b["kind"], b["id"]]).lower()
+        return " ".join(
+            [b["name"], b.get("name_en") or "", b["region"], b["kind"], b["id"]]
+        ).lower()
 
     cases = []  # (test id, query, expected)
     for b in BRANCHES:
-        cases.append((f"region-of-{b['id']}", b["region"], [o["id"] for o in BRANCHES if o["region"] == b["region"]]))
+        cases.append(
+            (
+                f"region-of-{b['id']}",
+                b["region"],
+                [o["id"] for o in BRANCHES if o["region"] == b["region"]],
+            )
+        )
         cases.append((f"name-of-{b['id']}", b["name"], [b["id"]]))
     kinds = [b["kind"] for b in BRANCHES]
     kind = max(sorted(set(kinds)), key=kinds.count)  # a kind several branches share
     cases.append(("shared-kind", kind, [b["id"] for b in BRANCHES if b["kind"] == kind]))
     named = next(b for b in BRANCHES if b.get("name_en"))
-    cases.append(("english-name-any-case", f"  {named['name_en'].upper()} ", [named["id"]]))  # blanks around ignored
+    cases.append(
+        ("english-name-any-case", f"  {named['name_en'].upper()} ", [named["id"]])
+    )  # blanks around ignored
     for name, query, expected in cases:  # the queries mean what the test says they do
-        assert [b["id"] for b in BRANCHES if query.strip().lower() in searchable(b)] == expected, (name, query)
+        assert [b["id"] for b in BRANCHES if query.strip().lower() in searchable(b)] == expected, (
+            name,
+            query,
+        )
     return list({query: (name, query, expected) for name, query, expected in cases}.values())
 
 
@@ -471,13 +578,20 @@ FILTER_CASES = _filter_cases()
 
 
 def visible_branches(page) -> list[str]:
-    return [h.removesuffix("/index.html") for h in
-            page.eval_on_selector_all("#branches > li", """items => items.filter(li => li.checkVisibility())
-                .map(li => li.querySelector("a") ? li.querySelector("a").getAttribute("href") : li.textContent)""")]
+    return [
+        h.removesuffix("/index.html")
+        for h in page.eval_on_selector_all(
+            "#branches > li",
+            """items => items.filter(li => li.checkVisibility())
+                .map(li => li.querySelector("a") ? li.querySelector("a").getAttribute("href") : li.textContent)""",
+        )
+    ]
 
 
 @slow
-@pytest.mark.parametrize(("query", "expected"), [c[1:] for c in FILTER_CASES], ids=[c[0] for c in FILTER_CASES])
+@pytest.mark.parametrize(
+    ("query", "expected"), [c[1:] for c in FILTER_CASES], ids=[c[0] for c in FILTER_CASES]
+)
 def test_filter_narrows_the_list(browser, full, query, expected):
     from playwright.sync_api import expect
 
@@ -529,8 +643,10 @@ def test_read_online_opens_the_handbook(browser, full, branch, viewport):
         assert page.locator("h1").count() >= 1
         width = page.evaluate("document.documentElement.scrollWidth")
         if width > viewport.width + 1:
-            pytest.fail(f"{branch}/handbook.html scrolls sideways at {viewport.width} px: {width} px wide; "
-                        f"past the edge: {page.evaluate(WIDE, viewport.width)}")
+            pytest.fail(
+                f"{branch}/handbook.html scrolls sideways at {viewport.width} px: {width} px wide; "
+                f"past the edge: {page.evaluate(WIDE, viewport.width)}"
+            )
         visit.assert_clean()
 
 
@@ -554,7 +670,9 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def served(full):
     """The output folder over HTTP on 127.0.0.1 (a stand-in for the intranet's nginx)."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(full)))
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(full))
+    )
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, name="portal-http", daemon=True)
     thread.start()
@@ -567,7 +685,9 @@ def served(full):
 
 
 @slow
-@pytest.mark.parametrize("path", ["", "index.html", f"{SHOWN}/", f"{SHOWN}/index.html", f"{SHOWN}/handbook.html"])
+@pytest.mark.parametrize(
+    "path", ["", "index.html", f"{SHOWN}/", f"{SHOWN}/index.html", f"{SHOWN}/handbook.html"]
+)
 def test_served_over_http(browser, served, path):
     """Each page, and everything it links, over HTTP; a folder's URL serves its index.html."""
     with open_page(browser, served + path, PHONE) as visit:
@@ -586,8 +706,16 @@ def test_served_over_http(browser, served, path):
 
 
 @slow
-@pytest.mark.parametrize("href", ["forms/meeting-notice.pdf", "forms/meeting-notice.docx", "forms/meeting-notice.xlsx",
-                                  "handbook.pdf", "forms.xlsx"])
+@pytest.mark.parametrize(
+    "href",
+    [
+        "forms/meeting-notice.pdf",
+        "forms/meeting-notice.docx",
+        "forms/meeting-notice.xlsx",
+        "handbook.pdf",
+        "forms.xlsx",
+    ],
+)
 def test_downloads_are_saved_under_their_chinese_names_over_http(browser, served, full, href):
     """What a person gets on clicking: the file, saved under the page's name for it (browsers
     honour `download` for a page's own origin, so over HTTP; from file:// Chromium ignores it)."""

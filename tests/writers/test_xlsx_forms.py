@@ -1,4 +1,5 @@
 """The fillable Excel forms: protection, validation, names, formulas, print set-up, reproducibility."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -61,16 +62,34 @@ CLAIM = Form(
         F("s1", "内容评分", "score"),
         F("s2", "讲师评分", "score"),
         F("avg", "平均分", "number", compute=("average", ("s1", "s2"))),
-        F("milestones", "里程碑", "rows", rows=4, columns=(
-            F("milestone", "节点"),
-            F("planned", "计划完成", "date"),
-            F("actual", "实际完成", "date"),
-            F("deviation", "偏差（天）", "number", compute=("days_between", ("planned", "actual"))),
-        ), row_examples=(("=需求", "2023-09-10", "2023-09-12", "2"),)),
-        F("items", "费用明细", "rows", rows=5, columns=(
-            F("item", "摘要"),
-            F("amount", "金额", "money"),
-        )),
+        F(
+            "milestones",
+            "里程碑",
+            "rows",
+            rows=4,
+            columns=(
+                F("milestone", "节点"),
+                F("planned", "计划完成", "date"),
+                F("actual", "实际完成", "date"),
+                F(
+                    "deviation",
+                    "偏差（天）",
+                    "number",
+                    compute=("days_between", ("planned", "actual")),
+                ),
+            ),
+            row_examples=(("=需求", "2023-09-10", "2023-09-12", "2"),),
+        ),
+        F(
+            "items",
+            "费用明细",
+            "rows",
+            rows=5,
+            columns=(
+                F("item", "摘要"),
+                F("amount", "金额", "money"),
+            ),
+        ),
         F("total", "合计金额", "money", compute=("sum", ("amount",))),
         F("total-capitals", "大写金额", "text", compute=("capitals", ("total",))),
     ),
@@ -130,8 +149,11 @@ def fields_by_key(form: Form) -> dict[str, FormField]:
 
 def cells_of(ref: str) -> list[str]:
     min_col, min_row, max_col, max_row = range_boundaries(ref)
-    return [f"{openpyxl.utils.get_column_letter(c)}{r}"
-            for r in range(min_row, max_row + 1) for c in range(min_col, max_col + 1)]
+    return [
+        f"{openpyxl.utils.get_column_letter(c)}{r}"
+        for r in range(min_row, max_row + 1)
+        for c in range(min_col, max_col + 1)
+    ]
 
 
 def name_of(key: str) -> str:
@@ -191,7 +213,10 @@ def test_every_form_sheet_is_protected_and_only_its_input_cells_are_unlocked(doc
             for cell in row:
                 if isinstance(cell, MergedCell):
                     continue
-                assert cell.protection.locked == (cell.coordinate not in inputs), (form.id, cell.coordinate)
+                assert cell.protection.locked == (cell.coordinate not in inputs), (
+                    form.id,
+                    cell.coordinate,
+                )
     assert wb[INDEX_SHEET].protection.sheet
 
 
@@ -203,7 +228,10 @@ def test_computed_cells_are_locked_formulas(claim_xlsx):
         assert cell.data_type == "f" and cell.protection.locked, key
     amounts = absolute(cells["items.amount"])
     assert ws[cells["total"]].value == f'=IF(COUNT({amounts})=0,"",SUM({amounts}))'
-    assert ws[cells["avg"]].value == f'=IFERROR(AVERAGE({absolute(cells["s1"])},{absolute(cells["s2"])}),"")'
+    assert (
+        ws[cells["avg"]].value
+        == f'=IFERROR(AVERAGE({absolute(cells["s1"])},{absolute(cells["s2"])}),"")'
+    )
     assert "[DBNum2][$-804]" in ws[cells["total-capitals"]].value
     deviation = cells_of(cells["milestones.deviation"])
     planned, actual = cells_of(cells["milestones.planned"]), cells_of(cells["milestones.actual"])
@@ -217,7 +245,9 @@ def test_a_late_milestone_turns_red(claim_xlsx):
     rules = {str(cf.sqref): cf.rules for cf in ws.conditional_formatting}
     top = ref.split(":")[0]
     assert [r.formula for r in rules[ref]] == [[f"AND(ISNUMBER({top}),{top}>0)"]]
-    assert rules[ref][0].dxf.fill is not None and rules[ref][0].dxf.font.color.rgb.endswith("C00000")
+    assert rules[ref][0].dxf.fill is not None and rules[ref][0].dxf.font.color.rgb.endswith(
+        "C00000"
+    )
 
 
 EXPECTED_VALIDATION = {
@@ -249,7 +279,9 @@ def test_a_validation_with_a_chinese_prompt_covers_every_typed_input(document, f
             assert len(covering) == 1, (form.id, key)
             dv = covering[0]
             assert (dv.type, dv.operator) == EXPECTED_VALIDATION[field.type], (form.id, key)
-            assert dv.prompt and dv.promptTitle and dv.error and dv.errorTitle and dv.showErrorMessage
+            assert (
+                dv.prompt and dv.promptTitle and dv.error and dv.errorTitle and dv.showErrorMessage
+            )
             assert len(dv.prompt) <= 255 and len(dv.promptTitle) <= 32 and len(dv.error) <= 225
             if field.type == "score":
                 assert (dv.formula1, dv.formula2) == ("1", "5")
@@ -270,8 +302,12 @@ def test_a_long_option_list_comes_from_the_hidden_protected_options_sheet(claim_
     source = by_cell[cells["kind"]].formula1
     assert source.startswith(f"'{OPTIONS_SHEET}'!$A$2:")
     options = wb[OPTIONS_SHEET]
-    assert options.sheet_state == "hidden" and options.protection.sheet and wb.security.lockStructure
-    assert [row[0].value for row in options[source.split("!")[1].replace("$", "")]] == list(LONG_OPTIONS)
+    assert (
+        options.sheet_state == "hidden" and options.protection.sheet and wb.security.lockStructure
+    )
+    assert [row[0].value for row in options[source.split("!")[1].replace("$", "")]] == list(
+        LONG_OPTIONS
+    )
 
 
 def test_a_password_protects_the_sheets_when_given(document, tmp_path):
@@ -316,10 +352,9 @@ def test_every_bundled_forms_inputs_are_named_and_labelled_as_in_its_yaml(forms_
             assert last - first + 1 == rows, (form_id, name)
         for field in source["fields"]:
             columns = field.get("columns", [])
-            for key, label, below in (
-                [(f"{field['id']}.{c['id']}", c["label"], True) for c in columns]
-                or [(field["id"], field["label"], False)]
-            ):
+            for key, label, below in [
+                (f"{field['id']}.{c['id']}", c["label"], True) for c in columns
+            ] or [(field["id"], field["label"], False)]:
                 cells = [ws[c] for c in cells_of(named[name_of(key)])]
                 top = cells[0]
                 if below:  # a table column: its header right above its first row
@@ -342,7 +377,9 @@ def test_the_cell_map_depends_on_the_form_only(manual):
 # --- text stays text ----------------------------------------------------------------------------
 def test_yaml_text_beginning_with_equals_arrives_as_text(claim_xlsx):
     ws = openpyxl.load_workbook(claim_xlsx).active
-    texts = {cell.value: cell for row in ws.iter_rows() for cell in row if isinstance(cell.value, str)}
+    texts = {
+        cell.value: cell for row in ws.iter_rows() for cell in row if isinstance(cell.value, str)
+    }
     for value in ("=1+1", "=SUM(A1:A2)", "=需求", "-备注"):
         assert texts[value].data_type == "s", value
     assert not any(v.startswith("=1+1") and c.data_type == "f" for v, c in texts.items())
@@ -366,13 +403,17 @@ def test_the_forms_workbook_index_links_to_every_form_sheet(document, forms_wb, 
     codes = {c.value for row in index.iter_rows() for c in row}
     assert {f.code for f in document.forms} <= codes
     with zipfile.ZipFile(forms_xlsx) as z:  # internal links only: no hyperlink relationships
-        assert not any("hyperlink" in z.read(n).decode() for n in z.namelist() if n.endswith(".rels"))
+        assert not any(
+            "hyperlink" in z.read(n).decode() for n in z.namelist() if n.endswith(".rels")
+        )
     assert all(len(name) <= 31 for name in wb.sheetnames)
 
 
 def test_sheet_names_are_safe_and_unique(document, tmp_path):
     odd = dataclasses.replace(CLAIM, title="'目录[年度]/季度:报表*?审批表\\" + "很长" * 20)
-    doc = dataclasses.replace(document, forms=(odd, odd, dataclasses.replace(CLAIM, title=INDEX_SHEET)))
+    doc = dataclasses.replace(
+        document, forms=(odd, odd, dataclasses.replace(CLAIM, title=INDEX_SHEET))
+    )
     render_forms_xlsx(doc, tmp_path / "forms.xlsx")
     names = openpyxl.load_workbook(tmp_path / "forms.xlsx").sheetnames
     assert names[0] == INDEX_SHEET and len(set(n.lower() for n in names)) == len(names)
@@ -387,7 +428,10 @@ def test_every_form_prints_on_a4_portrait_fitted_to_the_width(document, forms_wb
         ws = sheet_of(wb, form)
         setup = ws.page_setup
         assert (setup.paperSize, setup.orientation) == (9, "portrait")
-        assert (setup.fitToWidth, setup.fitToHeight) == (1, 0) and ws.sheet_properties.pageSetUpPr.fitToPage
+        assert (setup.fitToWidth, setup.fitToHeight) == (
+            1,
+            0,
+        ) and ws.sheet_properties.pageSetUpPr.fitToPage
         assert ws.print_area and form.code in ws.oddHeader.left.text
         assert "&P" in ws.oddFooter.center.text and "&N" in ws.oddFooter.center.text
         widths = sum(ws.column_dimensions[c].width for c in "ABCDEFGHIJKLMNOPQRSTUVWX")
@@ -404,7 +448,9 @@ def test_a_long_table_ending_the_form_repeats_its_header_on_every_page(document,
     header_row = int(field_cells(ws)["milestones"].split(":")[0][1:]) - 1
     assert ws.print_title_rows.replace("$", "") == f"{header_row}:{header_row}"
     # followed by other blocks, the header would print above them: not repeated
-    render_form_xlsx(document, dataclasses.replace(log, approval_chain=CLAIM.approval_chain), tmp_path / "a.xlsx")
+    render_form_xlsx(
+        document, dataclasses.replace(log, approval_chain=CLAIM.approval_chain), tmp_path / "a.xlsx"
+    )
     assert openpyxl.load_workbook(tmp_path / "a.xlsx").active.print_title_rows is None
 
 
@@ -423,7 +469,9 @@ def test_page_breaks_keep_a_block_together():
 def test_workbook_properties_come_from_the_manual(document, claim_xlsx):
     props = openpyxl.load_workbook(claim_xlsx).properties
     meta = document.meta
-    assert props.creator == meta.company and props.title == f"{CLAIM.title} · {document.branch.name}"
+    assert (
+        props.creator == meta.company and props.title == f"{CLAIM.title} · {document.branch.name}"
+    )
     assert CLAIM.code in props.subject
     assert meta.version in props.keywords and meta.doc_number in props.keywords
     stamp = datetime.combine(meta.effective_date, datetime.min.time())
@@ -452,7 +500,9 @@ def test_normalize_zip_fixes_dates_and_order_in_place(tmp_path):
     normalize_zip(path)
     with zipfile.ZipFile(path) as z:
         assert z.namelist() == ["[Content_Types].xml", "_rels/.rels", "xl/b.xml"]
-        assert {i.date_time for i in z.infolist()} == {(1980, 1, 1, 0, 0, 0)} and z.read("xl/b.xml") == b"b"
+        assert {i.date_time for i in z.infolist()} == {(1980, 1, 1, 0, 0, 0)} and z.read(
+            "xl/b.xml"
+        ) == b"b"
     once = path.read_bytes()
     normalize_zip(path)
     assert path.read_bytes() == once
@@ -468,8 +518,12 @@ def test_another_process_builds_the_same_bytes(document, tmp_path):
         "render_forms_xlsx(pickle.load(open(sys.argv[1], 'rb')), sys.argv[2])"
     )
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
-    subprocess.run([sys.executable, "-c", script, str(tmp_path / "document.pickle"), str(there)],
-                   check=True, cwd=ROOT, env=env)
+    subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "document.pickle"), str(there)],
+        check=True,
+        cwd=ROOT,
+        env=env,
+    )
     assert here.read_bytes() == there.read_bytes()
 
 
@@ -479,9 +533,19 @@ def recalculated(path: Path, tmp_path: Path) -> openpyxl.Workbook:
     out = tmp_path / "converted"
     profile = f"-env:UserInstallation={(tmp_path / 'lo-profile').as_uri()}"
     subprocess.run(
-        [require("soffice", CALC), profile, "--headless", "--convert-to", "xlsx",
-         "--outdir", str(out), str(path)],
-        check=True, capture_output=True, timeout=180,
+        [
+            require("soffice", CALC),
+            profile,
+            "--headless",
+            "--convert-to",
+            "xlsx",
+            "--outdir",
+            str(out),
+            str(path),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
     )
     return openpyxl.load_workbook(out / path.name, data_only=True)
 
@@ -535,7 +599,9 @@ def test_libreoffice_writes_amounts_in_chinese_capitals(tmp_path):
     for row, amount in enumerate(cases, 1):
         ws.cell(row, 1, amount)
         ws.cell(row, 2, "=" + capitals_formula(f"A{row}", f'A{row}=""'))
-    ws.cell(len(cases) + 1, 2, "=" + capitals_formula(f"A{len(cases) + 1}", f'A{len(cases) + 1}=""'))
+    ws.cell(
+        len(cases) + 1, 2, "=" + capitals_formula(f"A{len(cases) + 1}", f'A{len(cases) + 1}=""')
+    )
     path = tmp_path / "capitals.xlsx"
     wb.save(path)
     ws = recalculated(path, tmp_path).active

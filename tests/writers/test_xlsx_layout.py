@@ -1,6 +1,7 @@
 """The XLSX layout on its own: column allocation, page breaks, where a hand-made form's cells go,
 text measured and fitted to Excel's limits. Every expected value is worked out by hand in the
 comments, not taken from the module's constants."""
+
 from __future__ import annotations
 
 import pytest
@@ -30,38 +31,49 @@ from builder.writers.xlsx.text import (
     utf16_units,
 )
 
-EMOJI = "\U0001F600"  # outside the BMP: two UTF-16 units
+EMOJI = "\U0001f600"  # outside the BMP: two UTF-16 units
 
 
 # --- column allocation ------------------------------------------------------------------------
-@pytest.mark.parametrize(("wanted", "total", "spans"), [
-    # 15/90 and 75/90 of 24 are exactly 4 and 20
-    ([15, 75], 24, [4, 20]),
-    # 22/90·24 = 5.87, 68/90·24 = 18.13: floors 5 + 18 = 23; the one left goes to the larger
-    # remainder (0.87)
-    ([22, 68], 24, [6, 18]),
-    # 5.87, 10.67, 7.47: floors 5 + 10 + 7 = 22; the two left go to remainders 0.87, then 0.67
-    ([22, 40, 28], 24, [6, 11, 7]),
-    # 8/56·24 = 3.43 (four times), 12/56·24 = 5.14 (twice): floors 22; remainders tie at 0.43,
-    # the leftmost win: columns 1 and 3
-    ([8, 12, 8, 8, 8, 12], 24, [4, 5, 4, 3, 3, 5]),
-    # 16/86·24 = 4.47, 14/86·24 = 3.91 (three times), 28/86·24 = 7.81: floors 4+3+7+3+3 = 20;
-    # four left: the three 0.91 remainders (left to right), then 0.81
-    ([16, 14, 28, 14, 14], 24, [4, 4, 8, 4, 4]),
-    # 10/12·4 = 3.33, 1/12·4 = 0.33 twice: floors, at least one, 3+1+1 = 5 > 4: the only
-    # column above one gives one back
-    ([10, 1, 1], 4, [2, 1, 1]),
-    # equal wants share equally
-    ([1, 1, 1], 6, [2, 2, 2]),
-])
+@pytest.mark.parametrize(
+    ("wanted", "total", "spans"),
+    [
+        # 15/90 and 75/90 of 24 are exactly 4 and 20
+        ([15, 75], 24, [4, 20]),
+        # 22/90·24 = 5.87, 68/90·24 = 18.13: floors 5 + 18 = 23; the one left goes to the larger
+        # remainder (0.87)
+        ([22, 68], 24, [6, 18]),
+        # 5.87, 10.67, 7.47: floors 5 + 10 + 7 = 22; the two left go to remainders 0.87, then 0.67
+        ([22, 40, 28], 24, [6, 11, 7]),
+        # 8/56·24 = 3.43 (four times), 12/56·24 = 5.14 (twice): floors 22; remainders tie at 0.43,
+        # the leftmost win: columns 1 and 3
+        ([8, 12, 8, 8, 8, 12], 24, [4, 5, 4, 3, 3, 5]),
+        # 16/86·24 = 4.47, 14/86·24 = 3.91 (three times), 28/86·24 = 7.81: floors 4+3+7+3+3 = 20;
+        # four left: the three 0.91 remainders (left to right), then 0.81
+        ([16, 14, 28, 14, 14], 24, [4, 4, 8, 4, 4]),
+        # 10/12·4 = 3.33, 1/12·4 = 0.33 twice: floors, at least one, 3+1+1 = 5 > 4: the only
+        # column above one gives one back
+        ([10, 1, 1], 4, [2, 1, 1]),
+        # equal wants share equally
+        ([1, 1, 1], 6, [2, 2, 2]),
+    ],
+)
 def test_allocation_splits_the_grid_in_proportion(wanted, total, spans):
     assert allocate_columns(wanted, total) == spans
     assert sum(spans) == total
 
 
-@pytest.mark.parametrize("wanted", [
-    [1], [3, 1], [100, 1, 1, 1, 1], [1] * 24, [7, 3, 9, 2, 2, 5, 30, 1], [0.5, 0.25, 40],
-])
+@pytest.mark.parametrize(
+    "wanted",
+    [
+        [1],
+        [3, 1],
+        [100, 1, 1, 1, 1],
+        [1] * 24,
+        [7, 3, 9, 2, 2, 5, 30, 1],
+        [0.5, 0.25, 40],
+    ],
+)
 def test_allocation_always_fills_the_grid_with_at_least_one_column_each(wanted):
     spans = allocate_columns(wanted, 24)
     assert sum(spans) == 24
@@ -177,19 +189,31 @@ def test_the_tiny_form_cell_map_and_input_cells():
     }
     cells = input_cells(TINY)
     assert cells == {
-        "holder": "G8", "kind": "G9",
-        "items.1.item": "A13", "items.1.cost": "M13",
-        "items.2.item": "A14", "items.2.cost": "M14",
-        "items.3.item": "A15", "items.3.cost": "M15",
-        "approval_chain.1.opinion": "I19", "approval_chain.2.opinion": "I20",
-        "approval_chain.1.signature": "Q19", "approval_chain.2.signature": "Q20",
-        "approval_chain.1.date": "U19", "approval_chain.2.date": "U20",
+        "holder": "G8",
+        "kind": "G9",
+        "items.1.item": "A13",
+        "items.1.cost": "M13",
+        "items.2.item": "A14",
+        "items.2.cost": "M14",
+        "items.3.item": "A15",
+        "items.3.cost": "M15",
+        "approval_chain.1.opinion": "I19",
+        "approval_chain.2.opinion": "I20",
+        "approval_chain.1.signature": "Q19",
+        "approval_chain.2.signature": "Q20",
+        "approval_chain.1.date": "U19",
+        "approval_chain.2.date": "U20",
     }
 
 
 def test_a_table_wider_than_the_grid_widens_it():
-    wide = F("wide", "宽表", "rows", rows=1,
-             columns=tuple(F(f"c{i}", f"列{i}", "score") for i in range(30)))
+    wide = F(
+        "wide",
+        "宽表",
+        "rows",
+        rows=1,
+        columns=tuple(F(f"c{i}", f"列{i}", "score") for i in range(30)),
+    )
     form = Form("wide", "W-01", "宽表", None, (Span("x"),), (), (wide,), None, None)
     lay = Layout(form)
     # 30 equal columns: a grid of 30, one column each, AD the last; no examples, no approval:
@@ -199,10 +223,15 @@ def test_a_table_wider_than_the_grid_widens_it():
     assert cell_map(form)["wide"] == "A10:AD10"
 
 
-@pytest.mark.parametrize(("key", "name"), [
-    ("topic", "f_topic"), ("meeting-time", "f_meeting_time"), ("tasks.due", "f_tasks.due"),
-    ("approval:opinion", "approval.opinion"),
-])
+@pytest.mark.parametrize(
+    ("key", "name"),
+    [
+        ("topic", "f_topic"),
+        ("meeting-time", "f_meeting_time"),
+        ("tasks.due", "f_tasks.due"),
+        ("approval:opinion", "approval.opinion"),
+    ],
+)
 def test_defined_names(key, name):
     assert defined_name(key) == name
 
@@ -232,16 +261,19 @@ def test_utf16_units_count_characters_outside_the_bmp_twice():
     assert utf16_units("a" + EMOJI) == 3
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("a" * 32767, "a" * 32767),  # at the limit: unchanged
-    ("a" * 32768, "a" * 32766 + "…"),  # one over: 32,766 units and the ellipsis
-    ("a" + EMOJI * 16383, "a" + EMOJI * 16383),  # 1 + 2·16,383 = 32,767 units: unchanged
-    # 40,000 units: the first 32,766 units are 16,383 emoji, then the ellipsis
-    (EMOJI * 20000, EMOJI * 16383 + "…"),
-    # 32,769 units: "a" and 16,382 emoji are 32,765 units; one more emoji would make 32,767 >
-    # 32,766, and half of one is no character: 32,766 units in all
-    ("a" + EMOJI * 16384, "a" + EMOJI * 16382 + "…"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a" * 32767, "a" * 32767),  # at the limit: unchanged
+        ("a" * 32768, "a" * 32766 + "…"),  # one over: 32,766 units and the ellipsis
+        ("a" + EMOJI * 16383, "a" + EMOJI * 16383),  # 1 + 2·16,383 = 32,767 units: unchanged
+        # 40,000 units: the first 32,766 units are 16,383 emoji, then the ellipsis
+        (EMOJI * 20000, EMOJI * 16383 + "…"),
+        # 32,769 units: "a" and 16,382 emoji are 32,765 units; one more emoji would make 32,767 >
+        # 32,766, and half of one is no character: 32,766 units in all
+        ("a" + EMOJI * 16384, "a" + EMOJI * 16382 + "…"),
+    ],
+)
 def test_text_is_fitted_to_excels_cell_limit_in_utf16_units(text, expected):
     assert shorten(text, 32767) == expected
     assert utf16_units(shorten(text, 32767)) <= 32767
