@@ -35,7 +35,14 @@ from builder.errors import BuildError, os_error_text
 from builder.release import cache
 from builder.release.manifest import MANIFEST, sha256_file, write_manifest
 from builder.release.plan import Job, plan
-from builder.release.pool import WorkerPool, WorkerSettings, cost, working
+from builder.release.pool import (
+    WorkerPool,
+    WorkerSettings,
+    cost,
+    paginate_task,
+    paginates,
+    working,
+)
 from builder.release.publish import Staging, prepare
 from builder.writers import Options, writer
 
@@ -70,7 +77,7 @@ def build_outputs(
     handbook: bool = True,
     templates: Path | None = None,
     progress: bool = True,
-    docx_page_numbers: bool = False,
+    docx_page_numbers: bool = True,
     source_revision: str = "",
     change_marks: bool = True,
     jobs: int = 1,
@@ -86,8 +93,10 @@ def build_outputs(
     Files the cache recorded for a branch or form the sources no longer have are deleted.
     env, request: as computed by the caller for the no-op check (builder.release.cache); the
     environment is computed here when not given. compare: also write each branch's 修订对照表
-    against that earlier version (`_write_comparisons`)."""
-    options = {"change_marks": change_marks, "docx_page_numbers": docx_page_numbers}
+    against that earlier version (`_write_comparisons`). docx_page_numbers: fill the page
+    numbers of the Word handbooks' contents from LibreOffice's layout (`_paginate`), when
+    LibreOffice is installed; without it they are written without numbers, with a warning."""
+    options = cache.build_options(change_marks=change_marks, docx_page_numbers=docx_page_numbers)
     if env is None:
         env = cache.environment(
             templates=templates, options=options, source_revision=source_revision
@@ -115,8 +124,11 @@ def build_outputs(
         tasks.sort(key=lambda t: (cost(t[1]) < 5, order[t[0]], -cost(t[1])))
 
         settings = WorkerSettings(
-            manual, env, staging.root, templates, docx_page_numbers, source_revision, change_marks
+            manual, env, staging.root, templates, options["layout"], source_revision, change_marks
         )
+        if docx_page_numbers and not settings.layout and any(_paginated(t[1]) for t in tasks):
+            log.warning(NO_LAYOUT_WARNING)
+        paginate: list[str] = []  # the Word files written without the page numbers they get
         with working(settings):  # set before the pool forks: the workers inherit it
             pool = WorkerPool(max(1, min(jobs, len(tasks))), staging.lock_fd)
             ok = False
@@ -147,8 +159,11 @@ def build_outputs(
                                 sha256=sha256,
                             )
                             result.written.append(Path(out) / relative)
+                            if paginates(job, settings):
+                                paginate.append(relative)
                         bar.current_item = relative
                         bar.update(1)
+                _paginate(pool, staging.root, paginate, files, progress)
                 ok = True
             finally:
                 pool.close(ok=ok)
@@ -193,6 +208,52 @@ def build_outputs(
             result.written.append(Path(out) / MANIFEST)
         staging.publish()
     return result
+
+
+NO_LAYOUT_WARNING = (
+    "未找到 LibreOffice（soffice）：Word 手册（handbook.docx）的目录有链接但没有页码，"
+    "打开时不会有提示。安装 LibreOffice（Debian：sudo apt-get install libreoffice-writer-nogui）"
+    "后再次构建即可填入页码。"
+)
+
+
+def _paginated(job: Job) -> bool:
+    return writer(job.kind, job.fmt).paginated
+
+
+def _paginate(
+    pool: WorkerPool, root: Path, relatives: list[str], files: dict, progress: bool
+) -> None:
+    """The last stage of the rendering: fill the page numbers of the Word contents of the files
+    just written (builder.writers.docx.pagination), one LibreOffice process per worker laying
+    out its share of them, and record each file as it now is. A file LibreOffice could not
+    paginate keeps no cache key, so the next build tries again."""
+    if not relatives:
+        return
+    shares = [relatives[k :: pool.size] for k in range(min(pool.size, len(relatives)))]
+    failures = []
+    bar = click.progressbar(
+        length=len(relatives),
+        label="目录页码",
+        file=None if progress else _Null(),
+        show_pos=True,
+    )
+    with bar:
+        for share in pool.run(shares, paginate_task):
+            for relative, reason, sha256 in share:
+                entry = files[relative]
+                files[relative] = cache.Entry.of(
+                    root / relative,
+                    key="" if reason else entry.key,
+                    branch_key=entry.branch_key,
+                    sources_key=entry.sources_key,
+                    sha256=sha256,
+                )
+                if reason:
+                    failures.append((relative, reason))
+            bar.update(len(share))
+    for relative, reason in failures:
+        log.warning("%s 的目录未能填入页码（%s），下次构建时重试", relative, reason)
 
 
 @dataclass
