@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Install the Debian packages the handbook builder needs, when missing.
-#   runtime: CJK fonts and what WeasyPrint needs (Pango, HarfBuzz with its subsetter)
+#   runtime: CJK fonts, what WeasyPrint needs (Pango, HarfBuzz with its subsetter), and LibreOffice
+#            Writer (soffice), which lays out the Word handbooks to fill their contents' page numbers
 #   test:    poppler-utils (pdftotext, pdffonts, pdftoppm) with poppler-data (the CMaps it needs to draw
-#            the forms' reader-supplied Chinese field font), qpdf, LibreOffice (DOCX checks), chromium
+#            the forms' reader-supplied Chinese field font), qpdf, LibreOffice Calc (XLSX checks), chromium
 #            (the portal's pages in a headless browser, driven by the venv's playwright: tests/browser.py)
-#   bench:   (--bench) the baselines of bench/bench.py: pandoc, LibreOffice (soffice --convert-to pdf)
+#   bench:   (--bench) the baselines of bench/bench.py: pandoc (LibreOffice is already there)
 set -euo pipefail
-want=(fonts-noto-cjk fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 shared-mime-info)
+want=(fonts-noto-cjk fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 shared-mime-info
+      libreoffice-writer-nogui)
 case "${1:-}" in
-  --test) want+=(poppler-utils poppler-data qpdf libreoffice-writer-nogui libreoffice-calc-nogui chromium nodejs) ;;
-  --bench) want+=(pandoc libreoffice-writer-nogui) ;;
+  --test) want+=(poppler-utils poppler-data qpdf libreoffice-calc-nogui chromium nodejs) ;;
+  --bench) want+=(pandoc) ;;
 esac
 missing=()
 for pkg in "${want[@]}"; do
