@@ -35,7 +35,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 WORKER = Path(__file__).resolve().parent / "worker.py"
 ALL_FORMATS = ("docx", "pdf", "html", "xlsx")
-GROUPS = ("renderers", "check", "full", "incremental", "speedup", "pdf", "soffice", "pandoc")
+GROUPS = ("renderers", "check", "full", "incremental", "pagination", "speedup", "pdf", "soffice",
+          "pandoc")
 CLAUSE_SUFFIX = "（基准测试修订）"
 EDITED_MANAGER = "基准测试负责人"
 RSS_METHOD = (
@@ -55,6 +56,9 @@ TARGETS_DOC = {
     "branch_edit": "rebuild after editing one branch ≤ handbook build --force -b ID of that branch + 0.5 s",
     "jobs_speedup": "full build with --jobs 2 ≥ 1.8 × faster than --jobs 1",
     "peak_memory": "peak memory of a build at the largest scale ≤ 600 MB (PSS summed over the process tree)",
+    "pagination_vs_soffice": "filling the Word contents' page numbers (LibreOffice's layout) per "
+                             "branch in a build of all branches ≤ 1.0 × one soffice --convert-to "
+                             "pdf of the handbook.docx",
 }
 
 
@@ -418,6 +422,7 @@ class Plan:
     code: str = ""  # code_fingerprint() when the run started
     cli_jobs: bool = True
     cli_force: bool = True
+    cli_pages: bool = True  # handbook build has --no-docx-page-numbers
 
 
 def code_fingerprint() -> str:
@@ -549,6 +554,58 @@ def measure_full_and_incremental(plan: Plan, runner: Runner, src: Path, n: int, 
     rec, _ = rebuild("branch_force_build", build_argv(plan, src, out, formats, plan.jobs, "--force", "-b", branch),
                      branch=branch)
     emit(rec)
+
+
+def paginated_handbooks(out: Path) -> tuple[int, int]:
+    """(handbook.docx files, those whose every contents entry shows a page number)."""
+    import re
+    import zipfile
+
+    files = sorted(out.glob("*/handbook.docx"))
+    numbered = 0
+    for path in files:
+        with zipfile.ZipFile(path) as package:
+            xml = package.read("word/document.xml").decode("utf-8")
+        # a PAGEREF's result is the first w:t after its instruction
+        results = re.findall(r"PAGEREF .*?<w:t(?: [^>]*)?(?:/>|>([^<]*)</w:t>)", xml)
+        numbered += bool(results) and all(r.isdigit() for r in results)
+    return len(files), numbered
+
+
+def measure_pagination(plan: Plan, runner: Runner, src: Path, n: int) -> None:
+    """What the page numbers of the Word contents cost: the DOCX of every branch (handbooks and
+    forms) built fresh without them, then with them (LibreOffice lays out each handbook.docx,
+    one soffice process per worker); the difference, per branch."""
+    if not plan.cli_pages:
+        emit({"measure": "docx_pagination", "branches": n, "ok": None,
+              "skipped": "handbook build has no --no-docx-page-numbers"})
+        return
+    record = build_record("docx_pagination", n, ["docx"], plan.jobs, plan, fresh_output=True)
+    runs = {}
+    for label, flag in (("without", "--no-docx-page-numbers"), ("with", "--docx-page-numbers")):
+        out = plan.workdir / f"out-pages-{n}-{label}"
+        shutil.rmtree(out, ignore_errors=True)
+        say(f"Word contents' page numbers: {n} branches, -f docx {flag}, jobs {plan.jobs}")
+        run = runner(build_argv(plan, src, out, ["docx"], plan.jobs, flag))
+        if failed(record, run):
+            emit(record)
+            return
+        runs[label] = run
+        record[f"{label}_wall_s"] = rounded(run.wall_s)
+        record[f"{label}_cpu_s"] = rounded(run.cpu_s, 2)
+        if label == "with":
+            record.update(run.memory())
+            record["handbooks"], record["handbooks_numbered"] = paginated_handbooks(out)
+            record["command"] = " ".join(run.argv)
+        if not plan.keep:
+            shutil.rmtree(out, ignore_errors=True)
+    record["wall_s_per_branch"] = rounded((runs["with"].wall_s - runs["without"].wall_s) / n)
+    record["cpu_s_per_branch"] = rounded((runs["with"].cpu_s - runs["without"].cpu_s) / n, 2)
+    if record["handbooks_numbered"] != record["handbooks"]:
+        missing = record["handbooks"] - record["handbooks_numbered"]
+        ERRORS.append(f"docx_pagination: {missing} handbook.docx without contents page numbers")
+        record["ok"] = False
+    emit(record)
 
 
 def measure_speedup(plan: Plan, runner: Runner) -> None:
@@ -795,6 +852,16 @@ def summary(plan: Plan) -> dict:
                           "×", branches=plan.speedup_branches, formats=plan.full_formats, jobs=[1, plan.speedup_jobs],
                           jobs1_s=one["wall_s"] if one else None, jobsN_s=many["wall_s"] if many else None))
 
+    pages = find("docx_pagination")
+    paged = max(pages, key=lambda x: x["branches"]) if pages else None
+    per_branch = paged["wall_s_per_branch"] if paged else None
+    ratio = per_branch / baseline if per_branch and baseline else None
+    targets.append(target("pagination_vs_soffice", ratio, 1.0, "<=", "ratio",
+                          ours_s_per_branch=per_branch, baseline_s=baseline,
+                          cpu_s_per_branch=paged["cpu_s_per_branch"] if paged else None,
+                          branches=paged["branches"] if paged else None,
+                          jobs=paged["jobs"] if paged else None))
+
     largest = max(plan.scales)
     builds = [x for x in RECORDS if x.get("ok") and x.get("branches") == largest
               and x.get("measure") in ("full_build", "handbook_pdf_build", "clause_edit")]
@@ -809,10 +876,11 @@ def summary(plan: Plan) -> dict:
         targets.append(target("peak_memory", None, 600, "<=", "MB", branches=largest))
 
     info = {}
-    for measure in ("full_build", "handbook_pdf_build", "clause_edit"):
+    for measure in ("full_build", "handbook_pdf_build", "clause_edit", "docx_pagination"):
         for x in find(measure):
             info[f"{measure}_{x['branches']}"] = {k: x.get(k) for k in (
-                "wall_s", "jobs", "formats", "pdf_pages_per_s", "wall_s_per_branch", "files_written")
+                "wall_s", "jobs", "formats", "pdf_pages_per_s", "wall_s_per_branch",
+                "cpu_s_per_branch", "files_written")
                 if x.get(k) is not None}
     code = code_fingerprint()
     if code != plan.code:
@@ -938,6 +1006,7 @@ def main(argv=None) -> int:
     help_text = subprocess.run([*plan.handbook, "build", "--help"], capture_output=True, text=True, env=env,
                                cwd=ROOT).stdout
     plan.cli_jobs, plan.cli_force = "--jobs" in help_text, "--force" in help_text
+    plan.cli_pages = "--no-docx-page-numbers" in help_text
     plan.code = code_fingerprint()
     try:
         import weasyprint
@@ -986,6 +1055,8 @@ def main(argv=None) -> int:
                 measure_pdf_build(plan, runner, src, n)
             if "full" in groups and n in plan.full_at:
                 measure_full_and_incremental(plan, runner, src, n, ids)
+            if "pagination" in groups and n in plan.full_at:
+                measure_pagination(plan, runner, src, n)
         if "speedup" in groups and plan.speedup_branches > 0:
             measure_speedup(plan, runner)
     except Exception as exc:  # noqa: BLE001 - reported, and the summary of what was measured still printed
