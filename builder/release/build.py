@@ -115,7 +115,7 @@ def build_outputs(
                 relative = (Path(branch_id) / job.relative).as_posix()
                 entry = state.files.get(relative)
                 intact = not force and entry is not None and entry.intact(staging.root / relative)
-                if intact and entry.branch_key == branch_keys[branch_id]:
+                if intact and entry.key and entry.branch_key == branch_keys[branch_id]:
                     files[relative] = replace(
                         entry, sources_key=sources_key
                     )  # inputs unchanged: nothing to resolve

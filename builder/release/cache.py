@@ -238,7 +238,7 @@ def branch_keys(manual, env: Environment) -> dict[str, str]:
 class Entry:
     """What the cache knows of one output file."""
 
-    key: str  # L2 when written or last confirmed
+    key: str  # L2 when written or last confirmed; "" to be made again (LibreOffice failed)
     branch_key: str  # the branch key it was confirmed under
     sources_key: str  # the sources key it was confirmed under
     sha256: str
@@ -321,6 +321,7 @@ class State:
             entry = self.files.get(relative)
             if (
                 entry is None
+                or not entry.key  # written without something it should have: try again
                 or entry.sources_key != sources_key
                 or not entry.intact(Path(folder) / relative)
             ):

@@ -220,3 +220,21 @@ def test_without_libreoffice_links_without_numbers_a_warning_and_a_rebuild_once_
     for branch in ("hq", "xian"):
         entries = contents(tmp_path / "out" / branch / "handbook.docx")
         assert all(number.isdigit() for _, _, number in entries)
+
+
+def test_a_libreoffice_that_fails_leaves_no_numbers_a_warning_and_a_retry(root, tmp_path):
+    src = root("minimal")
+    bad = tmp_path / "bin"  # a soffice that fails, alone on the PATH
+    bad.mkdir()
+    (bad / "soffice").write_text("#!/bin/sh\necho 'simulated failure' >&2\nexit 3\n")
+    (bad / "soffice").chmod(0o755)
+    for attempt in range(2):
+        built = handbook("build", "--src", str(src), "--out", "out", "-q", "-f", "docx",
+                         cwd=tmp_path, path=str(bad))
+        # made again by every build: a file LibreOffice could not paginate keeps no cache key
+        assert ("重新生成 2 个文件，2 个未变" if attempt else "重新生成 7 个文件") in built.stdout
+        for branch in ("hq", "xian"):
+            assert (f"{branch}/handbook.docx 的目录未能填入页码"
+                    "（LibreOffice 退出码 3：simulated failure），下次构建时重试") in built.stderr
+            entries = contents(tmp_path / "out" / branch / "handbook.docx")
+            assert entries and all(number == "" for _, _, number in entries)
