@@ -14,7 +14,9 @@ into the job's cache key, and renders only when that key differs from the one re
 file. Workers are forked from the build process, so the loaded manual is inherited rather than
 sent; each imports the writer libraries (WeasyPrint, python-docx, openpyxl) once, on first use,
 and the build process itself never imports them. Tasks go out longest first (the handbook PDFs),
-then branch by branch, so the pool drains evenly.
+then branch by branch, so the pool drains evenly. Last, the Word handbooks just written get
+their contents' page numbers: each worker lays out its share of them with one LibreOffice
+process (`_paginate`, builder.writers.docx.pagination).
 
 Reproducible: nothing depends on the clock, the time zone, the folders involved or the number of
 workers; dates come from the manual's effective date, zips are normalised (builder.writers.ooxml.package),
@@ -217,6 +219,9 @@ NO_LAYOUT_WARNING = (
 )
 
 
+PAGINATE_SHARE = 25  # at most so many files per LibreOffice process (its memory, its timeout)
+
+
 def _paginated(job: Job) -> bool:
     return writer(job.kind, job.fmt).paginated
 
@@ -225,12 +230,14 @@ def _paginate(
     pool: WorkerPool, root: Path, relatives: list[str], files: dict, progress: bool
 ) -> None:
     """The last stage of the rendering: fill the page numbers of the Word contents of the files
-    just written (builder.writers.docx.pagination), one LibreOffice process per worker laying
-    out its share of them, and record each file as it now is. A file LibreOffice could not
+    just written (builder.writers.docx.pagination), each worker laying out its share of them
+    with one LibreOffice process (a share per worker, of at most PAGINATE_SHARE files), and
+    record each file as it now is. A file LibreOffice could not
     paginate keeps no cache key, so the next build tries again."""
     if not relatives:
         return
-    shares = [relatives[k :: pool.size] for k in range(min(pool.size, len(relatives)))]
+    count = max(min(pool.size, len(relatives)), -(-len(relatives) // PAGINATE_SHARE))
+    shares = [relatives[k::count] for k in range(count)]
     failures = []
     bar = click.progressbar(
         length=len(relatives),
