@@ -179,8 +179,9 @@ def paginate(paths: Sequence[Path], *, timeout: float | None = None) -> dict[Pat
                 failed[path] = f"读取 LibreOffice 生成的 PDF 失败：{exc}"
                 continue
             data = path.read_bytes()
-            filled, _, missing = with_page_numbers(data, partial(_page_text, pages))
-            if filled != data:  # a new file in its place: never writes into a (linked) file
+            filled, bookmarks, missing = with_page_numbers(data, partial(_page_text, pages))
+            if len(missing) < len(bookmarks) and filled != data:
+                # a new file in its place: never writes into a (linked) file
                 fresh = path.with_name(path.name + ".pages")
                 fresh.write_bytes(filled)
                 os.replace(fresh, path)
