@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import os
 import re
 import shutil
@@ -38,15 +37,12 @@ from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from pathlib import Path
 
-log = logging.getLogger("handbook")
-
 DOCUMENT = "word/document.xml"
 PLACEHOLDER = "000"  # what a PAGEREF shows while LibreOffice lays the contents out
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _PAGEREF = re.compile(r"\s*PAGEREF\s+(\S+)")
 _FLD_CHAR, _INSTR, _TEXT = f"{{{W}}}fldChar", f"{{{W}}}instrText", f"{{{W}}}t"
 _FIELD_TYPE = f"{{{W}}}fldCharType"
-DEBIAN_PACKAGE = "libreoffice-writer-nogui"
 
 
 def layout_engine() -> str:
