@@ -197,12 +197,19 @@ def _write_diff(changes, out: Path, templates: Path | None) -> list[Path]:
 
     if (out / MANIFEST).exists():  # would leave a published build's manifest.json out of date
         raise BuildError(f"{out} 是 handbook build 的输出文件夹（含 {MANIFEST}），请把比较结果写到别的文件夹，如 --out changes")
+    from builder.release.build import NO_LAYOUT_WARNING
+    from builder.writers.docx.pagination import layout_engine
+
     branch = changes.new.branch.id
     files = [("comparison.docx", writer("comparison", "docx")), ("comparison.pdf", writer("comparison", "pdf")),
              ("handbook-tracked.docx", writer("tracked", "docx"))]
+    # handbook-tracked.docx gets its contents' page numbers as a build's handbook.docx does
+    options = Options(templates=templates, paginate=bool(layout_engine()))
+    if not options.paginate:
+        log.warning(NO_LAYOUT_WARNING.replace("handbook.docx", "handbook-tracked.docx"))
     with Staging(out) as staging:
         for name, file_writer in files:
-            file_writer.render(changes, staging.path(Path(branch) / name), Options(templates=templates))
+            file_writer.render(changes, staging.path(Path(branch) / name), options)
         staging.publish()
     return [out / branch / name for name, _ in files]
 
@@ -236,9 +243,10 @@ def _jobs(value: str) -> int:
 @click.option("--force", is_flag=True, help="忽略缓存，重新生成所有请求的文件 / ignore the cache, render everything")
 @click.option("--shard", "shard_spec", metavar="K/N", default=None,
               help="只生成第 K 份（共 N 份）分支机构，供 CI 分机并行 / only the K-th of N slices of the branches")
-@click.option("--docx-page-numbers", is_flag=True,
-              help="用 LibreOffice 排版一次，把页码填入 Word 手册的目录（较慢）；否则 Word 打开时自动更新 / "
-                   "fill the Word TOC's page numbers via a LibreOffice layout pass (slow)")
+@click.option("--docx-page-numbers/--no-docx-page-numbers", default=True, show_default=True,
+              help="用 LibreOffice 排版 Word 手册，把页码填入其目录（需要 soffice；"
+                   "未安装时目录有链接、没有页码） / fill the Word contents' page numbers "
+                   "from a LibreOffice layout (needs soffice)")
 @click.option("--change-marks/--no-change-marks", default=True, show_default=True,
               help="在页边标示本版修订的章节和条款（revisions.yaml 最新版本的 changes） / mark what this version changed")
 @click.option("--compare", "compare_spec", metavar="REV", default=None,
@@ -284,8 +292,8 @@ def build(src: Path, branches: tuple[str, ...], formats: tuple[str, ...], forms:
     from builder.release.vcs import source_revision
 
     revision = source_revision([src, templates or templates_dir()])
-    env = cache.environment(templates=templates, source_revision=revision,
-                            options={"change_marks": change_marks, "docx_page_numbers": docx_page_numbers})
+    options = cache.build_options(change_marks=change_marks, docx_page_numbers=docx_page_numbers)
+    env = cache.environment(templates=templates, source_revision=revision, options=options)
     request = cache.request_id(branches=sorted(set(branches)) or None, shard=shard_spec, formats=sorted(set(formats)) or None,
                                forms=sorted(set(forms)) or None)
     if not force and not compare_spec and src.is_dir() and (out / "manifest.json").is_file():

@@ -1,21 +1,24 @@
 #!/usr/bin/env bash
 # Install the Debian packages the handbook builder needs, when missing.
-#   runtime: CJK fonts and what WeasyPrint needs (Pango, HarfBuzz with its subsetter)
+#   runtime: CJK fonts, what WeasyPrint needs (Pango, HarfBuzz with its subsetter), and
+#            LibreOffice Writer (soffice), which lays out the Word handbooks to fill their
+#            contents' page numbers
 #   always:  python3-venv when the python3 on the PATH cannot make a venv (a plain Debian)
 #   test:    poppler-utils (pdftotext, pdffonts, pdftoppm) with poppler-data (the CMaps it
 #            needs to draw the forms' reader-supplied Chinese field font), qpdf, LibreOffice
-#            Writer and Calc (DOCX and XLSX checks), nodejs (runs the PDF forms' calculation
-#            scripts), chromium (the portal's pages in a headless browser, driven by the venv's
-#            playwright, whose driver needs libatomic1: tests/browser.py), git (the diff
-#            tests' repositories)
-#   bench:   (--bench) the baselines of bench/bench.py: pandoc, LibreOffice (soffice --convert-to pdf)
+#            Calc (XLSX checks), nodejs (runs the PDF forms' calculation scripts), chromium
+#            (the portal's pages in a headless browser, driven by the venv's playwright, whose
+#            driver needs libatomic1: tests/browser.py), git (the diff tests' repositories)
+#   bench:   (--bench) the baselines of bench/bench.py: pandoc (LibreOffice is already there)
 set -euo pipefail
-want=(fonts-noto-cjk fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 shared-mime-info)
+want=(fonts-noto-cjk fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b
+      libharfbuzz-subset0 shared-mime-info libreoffice-writer-nogui)
 # A Debian python3 makes venvs only with python3-venv (ensurepip); other Pythons bring their own.
 python3 -c 'import ensurepip' >/dev/null 2>&1 || want+=(python3-venv)
 case "${1:-}" in
-  --test) want+=(poppler-utils poppler-data qpdf libreoffice-writer-nogui libreoffice-calc-nogui chromium libatomic1 nodejs git) ;;
-  --bench) want+=(pandoc libreoffice-writer-nogui libreoffice-calc-nogui) ;;
+  --test) want+=(poppler-utils poppler-data qpdf libreoffice-calc-nogui chromium libatomic1 nodejs
+                 git) ;;
+  --bench) want+=(pandoc libreoffice-calc-nogui) ;;
 esac
 missing=()
 for pkg in "${want[@]}"; do

@@ -14,7 +14,9 @@ into the job's cache key, and renders only when that key differs from the one re
 file. Workers are forked from the build process, so the loaded manual is inherited rather than
 sent; each imports the writer libraries (WeasyPrint, python-docx, openpyxl) once, on first use,
 and the build process itself never imports them. Tasks go out longest first (the handbook PDFs),
-then branch by branch, so the pool drains evenly.
+then branch by branch, so the pool drains evenly. Last, the Word handbooks just written get
+their contents' page numbers: each worker lays out its share of them with one LibreOffice
+process (`_paginate`, builder.writers.docx.pagination).
 
 Reproducible: nothing depends on the clock, the time zone, the folders involved or the number of
 workers; dates come from the manual's effective date, zips are normalised (builder.writers.ooxml.package),
@@ -35,7 +37,14 @@ from builder.errors import BuildError, os_error_text
 from builder.release import cache
 from builder.release.manifest import MANIFEST, sha256_file, write_manifest
 from builder.release.plan import Job, plan
-from builder.release.pool import WorkerPool, WorkerSettings, cost, working
+from builder.release.pool import (
+    WorkerPool,
+    WorkerSettings,
+    cost,
+    paginate_task,
+    paginates,
+    working,
+)
 from builder.release.publish import Staging, prepare
 from builder.writers import Options, writer
 
@@ -70,7 +79,7 @@ def build_outputs(
     handbook: bool = True,
     templates: Path | None = None,
     progress: bool = True,
-    docx_page_numbers: bool = False,
+    docx_page_numbers: bool = True,
     source_revision: str = "",
     change_marks: bool = True,
     jobs: int = 1,
@@ -86,8 +95,10 @@ def build_outputs(
     Files the cache recorded for a branch or form the sources no longer have are deleted.
     env, request: as computed by the caller for the no-op check (builder.release.cache); the
     environment is computed here when not given. compare: also write each branch's 修订对照表
-    against that earlier version (`_write_comparisons`)."""
-    options = {"change_marks": change_marks, "docx_page_numbers": docx_page_numbers}
+    against that earlier version (`_write_comparisons`). docx_page_numbers: fill the page
+    numbers of the Word handbooks' contents from LibreOffice's layout (`_paginate`), when
+    LibreOffice is installed; without it they are written without numbers, with a warning."""
+    options = cache.build_options(change_marks=change_marks, docx_page_numbers=docx_page_numbers)
     if env is None:
         env = cache.environment(
             templates=templates, options=options, source_revision=source_revision
@@ -106,7 +117,7 @@ def build_outputs(
                 relative = (Path(branch_id) / job.relative).as_posix()
                 entry = state.files.get(relative)
                 intact = not force and entry is not None and entry.intact(staging.root / relative)
-                if intact and entry.branch_key == branch_keys[branch_id]:
+                if intact and entry.key and entry.branch_key == branch_keys[branch_id]:
                     files[relative] = replace(
                         entry, sources_key=sources_key
                     )  # inputs unchanged: nothing to resolve
@@ -115,8 +126,11 @@ def build_outputs(
         tasks.sort(key=lambda t: (cost(t[1]) < 5, order[t[0]], -cost(t[1])))
 
         settings = WorkerSettings(
-            manual, env, staging.root, templates, docx_page_numbers, source_revision, change_marks
+            manual, env, staging.root, templates, options["layout"], source_revision, change_marks
         )
+        if docx_page_numbers and not settings.layout and any(_paginated(t[1]) for t in tasks):
+            log.warning(NO_LAYOUT_WARNING)
+        paginate: list[str] = []  # the Word files written without the page numbers they get
         with working(settings):  # set before the pool forks: the workers inherit it
             pool = WorkerPool(max(1, min(jobs, len(tasks))), staging.lock_fd)
             ok = False
@@ -147,8 +161,11 @@ def build_outputs(
                                 sha256=sha256,
                             )
                             result.written.append(Path(out) / relative)
+                            if paginates(job, settings):
+                                paginate.append(relative)
                         bar.current_item = relative
                         bar.update(1)
+                _paginate(pool, staging.root, paginate, files, progress)
                 ok = True
             finally:
                 pool.close(ok=ok)
@@ -193,6 +210,57 @@ def build_outputs(
             result.written.append(Path(out) / MANIFEST)
         staging.publish()
     return result
+
+
+NO_LAYOUT_WARNING = (
+    "未找到 LibreOffice（soffice）：Word 手册（handbook.docx）的目录有链接但没有页码，"
+    "打开时不会有提示。安装 LibreOffice（Debian：sudo apt-get install libreoffice-writer-nogui）"
+    "后再次构建即可填入页码。"
+)
+
+
+PAGINATE_SHARE = 25  # at most so many files per LibreOffice process (its memory, its timeout)
+
+
+def _paginated(job: Job) -> bool:
+    return writer(job.kind, job.fmt).paginated
+
+
+def _paginate(
+    pool: WorkerPool, root: Path, relatives: list[str], files: dict, progress: bool
+) -> None:
+    """The last stage of the rendering: fill the page numbers of the Word contents of the files
+    just written (builder.writers.docx.pagination), each worker laying out its share of them
+    with one LibreOffice process (a share per worker, of at most PAGINATE_SHARE files), and
+    record each file as it now is. A file LibreOffice could not
+    paginate keeps no cache key, so the next build tries again."""
+    if not relatives:
+        return
+    count = max(min(pool.size, len(relatives)), -(-len(relatives) // PAGINATE_SHARE))
+    shares = [relatives[k::count] for k in range(count)]
+    failures = []
+    bar = click.progressbar(
+        length=len(relatives),
+        label="目录页码",
+        file=None if progress else _Null(),
+        show_pos=True,
+    )
+    with bar:
+        for share in pool.run(shares, paginate_task):
+            for relative, reason, sha256 in share:
+                entry = files[relative]
+                files[relative] = cache.Entry.of(
+                    root / relative,
+                    key="" if reason else entry.key,
+                    branch_key=entry.branch_key,
+                    sources_key=entry.sources_key,
+                    sha256=sha256,
+                )
+                if reason:
+                    failures.append((relative, reason))
+            bar.update(len(share))
+    for relative, reason in failures:
+        log.warning("%s 的目录未能填入页码（%s），下次构建时重试", relative, reason)
 
 
 @dataclass

@@ -1,10 +1,11 @@
 """The build cache: which outputs are already up to date, so a rebuild writes only what changed.
 
 Every output is a function of its inputs: the part of the resolved branch document its writer
-is given, the template files the writer reads, the options that reach it, and the environment
-(this builder's code, Python and the libraries, the installed fonts and fontconfig, the system
-packages). A file is rewritten only when a hash of those inputs differs from the one recorded
-when the file was written. Three keys, cheapest first:
+is given, the template files the writer reads, the options that reach it (for a Word handbook:
+which LibreOffice laid out its contents' page numbers), and the environment (this builder's
+code, Python and the libraries, the installed fonts and fontconfig, the system packages). A file
+is rewritten only when a hash of those inputs differs from the one recorded when it was written.
+Three keys, cheapest first:
 
   sources (L0)  the environment, templates, options, source revision and the bytes of every source
                 file. When it equals what the last identical request recorded and every file
@@ -150,6 +151,19 @@ class Environment:
         )[:40]
 
 
+def build_options(*, change_marks: bool, docx_page_numbers: bool) -> dict:
+    """The options of a build that every output's key includes. "layout": the LibreOffice that
+    fills the Word contents' page numbers ("" when none is asked for or installed), so a build
+    after LibreOffice is installed or upgraded is not taken for a no-op."""
+    from builder.writers.docx.pagination import layout_engine  # the standard library only
+
+    return {
+        "change_marks": change_marks,
+        "docx_page_numbers": docx_page_numbers,
+        "layout": layout_engine() if docx_page_numbers else "",
+    }
+
+
 def environment(*, templates: Path | None, options: dict, source_revision: str) -> Environment:
     html = Path(templates) if templates is not None else _BUILTIN_TEMPLATES
     builtin = _tree_hashes(_BUILTIN_TEMPLATES)
@@ -224,7 +238,7 @@ def branch_keys(manual, env: Environment) -> dict[str, str]:
 class Entry:
     """What the cache knows of one output file."""
 
-    key: str  # L2 when written or last confirmed
+    key: str  # L2 when written or last confirmed; "" to be made again (LibreOffice failed)
     branch_key: str  # the branch key it was confirmed under
     sources_key: str  # the sources key it was confirmed under
     sha256: str
@@ -307,6 +321,7 @@ class State:
             entry = self.files.get(relative)
             if (
                 entry is None
+                or not entry.key  # written without something it should have: try again
                 or entry.sources_key != sources_key
                 or not entry.intact(Path(folder) / relative)
             ):

@@ -31,13 +31,15 @@ class WorkerSettings:
     env: cache.Environment
     root: Path  # the staging folder
     templates: Path | None
-    docx_page_numbers: bool
+    layout: str  # the LibreOffice that paginates Word contents (pagination.layout_engine), or ""
     source_revision: str
     change_marks: bool
 
     @property
     def options(self) -> Options:
-        return Options(templates=self.templates, paginate=self.docx_page_numbers)
+        # paginate=False: the build paginates every Word handbook it wrote at the end, in one
+        # LibreOffice process per worker (`paginate_task`)
+        return Options(templates=self.templates)
 
 
 _settings: WorkerSettings | None = None
@@ -69,22 +71,17 @@ def cost(job: Job) -> float:
 
 
 def _options(job: Job, s: WorkerSettings) -> tuple:
-    if (job.kind, job.fmt) != ("handbook", "docx") or not s.docx_page_numbers:
+    """What of the build's options reaches a file besides its view: for a Word file whose
+    contents gets its page numbers from LibreOffice, that it does and which LibreOffice (so a
+    build after LibreOffice is installed or upgraded paginates them again)."""
+    if not (s.layout and writer(job.kind, job.fmt).paginated):
         return ()
-    return (("paginate", True), ("layout", _soffice()))
+    return (("paginate", True), ("layout", s.layout))
 
 
-def _soffice() -> str:
-    """The LibreOffice that lays out --docx-page-numbers: its path, size and mtime."""
-    import shutil
-
-    path = shutil.which("soffice")
-    try:
-        real = os.path.realpath(path) if path else ""
-        st = os.stat(real) if real else None
-        return f"{real}:{st.st_size}:{st.st_mtime_ns}" if st else ""
-    except OSError:
-        return ""
+def paginates(job: Job, s: WorkerSettings) -> bool:
+    """Whether the build fills the page numbers of this job's file after writing it."""
+    return bool(_options(job, s))
 
 
 def _task(task: tuple[str, Job, str | None]) -> tuple[str, Job, str, str | None]:
@@ -112,6 +109,16 @@ def _task(task: tuple[str, Job, str | None]) -> tuple[str, Job, str, str | None]
         raise
     except OSError as exc:
         raise BuildError(f"写入 {relative.as_posix()} 时出错：{os_error_text(exc)}") from exc
+
+
+def paginate_task(relatives: list[str]) -> list[tuple[str, str, str]]:
+    """Fill the Word contents' page numbers of these files of the staging folder, laid out by
+    one LibreOffice process: (relative path, "" or why it failed, SHA-256 of the file now)."""
+    from builder.writers.docx.pagination import paginate
+
+    root = _settings.root
+    failed = paginate([root / r for r in relatives])
+    return [(r, failed.get(root / r, ""), sha256_file(root / r)) for r in relatives]
 
 
 def _init_worker(parent: int, lock_fd: int | None) -> None:
@@ -154,9 +161,10 @@ class WorkerPool:
                 initargs=(os.getpid(), lock_fd),
             )
 
-    def run(self, tasks):
+    def run(self, tasks, function=_task):
+        """function(task) for every task, over the workers; results as they come."""
         if self.executor is None:
-            yield from map(_task, tasks)
+            yield from map(function, tasks)
             return
         from concurrent.futures import FIRST_COMPLETED, wait
         from concurrent.futures.process import BrokenProcessPool
@@ -171,7 +179,7 @@ class WorkerPool:
                     task = next(pending, None)
                     if task is None:
                         break
-                    running.add(self.executor.submit(_task, task))
+                    running.add(self.executor.submit(function, task))
                 if not running:
                     return
                 done, running = wait(running, return_when=FIRST_COMPLETED)

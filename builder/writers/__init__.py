@@ -31,8 +31,9 @@ TemplateFile = tuple[str, str]
 @dataclass(frozen=True)
 class Options:
     """What a writer is told besides its view. `templates`: the HTML/CSS templates folder
-    (None: the built-in one); `paginate`: fill the Word contents' page numbers through a
-    LibreOffice layout pass."""
+    (None: the built-in one); `paginate`: a `paginated` writer fills the page numbers of its
+    Word contents from LibreOffice's layout of the file (builder.writers.docx.pagination).
+    The build asks none to: it paginates every such file it wrote in one stage at the end."""
 
     templates: Path | None = None
     paginate: bool = False
@@ -45,6 +46,7 @@ class Writer:
     entry: str  # "module:function", called as function(view, target, options)
     templates: tuple[TemplateFile, ...] = ()
     cost: float = 0.1  # rough seconds per file, only to hand out the longest tasks first
+    paginated: bool = False  # a Word file whose contents' page numbers LibreOffice fills in
 
     def render(self, view, target: Path, options: Options = Options()) -> bool:
         """Write `view` to `target`. False when the file was written without something it
@@ -81,7 +83,7 @@ _HANDBOOK_PAGE = (("html", "handbook.html.j2"), ("html", "handbook.css"))
 _REFERENCE = (("builtin", "reference.docx"),)
 
 for _entry in (
-    Writer("handbook", "docx", "builder.writers.docx.handbook:write", _REFERENCE, 2.0),
+    Writer("handbook", "docx", "builder.writers.docx.handbook:write", _REFERENCE, 2.0, True),
     Writer("handbook", "pdf", "builder.writers.pdf.handbook:write", _HANDBOOK_PAGE, 10.0),
     Writer(
         "handbook",
@@ -109,6 +111,6 @@ for _entry in (
         (("html", "comparison.html.j2"), ("html", "comparison.css")),
         1.0,
     ),
-    Writer("tracked", "docx", "builder.writers.docx.tracked:write", _REFERENCE, 2.0),
+    Writer("tracked", "docx", "builder.writers.docx.tracked:write", _REFERENCE, 2.0, True),
 ):
     register(_entry)

@@ -298,7 +298,7 @@ def test_styles_name_chinese_fonts_and_no_theme_fonts(docx_path):
     assert default.find("w:lang", NS).get(f"{{{W}}}eastAsia") == "zh-CN"
 
 
-def test_toc_is_a_prefilled_field_refreshed_on_open(docx_path, word):
+def test_toc_is_a_prefilled_field_word_is_not_asked_to_refresh(docx_path, word):
     body = part_xml(docx_path, "word/document.xml")
     instructions = [t.text.strip() for t in body.iter(f"{{{W}}}instrText")]
     assert 'TOC \\o "1-2" \\h \\z \\u' in instructions
@@ -311,8 +311,9 @@ def test_toc_is_a_prefilled_field_refreshed_on_open(docx_path, word):
         assert link is not None
         refs = [t.text for t in link.iter(f"{{{W}}}instrText")]
         assert refs == [f" PAGEREF {link.get(f'{{{W}}}anchor')} \\h "]
+    # no w:updateFields: Word would ask every reader 「是否更新此文档中的域？」 on opening
     settings = part_xml(docx_path, "word/settings.xml")
-    assert settings.find("w:updateFields", NS).get(f"{{{W}}}val") == "true"
+    assert settings.find("w:updateFields", NS) is None
 
 
 def test_cover_shows_branch_and_document_control(word):

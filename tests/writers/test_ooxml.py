@@ -83,14 +83,6 @@ SDTPR_SCHEMA_ORDER = (
     "w14:checkbox",
 )
 SDT_DATE_SCHEMA_ORDER = ("w:dateFormat", "w:lid", "w:storeMappedDataAs", "w:calendar")
-# The part of CT_Settings around w:updateFields (the full sequence has ~100 children).
-SETTINGS_SCHEMA_EXCERPT = (
-    "w:zoom", "w:proofState", "w:defaultTabStop", "w:characterSpacingControl",
-    "w:updateFields", "w:hdrShapeDefaults", "w:footnotePr", "w:compat", "w:rsids",
-    "w:themeFontLang", "w:clrSchemeMapping", "w:shapeDefaults", "w:decimalSymbol",
-    "w:listSeparator",
-)
-
 
 # -- helpers ----------------------------------------------------------------------------------
 
@@ -469,18 +461,13 @@ def test_add_internal_hyperlink():
 
 # -- settings ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("present", [
-    [], ["w:zoom", "w:defaultTabStop"], ["w:compat", "w:rsids"],
-    ["w:zoom", "w:characterSpacingControl", "w:hdrShapeDefaults", "w:themeFontLang",
-     "w:decimalSymbol", "w:listSeparator"],
-])
-def test_update_fields_in_schema_order(present):
-    settings = with_children("w:settings", present)
-    ooxml.set_update_fields(settings)
-    ooxml.set_update_fields(settings)
-    assert_schema_order(settings, SETTINGS_SCHEMA_EXCERPT)
-    (update,) = settings.findall(qn("w:updateFields"))
-    assert attribute(update, "w:val") == "true"
+def test_update_fields_is_removed_and_nothing_else():
+    """w:updateFields makes Word ask every reader whether to update the fields (issue 22)."""
+    settings = with_children("w:settings", ["w:zoom", "w:updateFields", "w:compat"])
+    ooxml.remove_update_fields(settings)
+    assert [child.tag for child in settings] == [qn("w:zoom"), qn("w:compat")]
+    ooxml.remove_update_fields(settings)  # none left: nothing to do
+    assert len(settings) == 2
 
 
 def test_theme_font_lang_only_where_present():

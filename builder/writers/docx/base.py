@@ -53,9 +53,9 @@ class DocxWriter:
         self.document = document
         self.meta = document.meta
         self.doc = open_reference(reference)
+        ooxml.remove_update_fields(self.doc.settings.element)  # no prompt on opening
         self._body_element = self.doc.element.body
         self._body_blocks = self.doc._body  # python-docx's container of the body's paragraphs
-        self.pagerefs: list[tuple[str, object]] = []  # (bookmark, cached-result w:t)
         self._bookmark_ids = 0
         self._bookmarks = self._bookmark_names()
         self._counters = [0] * numbering.MAX_LEVEL

@@ -7,9 +7,10 @@ the body/heading typefaces, come from the manual's metadata.
 
 Numbers are never typed: chapters, sections, clauses and items carry Word list numbering (one
 list for the whole body, ilvl = level - 1) from `numbering.WORD_LEVELS`. The table of contents
-is a real TOC field, pre-filled so it reads correctly before Word refreshes it; its page numbers
-are PAGEREF fields whose cached results are taken from a LibreOffice layout pass when
-LibreOffice is installed (LibreOffice shows a TOC's cached text as is).
+is a real TOC field, pre-filled, so it reads correctly without Word refreshing anything (no
+w:updateFields: no prompt on opening); its page numbers are PAGEREF fields whose results are
+filled from a LibreOffice layout of the file (builder.writers.docx.pagination), by the build's
+pagination stage or `render_docx(paginate=True)`.
 
 The forms appendix lays each form out as bordered tables (`_form_body`); the fillable form files
 (builder.writers.docx.forms) reuse that layout and put content controls in the input cells.
@@ -43,7 +44,7 @@ from builder.document.properties import CONTROLLED, properties
 from builder.writers import ooxml
 from builder.writers.docx.base import DocxWriter
 from builder.writers.docx.form_layout import FormLayout
-from builder.writers.docx.pagination import layout_pages, pdf_destination_name
+from builder.writers.docx.pagination import paginate
 from builder.writers.docx.styles import DEFAULT_REFERENCE, HANG_EM, LEVEL_SUFFIX, StyleNames
 from builder.writers.docx.tables import column_widths, text_weight, widths_with_rest
 from builder.writers.ooxml.package import normalized_zip_bytes
@@ -58,30 +59,28 @@ def render_docx(
     *,
     paginate: bool = False,
 ) -> bool:
-    """Write `document` to `path` as .docx, styled by `reference` (default: templates/reference.docx).
+    """Write `document` to `path` as .docx, styled by `reference` (default:
+    templates/reference.docx).
 
-    The TOC is pre-filled (entries linked to their headings) and flagged for Word to refresh on
-    open. paginate: also fill its page numbers from a LibreOffice layout pass (needs `soffice`
-    and `pdfinfo`; adds seconds per document, and the numbers are LibreOffice's pagination).
-    Returns False when that pass was asked for but failed (the file is then written without).
+    The contents is a TOC field, pre-filled: entries linked to their headings, each ending in a
+    PAGEREF field. paginate: fill those page numbers from LibreOffice's layout of the file
+    (builder.writers.docx.pagination; needs `soffice`, a few seconds). Without it they are
+    empty. Word is never asked to refresh the fields on opening. Returns False when the
+    numbers were asked for and could not all be filled.
     """
     writer = HandbookWriter(document, Path(reference) if reference else DEFAULT_REFERENCE)
     writer.build()
-    data = writer.to_bytes()
-    complete = True
-    if paginate and writer.pagerefs:
-        pages = layout_pages(data)
-        if pages:
-            writer.fill_page_numbers(pages)
-            data = writer.to_bytes()
-        else:
-            complete = False
-            log.warning(
-                "LibreOffice 排版失败，%s 的 Word 目录未填入页码（Word 打开时会更新）",
-                document.branch.name,
-            )
-    Path(path).write_bytes(normalized_zip_bytes(data))
-    return complete
+    Path(path).write_bytes(normalized_zip_bytes(writer.to_bytes()))
+    return not paginate or fill_page_numbers(Path(path), document.branch.name)
+
+
+def fill_page_numbers(path: Path, name: str) -> bool:
+    """Paginate one written .docx (its contents' page numbers); False, with a warning naming
+    `name`, when LibreOffice could not give them all."""
+    failed = paginate([path])
+    for reason in failed.values():
+        log.warning("%s 的 Word 目录未能填入页码（%s）", name, reason)
+    return not failed
 
 
 @dataclass
@@ -98,7 +97,6 @@ class HandbookWriter(FormLayout, DocxWriter):
     def build(self) -> None:
         self._clear_body()
         self._apply_meta()
-        ooxml.set_update_fields(self.doc.settings.element)  # the TOC and its PAGEREFs
         self._setup_numbering()
         self._cover()
         self._revisions()
@@ -114,12 +112,6 @@ class HandbookWriter(FormLayout, DocxWriter):
             bare_first_page=True,
         )
         self._properties(properties(self.document))
-
-    def fill_page_numbers(self, pages: dict[str, int]) -> None:
-        for bookmark, cached in self.pagerefs:
-            page = pages.get(bookmark, pages.get(pdf_destination_name(bookmark)))
-            if page is not None:
-                cached.text = str(page)
 
     def _cover(self) -> None:
         meta, branch = self.meta, self.document.branch
@@ -252,8 +244,7 @@ class HandbookWriter(FormLayout, DocxWriter):
             hyperlink = ooxml.add_internal_hyperlink(paragraph, entry.bookmark)
             ooxml.append_run(hyperlink, entry.label + entry.title)
             hyperlink.append(ooxml.tab_run())
-            cached = ooxml.append_field(hyperlink, f"PAGEREF {entry.bookmark} \\h", "")
-            self.pagerefs.append((entry.bookmark, cached))
+            ooxml.append_field(hyperlink, f"PAGEREF {entry.bookmark} \\h", "")  # pagination.py
             if index == len(entries) - 1:
                 paragraph._p.append(ooxml.field_end())
 
@@ -366,5 +357,7 @@ class HandbookWriter(FormLayout, DocxWriter):
 
 def write(document: Document, target: Path, options) -> bool:
     """The registered entry point (builder.writers): the handbook as .docx. False when the
-    LibreOffice pass for the contents' page numbers was asked for and failed."""
+    contents' page numbers were asked for and LibreOffice could not give them all. (The build
+    asks for none here: it paginates all the handbooks it wrote at the end, see
+    builder.release.build.)"""
     return render_docx(document, target, paginate=options.paginate)

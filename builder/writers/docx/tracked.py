@@ -51,7 +51,7 @@ from builder.document.changes import (
 )
 from builder.document.model import Clause, Document, Form, Number, Section, Span
 from builder.writers import ooxml
-from builder.writers.docx.handbook import HandbookWriter
+from builder.writers.docx.handbook import HandbookWriter, fill_page_numbers
 from builder.writers.docx.styles import DEFAULT_REFERENCE, LEVEL_SUFFIX
 from builder.writers.ooxml.package import normalized_zip_bytes
 
@@ -73,12 +73,17 @@ DELETING = "deleting"  # an old subtree rendered as is (unnumbered), to be marke
 OLD_OWN = "old-own"  # an old node's own content only (unnumbered), to compare with the new one's
 
 
-def render_tracked_docx(changeset: ChangeSet, path: Path, reference: Path | None = None) -> None:
+def render_tracked_docx(
+    changeset: ChangeSet, path: Path, reference: Path | None = None, *, paginate: bool = False
+) -> bool:
     """Write the new version of `changeset` to `path` as .docx, every change from the old version
-    a tracked change (styled by `reference`, default templates/reference.docx)."""
+    a tracked change (styled by `reference`, default templates/reference.docx). Its contents is
+    the handbook's; paginate: fill its page numbers as render_docx does (LibreOffice lays the
+    file out with the changes shown). False when those were asked for and not all filled."""
     writer = TrackedWriter(changeset, Path(reference) if reference else DEFAULT_REFERENCE)
     writer.build()
     Path(path).write_bytes(normalized_zip_bytes(writer.to_bytes()))
+    return not paginate or fill_page_numbers(Path(path), changeset.new.branch.name)
 
 
 # -- the two trees, by id ---------------------------------------------------------------------
@@ -595,6 +600,6 @@ def _row_key(tr) -> tuple[Span, ...]:
     return tuple(spans)
 
 
-def write(changeset: ChangeSet, target: Path, options) -> None:
+def write(changeset: ChangeSet, target: Path, options) -> bool:
     """The registered entry point (builder.writers): the new handbook with the changes tracked."""
-    render_tracked_docx(changeset, target)
+    return render_tracked_docx(changeset, target, paginate=options.paginate)

@@ -94,7 +94,7 @@ from .runs import (
     set_run_border,
     strip_theme_fonts,
 )
-from .settings import set_theme_font_lang, set_update_fields
+from .settings import remove_update_fields, set_theme_font_lang
 from .tables import (
     set_cant_split,
     set_cell_valign,
@@ -156,8 +156,8 @@ __all__ = [
     "field_begin",
     "field_end",
     # settings
+    "remove_update_fields",
     "set_theme_font_lang",
-    "set_update_fields",
     # tables
     "set_cant_split",
     "set_cell_valign",

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from lxml import etree
@@ -28,8 +28,10 @@ def _order(name: str) -> tuple[int, str]:
     return (0 if name == CONTENT_TYPES else 1, name)
 
 
-def normalized_zip_bytes(data: bytes) -> bytes:
-    """The package `data` with fixed member dates, a stable member order and fixed attributes."""
+def normalized_zip_bytes(data: bytes, replace: Mapping[str, bytes] | None = None) -> bytes:
+    """The package `data` with fixed member dates, a stable member order and fixed attributes;
+    the members named in `replace` with those contents instead."""
+    replace = replace or {}
     out = io.BytesIO()
     with (
         zipfile.ZipFile(io.BytesIO(data)) as source,
@@ -40,7 +42,8 @@ def normalized_zip_bytes(data: bytes) -> bytes:
             member.compress_type = zipfile.ZIP_DEFLATED
             member.create_system = 3  # Unix, whatever the building machine
             member.external_attr = 0o644 << 16
-            target.writestr(member, source.read(name), compresslevel=6)
+            content = replace[name] if name in replace else source.read(name)
+            target.writestr(member, content, compresslevel=6)
     return out.getvalue()
 
 
