@@ -2,6 +2,7 @@
 
 Heavy libraries (WeasyPrint, python-docx) are imported only by the writers a build needs.
 """
+
 from __future__ import annotations
 
 import json
@@ -43,8 +44,12 @@ def _load(src: Path):
 
 
 src_option = click.option(
-    "--src", "src", type=click.Path(path_type=Path, file_okay=False), default=Path("manual_src"),
-    show_default=True, help="手册源文件夹 / the manual's YAML sources",
+    "--src",
+    "src",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("manual_src"),
+    show_default=True,
+    help="手册源文件夹 / the manual's YAML sources",
 )
 
 
@@ -78,7 +83,8 @@ def list_(src: Path, as_json: bool) -> None:
     data = {
         "version": manual.meta.version,
         "branches": [
-            {"id": b.id, "name": b.name, "kind": b.kind, "region": b.region} for b in manual.branches.branches
+            {"id": b.id, "name": b.name, "kind": b.kind, "region": b.region}
+            for b in manual.branches.branches
         ],
         "chapters": [{"id": c.id, "title": c.title} for c in manual.chapters],
         "forms": [
@@ -87,9 +93,21 @@ def list_(src: Path, as_json: bool) -> None:
                 "code": f.code,
                 "title": f.title,
                 "fields": [
-                    {"id": fld.id, "label": fld.label, "type": fld.type,
-                     **({"columns": [{"id": c.id, "label": c.label, "type": c.type} for c in fld.columns]}
-                        if fld.columns else {})}
+                    {
+                        "id": fld.id,
+                        "label": fld.label,
+                        "type": fld.type,
+                        **(
+                            {
+                                "columns": [
+                                    {"id": c.id, "label": c.label, "type": c.type}
+                                    for c in fld.columns
+                                ]
+                            }
+                            if fld.columns
+                            else {}
+                        ),
+                    }
                     for fld in f.fields
                 ],
             }
@@ -123,14 +141,37 @@ def schema() -> None:
 @click.argument("old", metavar="A")
 @click.argument("new", metavar="[B]", required=False)
 @src_option
-@click.option("--branch", "-b", "branch", metavar="ID", default=None,
-              help="按哪个分支机构的手册比较（默认第一个，通常为总部） / the branch whose handbook is compared")
-@click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), default=None,
-              help="同时生成修订对照表（DOCX、PDF）和修订模式的 Word 手册到此文件夹 / also write the comparison "
-                   "table and a tracked-changes DOCX here")
-@click.option("--templates", "templates", type=click.Path(path_type=Path, file_okay=False, exists=True), default=None,
-              help="模板文件夹（默认 ./templates） / templates folder")
-def diff(old: str, new: str | None, src: Path, branch: str | None, out: Path | None, templates: Path | None) -> None:
+@click.option(
+    "--branch",
+    "-b",
+    "branch",
+    metavar="ID",
+    default=None,
+    help="按哪个分支机构的手册比较（默认第一个，通常为总部） / the branch whose handbook is compared",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="同时生成修订对照表（DOCX、PDF）和修订模式的 Word 手册到此文件夹 / also write the comparison "
+    "table and a tracked-changes DOCX here",
+)
+@click.option(
+    "--templates",
+    "templates",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    default=None,
+    help="模板文件夹（默认 ./templates） / templates folder",
+)
+def diff(
+    old: str,
+    new: str | None,
+    src: Path,
+    branch: str | None,
+    out: Path | None,
+    templates: Path | None,
+) -> None:
     """比较两个版本的手册：新增、删除、移动和修改的章节、条款、表单与字段。 / Compare two revisions.
 
     \b
@@ -143,32 +184,50 @@ def diff(old: str, new: str | None, src: Path, branch: str | None, out: Path | N
     DIR/<分支机构>/comparison.docx|pdf   修订对照表（条款 / 原条文 / 修订后条文）
     DIR/<分支机构>/handbook-tracked.docx  修订模式的手册（可在 Word 中接受或拒绝修订）
     """
-    from builder.release import vcs
     from builder.document.changes import compare
     from builder.document.resolve import resolve
+    from builder.release import vcs
     from builder.writers.summary import summary_lines
 
     try:
-        with vcs.export(old, src) as a, (vcs.export(new, src) if new else vcs.export(str(src), src)) as b:
+        with (
+            vcs.export(old, src) as a,
+            vcs.export(new, src) if new else vcs.export(str(src), src) as b,
+        ):
             old_manual, new_manual = _load_version(a), _load_version(b)
             branch = branch or new_manual.branch_ids[0]
             for manual, version in ((old_manual, a), (new_manual, b)):
                 if branch not in manual.branch_ids:
                     from builder.errors import did_you_mean
 
-                    click.echo(f"错误：版本“{version.label}”中没有分支机构“{branch}”"
-                               f"{did_you_mean(branch, manual.branch_ids)}（可用：{', '.join(manual.branch_ids)}）", err=True)
+                    click.echo(
+                        f"错误：版本“{version.label}”中没有分支机构“{branch}”"
+                        f"{did_you_mean(branch, manual.branch_ids)}（可用：{', '.join(manual.branch_ids)}）",
+                        err=True,
+                    )
                     sys.exit(1)
-            changes = compare(resolve(old_manual, branch, a.revision), resolve(new_manual, branch, b.revision),
-                              old_name=a.label, new_name=b.label, old_revision=a.revision, new_revision=b.revision)
+            changes = compare(
+                resolve(old_manual, branch, a.revision),
+                resolve(new_manual, branch, b.revision),
+                old_name=a.label,
+                new_name=b.label,
+                old_revision=a.revision,
+                new_revision=b.revision,
+            )
             for line in summary_lines(changes, color=sys.stdout.isatty()):
                 click.echo(line)
             if changes.changes:
-                click.echo(f"可写入 revisions.yaml 版本 {new_manual.meta.version} 的 changes："
-                           f"[{', '.join(changes.changed_ids())}]")
+                click.echo(
+                    f"可写入 revisions.yaml 版本 {new_manual.meta.version} 的 changes："
+                    f"[{', '.join(changes.changed_ids())}]"
+                )
             if out is not None:
                 if templates is None:
-                    templates = Path("templates") if Path("templates/comparison.html.j2").is_file() else None
+                    templates = (
+                        Path("templates")
+                        if Path("templates/comparison.html.j2").is_file()
+                        else None
+                    )
                 written = _write_diff(changes, out, templates)
                 click.echo(f"已写入 {len(written)} 个文件：" + "、".join(str(p) for p in written))
     except HandbookError as exc:
@@ -196,13 +255,18 @@ def _write_diff(changes, out: Path, templates: Path | None) -> list[Path]:
     from builder.writers import Options, writer
 
     if (out / MANIFEST).exists():  # would leave a published build's manifest.json out of date
-        raise BuildError(f"{out} 是 handbook build 的输出文件夹（含 {MANIFEST}），请把比较结果写到别的文件夹，如 --out changes")
+        raise BuildError(
+            f"{out} 是 handbook build 的输出文件夹（含 {MANIFEST}），请把比较结果写到别的文件夹，如 --out changes"
+        )
     from builder.release.build import NO_LAYOUT_WARNING
     from builder.writers.docx.pagination import layout_engine
 
     branch = changes.new.branch.id
-    files = [("comparison.docx", writer("comparison", "docx")), ("comparison.pdf", writer("comparison", "pdf")),
-             ("handbook-tracked.docx", writer("tracked", "docx"))]
+    files = [
+        ("comparison.docx", writer("comparison", "docx")),
+        ("comparison.pdf", writer("comparison", "pdf")),
+        ("handbook-tracked.docx", writer("tracked", "docx")),
+    ]
     # handbook-tracked.docx gets its contents' page numbers as a build's handbook.docx does
     options = Options(templates=templates, paginate=bool(layout_engine()))
     if not options.paginate:
@@ -232,30 +296,103 @@ def _jobs(value: str) -> int:
 
 @main.command()
 @src_option
-@click.option("--branch", "-b", "branches", multiple=True, metavar="ID", help="只生成这些分支机构（可重复） / only these branches")
-@click.option("--format", "-f", "formats", multiple=True, type=click.Choice(["docx", "pdf", "html", "xlsx"]),
-              help="只生成这些格式（可重复）：手册 docx/pdf/html，表单 docx/xlsx/pdf / only these formats")
-@click.option("--form", "forms", multiple=True, metavar="ID", help="只生成这些表单，不生成手册（可重复） / only these forms")
-@click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), default=Path("output"), show_default=True, help="输出文件夹 / output folder")
-@click.option("--templates", "templates", type=click.Path(path_type=Path, file_okay=False, exists=True), default=None, help="模板文件夹（默认 ./templates） / templates folder")
-@click.option("--jobs", "-j", "jobs", default="auto", show_default=True, metavar="N",
-              help="并行进程数，最多为 CPU 核数（auto：每核一个） / worker processes, at most one per core")
-@click.option("--force", is_flag=True, help="忽略缓存，重新生成所有请求的文件 / ignore the cache, render everything")
-@click.option("--shard", "shard_spec", metavar="K/N", default=None,
-              help="只生成第 K 份（共 N 份）分支机构，供 CI 分机并行 / only the K-th of N slices of the branches")
-@click.option("--docx-page-numbers/--no-docx-page-numbers", default=True, show_default=True,
-              help="用 LibreOffice 排版 Word 手册，把页码填入其目录（需要 soffice；"
-                   "未安装时目录有链接、没有页码） / fill the Word contents' page numbers "
-                   "from a LibreOffice layout (needs soffice)")
-@click.option("--change-marks/--no-change-marks", default=True, show_default=True,
-              help="在页边标示本版修订的章节和条款（revisions.yaml 最新版本的 changes） / mark what this version changed")
-@click.option("--compare", "compare_spec", metavar="REV", default=None,
-              help="同时生成每个分支机构与版本 REV（git 标签、提交或源文件夹）相比的修订对照表，下载页提供下载 / "
-                   "also write each branch's comparison with revision REV")
+@click.option(
+    "--branch",
+    "-b",
+    "branches",
+    multiple=True,
+    metavar="ID",
+    help="只生成这些分支机构（可重复） / only these branches",
+)
+@click.option(
+    "--format",
+    "-f",
+    "formats",
+    multiple=True,
+    type=click.Choice(["docx", "pdf", "html", "xlsx"]),
+    help="只生成这些格式（可重复）：手册 docx/pdf/html，表单 docx/xlsx/pdf / only these formats",
+)
+@click.option(
+    "--form",
+    "forms",
+    multiple=True,
+    metavar="ID",
+    help="只生成这些表单，不生成手册（可重复） / only these forms",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("output"),
+    show_default=True,
+    help="输出文件夹 / output folder",
+)
+@click.option(
+    "--templates",
+    "templates",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    default=None,
+    help="模板文件夹（默认 ./templates） / templates folder",
+)
+@click.option(
+    "--jobs",
+    "-j",
+    "jobs",
+    default="auto",
+    show_default=True,
+    metavar="N",
+    help="并行进程数，最多为 CPU 核数（auto：每核一个） / worker processes, at most one per core",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="忽略缓存，重新生成所有请求的文件 / ignore the cache, render everything",
+)
+@click.option(
+    "--shard",
+    "shard_spec",
+    metavar="K/N",
+    default=None,
+    help="只生成第 K 份（共 N 份）分支机构，供 CI 分机并行 / only the K-th of N slices of the branches",
+)
+@click.option(
+    "--docx-page-numbers/--no-docx-page-numbers",
+    default=True,
+    show_default=True,
+    help="用 LibreOffice 排版 Word 手册，把页码填入其目录（需要 soffice；"
+    "未安装时目录有链接、没有页码） / fill the Word contents' page numbers "
+    "from a LibreOffice layout (needs soffice)",
+)
+@click.option(
+    "--change-marks/--no-change-marks",
+    default=True,
+    show_default=True,
+    help="在页边标示本版修订的章节和条款（revisions.yaml 最新版本的 changes） / mark what this version changed",
+)
+@click.option(
+    "--compare",
+    "compare_spec",
+    metavar="REV",
+    default=None,
+    help="同时生成每个分支机构与版本 REV（git 标签、提交或源文件夹）相比的修订对照表，下载页提供下载 / "
+    "also write each branch's comparison with revision REV",
+)
 @click.option("--quiet", "-q", is_flag=True, help="不显示进度条 / no progress bar")
-def build(src: Path, branches: tuple[str, ...], formats: tuple[str, ...], forms: tuple[str, ...], out: Path,
-          templates: Path | None, jobs: str, force: bool, shard_spec: str | None, docx_page_numbers: bool,
-          change_marks: bool, compare_spec: str | None, quiet: bool) -> None:
+def build(
+    src: Path,
+    branches: tuple[str, ...],
+    formats: tuple[str, ...],
+    forms: tuple[str, ...],
+    out: Path,
+    templates: Path | None,
+    jobs: str,
+    force: bool,
+    shard_spec: str | None,
+    docx_page_numbers: bool,
+    change_marks: bool,
+    compare_spec: str | None,
+    quiet: bool,
+) -> None:
     """生成各分支机构的手册与表单；只重新生成输入有变化的文件。 / Build handbooks and forms.
 
     \b
@@ -288,30 +425,39 @@ def build(src: Path, branches: tuple[str, ...], formats: tuple[str, ...], forms:
         sys.exit(2)
     if templates is None:
         templates = Path("templates") if Path("templates/handbook.html.j2").is_file() else None
-    from builder.writers.templates import templates_dir
     from builder.release.vcs import source_revision
+    from builder.writers.templates import templates_dir
 
     revision = source_revision([src, templates or templates_dir()])
     options = cache.build_options(change_marks=change_marks, docx_page_numbers=docx_page_numbers)
     env = cache.environment(templates=templates, source_revision=revision, options=options)
-    request = cache.request_id(branches=sorted(set(branches)) or None, shard=shard_spec, formats=sorted(set(formats)) or None,
-                               forms=sorted(set(forms)) or None)
+    request = cache.request_id(
+        branches=sorted(set(branches)) or None,
+        shard=shard_spec,
+        formats=sorted(set(formats)) or None,
+        forms=sorted(set(forms)) or None,
+    )
     if not force and not compare_spec and src.is_dir() and (out / "manifest.json").is_file():
         # The no-op check, before the manual is even loaded: same request, same bytes, files untouched.
-        count = cache.State.read(out).up_to_date(out, request, cache.sources_key(cache.file_digests(src), env))
+        count = cache.State.read(out).up_to_date(
+            out, request, cache.sources_key(cache.file_digests(src), env)
+        )
         if count is not None:
             click.echo(f"无变化：{count} 个文件都是最新的（{out}/）。")
             return
 
+    from builder.errors import did_you_mean
     from builder.release.build import build_outputs
     from builder.release.plan import shard
-    from builder.errors import did_you_mean
 
     manual = _load(src)
     unknown = [b for b in branches if b not in manual.branch_ids]
     if unknown:
         for b in unknown:
-            click.echo(f"错误：未知的分支机构“{b}”{did_you_mean(b, manual.branch_ids)}（可用：{', '.join(manual.branch_ids)}）", err=True)
+            click.echo(
+                f"错误：未知的分支机构“{b}”{did_you_mean(b, manual.branch_ids)}（可用：{', '.join(manual.branch_ids)}）",
+                err=True,
+            )
         sys.exit(1)
     form_ids = [f.id for f in manual.forms]
     unknown = [f for f in forms if f not in form_ids]
@@ -323,7 +469,9 @@ def build(src: Path, branches: tuple[str, ...], formats: tuple[str, ...], forms:
     if shard_kn:
         selected = shard(manual.branch_ids, *shard_kn)
         if not selected:
-            click.echo(f"第 {shard_kn[0]}/{shard_kn[1]} 份没有分支机构（共 {len(manual.branch_ids)} 个），无需生成。")
+            click.echo(
+                f"第 {shard_kn[0]}/{shard_kn[1]} 份没有分支机构（共 {len(manual.branch_ids)} 个），无需生成。"
+            )
             return
     compare = None
     if compare_spec:  # the earlier version, loaded whole before its exported copy goes
@@ -332,7 +480,9 @@ def build(src: Path, branches: tuple[str, ...], formats: tuple[str, ...], forms:
 
         try:
             with vcs.export(compare_spec, src) as earlier:
-                compare = Comparison(_load_version(earlier), earlier.label, earlier.revision, str(src))
+                compare = Comparison(
+                    _load_version(earlier), earlier.label, earlier.revision, str(src)
+                )
         except BuildError as exc:
             click.echo(f"错误：--compare {compare_spec}：{exc}", err=True)
             sys.exit(1)
@@ -369,28 +519,77 @@ def build(src: Path, branches: tuple[str, ...], formats: tuple[str, ...], forms:
     except Exception as exc:  # a bug of ours: say so plainly, keep the output, no traceback
         if os.environ.get("HANDBOOK_DEBUG"):
             raise
-        click.echo(f"构建失败（程序内部错误：{type(exc).__name__}: {exc}）；原有输出保持不变。"
-                   "请设置 HANDBOOK_DEBUG=1 重试以查看详情，并报告给维护者。", err=True)
+        click.echo(
+            f"构建失败（程序内部错误：{type(exc).__name__}: {exc}）；原有输出保持不变。"
+            "请设置 HANDBOOK_DEBUG=1 重试以查看详情，并报告给维护者。",
+            err=True,
+        )
         sys.exit(1)
     rendered = [p for p in result.written if p.name != "manifest.json"]
     if not rendered and not result.removed:
         click.echo(f"无变化：{result.kept} 个文件都是最新的（{out}/）。")
         return
-    parts = [f"重新生成 {len(rendered)} 个文件", f"{result.kept} 个未变" if result.kept else "",
-             f"删除 {len(result.removed)} 个已不存在的分支机构或表单的文件" if result.removed else ""]
-    click.echo(f"完成：{'，'.join(p for p in parts if p)}，输出在 {out}/" + (f"（源修订 {revision}）" if revision else "") + "。")
+    parts = [
+        f"重新生成 {len(rendered)} 个文件",
+        f"{result.kept} 个未变" if result.kept else "",
+        f"删除 {len(result.removed)} 个已不存在的分支机构或表单的文件" if result.removed else "",
+    ]
+    click.echo(
+        f"完成：{'，'.join(p for p in parts if p)}，输出在 {out}/"
+        + (f"（源修订 {revision}）" if revision else "")
+        + "。"
+    )
 
 
 @main.command()
 @src_option
-@click.option("--branch", "-b", "branches", multiple=True, metavar="ID", help="只预览这些分支机构（可重复；默认全部） / only these branches")
-@click.option("--format", "-f", "formats", multiple=True, type=click.Choice(["docx", "pdf", "html", "xlsx"]),
-              help="只生成这些格式（可重复；默认全部） / only these formats")
-@click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), default=Path("output"), show_default=True, help="输出文件夹 / output folder")
-@click.option("--templates", "templates", type=click.Path(path_type=Path, file_okay=False, exists=True), default=None, help="模板文件夹（默认 ./templates） / templates folder")
-@click.option("--port", "-p", type=click.IntRange(0, 65535), default=8000, show_default=True,
-              help="端口，只在 127.0.0.1 上提供（0：任选空闲端口） / port on 127.0.0.1 (0: any free port)")
-def serve(src: Path, branches: tuple[str, ...], formats: tuple[str, ...], out: Path, templates: Path | None, port: int) -> None:
+@click.option(
+    "--branch",
+    "-b",
+    "branches",
+    multiple=True,
+    metavar="ID",
+    help="只预览这些分支机构（可重复；默认全部） / only these branches",
+)
+@click.option(
+    "--format",
+    "-f",
+    "formats",
+    multiple=True,
+    type=click.Choice(["docx", "pdf", "html", "xlsx"]),
+    help="只生成这些格式（可重复；默认全部） / only these formats",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("output"),
+    show_default=True,
+    help="输出文件夹 / output folder",
+)
+@click.option(
+    "--templates",
+    "templates",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    default=None,
+    help="模板文件夹（默认 ./templates） / templates folder",
+)
+@click.option(
+    "--port",
+    "-p",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="端口，只在 127.0.0.1 上提供（0：任选空闲端口） / port on 127.0.0.1 (0: any free port)",
+)
+def serve(
+    src: Path,
+    branches: tuple[str, ...],
+    formats: tuple[str, ...],
+    out: Path,
+    templates: Path | None,
+    port: int,
+) -> None:
     """生成并在本机预览下载页与手册；保存源文件或模板即重新生成并刷新页面。 / Live preview.
 
     \b
@@ -400,7 +599,8 @@ def serve(src: Path, branches: tuple[str, ...], formats: tuple[str, ...], out: P
     Builds, serves the output folder on 127.0.0.1, rebuilds on every saved change of the
     sources or templates and reloads the open pages; problems show in the terminal and on the page.
     """
-    from builder.preview.serve import Builds, serve as run
+    from builder.preview.serve import Builds
+    from builder.preview.serve import serve as run
 
     if not src.is_dir():
         click.echo(f"错误：找不到手册源文件夹 {src}", err=True)
@@ -415,21 +615,43 @@ def serve(src: Path, branches: tuple[str, ...], formats: tuple[str, ...], out: P
             ids = None  # the first build reports the problems, on the page too
         unknown = [b for b in branches if ids is not None and b not in ids]
         for b in unknown:
-            click.echo(f"错误：未知的分支机构“{b}”{did_you_mean(b, ids)}（可用：{', '.join(ids)}）", err=True)
+            click.echo(
+                f"错误：未知的分支机构“{b}”{did_you_mean(b, ids)}（可用：{', '.join(ids)}）",
+                err=True,
+            )
         if unknown:
             sys.exit(1)
     if templates is None and Path("templates/handbook.html.j2").is_file():
         templates = Path("templates")
     watch = [src] + ([templates] if templates is not None else [])
-    run(Builds(src=src, out=out, templates=templates, branches=tuple(dict.fromkeys(branches)),
-               formats=tuple(dict.fromkeys(formats))), port, watch)
+    run(
+        Builds(
+            src=src,
+            out=out,
+            templates=templates,
+            branches=tuple(dict.fromkeys(branches)),
+            formats=tuple(dict.fromkeys(formats)),
+        ),
+        port,
+        watch,
+    )
 
 
 @main.command("manifest")
-@click.argument("folder", metavar="[DIR]", type=click.Path(path_type=Path, file_okay=False, exists=True), default=Path("output"))
+@click.argument(
+    "folder",
+    metavar="[DIR]",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    default=Path("output"),
+)
 @src_option
-@click.option("--templates", "templates", type=click.Path(path_type=Path, file_okay=False, exists=True), default=None,
-              help="模板文件夹（默认 ./templates），用于确定源修订 / templates folder, for the source revision")
+@click.option(
+    "--templates",
+    "templates",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    default=None,
+    help="模板文件夹（默认 ./templates），用于确定源修订 / templates folder, for the source revision",
+)
 def manifest_(folder: Path, src: Path, templates: Path | None) -> None:
     """为 DIR 中的全部文件重新生成 manifest.json（如合并各 --shard 的输出之后）。 / Rewrite DIR/manifest.json.
 
@@ -440,8 +662,8 @@ def manifest_(folder: Path, src: Path, templates: Path | None) -> None:
     branch, and one manifest over every file.
     """
     from builder.release.manifest import MANIFEST, write_manifest
-    from builder.writers.templates import templates_dir
     from builder.release.vcs import source_revision
+    from builder.writers.templates import templates_dir
 
     manual = _load(src)
     if templates is None:
@@ -453,9 +675,15 @@ def manifest_(folder: Path, src: Path, templates: Path | None) -> None:
     # listed only the branches it built.
     built = [(branch, bool(files)) for branch, files in portal_listing(manual, folder)]
     written = []
-    for name, write in (("index.html", lambda target: target.write_text(
-                            portal_index_html(manual, built, templates, revision), encoding="utf-8")),
-                        (MANIFEST, lambda target: write_manifest(folder, manual.meta, revision, target=target))):
+    for name, write in (
+        (
+            "index.html",
+            lambda target: target.write_text(
+                portal_index_html(manual, built, templates, revision), encoding="utf-8"
+            ),
+        ),
+        (MANIFEST, lambda target: write_manifest(folder, manual.meta, revision, target=target)),
+    ):
         partial = folder / f".{name}.partial"
         partial.unlink(missing_ok=True)
         try:
@@ -470,10 +698,20 @@ def manifest_(folder: Path, src: Path, templates: Path | None) -> None:
 
 
 @main.command()
-@click.argument("folder", metavar="[DIR]", type=click.Path(path_type=Path, file_okay=False), default=Path("output"))
-@click.option("--partial", is_flag=True,
-              help="只校验在场的文件，缺失的不算错误（如分支机构只下载了本机构的文件夹） / missing files are fine")
-@click.option("--strict", is_flag=True, help="清单以外的文件也算错误 / files not in the manifest fail too")
+@click.argument(
+    "folder",
+    metavar="[DIR]",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("output"),
+)
+@click.option(
+    "--partial",
+    is_flag=True,
+    help="只校验在场的文件，缺失的不算错误（如分支机构只下载了本机构的文件夹） / missing files are fine",
+)
+@click.option(
+    "--strict", is_flag=True, help="清单以外的文件也算错误 / files not in the manifest fail too"
+)
 def verify(folder: Path, partial: bool, strict: bool) -> None:
     """按 manifest.json 校验输出文件（大小与 SHA-256）。 / Check an output folder against its manifest.
 
@@ -496,16 +734,23 @@ def verify(folder: Path, partial: bool, strict: bool) -> None:
     for path in report.extra:
         click.echo(f"{'错误' if strict else '警告'}：{path} 不在清单中", err=True)
     data = report.manifest
-    about = f"版本 {data.get('version', '?')}" + (f"，源修订 {data['source_revision']}" if data.get("source_revision") else "")
+    about = f"版本 {data.get('version', '?')}" + (
+        f"，源修订 {data['source_revision']}" if data.get("source_revision") else ""
+    )
     if partial and report.listed and not report.checked:
         click.echo(f"校验失败：清单中的 {report.listed} 个文件都不在 {folder} 中。", err=True)
         sys.exit(1)
     failed = report.differ or report.missing or (strict and report.extra)
     if failed:
-        parts = [f"{len(report.differ)} 个文件不一致" if report.differ else "",
-                 f"{len(report.missing)} 个文件缺失" if report.missing else "",
-                 f"{len(report.extra)} 个文件不在清单中" if strict and report.extra else ""]
-        click.echo(f"校验失败：{'，'.join(p for p in parts if p)}（清单共 {report.listed} 个文件，{about}）。", err=True)
+        parts = [
+            f"{len(report.differ)} 个文件不一致" if report.differ else "",
+            f"{len(report.missing)} 个文件缺失" if report.missing else "",
+            f"{len(report.extra)} 个文件不在清单中" if strict and report.extra else "",
+        ]
+        click.echo(
+            f"校验失败：{'，'.join(p for p in parts if p)}（清单共 {report.listed} 个文件，{about}）。",
+            err=True,
+        )
         sys.exit(1)
     absent = report.listed - report.checked
     note = f"，{absent} 个文件不在此文件夹（--partial）" if partial and absent else ""

@@ -8,6 +8,7 @@
 
 Anything else that escapes a command is a bug of ours, which the CLI calls 程序内部错误.
 """
+
 from __future__ import annotations
 
 import difflib

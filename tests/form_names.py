@@ -14,7 +14,7 @@ Excel has one cell per multichoice and names ranges instead (see `xlsx_names`).
 
 from __future__ import annotations
 
-from functools import cache, lru_cache
+from functools import cache
 
 import yaml
 

@@ -7,7 +7,7 @@ always set, or fontconfig and Word pick the Japanese face for shared Han charact
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 SANS_SC = "Noto Sans CJK SC"
 SERIF_SC = "Noto Serif CJK SC"
@@ -69,7 +69,7 @@ def field_font_missing(text: str) -> list[str]:
     return missing
 
 
-@lru_cache(maxsize=None)
+@cache
 def control_standin_font_face() -> str:
     """A CSS @font-face rule for CONTROL_STANDIN, its font inline as a data: URL.
 

@@ -3,6 +3,7 @@ opening (no w:updateFields in any DOCX a build or a diff writes), and the conten
 numbers as delivered, each the page on which LibreOffice lays out that heading. The expected
 pages come from LibreOffice's own PDF of the delivered file, read with pdftotext, never from
 the builder's code."""
+
 from __future__ import annotations
 
 import re
@@ -32,6 +33,7 @@ def need(tool: str, package: str) -> str:
 
 
 # -- reading a DOCX and LibreOffice's PDF of it -------------------------------------------------
+
 
 def contents(docx: Path) -> list[tuple[str, str, str]]:
     """(entry text, bookmark it links to, the page number it shows) of every contents entry."""
@@ -68,13 +70,30 @@ def libreoffice_pages(docxs: list[Path], tmp: Path) -> list[list[str]]:
     for index, docx in enumerate(docxs):
         copies.append(folder / f"check{index}.docx")
         shutil.copy(docx, copies[-1])
-    subprocess.run([soffice, f"-env:UserInstallation={(folder / 'profile').as_uri()}", "--headless",
-                    "--convert-to", "pdf", "--outdir", str(folder), *map(str, copies)],
-                   check=True, capture_output=True, timeout=120 + 60 * len(copies))
+    subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation={(folder / 'profile').as_uri()}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(folder),
+            *map(str, copies),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120 + 60 * len(copies),
+    )
     texts = []
     for copy in copies:
-        text = subprocess.run([pdftotext, "-layout", str(copy.with_suffix(".pdf")), "-"],
-                              check=True, capture_output=True, text=True, timeout=120).stdout
+        text = subprocess.run(
+            [pdftotext, "-layout", str(copy.with_suffix(".pdf")), "-"],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        ).stdout
         texts.append(text.split("\f"))
     return texts
 
@@ -119,8 +138,14 @@ def handbook(*args: str, cwd: Path, path: str | None = None) -> subprocess.Compl
     env = {**os.environ, "HANDBOOK_SOURCE_REVISION": "test", "PYTHONPATH": str(SRC.parent)}
     if path is not None:
         env["PATH"] = path
-    done = subprocess.run([sys.executable, "-m", "builder", *args], cwd=cwd, capture_output=True,
-                          text=True, env=env, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-m", "builder", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return done
 
@@ -139,17 +164,34 @@ def revised(src: Path) -> Path:
 
 # -- no prompt on opening -------------------------------------------------------------------
 
+
 def test_no_docx_of_a_build_or_a_diff_asks_word_to_update_fields(root, tmp_path):
     src = root("minimal")
     new = revised(src)
-    handbook("build", "--src", str(new), "--out", "out", "-q", "-f", "docx", "--compare", str(src),
-             cwd=tmp_path)
+    handbook(
+        "build",
+        "--src",
+        str(new),
+        "--out",
+        "out",
+        "-q",
+        "-f",
+        "docx",
+        "--compare",
+        str(src),
+        cwd=tmp_path,
+    )
     handbook("diff", str(src), str(new), "--out", "changes", cwd=tmp_path)
     written = sorted(tmp_path.glob("out/**/*.docx")) + sorted(tmp_path.glob("changes/**/*.docx"))
     names = {p.relative_to(tmp_path).as_posix() for p in written}
-    assert {"out/hq/handbook.docx", "out/xian/handbook.docx", "out/hq/forms/expense.docx",
-            "out/hq/comparison.docx", "changes/hq/comparison.docx",
-            "changes/hq/handbook-tracked.docx"} <= names
+    assert {
+        "out/hq/handbook.docx",
+        "out/xian/handbook.docx",
+        "out/hq/forms/expense.docx",
+        "out/hq/comparison.docx",
+        "changes/hq/comparison.docx",
+        "changes/hq/handbook-tracked.docx",
+    } <= names
     for docx in written:
         with zipfile.ZipFile(docx) as package:
             for member in package.namelist():
@@ -166,8 +208,10 @@ def test_a_reference_docx_asking_to_update_fields_does_not_pass_it_on(tmp_path):
     from tests.conftest import ROOT
 
     reference = tmp_path / "reference.docx"
-    with zipfile.ZipFile(ROOT / "templates" / "reference.docx") as source, \
-            zipfile.ZipFile(reference, "w") as target:
+    with (
+        zipfile.ZipFile(ROOT / "templates" / "reference.docx") as source,
+        zipfile.ZipFile(reference, "w") as target,
+    ):
         for item in source.infolist():
             data = source.read(item)
             if item.filename == "word/settings.xml":
@@ -181,6 +225,7 @@ def test_a_reference_docx_asking_to_update_fields_does_not_pass_it_on(tmp_path):
 
 
 # -- the contents' page numbers ---------------------------------------------------------------
+
 
 def test_every_branch_contents_shows_the_pages_libreoffice_lays_its_headings_on(root, tmp_path):
     src = root("minimal")
@@ -203,15 +248,30 @@ def test_the_bundled_manuals_contents_show_libreoffice_pages_in_every_branch(tmp
 
 # -- without LibreOffice ----------------------------------------------------------------------
 
+
 def test_without_libreoffice_links_without_numbers_a_warning_and_a_rebuild_once_installed(
-        root, tmp_path):
+    root, tmp_path
+):
     src = root("minimal")
     bare = tmp_path / "bin"  # a PATH without soffice
     bare.mkdir()
-    built = handbook("build", "--src", str(src), "--out", "out", "-f", "docx", "-f", "html",
-                     cwd=tmp_path, path=str(bare))
-    warning = ("未找到 LibreOffice（soffice）：Word 手册（handbook.docx）的目录有链接但没有页码，"
-               "打开时不会有提示。")
+    built = handbook(
+        "build",
+        "--src",
+        str(src),
+        "--out",
+        "out",
+        "-f",
+        "docx",
+        "-f",
+        "html",
+        cwd=tmp_path,
+        path=str(bare),
+    )
+    warning = (
+        "未找到 LibreOffice（soffice）：Word 手册（handbook.docx）的目录有链接但没有页码，"
+        "打开时不会有提示。"
+    )
     assert built.stderr.count(warning) == 1, built.stderr
     assert "libreoffice-writer-nogui" in built.stderr
     for branch in ("hq", "xian"):
@@ -223,8 +283,9 @@ def test_without_libreoffice_links_without_numbers_a_warning_and_a_rebuild_once_
 
     # LibreOffice installed since: those two files, and only those, are made again, numbered
     need("soffice", "libreoffice-writer-nogui")
-    again = handbook("build", "--src", str(src), "--out", "out", "-f", "docx", "-f", "html",
-                     cwd=tmp_path)
+    again = handbook(
+        "build", "--src", str(src), "--out", "out", "-f", "docx", "-f", "html", cwd=tmp_path
+    )
     assert "重新生成 2 个文件" in again.stdout and "未找到 LibreOffice" not in again.stderr
     for branch in ("hq", "xian"):
         entries = contents(tmp_path / "out" / branch / "handbook.docx")
@@ -238,12 +299,24 @@ def test_a_libreoffice_that_fails_leaves_no_numbers_a_warning_and_a_retry(root, 
     (bad / "soffice").write_text("#!/bin/sh\necho 'simulated failure' >&2\nexit 3\n")
     (bad / "soffice").chmod(0o755)
     for attempt in range(2):
-        built = handbook("build", "--src", str(src), "--out", "out", "-q", "-f", "docx",
-                         cwd=tmp_path, path=str(bad))
+        built = handbook(
+            "build",
+            "--src",
+            str(src),
+            "--out",
+            "out",
+            "-q",
+            "-f",
+            "docx",
+            cwd=tmp_path,
+            path=str(bad),
+        )
         # made again by every build: a file LibreOffice could not paginate keeps no cache key
         assert ("重新生成 2 个文件，2 个未变" if attempt else "重新生成 7 个文件") in built.stdout
         for branch in ("hq", "xian"):
-            assert (f"{branch}/handbook.docx 的目录未能填入页码"
-                    "（LibreOffice 退出码 3：simulated failure），下次构建时重试") in built.stderr
+            assert (
+                f"{branch}/handbook.docx 的目录未能填入页码"
+                "（LibreOffice 退出码 3：simulated failure），下次构建时重试"
+            ) in built.stderr
             entries = contents(tmp_path / "out" / branch / "handbook.docx")
             assert entries and all(number == "" for _, _, number in entries)

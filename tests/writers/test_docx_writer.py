@@ -1,4 +1,5 @@
 """The Word handbook, checked the way a reader (or Word) sees it."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -30,14 +31,18 @@ from builder.document.model import (
     Table,
 )
 from builder.writers.docx.handbook import render_docx
+from tests.conftest import ROOT
 from tests.tools import POPPLER, WRITER, require
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 NS = {"w": W}
-TYPED_NUMBER = re.compile(r"^\s*([一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d+\.|（\d+）|[①-⑳])")
+TYPED_NUMBER = re.compile(
+    r"^\s*([一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d+\.|（\d+）|[①-⑳])"
+)
 
 
 # -- a small manual, built by hand ------------------------------------------------------------
+
 
 class _Numberer:
     """Numbers as the resolver makes them: label at the level, path from the ancestors."""
@@ -67,107 +72,223 @@ def sample_document() -> Document:
     c_supplies = N((ch2, s_supplies), 1)
 
     general = Section(
-        id="general", number=ch1, title="总则", title_en="General Provisions",
+        id="general",
+        number=ch1,
+        title="总则",
+        title_en="General Provisions",
         intro=(p("为规范成都分公司日常运营管理，制定本手册。"),),
         clauses=(
-            Clause(id="purpose", number=ch1_c1, title="目的", text=(p("统一各部门的工作标准与流程。"),)),
-            Clause(id="scope", number=ch1_c2, title="适用范围",
-                   text=(p("本手册适用于成都分公司全体员工，会议管理见",
-                           Span("二（一）1.「会前准备」", ref="meeting-before"), "。"),)),
+            Clause(
+                id="purpose", number=ch1_c1, title="目的", text=(p("统一各部门的工作标准与流程。"),)
+            ),
+            Clause(
+                id="scope",
+                number=ch1_c2,
+                title="适用范围",
+                text=(
+                    p(
+                        "本手册适用于成都分公司全体员工，会议管理见",
+                        Span("二（一）1.「会前准备」", ref="meeting-before"),
+                        "。",
+                    ),
+                ),
+            ),
         ),
     )
     goal = Clause(
-        id="meeting-goal", number=c_goal, title="明确会议目标",
+        id="meeting-goal",
+        number=c_goal,
+        title="明确会议目标",
         text=(p("根据业务需求确定会议主题与预期成果。"), p("会议目标应可衡量。")),
         items=(
             Item(N((ch2, s_meeting, s_before, c_goal), 1), p("确定会议主题；")),
             Item(N((ch2, s_meeting, s_before, c_goal), 2), p("确定参会范围。")),
         ),
-        clauses=(Clause(id="meeting-agenda", number=N((ch2, s_meeting, s_before, c_goal), 1), title="拟定议程",
-                        text=(p("议程随通知一并发出。"),)),),
-        table=Table(columns=("会议类型", "提前通知时间"),
-                    rows=((p("例会"), p("1 个工作日")), (p("专题会"), p("3 个工作日")))),
+        clauses=(
+            Clause(
+                id="meeting-agenda",
+                number=N((ch2, s_meeting, s_before, c_goal), 1),
+                title="拟定议程",
+                text=(p("议程随通知一并发出。"),),
+            ),
+        ),
+        table=Table(
+            columns=("会议类型", "提前通知时间"),
+            rows=((p("例会"), p("1 个工作日")), (p("专题会"), p("3 个工作日"))),
+        ),
         note=p("临时会议可口头通知，但须补发书面通知。"),
     )
     notice = Clause(
-        id="meeting-notice-send", number=c_notice, title="发送会议通知",
-        text=(p("组织者填写", Span("《会议通知表》（HC-YY-F01）", ref="meeting-notice"), "并发送。"),),
+        id="meeting-notice-send",
+        number=c_notice,
+        title="发送会议通知",
+        text=(
+            p("组织者填写", Span("《会议通知表》（HC-YY-F01）", ref="meeting-notice"), "并发送。"),
+        ),
     )
     minutes = Clause(
-        id="meeting-minutes-24h", number=c_minutes, title=None,
+        id="meeting-minutes-24h",
+        number=c_minutes,
+        title=None,
         text=(p("会议纪要须在会后 24 小时内发出。"),),
         clauses=(
-            Clause(id="minutes-owner", number=N((ch2, s_meeting, s_after, c_minutes), 1), title="责任人",
-                   text=(p("由会议记录人负责。"),)),
+            Clause(
+                id="minutes-owner",
+                number=N((ch2, s_meeting, s_after, c_minutes), 1),
+                title="责任人",
+                text=(p("由会议记录人负责。"),),
+            ),
         ),
     )
     daily = Section(
-        id="daily-ops", number=ch2, title="日常运营标准流程", title_en=None, intro=(),
+        id="daily-ops",
+        number=ch2,
+        title="日常运营标准流程",
+        title_en=None,
+        intro=(),
         sections=(
-            Section(id="meeting-mgmt", number=s_meeting, title="会议管理", title_en=None,
-                    intro=(p("会议分为例会、专题会与项目会。"),),
-                    sections=(
-                        Section(id="meeting-before", number=s_before, title="会前准备", title_en=None,
-                                intro=(), clauses=(goal, notice)),
-                        Section(id="meeting-after", number=s_after, title="会后跟进", title_en=None,
-                                intro=(), clauses=(minutes,)),
-                    )),
-            Section(id="office-supplies", number=s_supplies, title="办公用品管理", title_en=None, intro=(),
-                    clauses=(Clause(id="supplies-request", number=c_supplies, title="领用申请",
-                                    text=(p("每月 5 日前提交领用申请。"),),
-                                    items=(Item(N((ch2, s_supplies, c_supplies), 1), p("填写申请单；")),
-                                           Item(N((ch2, s_supplies, c_supplies), 2), p("部门负责人审批。")))),)),
+            Section(
+                id="meeting-mgmt",
+                number=s_meeting,
+                title="会议管理",
+                title_en=None,
+                intro=(p("会议分为例会、专题会与项目会。"),),
+                sections=(
+                    Section(
+                        id="meeting-before",
+                        number=s_before,
+                        title="会前准备",
+                        title_en=None,
+                        intro=(),
+                        clauses=(goal, notice),
+                    ),
+                    Section(
+                        id="meeting-after",
+                        number=s_after,
+                        title="会后跟进",
+                        title_en=None,
+                        intro=(),
+                        clauses=(minutes,),
+                    ),
+                ),
+            ),
+            Section(
+                id="office-supplies",
+                number=s_supplies,
+                title="办公用品管理",
+                title_en=None,
+                intro=(),
+                clauses=(
+                    Clause(
+                        id="supplies-request",
+                        number=c_supplies,
+                        title="领用申请",
+                        text=(p("每月 5 日前提交领用申请。"),),
+                        items=(
+                            Item(N((ch2, s_supplies, c_supplies), 1), p("填写申请单；")),
+                            Item(N((ch2, s_supplies, c_supplies), 2), p("部门负责人审批。")),
+                        ),
+                    ),
+                ),
+            ),
         ),
     )
-    chain = (ApprovalStep("部门负责人", 1), ApprovalStep("分管副总经理", 2), ApprovalStep("总经理", 3))
+    chain = (
+        ApprovalStep("部门负责人", 1),
+        ApprovalStep("分管副总经理", 2),
+        ApprovalStep("总经理", 3),
+    )
     forms = (
         Form(
-            id="meeting-notice", code="HC-YY-F01", title="会议通知表", title_en="Meeting Notice",
+            id="meeting-notice",
+            code="HC-YY-F01",
+            title="会议通知表",
+            title_en="Meeting Notice",
             purpose=p("用于提前通知参会人员会议主题、时间、地点与议程。"),
             instructions=(p("会议组织者于会前 1—2 天填写并发送。"),),
             fields=(
                 FormField("topic", "会议主题", "text", required=True, example="Q3销售目标分解"),
                 FormField("when", "会议时间", "datetime", example="2026-12-03 14:00"),
-                FormField("kind", "会议类型", "choice", options=("例会", "专题会", "项目会"), example="专题会"),
+                FormField(
+                    "kind",
+                    "会议类型",
+                    "choice",
+                    options=("例会", "专题会", "项目会"),
+                    example="专题会",
+                ),
                 FormField("agenda", "议程", "textarea", help="逐项列出"),
-                FormField("decisions", "决议事项", "rows", rows=4, columns=(
-                    FormField("content", "决议内容", "textarea"),
-                    FormField("owner", "责任人", "person"),
-                    FormField("due", "完成时限", "date"),
-                ), row_examples=(("Q3 销售目标分解至各区域", "*经理", "2026-12-05"),)),
+                FormField(
+                    "decisions",
+                    "决议事项",
+                    "rows",
+                    rows=4,
+                    columns=(
+                        FormField("content", "决议内容", "textarea"),
+                        FormField("owner", "责任人", "person"),
+                        FormField("due", "完成时限", "date"),
+                    ),
+                    row_examples=(("Q3 销售目标分解至各区域", "*经理", "2026-12-05"),),
+                ),
             ),
-            clause_id="meeting-notice-send", clause_label="二（一）1.（2） 发送会议通知",
+            clause_id="meeting-notice-send",
+            clause_label="二（一）1.（2） 发送会议通知",
         ),
         Form(
-            id="expense-approval", code="HC-YY-F02", title="费用报销审批表", title_en=None,
-            purpose=p("用于日常费用报销的申请与审批。"), instructions=(),
+            id="expense-approval",
+            code="HC-YY-F02",
+            title="费用报销审批表",
+            title_en=None,
+            purpose=p("用于日常费用报销的申请与审批。"),
+            instructions=(),
             fields=(
                 FormField("amount", "报销金额", "money", required=True),
                 FormField("category", "费用类别", "multichoice", options=("差旅", "招待", "办公")),
                 FormField("satisfaction", "服务评价", "score"),
                 FormField("applicant", "申请人", "signature"),
             ),
-            clause_id=None, clause_label=None, approval_chain=chain,
+            clause_id=None,
+            clause_label=None,
+            approval_chain=chain,
         ),
     )
     meta = Meta(
-        title="运营管理手册", title_en="Operations Management Handbook", company="瀚川科技股份有限公司",
-        company_en="Hanchuan Technology Co., Ltd.", doc_number="HC-YY-MAN-001", version="1.2",
-        effective_date=date(2026, 12, 1), issuer="运营管理部", approver="总经理 周启明",
-        confidentiality="内部受控", page_size="A4", margins_mm=(25, 22, 22, 25),
-        body_font="Noto Serif CJK SC", heading_font="Noto Sans CJK SC", font_size_pt=10.5,
+        title="运营管理手册",
+        title_en="Operations Management Handbook",
+        company="瀚川科技股份有限公司",
+        company_en="Hanchuan Technology Co., Ltd.",
+        doc_number="HC-YY-MAN-001",
+        version="1.2",
+        effective_date=date(2026, 12, 1),
+        issuer="运营管理部",
+        approver="总经理 周启明",
+        confidentiality="内部受控",
+        page_size="A4",
+        margins_mm=(25, 22, 22, 25),
+        body_font="Noto Serif CJK SC",
+        heading_font="Noto Sans CJK SC",
+        font_size_pt=10.5,
     )
     branch = BranchInfo(
-        id="chengdu", name="成都分公司", name_en="Chengdu Branch", kind="分公司", region="西南",
-        address="成都市高新区天府大道 100 号", phone="028-12345678", manager="李明", manager_title="总经理",
-        script="zh-Hans", approval_chain=chain,
+        id="chengdu",
+        name="成都分公司",
+        name_en="Chengdu Branch",
+        kind="分公司",
+        region="西南",
+        address="成都市高新区天府大道 100 号",
+        phone="028-12345678",
+        manager="李明",
+        manager_title="总经理",
+        script="zh-Hans",
+        approval_chain=chain,
     )
     revisions = (
         Revision("1.0", date(2025, 1, 1), "张三", "周启明", "首次发布"),
         Revision("1.1", date(2025, 7, 1), "李四", "周启明", "增加会议管理要求"),
         Revision("1.2", date(2026, 12, 1), "王五", "周启明", "增加表单附录"),
     )
-    return Document(meta=meta, branch=branch, revisions=revisions, chapters=(general, daily), forms=forms)
+    return Document(
+        meta=meta, branch=branch, revisions=revisions, chapters=(general, daily), forms=forms
+    )
 
 
 @pytest.fixture(scope="module")
@@ -196,16 +317,21 @@ def numbered(paragraph) -> tuple[int, int] | None:
     numPr = paragraph._p.find(f"{{{W}}}pPr/{{{W}}}numPr")
     if numPr is None:
         return None
-    return (int(numPr.find(f"{{{W}}}numId").get(f"{{{W}}}val")),
-            int(numPr.find(f"{{{W}}}ilvl").get(f"{{{W}}}val")))
+    return (
+        int(numPr.find(f"{{{W}}}numId").get(f"{{{W}}}val")),
+        int(numPr.find(f"{{{W}}}ilvl").get(f"{{{W}}}val")),
+    )
 
 
 def paragraph_with(word, text: str):
     """The first body paragraph (not a TOC entry) starting with `text`."""
-    return next(p for p in word.paragraphs if p.text.startswith(text) and not p.style.name.startswith("TOC"))
+    return next(
+        p for p in word.paragraphs if p.text.startswith(text) and not p.style.name.startswith("TOC")
+    )
 
 
 # -- what a reader sees -----------------------------------------------------------------------
+
 
 def test_chapters_and_sections_use_heading_styles(word):
     styles = {p.text: p.style.name for p in word.paragraphs if p.style.name.startswith("Heading")}
@@ -217,8 +343,17 @@ def test_chapters_and_sections_use_heading_styles(word):
 
 
 def test_headings_clauses_and_items_carry_word_numbering_not_typed_numbers(word):
-    expectations = {"总则": 0, "会议管理": 1, "会前准备": 2, "明确会议目标：": 3, "确定会议主题": 4,
-                    "目的：": 1, "领用申请：": 2, "填写申请单": 3, "责任人：": 4}
+    expectations = {
+        "总则": 0,
+        "会议管理": 1,
+        "会前准备": 2,
+        "明确会议目标：": 3,
+        "确定会议主题": 4,
+        "目的：": 1,
+        "领用申请：": 2,
+        "填写申请单": 3,
+        "责任人：": 4,
+    }
     num_ids = set()
     for text, ilvl in expectations.items():
         paragraph = paragraph_with(word, text)
@@ -236,7 +371,9 @@ def test_sub_clauses_after_items_restart_their_count(docx_path, word):
     restarted, ilvl = numbered(paragraph_with(word, "拟定议程："))  # ① again, after items ①②
     assert ilvl == 4 and restarted != main
     root = part_xml(docx_path, "word/numbering.xml")
-    override = root.find(f"w:num[@w:numId='{restarted}']/w:lvlOverride[@w:ilvl='4']/w:startOverride", NS)
+    override = root.find(
+        f"w:num[@w:numId='{restarted}']/w:lvlOverride[@w:ilvl='4']/w:startOverride", NS
+    )
     assert override.get(f"{{{W}}}val") == "1"
     assert numbered(paragraph_with(word, "发送会议通知："))[0] == main  # the main list resumes
 
@@ -246,8 +383,10 @@ def test_numbering_definition_follows_the_chinese_scheme(docx_path, word):
     num_id, _ = numbered(paragraph_with(word, "总则"))
     abstract_id = root.find(f"w:num[@w:numId='{num_id}']/w:abstractNumId", NS).get(f"{{{W}}}val")
     levels = root.findall(f"w:abstractNum[@w:abstractNumId='{abstract_id}']/w:lvl", NS)
-    assert [(lvl.find("w:numFmt", NS).get(f"{{{W}}}val"), lvl.find("w:lvlText", NS).get(f"{{{W}}}val"))
-            for lvl in levels] == list(numbering.WORD_LEVELS)
+    assert [
+        (lvl.find("w:numFmt", NS).get(f"{{{W}}}val"), lvl.find("w:lvlText", NS).get(f"{{{W}}}val"))
+        for lvl in levels
+    ] == list(numbering.WORD_LEVELS)
     lefts = [int(lvl.find("w:pPr/w:ind", NS).get(f"{{{W}}}left")) for lvl in levels]
     assert lefts[1:] == sorted(lefts[1:]) and lefts[-1] > 0
 
@@ -274,7 +413,9 @@ def test_references_are_links_to_bookmarks(docx_path):
     body = part_xml(docx_path, "word/document.xml")
     bookmarks = {b.get(f"{{{W}}}name") for b in body.iter(f"{{{W}}}bookmarkStart")}
     assert {"general", "meeting_before", "meeting_notice", "meeting_minutes_24h"} <= bookmarks
-    assert all(len(name) <= 40 and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) for name in bookmarks)
+    assert all(
+        len(name) <= 40 and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) for name in bookmarks
+    )
     links = {h.get(f"{{{W}}}anchor"): "".join(h.itertext()) for h in body.iter(f"{{{W}}}hyperlink")}
     assert links["meeting_before"] == "二（一）1.「会前准备」"  # the reference's text, whole
     assert "《会议通知表》（HC-YY-F01）" in links.values()
@@ -325,8 +466,19 @@ def test_cover_shows_branch_and_document_control(word):
             break
         cover.append("".join(block.itertext()))
     cover_text = "\n".join(cover)
-    for expected in ("瀚川科技股份有限公司", "运营管理手册", "Operations Management Handbook", "成都分公司",
-                     "文件编号", "HC-YY-MAN-001", "1.2", "2026年12月1日", "运营管理部", "总经理 周启明", "内部受控"):
+    for expected in (
+        "瀚川科技股份有限公司",
+        "运营管理手册",
+        "Operations Management Handbook",
+        "成都分公司",
+        "文件编号",
+        "HC-YY-MAN-001",
+        "1.2",
+        "2026年12月1日",
+        "运营管理部",
+        "总经理 周启明",
+        "内部受控",
+    ):
         assert expected in cover_text
     assert not "".join(p.text for p in section.first_page_header.paragraphs).strip()
 
@@ -475,10 +627,13 @@ def test_output_is_reproducible(sample, docx_path, tmp_path):
 
 
 def test_reference_template_is_regenerated_identically(tmp_path):
-    root = Path(__file__).resolve().parents[1]
+    root = ROOT
     out = tmp_path / "reference.docx"
-    subprocess.run([sys.executable, str(root / "tools" / "make_reference_docx.py"), str(out)], check=True,
-                   capture_output=True)
+    subprocess.run(
+        [sys.executable, str(root / "tools" / "make_reference_docx.py"), str(out)],
+        check=True,
+        capture_output=True,
+    )
     assert out.read_bytes() == (root / "templates" / "reference.docx").read_bytes()
 
 
@@ -488,11 +643,27 @@ def test_libreoffice_pdf_shows_toc_page_numbers_and_chinese_numbers(sample, tmp_
     path = tmp_path / "handbook.docx"
     render_docx(sample, path, paginate=True)
     profile = f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}"
-    subprocess.run([soffice, profile, "--headless",
-                    "--convert-to", "pdf", "--outdir", str(tmp_path), str(path)],
-                   check=True, capture_output=True, timeout=300)
-    text = subprocess.run([pdftotext, "-layout", str(tmp_path / "handbook.pdf"), "-"],
-                          check=True, capture_output=True, text=True).stdout
+    subprocess.run(
+        [
+            soffice,
+            profile,
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(path),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    text = subprocess.run(
+        [pdftotext, "-layout", str(tmp_path / "handbook.pdf"), "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     pages = text.split("\f")
     toc = next(page for page in pages if "目录" in page and "一、总则" in page)
     assert re.search(r"一、总则\s*\.*\s*(\d+)", toc)

@@ -4,6 +4,7 @@ The expected child orders are written out here from the schema (ECMA-376 Part 1,
 taken from the package, so that a wrong order in the package cannot agree with itself. Where
 python-docx makes the same element (Run.text, Paragraph.style, add_r), its XML is the oracle.
 """
+
 from __future__ import annotations
 
 import io
@@ -29,62 +30,210 @@ AUTHOR, DATE = "审核人", "2024-05-01T00:00:00Z"
 # -- the schema's child orders (wml.xsd) ------------------------------------------------------
 
 RPR_SCHEMA_ORDER = (  # EG_RPrBase, then rPrChange (CT_RPr)
-    "w:rStyle", "w:rFonts", "w:b", "w:bCs", "w:i", "w:iCs", "w:caps", "w:smallCaps", "w:strike",
-    "w:dstrike", "w:outline", "w:shadow", "w:emboss", "w:imprint", "w:noProof", "w:snapToGrid",
-    "w:vanish", "w:webHidden", "w:color", "w:spacing", "w:w", "w:kern", "w:position", "w:sz",
-    "w:szCs", "w:highlight", "w:u", "w:effect", "w:bdr", "w:shd", "w:fitText", "w:vertAlign",
-    "w:rtl", "w:cs", "w:em", "w:lang", "w:eastAsianLayout", "w:specVanish", "w:oMath",
+    "w:rStyle",
+    "w:rFonts",
+    "w:b",
+    "w:bCs",
+    "w:i",
+    "w:iCs",
+    "w:caps",
+    "w:smallCaps",
+    "w:strike",
+    "w:dstrike",
+    "w:outline",
+    "w:shadow",
+    "w:emboss",
+    "w:imprint",
+    "w:noProof",
+    "w:snapToGrid",
+    "w:vanish",
+    "w:webHidden",
+    "w:color",
+    "w:spacing",
+    "w:w",
+    "w:kern",
+    "w:position",
+    "w:sz",
+    "w:szCs",
+    "w:highlight",
+    "w:u",
+    "w:effect",
+    "w:bdr",
+    "w:shd",
+    "w:fitText",
+    "w:vertAlign",
+    "w:rtl",
+    "w:cs",
+    "w:em",
+    "w:lang",
+    "w:eastAsianLayout",
+    "w:specVanish",
+    "w:oMath",
     "w:rPrChange",
 )
 PPR_SCHEMA_ORDER = (  # CT_PPrBase, then rPr, sectPr, pPrChange (CT_PPr)
-    "w:pStyle", "w:keepNext", "w:keepLines", "w:pageBreakBefore", "w:framePr", "w:widowControl",
-    "w:numPr", "w:suppressLineNumbers", "w:pBdr", "w:shd", "w:tabs", "w:suppressAutoHyphens",
-    "w:kinsoku", "w:wordWrap", "w:overflowPunct", "w:topLinePunct", "w:autoSpaceDE",
-    "w:autoSpaceDN", "w:bidi", "w:adjustRightInd", "w:snapToGrid", "w:spacing", "w:ind",
-    "w:contextualSpacing", "w:mirrorIndents", "w:suppressOverlap", "w:jc", "w:textDirection",
-    "w:textAlignment", "w:textboxTightWrap", "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr",
-    "w:sectPr", "w:pPrChange",
+    "w:pStyle",
+    "w:keepNext",
+    "w:keepLines",
+    "w:pageBreakBefore",
+    "w:framePr",
+    "w:widowControl",
+    "w:numPr",
+    "w:suppressLineNumbers",
+    "w:pBdr",
+    "w:shd",
+    "w:tabs",
+    "w:suppressAutoHyphens",
+    "w:kinsoku",
+    "w:wordWrap",
+    "w:overflowPunct",
+    "w:topLinePunct",
+    "w:autoSpaceDE",
+    "w:autoSpaceDN",
+    "w:bidi",
+    "w:adjustRightInd",
+    "w:snapToGrid",
+    "w:spacing",
+    "w:ind",
+    "w:contextualSpacing",
+    "w:mirrorIndents",
+    "w:suppressOverlap",
+    "w:jc",
+    "w:textDirection",
+    "w:textAlignment",
+    "w:textboxTightWrap",
+    "w:outlineLvl",
+    "w:divId",
+    "w:cnfStyle",
+    "w:rPr",
+    "w:sectPr",
+    "w:pPrChange",
 )
 PBDR_SCHEMA_ORDER = ("w:top", "w:left", "w:bottom", "w:right", "w:between", "w:bar")
 TCPR_SCHEMA_ORDER = (  # CT_TcPrBase, then CT_TcPr's tail
-    "w:cnfStyle", "w:tcW", "w:gridSpan", "w:hMerge", "w:vMerge", "w:tcBorders", "w:shd",
-    "w:noWrap", "w:tcMar", "w:textDirection", "w:tcFitText", "w:vAlign", "w:hideMark",
-    "w:headers", "w:cellIns", "w:cellDel", "w:cellMerge", "w:tcPrChange",
+    "w:cnfStyle",
+    "w:tcW",
+    "w:gridSpan",
+    "w:hMerge",
+    "w:vMerge",
+    "w:tcBorders",
+    "w:shd",
+    "w:noWrap",
+    "w:tcMar",
+    "w:textDirection",
+    "w:tcFitText",
+    "w:vAlign",
+    "w:hideMark",
+    "w:headers",
+    "w:cellIns",
+    "w:cellDel",
+    "w:cellMerge",
+    "w:tcPrChange",
 )
 TBLPR_SCHEMA_ORDER = (  # CT_TblPrBase, then tblPrChange
-    "w:tblStyle", "w:tblpPr", "w:tblOverlap", "w:bidiVisual", "w:tblStyleRowBandSize",
-    "w:tblStyleColBandSize", "w:tblW", "w:jc", "w:tblCellSpacing", "w:tblInd", "w:tblBorders",
-    "w:shd", "w:tblLayout", "w:tblCellMar", "w:tblLook", "w:tblCaption", "w:tblDescription",
+    "w:tblStyle",
+    "w:tblpPr",
+    "w:tblOverlap",
+    "w:bidiVisual",
+    "w:tblStyleRowBandSize",
+    "w:tblStyleColBandSize",
+    "w:tblW",
+    "w:jc",
+    "w:tblCellSpacing",
+    "w:tblInd",
+    "w:tblBorders",
+    "w:shd",
+    "w:tblLayout",
+    "w:tblCellMar",
+    "w:tblLook",
+    "w:tblCaption",
+    "w:tblDescription",
     "w:tblPrChange",
 )
 # CT_TrPr: CT_TrPrBase's properties (a choice group, any order), then ins, del, trPrChange.
 TRPR_MARKS_SCHEMA_ORDER = ("w:ins", "w:del", "w:trPrChange")
 STYLE_SCHEMA_ORDER = (
-    "w:name", "w:aliases", "w:basedOn", "w:next", "w:link", "w:autoRedefine", "w:hidden",
-    "w:uiPriority", "w:semiHidden", "w:unhideWhenUsed", "w:qFormat", "w:locked", "w:personal",
-    "w:personalCompose", "w:personalReply", "w:rsid", "w:pPr", "w:rPr", "w:tblPr", "w:trPr",
-    "w:tcPr", "w:tblStylePr",
+    "w:name",
+    "w:aliases",
+    "w:basedOn",
+    "w:next",
+    "w:link",
+    "w:autoRedefine",
+    "w:hidden",
+    "w:uiPriority",
+    "w:semiHidden",
+    "w:unhideWhenUsed",
+    "w:qFormat",
+    "w:locked",
+    "w:personal",
+    "w:personalCompose",
+    "w:personalReply",
+    "w:rsid",
+    "w:pPr",
+    "w:rPr",
+    "w:tblPr",
+    "w:trPr",
+    "w:tcPr",
+    "w:tblStylePr",
 )
 TBLSTYLEPR_SCHEMA_ORDER = ("w:pPr", "w:rPr", "w:tblPr", "w:trPr", "w:tcPr")
 ABSTRACT_NUM_SCHEMA_ORDER = (
-    "w:nsid", "w:multiLevelType", "w:tmpl", "w:name", "w:styleLink", "w:numStyleLink", "w:lvl",
+    "w:nsid",
+    "w:multiLevelType",
+    "w:tmpl",
+    "w:name",
+    "w:styleLink",
+    "w:numStyleLink",
+    "w:lvl",
 )
 LVL_SCHEMA_ORDER = (
-    "w:start", "w:numFmt", "w:lvlRestart", "w:pStyle", "w:isLgl", "w:suff", "w:lvlText",
-    "w:lvlPicBulletId", "w:legacy", "w:lvlJc", "w:pPr", "w:rPr",
+    "w:start",
+    "w:numFmt",
+    "w:lvlRestart",
+    "w:pStyle",
+    "w:isLgl",
+    "w:suff",
+    "w:lvlText",
+    "w:lvlPicBulletId",
+    "w:legacy",
+    "w:lvlJc",
+    "w:pPr",
+    "w:rPr",
 )
 NUMBERING_SCHEMA_ORDER = ("w:numPicBullet", "w:abstractNum", "w:num", "w:numIdMacAtCleanup")
 # CT_SdtPr, ending in one control-type element; Word writes the w14:checkbox extension last.
 SDTPR_SCHEMA_ORDER = (
-    "w:rPr", "w:alias", "w:tag", "w:id", "w:lock", "w:placeholder", "w:temporary",
-    "w:showingPlcHdr", "w:dataBinding", "w:label", "w:tabIndex",
-    ("w:equation", "w:comboBox", "w:date", "w:docPartObj", "w:docPartList", "w:dropDownList",
-     "w:picture", "w:richText", "w:text", "w:citation", "w:group", "w:bibliography"),
+    "w:rPr",
+    "w:alias",
+    "w:tag",
+    "w:id",
+    "w:lock",
+    "w:placeholder",
+    "w:temporary",
+    "w:showingPlcHdr",
+    "w:dataBinding",
+    "w:label",
+    "w:tabIndex",
+    (
+        "w:equation",
+        "w:comboBox",
+        "w:date",
+        "w:docPartObj",
+        "w:docPartList",
+        "w:dropDownList",
+        "w:picture",
+        "w:richText",
+        "w:text",
+        "w:citation",
+        "w:group",
+        "w:bibliography",
+    ),
     "w14:checkbox",
 )
 SDT_DATE_SCHEMA_ORDER = ("w:dateFormat", "w:lid", "w:storeMappedDataAs", "w:calendar")
 
 # -- helpers ----------------------------------------------------------------------------------
+
 
 def element(source: str):
     """A python-docx element parsed from `source`, with the w: prefix declared on its root."""
@@ -134,6 +283,7 @@ def new_paragraph(xml_text: str = "<w:p/>") -> Paragraph:
 
 # -- elements ---------------------------------------------------------------------------------
 
+
 def test_make_element_sets_w_attributes_as_text():
     made = ooxml.make_element("w:ind", left=420, hanging=0)
     assert prefixed(made) == "w:ind"
@@ -165,13 +315,17 @@ def test_remove_children_removes_every_named_child():
 
 # -- run properties ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("present", [
-    [],
-    ["w:rStyle"],
-    ["w:oMath"],
-    ["w:rStyle", "w:b", "w:color", "w:sz", "w:shd", "w:eastAsianLayout"],
-    ["w:i", "w:u", "w:vertAlign", "w:em", "w:specVanish", "w:rPrChange"],
-])
+
+@pytest.mark.parametrize(
+    "present",
+    [
+        [],
+        ["w:rStyle"],
+        ["w:oMath"],
+        ["w:rStyle", "w:b", "w:color", "w:sz", "w:shd", "w:eastAsianLayout"],
+        ["w:i", "w:u", "w:vertAlign", "w:em", "w:specVanish", "w:rPrChange"],
+    ],
+)
 def test_run_properties_land_in_schema_order(present):
     rPr = with_children("w:rPr", present)
     ooxml.set_lang(rPr, "zh-CN")
@@ -182,13 +336,18 @@ def test_run_properties_land_in_schema_order(present):
 
 
 def test_set_fonts_names_every_script_and_drops_theme_fonts():
-    rPr = element('<w:rPr><w:rFonts w:asciiTheme="minorHAnsi" w:eastAsiaTheme="minorEastAsia"'
-                  ' w:hAnsiTheme="minorHAnsi" w:cstheme="minorBidi"/></w:rPr>')
+    rPr = element(
+        '<w:rPr><w:rFonts w:asciiTheme="minorHAnsi" w:eastAsiaTheme="minorEastAsia"'
+        ' w:hAnsiTheme="minorHAnsi" w:cstheme="minorBidi"/></w:rPr>'
+    )
     ooxml.set_fonts(rPr, "Times New Roman", east_asia="宋体")
     fonts = rPr.find(qn("w:rFonts"))
     assert dict(fonts.attrib) == {
-        qn("w:ascii"): "Times New Roman", qn("w:hAnsi"): "Times New Roman",
-        qn("w:eastAsia"): "宋体", qn("w:cs"): "Times New Roman", qn("w:hint"): "eastAsia",
+        qn("w:ascii"): "Times New Roman",
+        qn("w:hAnsi"): "Times New Roman",
+        qn("w:eastAsia"): "宋体",
+        qn("w:cs"): "Times New Roman",
+        qn("w:hint"): "eastAsia",
     }
     ooxml.set_fonts(rPr, "黑体")
     assert attribute(fonts, "w:eastAsia") == "黑体" and len(rPr) == 1
@@ -199,19 +358,30 @@ def test_set_lang_and_run_border_attributes():
     ooxml.set_lang(rPr, "zh-CN")
     ooxml.set_run_border(rPr, size_eighths=12, color="FF0000", space=1)
     lang, border = rPr.find(qn("w:lang")), rPr.find(qn("w:bdr"))
-    assert (attribute(lang, "w:val"), attribute(lang, "w:eastAsia"),
-            attribute(lang, "w:bidi")) == ("en-US", "zh-CN", "ar-SA")
-    assert (attribute(border, "w:val"), attribute(border, "w:sz"), attribute(border, "w:space"),
-            attribute(border, "w:color")) == ("single", "12", "1", "FF0000")
+    assert (attribute(lang, "w:val"), attribute(lang, "w:eastAsia"), attribute(lang, "w:bidi")) == (
+        "en-US",
+        "zh-CN",
+        "ar-SA",
+    )
+    assert (
+        attribute(border, "w:val"),
+        attribute(border, "w:sz"),
+        attribute(border, "w:space"),
+        attribute(border, "w:color"),
+    ) == ("single", "12", "1", "FF0000")
 
 
 def test_strip_theme_fonts_counts_removed_attributes():
-    root = element('<w:styles><w:style><w:rPr><w:rFonts w:asciiTheme="a" w:cstheme="b"'
-                   ' w:ascii="Arial"/></w:rPr></w:style><w:rPr><w:rFonts w:hAnsiTheme="c"/>'
-                   "</w:rPr></w:styles>")
+    root = element(
+        '<w:styles><w:style><w:rPr><w:rFonts w:asciiTheme="a" w:cstheme="b"'
+        ' w:ascii="Arial"/></w:rPr></w:style><w:rPr><w:rFonts w:hAnsiTheme="c"/>'
+        "</w:rPr></w:styles>"
+    )
     assert ooxml.strip_theme_fonts(root) == 3
     assert [dict(fonts.attrib) for fonts in root.iter(qn("w:rFonts"))] == [
-        {qn("w:ascii"): "Arial"}, {}]
+        {qn("w:ascii"): "Arial"},
+        {},
+    ]
     assert ooxml.strip_theme_fonts(root) == 0
 
 
@@ -238,15 +408,20 @@ def test_doc_defaults_are_created_first_and_in_order():
 
 # -- paragraph properties, paragraphs and runs ------------------------------------------------
 
-@pytest.mark.parametrize("present", [
-    [],
-    ["w:pStyle", "w:keepNext", "w:spacing", "w:jc", "w:rPr"],
-    ["w:widowControl", "w:shd", "w:ind", "w:textAlignment", "w:sectPr", "w:pPrChange"],
-    ["w:pPrChange"],
-])
+
+@pytest.mark.parametrize(
+    "present",
+    [
+        [],
+        ["w:pStyle", "w:keepNext", "w:spacing", "w:jc", "w:rPr"],
+        ["w:widowControl", "w:shd", "w:ind", "w:textAlignment", "w:sectPr", "w:pPrChange"],
+        ["w:pPrChange"],
+    ],
+)
 def test_paragraph_properties_land_in_schema_order(present):
     paragraph = new_paragraph(
-        "<w:p><w:pPr>" + "".join(f"<{tag}/>" for tag in present) + "</w:pPr><w:r/></w:p>")
+        "<w:p><w:pPr>" + "".join(f"<{tag}/>" for tag in present) + "</w:pPr><w:r/></w:p>"
+    )
     pPr = paragraph._p.pPr
     ooxml.set_outline_level(pPr, 2)
     ooxml.set_bottom_border(pPr)
@@ -275,13 +450,26 @@ def test_paragraph_borders_in_schema_order_with_attributes():
         ooxml.set_paragraph_border(pPr, side)
     borders = pPr.find(qn("w:pBdr"))
     assert child_tags(borders) == ["w:top", "w:left", "w:bottom", "w:right"]
-    assert {(attribute(side, "w:val"), attribute(side, "w:sz"), attribute(side, "w:space"),
-             attribute(side, "w:color")) for side in borders} == {("single", "6", "4", "808080")}
+    assert {
+        (
+            attribute(side, "w:val"),
+            attribute(side, "w:sz"),
+            attribute(side, "w:space"),
+            attribute(side, "w:color"),
+        )
+        for side in borders
+    } == {("single", "6", "4", "808080")}
 
 
-@pytest.mark.parametrize("start", ["<w:p/>", "<w:p><w:r/></w:p>",
-                                   "<w:p><w:pPr><w:jc/></w:pPr></w:p>",
-                                   '<w:p><w:pPr><w:pStyle w:val="Old"/><w:jc/></w:pPr></w:p>'])
+@pytest.mark.parametrize(
+    "start",
+    [
+        "<w:p/>",
+        "<w:p><w:r/></w:p>",
+        "<w:p><w:pPr><w:jc/></w:pPr></w:p>",
+        '<w:p><w:pPr><w:pStyle w:val="Old"/><w:jc/></w:pPr></w:p>',
+    ],
+)
 @pytest.mark.parametrize("style_id", [None, "Heading1"])
 def test_set_paragraph_style_as_python_docx(start, style_id):
     made, oracle = element(start), element(start)
@@ -290,8 +478,9 @@ def test_set_paragraph_style_as_python_docx(start, style_id):
     assert xml(made) == xml(oracle)
 
 
-@pytest.mark.parametrize("text", ["", "条款", " leading", "trailing ", "a\tb", "一\n二\r三",
-                                  "\t\n", "x \t y"])
+@pytest.mark.parametrize(
+    "text", ["", "条款", " leading", "trailing ", "a\tb", "一\n二\r三", "\t\n", "x \t y"]
+)
 def test_run_text_as_python_docx(text):
     made, oracle = element("<w:r/>"), element("<w:r/>")
     ooxml.run_text(made, text)
@@ -299,9 +488,15 @@ def test_run_text_as_python_docx(text):
     assert xml(made) == xml(oracle)
 
 
-@pytest.mark.parametrize(("text", "style_id", "rpr"), [
-    (None, None, False), ("正文", None, False), ("正文", "Strong", False), ("a\tb", None, True),
-])
+@pytest.mark.parametrize(
+    ("text", "style_id", "rpr"),
+    [
+        (None, None, False),
+        ("正文", None, False),
+        ("正文", "Strong", False),
+        ("a\tb", None, True),
+    ],
+)
 def test_append_run_as_python_docx(text, style_id, rpr):
     made, oracle = element("<w:p/>"), element("<w:p/>")
     run = ooxml.append_run(made, text, style_id, rpr=rpr)
@@ -343,8 +538,10 @@ SUFFIXES = ["space", "nothing", "tab"]
 
 
 def test_abstract_num_in_schema_order_before_every_num():
-    numbering = element('<w:numbering><w:abstractNum w:abstractNumId="4"/>'
-                        '<w:num w:numId="1"><w:abstractNumId w:val="4"/></w:num></w:numbering>')
+    numbering = element(
+        '<w:numbering><w:abstractNum w:abstractNumId="4"/>'
+        '<w:num w:numId="1"><w:abstractNumId w:val="4"/></w:num></w:numbering>'
+    )
     abstract_id = ooxml.add_abstract_num(numbering, "条款编号", LEVELS, INDENTS, SUFFIXES)
     assert abstract_id == 5
     assert_schema_order(numbering, NUMBERING_SCHEMA_ORDER)
@@ -374,8 +571,10 @@ def test_num_ids_and_start_overrides():
     assert (first, second) == (1, 2)
     num = numbering.findall(qn("w:num"))[1]
     assert child_tags(num) == ["w:abstractNumId", "w:lvlOverride", "w:lvlOverride"]
-    assert [(attribute(override, "w:ilvl"), attribute(override[0], "w:val"))
-            for override in num.findall(qn("w:lvlOverride"))] == [("0", "3"), ("2", "5")]
+    assert [
+        (attribute(override, "w:ilvl"), attribute(override[0], "w:val"))
+        for override in num.findall(qn("w:lvlOverride"))
+    ] == [("0", "3"), ("2", "5")]
     assert_schema_order(numbering, NUMBERING_SCHEMA_ORDER)
 
 
@@ -383,9 +582,11 @@ def test_level_indent():
     numbering = element("<w:numbering/>")
     abstract_id = ooxml.add_abstract_num(numbering, "L", LEVELS, INDENTS, SUFFIXES)
     assert ooxml.level_indent(numbering, abstract_id, 2) == (840, 420)
-    template = element('<w:numbering><w:abstractNum w:abstractNumId="3"><w:lvl w:ilvl="0">'
-                       '<w:pPr><w:ind w:start="360"/></w:pPr></w:lvl><w:lvl w:ilvl="1"/>'
-                       "</w:abstractNum></w:numbering>")
+    template = element(
+        '<w:numbering><w:abstractNum w:abstractNumId="3"><w:lvl w:ilvl="0">'
+        '<w:pPr><w:ind w:start="360"/></w:pPr></w:lvl><w:lvl w:ilvl="1"/>'
+        "</w:abstractNum></w:numbering>"
+    )
     assert ooxml.level_indent(template, 3, 0) == (360, 0)
     assert ooxml.level_indent(template, 3, 1) == (0, 0)
     with pytest.raises(KeyError):
@@ -393,6 +594,7 @@ def test_level_indent():
 
 
 # -- fields, bookmarks, hyperlinks ------------------------------------------------------------
+
 
 def field_parts(runs) -> list[tuple[str, str | None]]:
     parts = []
@@ -406,25 +608,41 @@ def field_parts(runs) -> list[tuple[str, str | None]]:
 
 def test_append_field_makes_begin_instruction_separate_result_end():
     paragraph = element("<w:p/>")
-    result = ooxml.append_field(paragraph, 'PAGEREF clause_1 \\h', "12")
+    result = ooxml.append_field(paragraph, "PAGEREF clause_1 \\h", "12")
     assert field_parts(paragraph) == [
-        ("w:fldChar", "begin"), ("w:instrText", ' PAGEREF clause_1 \\h '),
-        ("w:fldChar", "separate"), ("w:t", "12"), ("w:fldChar", "end"),
+        ("w:fldChar", "begin"),
+        ("w:instrText", " PAGEREF clause_1 \\h "),
+        ("w:fldChar", "separate"),
+        ("w:t", "12"),
+        ("w:fldChar", "end"),
     ]
     assert result is paragraph[3][0]
     assert paragraph[1][0].get(qn("xml:space")) == "preserve"
     assert [ooxml.field_end().tag] == [qn("w:r")]
     assert field_parts(ooxml.field_begin("TOC")) == [
-        ("w:fldChar", "begin"), ("w:instrText", " TOC "), ("w:fldChar", "separate")]
+        ("w:fldChar", "begin"),
+        ("w:instrText", " TOC "),
+        ("w:fldChar", "separate"),
+    ]
 
 
 BOOKMARK_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}")  # Word: letter first, ≤ 40 characters
 
 
-@pytest.mark.parametrize("identifier", [
-    "purpose", "meeting-before", "2-scope", "", "中文条款", "_hidden", "a" * 40, "a" * 41,
-    "x" * 30 + "-meeting-minutes-a",
-])
+@pytest.mark.parametrize(
+    "identifier",
+    [
+        "purpose",
+        "meeting-before",
+        "2-scope",
+        "",
+        "中文条款",
+        "_hidden",
+        "a" * 40,
+        "a" * 41,
+        "x" * 30 + "-meeting-minutes-a",
+    ],
+)
 def test_bookmark_names_are_valid(identifier):
     name = ooxml.bookmark_name(identifier)
     assert BOOKMARK_NAME.fullmatch(name), name
@@ -461,6 +679,7 @@ def test_add_internal_hyperlink():
 
 # -- settings ---------------------------------------------------------------------------------
 
+
 def test_update_fields_is_removed_and_nothing_else():
     """w:updateFields makes Word ask every reader whether to update the fields (issue 22)."""
     settings = with_children("w:settings", ["w:zoom", "w:updateFields", "w:compat"])
@@ -482,6 +701,7 @@ def test_theme_font_lang_only_where_present():
 
 # -- tables -----------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def table():
     return docx.Document().add_table(rows=2, cols=2)
@@ -501,18 +721,35 @@ def test_table_properties_land_in_schema_order(table):
     assert child_tags(tblPr).count("w:tblBorders") == 1
     values = {prefixed(child): child for child in tblPr}
     assert (attribute(values["w:tblW"], "w:w"), attribute(values["w:tblW"], "w:type")) == (
-        "9000", "dxa")
+        "9000",
+        "dxa",
+    )
     assert attribute(values["w:tblInd"], "w:w") == "100"
     assert attribute(values["w:tblLayout"], "w:type") == "fixed"
     assert child_tags(values["w:tblBorders"]) == [
-        "w:top", "w:left", "w:bottom", "w:right", "w:insideH", "w:insideV"]
-    assert {(attribute(side, "w:val"), attribute(side, "w:sz"), attribute(side, "w:color"))
-            for side in values["w:tblBorders"]} == {("single", "8", "FF0000")}
+        "w:top",
+        "w:left",
+        "w:bottom",
+        "w:right",
+        "w:insideH",
+        "w:insideV",
+    ]
+    assert {
+        (attribute(side, "w:val"), attribute(side, "w:sz"), attribute(side, "w:color"))
+        for side in values["w:tblBorders"]
+    } == {("single", "8", "FF0000")}
     assert [(prefixed(side), attribute(side, "w:w")) for side in values["w:tblCellMar"]] == [
-        ("w:top", "10"), ("w:left", "20"), ("w:bottom", "30"), ("w:right", "40")]
+        ("w:top", "10"),
+        ("w:left", "20"),
+        ("w:bottom", "30"),
+        ("w:right", "40"),
+    ]
     look = values["w:tblLook"]
-    assert (attribute(look, "w:val"), attribute(look, "w:firstRow"),
-            attribute(look, "w:noVBand")) == ("0400", "0", "1")
+    assert (
+        attribute(look, "w:val"),
+        attribute(look, "w:firstRow"),
+        attribute(look, "w:noVBand"),
+    ) == ("0400", "0", "1")
 
 
 def test_no_borders_are_nil_on_every_side():
@@ -558,15 +795,20 @@ def test_row_properties(table):
 
 
 def test_table_style_header_and_properties():
-    style = element('<w:style w:type="table"><w:name w:val="Grid"/><w:rPr/><w:tcPr/>'
-                    '<w:tblStylePr w:type="firstRow"><w:rPr/></w:tblStylePr>'
-                    '<w:tblStylePr w:type="lastRow"/></w:style>')
+    style = element(
+        '<w:style w:type="table"><w:name w:val="Grid"/><w:rPr/><w:tcPr/>'
+        '<w:tblStylePr w:type="firstRow"><w:rPr/></w:tblStylePr>'
+        '<w:tblStylePr w:type="lastRow"/></w:style>'
+    )
     tblPr = ooxml.style_tblpr(style)
     assert ooxml.style_tblpr(style) is tblPr
     ooxml.set_table_style_header(style, "D9E2F3")
     assert_schema_order(style, STYLE_SCHEMA_ORDER)
-    first_rows = [conditional for conditional in style.findall(qn("w:tblStylePr"))
-                  if attribute(conditional, "w:type") == "firstRow"]
+    first_rows = [
+        conditional
+        for conditional in style.findall(qn("w:tblStylePr"))
+        if attribute(conditional, "w:type") == "firstRow"
+    ]
     assert len(first_rows) == 1 and len(style.findall(qn("w:tblStylePr"))) == 2
     header = first_rows[0]
     assert child_tags(header) == ["w:rPr", "w:tblPr", "w:trPr", "w:tcPr"]
@@ -581,6 +823,7 @@ def test_table_style_header_and_properties():
 
 # -- content controls -------------------------------------------------------------------------
 
+
 def control_properties(control) -> dict[str, str | None]:
     sdtPr = control.find(qn("w:sdtPr"))
     return {prefixed(child): attribute(child, "w:val") for child in sdtPr}
@@ -593,14 +836,26 @@ def placeholder_run(control):
 
 def test_text_control():
     paragraph = new_paragraph()
-    control = ooxml.add_text_control(paragraph, 11, "applicant", "申请人", "点击输入",
-                                     multiline=True, placeholder_style="PlaceholderText")
+    control = ooxml.add_text_control(
+        paragraph,
+        11,
+        "applicant",
+        "申请人",
+        "点击输入",
+        multiline=True,
+        placeholder_style="PlaceholderText",
+    )
     assert paragraph._p[-1] is control and child_tags(control) == ["w:sdtPr", "w:sdtContent"]
     sdtPr = control.find(qn("w:sdtPr"))
     assert_schema_order(sdtPr, SDTPR_SCHEMA_ORDER)
     assert control_properties(control) == {
-        "w:alias": "申请人", "w:tag": "applicant", "w:id": "11", "w:lock": "sdtLocked",
-        "w:showingPlcHdr": None, "w:text": None}
+        "w:alias": "申请人",
+        "w:tag": "applicant",
+        "w:id": "11",
+        "w:lock": "sdtLocked",
+        "w:showingPlcHdr": None,
+        "w:text": None,
+    }
     assert attribute(sdtPr.find(qn("w:text")), "w:multiLine") == "1"
     run = placeholder_run(control)
     assert attribute(run.find("w:rPr/w:rStyle", NAMESPACES), "w:val") == "PlaceholderText"
@@ -611,40 +866,59 @@ def test_text_control():
 
 
 def test_date_control():
-    control = ooxml.add_date_control(new_paragraph(), 3, "date", "日期", "选择日期",
-                                     date_format="yyyy'年'M'月'd'日'", lid="zh-CN",
-                                     placeholder_style="PlaceholderText")
+    control = ooxml.add_date_control(
+        new_paragraph(),
+        3,
+        "date",
+        "日期",
+        "选择日期",
+        date_format="yyyy'年'M'月'd'日'",
+        lid="zh-CN",
+        placeholder_style="PlaceholderText",
+    )
     assert_schema_order(control.find(qn("w:sdtPr")), SDTPR_SCHEMA_ORDER)
     assert "w:showingPlcHdr" in control_properties(control)
     picker = control.find("w:sdtPr/w:date", NAMESPACES)
     assert child_tags(picker) == list(SDT_DATE_SCHEMA_ORDER)
     assert [attribute(child, "w:val") for child in picker] == [
-        "yyyy'年'M'月'd'日'", "zh-CN", "dateTime", "gregorian"]
+        "yyyy'年'M'月'd'日'",
+        "zh-CN",
+        "dateTime",
+        "gregorian",
+    ]
 
 
 def test_dropdown_control():
-    control = ooxml.add_dropdown_control(new_paragraph(), 4, "level", "级别", "请选择",
-                                         ["一级", "二级"])
+    control = ooxml.add_dropdown_control(
+        new_paragraph(), 4, "level", "级别", "请选择", ["一级", "二级"]
+    )
     assert_schema_order(control.find(qn("w:sdtPr")), SDTPR_SCHEMA_ORDER)
     items = control.findall("w:sdtPr/w:dropDownList/w:listItem", NAMESPACES)
-    assert [(attribute(item, "w:displayText"), attribute(item, "w:value"))
-            for item in items] == [("一级", "一级"), ("二级", "二级")]
+    assert [(attribute(item, "w:displayText"), attribute(item, "w:value")) for item in items] == [
+        ("一级", "一级"),
+        ("二级", "二级"),
+    ]
     assert placeholder_run(control).find(qn("w:t")).text == "请选择"
 
 
 @pytest.mark.parametrize(("checked", "glyph", "state"), [(False, "☐", "0"), (True, "☒", "1")])
 def test_checkbox_control(checked, glyph, state):
-    control = ooxml.add_checkbox_control(new_paragraph(), 5, "agree", "同意", font="MS Gothic",
-                                         checked=checked)
+    control = ooxml.add_checkbox_control(
+        new_paragraph(), 5, "agree", "同意", font="MS Gothic", checked=checked
+    )
     sdtPr = control.find(qn("w:sdtPr"))
     assert_schema_order(sdtPr, SDTPR_SCHEMA_ORDER)
     assert "w:showingPlcHdr" not in control_properties(control)
     box = sdtPr.find("w14:checkbox", NAMESPACES)
     assert [prefixed(child) for child in box] == [
-        "w14:checked", "w14:checkedState", "w14:uncheckedState"]
+        "w14:checked",
+        "w14:checkedState",
+        "w14:uncheckedState",
+    ]
     assert box[0].get(f"{{{W14_NS}}}val") == state
-    assert [(child.get(f"{{{W14_NS}}}val"), child.get(f"{{{W14_NS}}}font"))
-            for child in box[1:]] == [("2612", "MS Gothic"), ("2610", "MS Gothic")]
+    assert [
+        (child.get(f"{{{W14_NS}}}val"), child.get(f"{{{W14_NS}}}font")) for child in box[1:]
+    ] == [("2612", "MS Gothic"), ("2610", "MS Gothic")]
     run = placeholder_run(control)
     assert run.find(qn("w:t")).text == glyph
     assert attribute(run.find("w:rPr/w:rFonts", NAMESPACES), "w:eastAsia") == "MS Gothic"
@@ -653,7 +927,8 @@ def test_checkbox_control(checked, glyph, state):
 def test_declare_w14_hoists_the_namespace_and_marks_it_ignorable():
     document = etree.fromstring(
         f'<w:document xmlns:w="{W_NS}" xmlns:mc="{MC_NS}" mc:Ignorable="wp14"><w:body/>'
-        "</w:document>")
+        "</w:document>"
+    )
     ooxml.declare_w14(document)
     assert "w14" not in document.nsmap and document.get(f"{{{MC_NS}}}Ignorable") == "wp14"
     body = document[0]
@@ -668,29 +943,33 @@ def test_declare_w14_hoists_the_namespace_and_marks_it_ignorable():
 
 # -- revision marks ---------------------------------------------------------------------------
 
+
 def marks(root) -> list:
     return list(root.iter(qn("w:ins"), qn("w:del")))
 
 
 def test_track_runs_wraps_each_group_of_adjacent_runs():
-    paragraph = element('<w:p><w:pPr/><w:r><w:t>甲</w:t></w:r><w:r><w:t>乙</w:t></w:r>'
-                        '<w:bookmarkStart w:id="1" w:name="b"/><w:r><w:t>丙</w:t></w:r>'
-                        '<w:hyperlink w:anchor="b"><w:r><w:t>丁</w:t></w:r></w:hyperlink>'
-                        "</w:p>")
+    paragraph = element(
+        "<w:p><w:pPr/><w:r><w:t>甲</w:t></w:r><w:r><w:t>乙</w:t></w:r>"
+        '<w:bookmarkStart w:id="1" w:name="b"/><w:r><w:t>丙</w:t></w:r>'
+        '<w:hyperlink w:anchor="b"><w:r><w:t>丁</w:t></w:r></w:hyperlink>'
+        "</w:p>"
+    )
     ooxml.track_runs(paragraph, "ins", AUTHOR, DATE)
-    assert child_tags(paragraph) == ["w:pPr", "w:ins", "w:bookmarkStart", "w:ins",
-                                     "w:hyperlink"]
+    assert child_tags(paragraph) == ["w:pPr", "w:ins", "w:bookmarkStart", "w:ins", "w:hyperlink"]
     assert [len(mark) for mark in marks(paragraph)] == [2, 1, 1]
     assert child_tags(paragraph[-1]) == ["w:ins"]
-    assert {(attribute(mark, "w:author"), attribute(mark, "w:date"))
-            for mark in marks(paragraph)} == {(AUTHOR, DATE)}
+    assert {
+        (attribute(mark, "w:author"), attribute(mark, "w:date")) for mark in marks(paragraph)
+    } == {(AUTHOR, DATE)}
     ooxml.track_runs(paragraph, "ins", AUTHOR, DATE)  # runs inside a mark are left alone
     assert len(marks(paragraph)) == 3
 
 
 def test_deleted_runs_carry_deleted_text():
-    paragraph = element('<w:p><w:r><w:t>旧</w:t></w:r><w:r><w:instrText>PAGE</w:instrText>'
-                        "</w:r></w:p>")
+    paragraph = element(
+        "<w:p><w:r><w:t>旧</w:t></w:r><w:r><w:instrText>PAGE</w:instrText></w:r></w:p>"
+    )
     ooxml.track_runs(paragraph, "del", AUTHOR, DATE)
     (mark,) = marks(paragraph)
     assert prefixed(mark) == "w:del"
@@ -710,13 +989,19 @@ def test_number_revisions_gives_unique_increasing_ids():
     assert ooxml.number_revisions(body) == 5
     mark = ooxml.revision_mark("ins", AUTHOR, DATE)
     assert {key.split("}")[1]: value for key, value in mark.attrib.items()} == {
-        "id": "0", "author": AUTHOR, "date": DATE}
+        "id": "0",
+        "author": AUTHOR,
+        "date": DATE,
+    }
 
 
 @pytest.mark.parametrize("present", [[], ["w:jc"], ["w:jc", "w:sectPr", "w:pPrChange"]])
 def test_paragraph_mark_revision(present):
-    paragraph = element("<w:p>" + (("<w:pPr>" + "".join(f"<{tag}/>" for tag in present)
-                                    + "</w:pPr>") if present else "") + "<w:r/></w:p>")
+    paragraph = element(
+        "<w:p>"
+        + (("<w:pPr>" + "".join(f"<{tag}/>" for tag in present) + "</w:pPr>") if present else "")
+        + "<w:r/></w:p>"
+    )
     ooxml.mark_paragraph_mark(paragraph, "ins", AUTHOR, DATE)
     ooxml.mark_paragraph_mark(paragraph, "del", AUTHOR, DATE)  # replaces
     pPr = paragraph[0]
@@ -739,11 +1024,13 @@ def test_row_revision():
     ooxml.mark_row(marked, "del", AUTHOR, DATE)
     assert child_tags(marked[0]) == ["w:cantSplit", "w:del", "w:trPrChange"]
     assert [schema_rank(TRPR_MARKS_SCHEMA_ORDER, tag) for tag in child_tags(marked[0])[1:]] == [
-        1, 2]
+        1,
+        2,
+    ]
 
 
 def test_text_run_and_append_text():
-    run = ooxml.text_run("新增", element('<w:rPr><w:b/></w:rPr>'))
+    run = ooxml.text_run("新增", element("<w:rPr><w:b/></w:rPr>"))
     assert child_tags(run) == ["w:rPr", "w:t"]
     ooxml.append_text(run, "文字")
     assert child_tags(run) == ["w:rPr", "w:t"] and run[1].text == "新增文字"
@@ -769,9 +1056,13 @@ def test_custom_properties_xml():
     assert root.tag == f"{{{CUSTOM_NS}}}Properties"
     properties = list(root)
     assert [(prop.get("fmtid"), prop.get("pid"), prop.get("name")) for prop in properties] == [
-        (USER_DEFINED, "2", "手册版本"), (USER_DEFINED, "3", "密级")]
+        (USER_DEFINED, "2", "手册版本"),
+        (USER_DEFINED, "3", "密级"),
+    ]
     assert [(prop[0].tag, prop[0].text) for prop in properties] == [
-        (f"{{{VT_NS}}}lpwstr", "2024.1"), (f"{{{VT_NS}}}lpwstr", "内部 <公开>")]
+        (f"{{{VT_NS}}}lpwstr", "2024.1"),
+        (f"{{{VT_NS}}}lpwstr", "内部 <公开>"),
+    ]
 
 
 def saved_members(document) -> dict[str, bytes]:
@@ -824,11 +1115,16 @@ def test_normalized_zip_bytes_are_reproducible():
     assert ooxml.normalized_zip_bytes(buffer.getvalue()) == normalized
     with zipfile.ZipFile(io.BytesIO(normalized)) as package:
         assert package.namelist() == [
-            "[Content_Types].xml", "XML/item.xml", "_rels/.rels", "word/document.xml"]
+            "[Content_Types].xml",
+            "XML/item.xml",
+            "_rels/.rels",
+            "word/document.xml",
+        ]
         assert {info.date_time for info in package.infolist()} == {(1980, 1, 1, 0, 0, 0)}
 
 
 # -- the package's interface ------------------------------------------------------------------
+
 
 def test_every_public_helper_is_exported_from_its_part():
     assert len(ooxml.__all__) == len(set(ooxml.__all__))

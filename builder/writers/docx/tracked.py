@@ -275,7 +275,7 @@ class TrackedWriter(HandbookWriter):
             self._mark_deleted(self._capture(lambda: self._render_plain(old), DELETING))
 
     def _render_plain(self, obj) -> None:
-        base = super(TrackedWriter, self)
+        base = super()
         if isinstance(obj, Section):
             base._section(obj)
         elif isinstance(obj, Clause):
