@@ -147,15 +147,16 @@ def schema() -> None:
     "branch",
     metavar="ID",
     default=None,
-    help="按哪个分支机构的手册比较（默认第一个，通常为总部） / the branch whose handbook is compared",
+    help="按哪个分支机构的手册比较（默认第一个，通常为总部） / "
+    "the branch whose handbook is compared",
 )
 @click.option(
     "--out",
     "out",
     type=click.Path(path_type=Path, file_okay=False),
     default=None,
-    help="同时生成修订对照表（DOCX、PDF）和修订模式的 Word 手册到此文件夹 / also write the comparison "
-    "table and a tracked-changes DOCX here",
+    help="同时生成修订对照表（DOCX、PDF）和修订模式的 Word 手册到此文件夹 / "
+    "also write the comparison table and a tracked-changes DOCX here",
 )
 @click.option(
     "--templates",
@@ -202,7 +203,8 @@ def diff(
 
                     click.echo(
                         f"错误：版本“{version.label}”中没有分支机构“{branch}”"
-                        f"{did_you_mean(branch, manual.branch_ids)}（可用：{', '.join(manual.branch_ids)}）",
+                        f"{did_you_mean(branch, manual.branch_ids)}"
+                        f"（可用：{', '.join(manual.branch_ids)}）",
                         err=True,
                     )
                     sys.exit(1)
@@ -236,7 +238,8 @@ def diff(
 
 
 def _load_version(version):
-    """Load one side of a diff; problems name the version ("v1.1:chapters/07-daily-ops.yaml:3:5")."""
+    """Load one side of a diff; problems name the version
+    ("v1.1:chapters/07-daily-ops.yaml:3:5")."""
     from builder.sources.load import load_manual
 
     try:
@@ -256,7 +259,8 @@ def _write_diff(changes, out: Path, templates: Path | None) -> list[Path]:
 
     if (out / MANIFEST).exists():  # would leave a published build's manifest.json out of date
         raise BuildError(
-            f"{out} 是 handbook build 的输出文件夹（含 {MANIFEST}），请把比较结果写到别的文件夹，如 --out changes"
+            f"{out} 是 handbook build 的输出文件夹（含 {MANIFEST}），"
+            "请把比较结果写到别的文件夹，如 --out changes"
         )
     from builder.release.build import NO_LAYOUT_WARNING
     from builder.writers.docx.pagination import layout_engine
@@ -353,7 +357,8 @@ def _jobs(value: str) -> int:
     "shard_spec",
     metavar="K/N",
     default=None,
-    help="只生成第 K 份（共 N 份）分支机构，供 CI 分机并行 / only the K-th of N slices of the branches",
+    help="只生成第 K 份（共 N 份）分支机构，供 CI 分机并行 / "
+    "only the K-th of N slices of the branches",
 )
 @click.option(
     "--docx-page-numbers/--no-docx-page-numbers",
@@ -367,14 +372,16 @@ def _jobs(value: str) -> int:
     "--change-marks/--no-change-marks",
     default=True,
     show_default=True,
-    help="在页边标示本版修订的章节和条款（revisions.yaml 最新版本的 changes） / mark what this version changed",
+    help="在页边标示本版修订的章节和条款（revisions.yaml 最新版本的 changes） / "
+    "mark what this version changed",
 )
 @click.option(
     "--compare",
     "compare_spec",
     metavar="REV",
     default=None,
-    help="同时生成每个分支机构与版本 REV（git 标签、提交或源文件夹）相比的修订对照表，下载页提供下载 / "
+    help="同时生成每个分支机构与版本 REV（git 标签、提交或源文件夹）相比的修订对照表，"
+    "下载页提供下载 / "
     "also write each branch's comparison with revision REV",
 )
 @click.option("--quiet", "-q", is_flag=True, help="不显示进度条 / no progress bar")
@@ -438,7 +445,8 @@ def build(
         forms=sorted(set(forms)) or None,
     )
     if not force and not compare_spec and src.is_dir() and (out / "manifest.json").is_file():
-        # The no-op check, before the manual is even loaded: same request, same bytes, files untouched.
+        # The no-op check, before the manual is even loaded: same request, same bytes, files
+        # untouched.
         count = cache.State.read(out).up_to_date(
             out, request, cache.sources_key(cache.file_digests(src), env)
         )
@@ -455,7 +463,8 @@ def build(
     if unknown:
         for b in unknown:
             click.echo(
-                f"错误：未知的分支机构“{b}”{did_you_mean(b, manual.branch_ids)}（可用：{', '.join(manual.branch_ids)}）",
+                f"错误：未知的分支机构“{b}”{did_you_mean(b, manual.branch_ids)}"
+                f"（可用：{', '.join(manual.branch_ids)}）",
                 err=True,
             )
         sys.exit(1)
@@ -470,7 +479,8 @@ def build(
         selected = shard(manual.branch_ids, *shard_kn)
         if not selected:
             click.echo(
-                f"第 {shard_kn[0]}/{shard_kn[1]} 份没有分支机构（共 {len(manual.branch_ids)} 个），无需生成。"
+                f"第 {shard_kn[0]}/{shard_kn[1]} 份没有分支机构"
+                f"（共 {len(manual.branch_ids)} 个），无需生成。"
             )
             return
     compare = None
@@ -650,14 +660,17 @@ def serve(
     "templates",
     type=click.Path(path_type=Path, file_okay=False, exists=True),
     default=None,
-    help="模板文件夹（默认 ./templates），用于确定源修订 / templates folder, for the source revision",
+    help="模板文件夹（默认 ./templates），用于确定源修订 / "
+    "templates folder, for the source revision",
 )
 def manifest_(folder: Path, src: Path, templates: Path | None) -> None:
-    """为 DIR 中的全部文件重新生成 manifest.json（如合并各 --shard 的输出之后）。 / Rewrite DIR/manifest.json.
+    """为 DIR 中的全部文件重新生成 manifest.json（如合并各 --shard 的输出之后）。 /
+    Rewrite DIR/manifest.json.
 
     \b
     CI 分机构建时，每台机器用 --shard K/N 生成一部分分支机构；把各部分的输出合并到一个文件夹后，
-    运行本命令重新生成下载页 index.html（列出全部分支机构）和覆盖全部文件的清单，再用 handbook verify 校验。
+    运行本命令重新生成下载页 index.html（列出全部分支机构）和覆盖全部文件的清单，\
+再用 handbook verify 校验。
     After merging the outputs of `build --shard` runs: the portal's index.html over every
     branch, and one manifest over every file.
     """
@@ -707,13 +720,15 @@ def manifest_(folder: Path, src: Path, templates: Path | None) -> None:
 @click.option(
     "--partial",
     is_flag=True,
-    help="只校验在场的文件，缺失的不算错误（如分支机构只下载了本机构的文件夹） / missing files are fine",
+    help="只校验在场的文件，缺失的不算错误（如分支机构只下载了本机构的文件夹） / "
+    "missing files are fine",
 )
 @click.option(
     "--strict", is_flag=True, help="清单以外的文件也算错误 / files not in the manifest fail too"
 )
 def verify(folder: Path, partial: bool, strict: bool) -> None:
-    """按 manifest.json 校验输出文件（大小与 SHA-256）。 / Check an output folder against its manifest.
+    """按 manifest.json 校验输出文件（大小与 SHA-256）。 /
+    Check an output folder against its manifest.
 
     \b
     DIR 默认为 output。退出码：0 全部一致；1 有文件不一致或缺失（--partial 时缺失不计），
@@ -748,7 +763,8 @@ def verify(folder: Path, partial: bool, strict: bool) -> None:
             f"{len(report.extra)} 个文件不在清单中" if strict and report.extra else "",
         ]
         click.echo(
-            f"校验失败：{'，'.join(p for p in parts if p)}（清单共 {report.listed} 个文件，{about}）。",
+            f"校验失败：{'，'.join(p for p in parts if p)}"
+            f"（清单共 {report.listed} 个文件，{about}）。",
             err=True,
         )
         sys.exit(1)

@@ -59,7 +59,10 @@ def revise(src: Path) -> None:
         {
             "id": "daily-approval-precheck",
             "title": "形式审查",
-            "text": "文件进入审批链前，由{branch.name}综合管理岗位进行形式审查，核对审批单填写是否完整、附件是否齐全。",
+            "text": (
+                "文件进入审批链前，由{branch.name}综合管理岗位进行形式审查，"
+                "核对审批单填写是否完整、附件是否齐全。"
+            ),
         },
     )
 

@@ -19,8 +19,8 @@ their contents' page numbers: each worker lays out its share of them with one Li
 process (`_paginate`, builder.writers.docx.pagination).
 
 Reproducible: nothing depends on the clock, the time zone, the folders involved or the number of
-workers; dates come from the manual's effective date, zips are normalised (builder.writers.ooxml.package),
-and the same sources give byte-identical files and manifest.
+workers; dates come from the manual's effective date, zips are normalised
+(builder.writers.ooxml.package), and the same sources give byte-identical files and manifest.
 """
 
 from __future__ import annotations
@@ -89,10 +89,10 @@ def build_outputs(
     compare: Comparison | None = None,
 ) -> Result:
     """Bring every requested output up to date, then write manifest.json over the whole output
-    folder and publish. `source_revision` (builder.release.vcs) goes into every document's properties
-    and into the manifest. change_marks: mark what the newest revision lists under `changes` as
-    本次修订. jobs: worker processes. force: ignore the cache, render everything requested.
-    Files the cache recorded for a branch or form the sources no longer have are deleted.
+    folder and publish. `source_revision` (builder.release.vcs) goes into every document's
+    properties and into the manifest. change_marks: mark what the newest revision lists under
+    `changes` as 本次修订. jobs: worker processes. force: ignore the cache, render everything
+    requested. Files the cache recorded for a branch or form the sources no longer have are deleted.
     env, request: as computed by the caller for the no-op check (builder.release.cache); the
     environment is computed here when not given. compare: also write each branch's 修订对照表
     against that earlier version (`_write_comparisons`). docx_page_numbers: fill the page

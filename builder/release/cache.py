@@ -15,8 +15,8 @@ Three keys, cheapest first:
                 record: editing one branch's record leaves every other branch current without
                 resolving it.
   output (L2)   the environment the writer depends on, its template files and options, and the
-                pickled document view its writer receives (builder.release.build.view): editing one form
-                changes the keys of that form's files and of what includes it (the handbook and
+                pickled document view its writer receives (builder.release.build.view): editing one
+                form changes the keys of that form's files and of what includes it (the handbook and
                 forms.xlsx), and nothing else. Computed by whoever resolves the branch.
 
 The state lives in the output folder as `.handbook-cache.json`, so it is published atomically

@@ -54,8 +54,8 @@ def test_unknown_id_in_changes_is_reported_with_its_line(src):
     [problem] = [str(p) for p in info.value.problems]
     line = next(
         n
-        for n, l in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-        if "info-reimb-dedline" in l
+        for n, source_line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if "info-reimb-dedline" in source_line
     )
     assert f"revisions.yaml:{line}:13:" in problem
     assert "info-reimb-dedline" in problem and "info-reimb-deadline" in problem  # did you mean

@@ -89,8 +89,8 @@ def test_renumbering_is_not_a_change(manual, revised):
 
     before, after = labels(old), labels(new)
     renumbered = {nid for nid in before.keys() & after.keys() if before[nid] != after[nid]}
-    # the inserted clause renumbers 审批层级与时限 (referred to by 填写审批单), and the move renumbers
-    # the later 会议管理 sections with all their clauses
+    # the inserted clause renumbers 审批层级与时限 (referred to by 填写审批单), and the move
+    # renumbers the later 会议管理 sections with all their clauses
     assert {"daily-approval-chain", "daily-meeting-before", "daily-meeting-goal"} <= renumbered
     assert not renumbered & {c.id for c in changes.changes} - {
         "daily-meeting-types",

@@ -36,7 +36,8 @@ def versions(tmp_path):
     revisions.write_text(
         revisions.read_text(encoding="utf-8")
         + (
-            '- version: "1.3"\n  date: 2027-03-01\n  author: 运营管理部\n  approver: 总经理 周启明\n'
+            '- version: "1.3"\n  date: 2027-03-01\n  author: 运营管理部\n'
+            "  approver: 总经理 周启明\n"
             "  summary: 会议时长缩短为60分钟。\n"
         ),
         encoding="utf-8",

@@ -1,5 +1,6 @@
-"""Incremental, parallel and sharded builds (builder.release.cache, builder.release.build): a rebuild writes
-exactly the files whose inputs changed, whatever the number of workers, and never a stale one."""
+"""Incremental, parallel and sharded builds (builder.release.cache, builder.release.build): a
+rebuild writes exactly the files whose inputs changed, whatever the number of workers, and never a
+stale one."""
 
 from __future__ import annotations
 
@@ -357,9 +358,8 @@ def test_html_writers_need_only_their_declared_templates(manual, tmp_path):
 def _modules_after(*args: str, cwd: Path) -> set[str]:
     code = (
         "import sys; from builder.cli import main\n"
-        "try:\n    main(%r, standalone_mode=False)\nfinally:\n"
+        f"try:\n    main({list(args)!r}, standalone_mode=False)\nfinally:\n"
         "    print('MODULES', ' '.join(sorted(m.split('.')[0] for m in sys.modules)))"
-        % (list(args),)
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HANDBOOK_SOURCE_REVISION": "test"}
     done = subprocess.run(

@@ -1,4 +1,5 @@
-"""manifest.json and `handbook verify`; the same sources give the same bytes; the source revision."""
+"""manifest.json and `handbook verify`; the same sources give the same bytes; the source
+revision."""
 
 from __future__ import annotations
 

@@ -480,7 +480,8 @@ def test_excel_limits_hold_for_long_and_astral_text():
 
 def test_narrow_page_and_large_type_fit_word_tables(tmp_path):
     """Found by the fuzzer: with margins of 60 mm and 16 pt type (both allowed), the approval
-    block of a Word form, and the handbook's 更新记录表, got a negative column width (程序内部错误)."""
+    block of a Word form, and the handbook's 更新记录表, got a negative column width
+    (程序内部错误)."""
     from builder.document.resolve import resolve
     from builder.sources.load import load_manual
     from builder.writers.docx.handbook import render_docx
@@ -507,7 +508,9 @@ def test_explicit_yaml_tag_on_a_bad_scalar_is_a_source_error(value):
     """Found by the fuzzer: `id: !!bool ch` crashed `handbook check` with a KeyError (and
     `!!int` with nothing after it an IndexError, `!!timestamp x` an AttributeError)."""
     raw = {
-        "chapters/01-ch.yaml": f"id: {value}\ntitle: 总则\nclauses:\n- {{id: cl, {value[2:].split()[0]}: {value}}}\n".encode()
+        "chapters/01-ch.yaml": (
+            f"id: {value}\ntitle: 总则\nclauses:\n- {{id: cl, {value[2:].split()[0]}: {value}}}\n"
+        ).encode()
     }
     assert check_sources(_sources(_minimal(), may_be_invalid=True, raw=raw)) == 1
 

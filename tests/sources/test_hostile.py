@@ -21,7 +21,8 @@ from tests.conftest import SRC
 
 BRANCH = "wuhan"
 CHAPTER = "chapters/01-general.yaml"
-CLAUSE_TEXT = "text: 本手册是公司内部规范运营管理的纲领性文件，"  # gen-purpose-status, printed for every branch
+# gen-purpose-status, printed for every branch
+CLAUSE_TEXT = "text: 本手册是公司内部规范运营管理的纲领性文件，"
 FORM = "forms/meeting-notice.yaml"
 
 

@@ -272,7 +272,10 @@ PYDANTIC_WORDS = re.compile(
         (
             "id: documents\ntitle: 会议: 纪要\n",
             "2:10",
-            "此处不能出现“: ”（冒号加空格）：若是文本内容，请用引号括起来；若是新的一项，请检查缩进",
+            (
+                "此处不能出现“: ”（冒号加空格）：若是文本内容，请用引号括起来；"
+                "若是新的一项，请检查缩进"
+            ),
         ),
         (
             "id: documents\ntitle 文档管理\nclauses: []\n",
@@ -374,19 +377,23 @@ def test_schema_errors_are_explained_in_chinese(run, src):
         f"{at('branches.yaml', 'script: zh')}: 取值“zh”无效，应为“zh-Hans”或“zh-Hant”之一",
         f"{at('branches.yaml', 'days: 1.5')}: 取值“1.5”无效：应为整数，不能有小数部分",
         (
-            f"{at('forms/meeting-notice.yaml', 'type: txet')}: 取值“txet”无效，应为“text”“textarea”“date”"
+            f"{at('forms/meeting-notice.yaml', 'type: txet')}: "
+            "取值“txet”无效，应为“text”“textarea”“date”"
             "“datetime”“number”“money”“choice”“multichoice”“score”“person”“signature”或“rows”之一，"
             "是否想写“text”？"
         ),
-        f"{at('forms/meeting-notice.yaml', 'required: maybe')}: 取值“maybe”无效：应为 true 或 false",
         (
-            f"{at('manual.yaml', 'effective_date: 明年')}: 取值“明年元旦”无效：应为日期，格式 YYYY-MM-DD"
-            "（如 2026-12-01）"
+            f"{at('forms/meeting-notice.yaml', 'required: maybe')}: "
+            "取值“maybe”无效：应为 true 或 false"
+        ),
+        (
+            f"{at('manual.yaml', 'effective_date: 明年')}: "
+            "取值“明年元旦”无效：应为日期，格式 YYYY-MM-DD（如 2026-12-01）"
         ),
         f"{at('manual.yaml', 'size_pt: 大号')}: 取值“大号”无效：应为数字（如 25 或 10.5）",
         (
-            f"{at('chapters/01-general.yaml', 'title: yes')}: 应为文本：yes、no、on、off、true、false 会被读作"
-            "是或否，作为文本时请用引号括起来"
+            f"{at('chapters/01-general.yaml', 'title: yes')}: "
+            "应为文本：yes、no、on、off、true、false 会被读作是或否，作为文本时请用引号括起来"
         ),
     ]
     printed = result.stderr.splitlines()
@@ -439,7 +446,8 @@ def test_a_placeholder_in_an_option_is_refused(run, src):
         (
             f"manual_src/forms/project-change.yaml:{line}:{column}: "
             "选项中不能使用占位符“{branch.manager_title}”："
-            "选项的文字就是表单中保存的取值，各分支机构必须相同；请写成固定的文字（如需说明，可写在 help 中）"
+            "选项的文字就是表单中保存的取值，各分支机构必须相同；"
+            "请写成固定的文字（如需说明，可写在 help 中）"
         ),
         "共发现 1 个问题，未生成任何文件。",
     ], result.stderr

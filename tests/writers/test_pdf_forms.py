@@ -45,7 +45,7 @@ def form_of(doc, form_id):
     return next(f for f in doc.forms if f.id == form_id)
 
 
-# ---- reading the AcroForm --------------------------------------------------------------------------
+# ---- reading the AcroForm ------------------------------------------------------------------------
 
 
 def terminal_fields(reader: PdfReader) -> dict[str, dict]:
@@ -128,7 +128,7 @@ def ink_in(path: Path, rect, dpi: int = 100) -> int:
     return sum(1 for p in pixels if p < 128)
 
 
-# ---- names, counts, values ---------------------------------------------------------------------------
+# ---- names, counts, values -----------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("form_id", FORM_IDS)
@@ -255,7 +255,7 @@ def test_calculation_scripts_compute(built):
     assert out == [want for _, _, want in cases]
 
 
-# ---- filling in Chinese --------------------------------------------------------------------------------
+# ---- filling in Chinese --------------------------------------------------------------------------
 
 
 def test_chinese_typed_into_a_field_displays_and_prints(built, tmp_path):
@@ -306,7 +306,7 @@ def test_a_character_the_field_font_lacks_stops_the_build(doc, tmp_path):
     assert not (tmp_path / "x.pdf").exists()
 
 
-# ---- the file ----------------------------------------------------------------------------------------
+# ---- the file ------------------------------------------------------------------------------------
 
 
 def test_every_form_is_at_most_1_mb(built):

@@ -478,15 +478,22 @@ def url_of(out: Path, page: str) -> str:
     return page_path(out, page).as_uri()
 
 
-# Every URL the page links or loads, as the browser resolves it (the properties, not the attributes).
-LINKED = """Array.from(document.querySelectorAll(`a[href], area[href], link[href], img[src], script[src], iframe[src],
-  source[src], video[src], audio[src], embed[src], object[data]`), e => e.href || e.src || e.data)"""
+# Every URL the page links or loads, as the browser resolves it (the properties, not the
+# attributes).
+LINKED = """Array.from(document.querySelectorAll(
+  `a[href], area[href], link[href], img[src], script[src], iframe[src],
+  source[src], video[src], audio[src], embed[src], object[data]`),
+  e => e.href || e.src || e.data)"""
 
 
 # The innermost elements reaching past the right edge (to say what overflows).
 WIDE = """w => Array.from(document.querySelectorAll("body *"))
-  .filter(e => e.getBoundingClientRect().right > w + 1 && !Array.from(e.children).some(c => c.getBoundingClientRect().right > w + 1))
-  .slice(0, 5).map(e => `${e.outerHTML.slice(0, 150)} (right edge at ${Math.round(e.getBoundingClientRect().right)} px)`)"""
+  .filter(e => e.getBoundingClientRect().right > w + 1
+    && !Array.from(e.children).some(c => c.getBoundingClientRect().right > w + 1))
+  .slice(0, 5)
+  .map(e =>
+    `${e.outerHTML.slice(0, 150)} (right edge at ${Math.round(e.getBoundingClientRect().right)} px)`
+  )"""
 
 
 def screenshot(page, name: str) -> None:
@@ -506,7 +513,8 @@ def test_page_loads_cleanly_and_fits(browser, full, page, viewport):
         if width > viewport.width + 1:
             wide = visit.page.evaluate(WIDE, viewport.width)
             pytest.fail(
-                f"{page} scrolls sideways at {viewport.width} px: {width} px wide; past the edge: {wide}"
+                f"{page} scrolls sideways at {viewport.width} px: {width} px wide; "
+                f"past the edge: {wide}"
             )
         if page in ("index", SHOWN):
             screenshot(visit.page, f"{page}-{viewport.name}")
@@ -583,7 +591,9 @@ def visible_branches(page) -> list[str]:
         for h in page.eval_on_selector_all(
             "#branches > li",
             """items => items.filter(li => li.checkVisibility())
-                .map(li => li.querySelector("a") ? li.querySelector("a").getAttribute("href") : li.textContent)""",
+                .map(li => li.querySelector("a")
+                    ? li.querySelector("a").getAttribute("href")
+                    : li.textContent)""",
         )
     ]
 

@@ -1,4 +1,5 @@
-"""The fillable Excel forms: protection, validation, names, formulas, print set-up, reproducibility."""
+"""The fillable Excel forms: protection, validation, names, formulas, print set-up,
+reproducibility."""
 
 from __future__ import annotations
 

@@ -387,8 +387,8 @@ class DocxWriter:
         paragraph.add_run(" 页")
 
     def _properties(self, props: Properties) -> None:
-        """Core properties and docProps/custom.xml from `props` (builder.document.properties), dated by
-        the manual's effective date, so the bytes are reproducible."""
+        """Core properties and docProps/custom.xml from `props` (builder.document.properties), dated
+        by the manual's effective date, so the bytes are reproducible."""
         core = self.doc.core_properties
         text = ooxml.core_text
         core.title = text(props.title)

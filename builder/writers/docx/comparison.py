@@ -1,10 +1,10 @@
 """The 修订对照表 (revision comparison table) as a Word file, on A4 landscape.
 
 Styled by templates/reference.docx like the handbook (Title, Table Text, Table Heading, Handbook
-Table, Header, Footer, …); the rows come from builder.document.changes.comparison, so the DOCX and the PDF
-show the same table. Deleted words are struck through (red), inserted words underlined (blue):
-the strike and the underline survive black-and-white printing. The header row repeats on every
-page; long rows may split across pages. The file's bytes depend on its content only.
+Table, Header, Footer, …); the rows come from builder.document.changes.comparison, so the DOCX and
+the PDF show the same table. Deleted words are struck through (red), inserted words underlined
+(blue): the strike and the underline survive black-and-white printing. The header row repeats on
+every page; long rows may split across pages. The file's bytes depend on its content only.
 """
 
 from __future__ import annotations

@@ -1,12 +1,13 @@
 """Fillable Word forms: one .docx per form and branch, styled by templates/reference.docx.
 
 A form file is the handbook appendix's form (the same field grid, `rows` grids and approval block,
-laid out by the same code in builder.writers.docx.handbook) under a title block of its own, with a Word
-content control (w:sdt) in every input cell instead of printed blanks:
+laid out by the same code in builder.writers.docx.handbook) under a title block of its own, with a
+Word content control (w:sdt) in every input cell instead of printed blanks:
 
     title block   company · branch, form title (and English title), 表单编号 / 手册版本 / 生效日期,
                   依据条款, 用途, 填写说明; header and footer name the form, version, 文件编号,
-                  受控文件 and page X / Y; properties as the handbook's (builder.document.properties)
+                  受控文件 and page X / Y; properties as the handbook's
+                  (builder.document.properties)
 
 Each control's w:tag is the input's name by the convention of builder.document.fieldnames (the same
 names as the PDF form's fields), its w:alias the label Word shows on the control.
@@ -15,8 +16,10 @@ Controls by field type:
     text, person, number, money, signature  plain text (w:text), Chinese placeholder text
     textarea                                plain text, multi-line
     date                                    date picker, yyyy'年'M'月'd'日', zh-CN, Gregorian
-    datetime                                plain text with the hint 年-月-日 时:分 (Word's picker has no time)
-    choice                                  drop-down list, each item shown and stored as the option label
+    datetime                                plain text with the hint 年-月-日 时:分 (Word's picker
+                                            has no time)
+    choice                                  drop-down list, each item shown and stored as the
+                                            option label
     multichoice                             one check box (w14:checkbox) per option, label after it
     score                                   drop-down list 1–5
     compute                                 plain text whose placeholder says what to compute: Word

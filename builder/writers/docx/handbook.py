@@ -15,8 +15,8 @@ pagination stage or `render_docx(paginate=True)`.
 The forms appendix lays each form out as bordered tables (`_form_body`); the fillable form files
 (builder.writers.docx.forms) reuse that layout and put content controls in the input cells.
 
-Reproducible: core and custom properties come from builder.document.properties (dated by the manual's
-effective date, never "now") and the zip is normalised by builder.writers.ooxml.package.
+Reproducible: core and custom properties come from builder.document.properties (dated by the
+manual's effective date, never "now") and the zip is normalised by builder.writers.ooxml.package.
 """
 
 from __future__ import annotations
@@ -279,7 +279,8 @@ class HandbookWriter(FormLayout, DocxWriter):
         self.paragraph(StyleNames.HEADING_EN, title_en)
 
     def _heading_indent(self, heading: DocxParagraph, level: int) -> None:
-        """Headings sit at the margin; a tab-separated number gets a hanging indent of its own size."""
+        """Headings sit at the margin; a tab-separated number gets a hanging indent of its own
+        size."""
         index = min(level, numbering.MAX_LEVEL) - 1
         fmt = heading.paragraph_format
         if LEVEL_SUFFIX[index] == "tab":

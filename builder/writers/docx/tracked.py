@@ -272,7 +272,7 @@ class TrackedWriter(HandbookWriter):
     def _deleted_siblings(self, parent: str, anchor: str | None) -> None:
         for identifier in self._pending.pop((parent, anchor), ()):
             old = self._old.objects[identifier]
-            self._mark_deleted(self._capture(lambda: self._render_plain(old), DELETING))
+            self._mark_deleted(self._capture(lambda old=old: self._render_plain(old), DELETING))
 
     def _render_plain(self, obj) -> None:
         base = super()
