@@ -365,6 +365,12 @@ def read_yaml(path: Path, problems: list[Problem], root: Path | None = None) -> 
             )
         )
         return None
+    finally:
+        # The shared constructor remembers every node it built (or failed on) by identity. A
+        # node comes back only within its file (an alias), so forget them after each file: kept,
+        # they held every node and mark of every file a long-lived process ever read.
+        _constructor.constructed_objects.clear()
+        _constructor.recursive_objects.clear()
     return located
 
 
