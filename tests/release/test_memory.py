@@ -15,6 +15,7 @@ grew past 4 GB. A build now leaves some 1 KB behind at most (click's test runner
 noise), so 0.1 MB per build is a generous margin that still catches anything holding a small
 part of a manual (the smallest source file alone is more than that once parsed).
 """
+
 from __future__ import annotations
 
 import json
@@ -77,8 +78,14 @@ def test_repeated_builds_do_not_grow_the_process(tmp_path):
     # this checkout's builder, whatever the environment has installed
     path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     env = {**os.environ, "HANDBOOK_SOURCE_REVISION": "test", "PYTHONPATH": path}
-    run = subprocess.run([sys.executable, "-c", SCRIPT, str(SRC), str(WARM_UP), str(MEASURED)],
-                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    run = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(SRC), str(WARM_UP), str(MEASURED)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     found = json.loads(run.stdout.strip().splitlines()[-1])
     traced, rss = found["traced"], found["rss"]
@@ -86,4 +93,5 @@ def test_repeated_builds_do_not_grow_the_process(tmp_path):
     per_build = (traced[-1] - traced[0]) / (len(traced) - 1)
     assert per_build < BOUND_MB_PER_BUILD, (
         f"each build left {per_build:.3f} MB behind (traced: "
-        f"{', '.join(f'{t:.2f}' for t in traced)} MB; RSS {rss[0]:.0f} → {rss[-1]:.0f} MB)")
+        f"{', '.join(f'{t:.2f}' for t in traced)} MB; RSS {rss[0]:.0f} → {rss[-1]:.0f} MB)"
+    )
