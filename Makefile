@@ -13,6 +13,8 @@ check: setup
 	$(BIN)/handbook check
 
 test: setup-test
+	$(BIN)/ruff check builder tests
+	$(BIN)/ruff format --check builder tests
 	$(BIN)/python -m pytest -q
 
 # The property-based test (tests/sources/test_fuzz.py) with 20,000 random generated sources instead of
