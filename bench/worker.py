@@ -69,9 +69,9 @@ def _pdf_variants(doc, work: Path) -> tuple[dict, str]:
     import weasyprint
     from weasyprint.text.fonts import FontConfiguration
 
-    from builder.writers.templates import templates_dir
     from builder.writers.html import render_html_string
     from builder.writers.pdf.handbook import render_pdf
+    from builder.writers.templates import templates_dir
 
     folder = templates_dir()
     # The same HTML string our PDF writer lays out (render_pdf builds it again inside the
