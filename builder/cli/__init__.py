@@ -14,43 +14,12 @@ from pathlib import Path
 import click
 
 from builder import __version__
+from builder.cli.common import _setup_logging, load_sources, src_option
+from builder.cli.compare import diff, load_version
+from builder.cli.output import manifest_, verify
 from builder.errors import BuildError, HandbookError, SourceErrors, display_path, os_error_text
 
 log = logging.getLogger("handbook")
-
-
-class _Echo(logging.Handler):
-    def emit(self, record: logging.LogRecord) -> None:
-        click.echo(f"警告：{record.getMessage()}", err=True)
-
-
-def _setup_logging() -> None:
-    if not any(isinstance(h, _Echo) for h in log.handlers):
-        log.addHandler(_Echo())
-        log.setLevel(logging.INFO)
-        log.propagate = False
-
-
-def _load(src: Path):
-    from builder.sources.load import load_manual
-
-    try:
-        return load_manual(src)
-    except SourceErrors as exc:
-        for problem in exc.problems:
-            click.echo(str(problem), err=True)
-        click.echo(f"共发现 {len(exc.problems)} 个问题，未生成任何文件。", err=True)
-        sys.exit(1)
-
-
-src_option = click.option(
-    "--src",
-    "src",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("manual_src"),
-    show_default=True,
-    help="手册源文件夹 / the manual's YAML sources",
-)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -67,7 +36,7 @@ def main() -> None:
 @src_option
 def check(src: Path) -> None:
     """检查源文件，一次列出全部问题（文件:行:列）。 / Validate the sources."""
-    manual = _load(src)
+    manual = load_sources(src)
     click.echo(
         f"检查通过：{len(manual.chapters)} 章，{len(manual.forms)} 个表单，"
         f"{len(manual.branch_ids)} 个分支机构，版本 {manual.meta.version}。"
@@ -79,7 +48,7 @@ def check(src: Path) -> None:
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出 / print JSON")
 def list_(src: Path, as_json: bool) -> None:
     """列出分支机构、章节和表单。 / List branches, chapters and forms."""
-    manual = _load(src)
+    manual = load_sources(src)
     data = {
         "version": manual.meta.version,
         "branches": [
@@ -135,151 +104,6 @@ def schema() -> None:
     from builder.sources.schema import json_schema
 
     click.echo(json.dumps(json_schema(), ensure_ascii=False, indent=2))
-
-
-@main.command()
-@click.argument("old", metavar="A")
-@click.argument("new", metavar="[B]", required=False)
-@src_option
-@click.option(
-    "--branch",
-    "-b",
-    "branch",
-    metavar="ID",
-    default=None,
-    help="按哪个分支机构的手册比较（默认第一个，通常为总部） / "
-    "the branch whose handbook is compared",
-)
-@click.option(
-    "--out",
-    "out",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=None,
-    help="同时生成修订对照表（DOCX、PDF）和修订模式的 Word 手册到此文件夹 / "
-    "also write the comparison table and a tracked-changes DOCX here",
-)
-@click.option(
-    "--templates",
-    "templates",
-    type=click.Path(path_type=Path, file_okay=False, exists=True),
-    default=None,
-    help="模板文件夹（默认 ./templates） / templates folder",
-)
-def diff(
-    old: str,
-    new: str | None,
-    src: Path,
-    branch: str | None,
-    out: Path | None,
-    templates: Path | None,
-) -> None:
-    """比较两个版本的手册：新增、删除、移动和修改的章节、条款、表单与字段。 / Compare two revisions.
-
-    \b
-    A、B 为 git 版本（提交号、标签、分支，如 v1.1、HEAD~1）或手册源文件夹；
-    省略 B 时与 --src 文件夹的当前内容比较。按编号以外的稳定 id 比较，仅编号变化不算修订。
-    A and B are git revisions or source folders; B defaults to the --src folder as it is now.
-
-    \b
-    --out DIR 写出：
-    DIR/<分支机构>/comparison.docx|pdf   修订对照表（条款 / 原条文 / 修订后条文）
-    DIR/<分支机构>/handbook-tracked.docx  修订模式的手册（可在 Word 中接受或拒绝修订）
-    """
-    from builder.document.changes import compare
-    from builder.document.resolve import resolve
-    from builder.release import vcs
-    from builder.writers.summary import summary_lines
-
-    try:
-        with (
-            vcs.export(old, src) as a,
-            vcs.export(new, src) if new else vcs.export(str(src), src) as b,
-        ):
-            old_manual, new_manual = _load_version(a), _load_version(b)
-            branch = branch or new_manual.branch_ids[0]
-            for manual, version in ((old_manual, a), (new_manual, b)):
-                if branch not in manual.branch_ids:
-                    from builder.errors import did_you_mean
-
-                    click.echo(
-                        f"错误：版本“{version.label}”中没有分支机构“{branch}”"
-                        f"{did_you_mean(branch, manual.branch_ids)}"
-                        f"（可用：{', '.join(manual.branch_ids)}）",
-                        err=True,
-                    )
-                    sys.exit(1)
-            changes = compare(
-                resolve(old_manual, branch, a.revision),
-                resolve(new_manual, branch, b.revision),
-                old_name=a.label,
-                new_name=b.label,
-                old_revision=a.revision,
-                new_revision=b.revision,
-            )
-            for line in summary_lines(changes, color=sys.stdout.isatty()):
-                click.echo(line)
-            if changes.changes:
-                click.echo(
-                    f"可写入 revisions.yaml 版本 {new_manual.meta.version} 的 changes："
-                    f"[{', '.join(changes.changed_ids())}]"
-                )
-            if out is not None:
-                if templates is None:
-                    templates = (
-                        Path("templates")
-                        if Path("templates/comparison.html.j2").is_file()
-                        else None
-                    )
-                written = _write_diff(changes, out, templates)
-                click.echo(f"已写入 {len(written)} 个文件：" + "、".join(str(p) for p in written))
-    except HandbookError as exc:
-        click.echo(f"比较失败：{exc}", err=True)
-        sys.exit(1)
-
-
-def _load_version(version):
-    """Load one side of a diff; problems name the version
-    ("v1.1:chapters/07-daily-ops.yaml:3:5")."""
-    from builder.sources.load import load_manual
-
-    try:
-        return load_manual(version.folder)
-    except SourceErrors as exc:
-        prefix = str(version.folder).rstrip("/") + "/"
-        for problem in exc.problems:
-            click.echo(str(problem).replace(prefix, f"{version.label}:"), err=True)
-        click.echo(f"版本“{version.label}”有 {len(exc.problems)} 个问题，无法比较。", err=True)
-        sys.exit(1)
-
-
-def _write_diff(changes, out: Path, templates: Path | None) -> list[Path]:
-    from builder.release.manifest import MANIFEST
-    from builder.release.publish import Staging
-    from builder.writers import Options, writer
-
-    if (out / MANIFEST).exists():  # would leave a published build's manifest.json out of date
-        raise BuildError(
-            f"{out} 是 handbook build 的输出文件夹（含 {MANIFEST}），"
-            "请把比较结果写到别的文件夹，如 --out changes"
-        )
-    from builder.release.build import NO_LAYOUT_WARNING
-    from builder.writers.docx.pagination import layout_engine
-
-    branch = changes.new.branch.id
-    files = [
-        ("comparison.docx", writer("comparison", "docx")),
-        ("comparison.pdf", writer("comparison", "pdf")),
-        ("handbook-tracked.docx", writer("tracked", "docx")),
-    ]
-    # handbook-tracked.docx gets its contents' page numbers as a build's handbook.docx does
-    options = Options(templates=templates, paginate=bool(layout_engine()))
-    if not options.paginate:
-        log.warning(NO_LAYOUT_WARNING.replace("handbook.docx", "handbook-tracked.docx"))
-    with Staging(out) as staging:
-        for name, file_writer in files:
-            file_writer.render(changes, staging.path(Path(branch) / name), options)
-        staging.publish()
-    return [out / branch / name for name, _ in files]
 
 
 def _jobs(value: str) -> int:
@@ -458,7 +282,7 @@ def build(
     from builder.release.build import build_outputs
     from builder.release.plan import shard
 
-    manual = _load(src)
+    manual = load_sources(src)
     unknown = [b for b in branches if b not in manual.branch_ids]
     if unknown:
         for b in unknown:
@@ -491,7 +315,7 @@ def build(
         try:
             with vcs.export(compare_spec, src) as earlier:
                 compare = Comparison(
-                    _load_version(earlier), earlier.label, earlier.revision, str(src)
+                    load_version(earlier), earlier.label, earlier.revision, str(src)
                 )
         except BuildError as exc:
             click.echo(f"错误：--compare {compare_spec}：{exc}", err=True)
@@ -647,128 +471,5 @@ def serve(
     )
 
 
-@main.command("manifest")
-@click.argument(
-    "folder",
-    metavar="[DIR]",
-    type=click.Path(path_type=Path, file_okay=False, exists=True),
-    default=Path("output"),
-)
-@src_option
-@click.option(
-    "--templates",
-    "templates",
-    type=click.Path(path_type=Path, file_okay=False, exists=True),
-    default=None,
-    help="模板文件夹（默认 ./templates），用于确定源修订 / "
-    "templates folder, for the source revision",
-)
-def manifest_(folder: Path, src: Path, templates: Path | None) -> None:
-    """为 DIR 中的全部文件重新生成 manifest.json（如合并各 --shard 的输出之后）。 /
-    Rewrite DIR/manifest.json.
-
-    \b
-    CI 分机构建时，每台机器用 --shard K/N 生成一部分分支机构；把各部分的输出合并到一个文件夹后，
-    运行本命令重新生成下载页 index.html（列出全部分支机构）和覆盖全部文件的清单，\
-再用 handbook verify 校验。
-    After merging the outputs of `build --shard` runs: the portal's index.html over every
-    branch, and one manifest over every file.
-    """
-    from builder.release.manifest import MANIFEST, write_manifest
-    from builder.release.vcs import source_revision
-    from builder.writers.templates import templates_dir
-
-    manual = _load(src)
-    if templates is None:
-        templates = Path("templates") if Path("templates/handbook.html.j2").is_file() else None
-    revision = source_revision([src, templates or templates_dir()])
-    from builder.release.build import portal_index_html, portal_listing
-
-    # The portal's index.html lists every branch whose folder was merged in; each shard's own
-    # listed only the branches it built.
-    built = [(branch, bool(files)) for branch, files in portal_listing(manual, folder)]
-    written = []
-    for name, write in (
-        (
-            "index.html",
-            lambda target: target.write_text(
-                portal_index_html(manual, built, templates, revision), encoding="utf-8"
-            ),
-        ),
-        (MANIFEST, lambda target: write_manifest(folder, manual.meta, revision, target=target)),
-    ):
-        partial = folder / f".{name}.partial"
-        partial.unlink(missing_ok=True)
-        try:
-            write(partial)
-            os.replace(partial, folder / name)
-        except OSError as exc:
-            partial.unlink(missing_ok=True)
-            click.echo(f"错误：无法写入 {folder / name}：{os_error_text(exc)}", err=True)
-            sys.exit(1)
-        written.append(str(folder / name))
-    click.echo(f"已写入 {'、'.join(written)}。")
-
-
-@main.command()
-@click.argument(
-    "folder",
-    metavar="[DIR]",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("output"),
-)
-@click.option(
-    "--partial",
-    is_flag=True,
-    help="只校验在场的文件，缺失的不算错误（如分支机构只下载了本机构的文件夹） / "
-    "missing files are fine",
-)
-@click.option(
-    "--strict", is_flag=True, help="清单以外的文件也算错误 / files not in the manifest fail too"
-)
-def verify(folder: Path, partial: bool, strict: bool) -> None:
-    """按 manifest.json 校验输出文件（大小与 SHA-256）。 /
-    Check an output folder against its manifest.
-
-    \b
-    DIR 默认为 output。退出码：0 全部一致；1 有文件不一致或缺失（--partial 时缺失不计），
-    或清单无法读取；清单以外的文件只作警告（--strict 时算错误）。
-    """
-    from builder.errors import ManifestError
-    from builder.release.manifest import verify as check_files
-
-    try:
-        report = check_files(folder, partial=partial)
-    except ManifestError as exc:
-        click.echo(f"错误：{exc}", err=True)
-        sys.exit(1)
-    for path, why in report.differ:
-        click.echo(f"不一致：{path}（{why}）", err=True)
-    for path in report.missing:
-        click.echo(f"缺失：{path}", err=True)
-    for path in report.extra:
-        click.echo(f"{'错误' if strict else '警告'}：{path} 不在清单中", err=True)
-    data = report.manifest
-    about = f"版本 {data.get('version', '?')}" + (
-        f"，源修订 {data['source_revision']}" if data.get("source_revision") else ""
-    )
-    if partial and report.listed and not report.checked:
-        click.echo(f"校验失败：清单中的 {report.listed} 个文件都不在 {folder} 中。", err=True)
-        sys.exit(1)
-    failed = report.differ or report.missing or (strict and report.extra)
-    if failed:
-        parts = [
-            f"{len(report.differ)} 个文件不一致" if report.differ else "",
-            f"{len(report.missing)} 个文件缺失" if report.missing else "",
-            f"{len(report.extra)} 个文件不在清单中" if strict and report.extra else "",
-        ]
-        click.echo(
-            f"校验失败：{'，'.join(p for p in parts if p)}"
-            f"（清单共 {report.listed} 个文件，{about}）。",
-            err=True,
-        )
-        sys.exit(1)
-    absent = report.listed - report.checked
-    note = f"，{absent} 个文件不在此文件夹（--partial）" if partial and absent else ""
-    extra = f"，另有 {len(report.extra)} 个清单以外的文件" if report.extra else ""
-    click.echo(f"校验通过：{report.matched} 个文件与清单一致{note}{extra}（{about}）。")
+for _command in (diff, manifest_, verify):
+    main.add_command(_command)
