@@ -396,6 +396,11 @@ def serve(builds: Builds, port: int, watch_paths: list[Path]) -> None:
     building = threading.Thread(target=builder, name="handbook-build", daemon=True)
     building.start()
     signal.signal(signal.SIGTERM, lambda *_: _interrupt())
+    # Ctrl+C stops the preview even when it was started where SIGINT is ignored (a background
+    # job of a non-interactive shell, a CI runner): Python then installs no handler of its own.
+    # Handled here, the builds it starts get the default back on exec, so a newer save can
+    # still interrupt them.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         for changes in watchfiles.watch(
             *watch_paths, stop_event=stop, debounce=300, step=50, raise_interrupt=True
