@@ -14,7 +14,13 @@ from pathlib import Path
 import click
 
 from builder import __version__
-from builder.cli.common import _setup_logging, load_sources, src_option
+from builder.cli.common import (
+    _setup_logging,
+    load_sources,
+    out_option,
+    src_option,
+    templates_option,
+)
 from builder.cli.compare import diff, load_version
 from builder.cli.output import manifest_, verify
 from builder.errors import BuildError, HandbookError, SourceErrors, display_path, os_error_text
@@ -147,21 +153,8 @@ def _jobs(value: str) -> int:
     metavar="ID",
     help="只生成这些表单，不生成手册（可重复） / only these forms",
 )
-@click.option(
-    "--out",
-    "out",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("output"),
-    show_default=True,
-    help="输出文件夹 / output folder",
-)
-@click.option(
-    "--templates",
-    "templates",
-    type=click.Path(path_type=Path, file_okay=False, exists=True),
-    default=None,
-    help="模板文件夹（默认 ./templates） / templates folder",
-)
+@out_option
+@templates_option
 @click.option(
     "--jobs",
     "-j",
@@ -393,21 +386,8 @@ def build(
     type=click.Choice(["docx", "pdf", "html", "xlsx"]),
     help="只生成这些格式（可重复；默认全部） / only these formats",
 )
-@click.option(
-    "--out",
-    "out",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("output"),
-    show_default=True,
-    help="输出文件夹 / output folder",
-)
-@click.option(
-    "--templates",
-    "templates",
-    type=click.Path(path_type=Path, file_okay=False, exists=True),
-    default=None,
-    help="模板文件夹（默认 ./templates） / templates folder",
-)
+@out_option
+@templates_option
 @click.option(
     "--port",
     "-p",

@@ -46,3 +46,18 @@ src_option = click.option(
     show_default=True,
     help="手册源文件夹 / the manual's YAML sources",
 )
+templates_option = click.option(
+    "--templates",
+    "templates",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    default=None,
+    help="模板文件夹（默认 ./templates） / templates folder",
+)
+out_option = click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("output"),
+    show_default=True,
+    help="输出文件夹 / output folder",
+)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from builder.cli.common import src_option
+from builder.cli.common import src_option, templates_option
 from builder.errors import BuildError, HandbookError, SourceErrors
 
 log = logging.getLogger("handbook")
@@ -36,13 +36,7 @@ log = logging.getLogger("handbook")
     help="同时生成修订对照表（DOCX、PDF）和修订模式的 Word 手册到此文件夹 / "
     "also write the comparison table and a tracked-changes DOCX here",
 )
-@click.option(
-    "--templates",
-    "templates",
-    type=click.Path(path_type=Path, file_okay=False, exists=True),
-    default=None,
-    help="模板文件夹（默认 ./templates） / templates folder",
-)
+@templates_option
 def diff(
     old: str,
     new: str | None,
