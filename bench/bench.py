@@ -35,7 +35,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 WORKER = Path(__file__).resolve().parent / "worker.py"
 ALL_FORMATS = ("docx", "pdf", "html", "xlsx")
-GROUPS = ("renderers", "check", "full", "incremental", "speedup", "pdf", "soffice", "pandoc")
+GROUPS = ("renderers", "check", "full", "incremental", "pagination", "speedup", "pdf", "soffice",
+          "pandoc")
 CLAUSE_SUFFIX = "（基准测试修订）"
 EDITED_MANAGER = "基准测试负责人"
 RSS_METHOD = (
@@ -63,6 +64,9 @@ TARGETS_DOC = {
     "jobs_speedup": "full build with --jobs 2 ≥ 1.8 × faster than --jobs 1 (wall)",
     "peak_memory": "peak memory of a build at the largest scale ≤ 600 MB (PSS summed over the "
                    "process tree)",
+    "pagination_vs_soffice": "filling the Word contents' page numbers (LibreOffice's layout) per "
+                             "branch in a build of all branches ≤ 1.0 × soffice --convert-to pdf "
+                             "per handbook.docx in one batch process: CPU seconds per document",
 }
 
 
@@ -436,6 +440,7 @@ class Plan:
     code: str = ""  # code_fingerprint() when the run started
     cli_jobs: bool = True
     cli_force: bool = True
+    cli_pages: bool = True  # handbook build has --no-docx-page-numbers
 
 
 def code_fingerprint() -> str:
@@ -584,6 +589,58 @@ def measure_incremental(plan: Plan, runner: Runner, src: Path, n: int, branch_id
     forced = build_argv(plan, src, out, formats, plan.jobs, "--force", "-b", branch)
     rec, _ = rebuild("branch_force_build", forced, branch=branch)
     emit(rec)
+
+
+def paginated_handbooks(out: Path) -> tuple[int, int]:
+    """(handbook.docx files, those whose every contents entry shows a page number)."""
+    import re
+    import zipfile
+
+    files = sorted(out.glob("*/handbook.docx"))
+    numbered = 0
+    for path in files:
+        with zipfile.ZipFile(path) as package:
+            xml = package.read("word/document.xml").decode("utf-8")
+        # a PAGEREF's result is the first w:t after its instruction
+        results = re.findall(r"PAGEREF .*?<w:t(?: [^>]*)?(?:/>|>([^<]*)</w:t>)", xml)
+        numbered += bool(results) and all(r.isdigit() for r in results)
+    return len(files), numbered
+
+
+def measure_pagination(plan: Plan, runner: Runner, src: Path, n: int) -> None:
+    """What the page numbers of the Word contents cost: the DOCX of every branch (handbooks and
+    forms) built fresh without them, then with them (LibreOffice lays out each handbook.docx,
+    one soffice process per worker); the difference, per branch."""
+    if not plan.cli_pages:
+        emit({"measure": "docx_pagination", "branches": n, "ok": None,
+              "skipped": "handbook build has no --no-docx-page-numbers"})
+        return
+    record = build_record("docx_pagination", n, ["docx"], plan.jobs, plan, fresh_output=True)
+    runs = {}
+    for label, flag in (("without", "--no-docx-page-numbers"), ("with", "--docx-page-numbers")):
+        out = plan.workdir / f"out-pages-{n}-{label}"
+        shutil.rmtree(out, ignore_errors=True)
+        say(f"Word contents' page numbers: {n} branches, -f docx {flag}, jobs {plan.jobs}")
+        run = runner(build_argv(plan, src, out, ["docx"], plan.jobs, flag))
+        if failed(record, run):
+            emit(record)
+            return
+        runs[label] = run
+        record[f"{label}_wall_s"] = rounded(run.wall_s)
+        record[f"{label}_cpu_s"] = rounded(run.cpu_s, 2)
+        if label == "with":
+            record.update(run.memory())
+            record["handbooks"], record["handbooks_numbered"] = paginated_handbooks(out)
+            record["command"] = " ".join(run.argv)
+        if not plan.keep:
+            shutil.rmtree(out, ignore_errors=True)
+    record["wall_s_per_branch"] = rounded((runs["with"].wall_s - runs["without"].wall_s) / n)
+    record["cpu_s_per_branch"] = rounded((runs["with"].cpu_s - runs["without"].cpu_s) / n, 2)
+    if record["handbooks_numbered"] != record["handbooks"]:
+        missing = record["handbooks"] - record["handbooks_numbered"]
+        ERRORS.append(f"docx_pagination: {missing} handbook.docx without contents page numbers")
+        record["ok"] = False
+    emit(record)
 
 
 def measure_speedup(plan: Plan, runner: Runner) -> None:
@@ -1080,9 +1137,21 @@ def informational(plan: Plan) -> dict:
     return info
 
 
+def pagination_target() -> dict:
+    pages, batch = find("docx_pagination"), first("soffice_docx_to_pdf_batch")
+    paged = max(pages, key=lambda x: x["branches"]) if pages else {}
+    ours = paged.get("cpu_s_per_branch")
+    return target("pagination_vs_soffice", ratio(ours, batch.get("cpu_s_per_document")), 1.0,
+                  "<=", "ratio", mode="cold_process", basis="cpu_s",
+                  baseline="soffice_docx_to_pdf_batch", ours_cpu_s_per_branch=ours,
+                  baseline_cpu_s_per_document=batch.get("cpu_s_per_document"),
+                  wall_s_per_branch=paged.get("wall_s_per_branch"),
+                  branches=paged.get("branches"), jobs=paged.get("jobs"))
+
+
 def summary(plan: Plan) -> dict:
     targets = [pdf_target(), soffice_target(), *docx_targets(), *rebuild_targets(plan),
-               speedup_target(plan), memory_target(plan)]
+               pagination_target(), speedup_target(plan), memory_target(plan)]
     return {"measure": "summary", "targets": targets,
             "passed": sum(t["pass"] is True for t in targets),
             "failed": sum(t["pass"] is False for t in targets),
@@ -1218,6 +1287,7 @@ def make_plan(args: argparse.Namespace, env: dict, workdir: Path) -> Plan:
     help_text = subprocess.run([*plan.handbook, "build", "--help"], capture_output=True,
                                text=True, env=env, cwd=ROOT).stdout
     plan.cli_jobs, plan.cli_force = "--jobs" in help_text, "--force" in help_text
+    plan.cli_pages = "--no-docx-page-numbers" in help_text
     plan.code = code_fingerprint()
     return plan
 
@@ -1285,6 +1355,8 @@ def run_all(plan: Plan, runner: Runner) -> None:
             measure_pdf_build(plan, runner, src, n)
         if "full" in plan.groups and n in plan.full_at:
             measure_full_and_incremental(plan, runner, src, n, ids)
+        if "pagination" in plan.groups and n in plan.full_at:
+            measure_pagination(plan, runner, src, n)
     if "speedup" in plan.groups and plan.speedup_branches > 0:
         measure_speedup(plan, runner)
 
