@@ -124,6 +124,37 @@ def _mark(node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
+class _WrittenFloat(float):
+    """A plain number that prints as it was written: `version: 1.10` is 1.1 to arithmetic but
+    "1.10" where a text is expected (sources/schema.py turns numbers into text with str())."""
+
+    def __new__(cls, value, written: str):
+        self = super().__new__(cls, value)
+        self.written = written
+        return self
+
+    def __str__(self) -> str:
+        return self.written
+
+    def __reduce__(self):
+        return (type(self), (float(self), self.written))
+
+
+class _WrittenInt(int):
+    """The same for integers written with a leading zero or separators (007, 1_000)."""
+
+    def __new__(cls, value, written: str):
+        self = super().__new__(cls, value)
+        self.written = written
+        return self
+
+    def __str__(self) -> str:
+        return self.written
+
+    def __reduce__(self):
+        return (type(self), (int(self), self.written))
+
+
 def _to_data(
     node, path: tuple, located: Located, problems: list[Problem], budget: list[int] | None = None
 ):
@@ -193,6 +224,13 @@ def _to_data(
         problems.append(Problem(Location(located.file, *_mark(node)), _bad_scalar(node, exc)))
         located.refused.add(path)
         return node.value
+    if (
+        not node.style  # plain (libyaml says '', PyYAML None)
+        and isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and str(value) != node.value
+    ):
+        value = (_WrittenFloat if isinstance(value, float) else _WrittenInt)(value, node.value)
     if isinstance(value, str):
         bad = _XML_INVALID.search(value)
         if bad:

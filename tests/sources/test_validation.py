@@ -451,3 +451,15 @@ def test_a_placeholder_in_an_option_is_refused(run, src):
         ),
         "共发现 1 个问题，未生成任何文件。",
     ], result.stderr
+
+
+def test_an_unquoted_version_keeps_its_written_digits(src):
+    # YAML reads `1.10` as the number 1.1; a version is text, and 1.10 comes after 1.9.
+    replace(src / "manual.yaml", 'version: "1.2"', "version: 1.20")
+    replace(src / "revisions.yaml", 'version: "1.2"', "version: 1.20")
+    manual = load_manual(src)
+    assert manual.meta.version == "1.20"
+    assert manual.revisions[-1].version == "1.20"
+    import pickle
+
+    assert pickle.loads(pickle.dumps(manual)).meta.version == "1.20"
