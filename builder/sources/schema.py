@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 ID_PATTERN = r"^[a-z][a-z0-9-]{0,62}$"
 VALUE_KEY_PATTERN = r"^[a-z][a-z0-9_]*$"  # names of branch values: {branch.KEY}
@@ -47,7 +47,14 @@ Id = Annotated[
         pattern=ID_PATTERN, description="稳定的 ASCII 标识：小写字母开头，仅含小写字母、数字和 -"
     ),
 ]
-Text = Annotated[str, BeforeValidator(_scalar_to_str), Field(min_length=1)]
+# A number written where text is expected is taken as written (`version: 1.10`, a 2 in a form's
+# example row); the JSON Schema says so, or editors would flag files `check` accepts.
+Text = Annotated[
+    str,
+    BeforeValidator(_scalar_to_str),
+    Field(min_length=1),
+    WithJsonSchema({"anyOf": [{"type": "string", "minLength": 1}, {"type": "number"}]}),
+]
 TextOrList = Text | list[Text]
 
 
@@ -261,10 +268,15 @@ def json_schema() -> dict:
     defs = top.get("$defs", {})
     top["description"] = (
         "manual.yaml → ManualMeta; branches.yaml → BranchesFile; "
-        "revisions.yaml → RevisionsFile.revisions; "
+        "revisions.yaml → RevisionsList (a list of RevisionSrc, oldest first); "
         "chapters/*.yaml → Chapter; forms/*.yaml → FormSrc"
     )
-    top["oneOf"] = [
-        {"$ref": f"#/$defs/{m.__name__}"} for m in FILE_MODELS.values() if m.__name__ in defs
-    ]
+    # revisions.yaml is a bare list: RevisionsFile only wraps it for validation.
+    defs["RevisionsList"] = defs["RevisionsFile"]["properties"]["revisions"] | {
+        "title": "RevisionsList",
+        "description": "revisions.yaml：修订记录列表，最早的版本在前",
+    }
+    del defs["RevisionsFile"]
+    kinds = ["RevisionsList" if m is RevisionsFile else m.__name__ for m in FILE_MODELS.values()]
+    top["oneOf"] = [{"$ref": f"#/$defs/{name}"} for name in kinds if name in defs]
     return top

@@ -168,3 +168,22 @@ def test_partial_build_keeps_other_branches(run, src, tmp_path):
     )
     assert (tmp_path / "output" / "hq" / "handbook.html").is_file()
     assert (tmp_path / "output" / "wuhan" / "handbook.html").is_file()
+
+
+def test_schema_accepts_every_bundled_file_as_written(run, src):
+    # An editor pointed at `handbook schema` must not flag a correct file, revisions.yaml (a bare
+    # list) included; and a wrong key in it is found.
+    import jsonschema
+    import yaml
+
+    validator = jsonschema.Draft202012Validator(json.loads(run("schema").output))
+    files = [src / "manual.yaml", src / "branches.yaml", src / "revisions.yaml"]
+    files += sorted((src / "chapters").glob("*.yaml")) + sorted((src / "forms").glob("*.yaml"))
+    for path in files:
+        # as an editor sees it: dates are strings in JSON
+        data = json.loads(json.dumps(yaml.safe_load(path.read_text(encoding="utf-8")), default=str))
+        errors = [e.message for e in validator.iter_errors(data)]
+        assert not errors, (path.name, errors[:3])
+    revisions = yaml.safe_load((src / "revisions.yaml").read_text(encoding="utf-8"))
+    revisions[0]["auther"] = "x"
+    assert list(validator.iter_errors(revisions))
