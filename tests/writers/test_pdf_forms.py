@@ -309,9 +309,11 @@ def test_a_character_the_field_font_lacks_stops_the_build(doc, tmp_path):
 # ---- the file ------------------------------------------------------------------------------------
 
 
-def test_every_form_is_at_most_1_mb(built):
+def test_every_form_is_at_most_150_kb(built):
+    # A one-page form embeds only the glyphs it shows (builder/writers/pdf/fontpack.py); before
+    # that, three CJK subsets made every form 410–520 KB.
     sizes = {form_id: path.stat().st_size for form_id, path in built.items()}
-    assert max(sizes.values()) <= 1_000_000, sizes
+    assert max(sizes.values()) <= 150_000, sizes
 
 
 def test_qpdf_check_is_clean(built):

@@ -8,6 +8,7 @@ from pathlib import Path
 from builder import __version__
 from builder.document import fonts
 from builder.document.changes import DELETE, EQUAL, IDENTICAL, INSERT, NOTE, ChangeSet, comparison
+from builder.writers.pdf.fontpack import compact_finisher
 from builder.writers.pdf.handbook import weasyprint_html
 from builder.writers.templates import environment, templates_dir
 
@@ -53,6 +54,7 @@ def render_comparison_pdf(changeset: ChangeSet, path: Path, folder: Path | None 
         pdf_identifier=identifier.encode(),
         uncompressed_pdf=False,
         custom_metadata=True,
+        finisher=compact_finisher,
     )
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from builder.document.model import Document
 from builder.document.properties import Properties, properties
 from builder.writers.html import render_html_string
+from builder.writers.pdf.fontpack import compact_cid_fonts
 from builder.writers.templates import templates_dir
 
 log = logging.getLogger("handbook")
@@ -134,13 +135,16 @@ def info_finisher(props: Properties):
     WeasyPrint's own `custom_metadata` would copy the page's `<meta>` tags, but it lower-cases
     their names (/docnumber) and takes every other tag too (/viewport); this writes exactly
     /Title, /Subject, /Author, /Keywords, /Creator, the dates and the custom entries
-    (/DocNumber, /Version, /EffectiveDate, /ControlStatus, /SourceRevision, …)."""
+    (/DocNumber, /Version, /EffectiveDate, /ControlStatus, /SourceRevision, …).
+
+    It also cuts the CJK font subsets down to the glyphs the document shows (fontpack.py)."""
 
     def finish(_document, pdf) -> None:
         import pydyf
 
         for key, value in props.pdf_info().items():
             pdf.info[key] = pydyf.String(value)
+        compact_cid_fonts(pdf)
 
     return finish
 
