@@ -64,6 +64,7 @@ TARGETS_DOC = {
     "jobs_speedup": "full build with --jobs 2 ≥ 1.8 × faster than --jobs 1 (wall)",
     "peak_memory": "peak memory of a build at the largest scale ≤ 600 MB (PSS summed over the "
                    "process tree)",
+    "form_pdf_size": "the largest fillable form PDF of a full build ≤ 150 KB",
     "pagination_vs_soffice": "filling the Word contents' page numbers (LibreOffice's layout) per "
                              "branch in a build of all branches ≤ 1.0 × soffice --convert-to pdf "
                              "per handbook.docx in one batch process: CPU seconds per document",
@@ -534,6 +535,7 @@ def measure_full_and_incremental(plan: Plan, runner: Runner, src: Path, n: int,
     record["wall_s_per_branch"] = rounded(run.wall_s / n)
     record["cpu_s_per_branch"] = rounded(run.cpu_s / n, 2)
     emit(record)
+    emit_form_pdf_sizes(out, n)
 
     if "incremental" not in plan.groups:
         return
@@ -542,6 +544,16 @@ def measure_full_and_incremental(plan: Plan, runner: Runner, src: Path, n: int,
               "skipped": "handbook build has no --force: no incremental build to measure"})
         return
     measure_incremental(plan, runner, src, n, branch_ids, out, code)
+
+
+def emit_form_pdf_sizes(out: Path, n: int) -> None:
+    """The sizes of the fillable form PDFs a full build wrote (every branch's forms/*.pdf)."""
+    sizes = sorted(p.stat().st_size for p in out.glob("*/forms/*.pdf"))
+    if not sizes:
+        return
+    emit({"measure": "form_pdf_sizes", "branches": n, "ok": True, "files": len(sizes),
+          "min_kb": rounded(sizes[0] / 1024, 1), "median_kb": rounded(sizes[len(sizes) // 2] / 1024, 1),
+          "max_kb": rounded(sizes[-1] / 1024, 1)})
 
 
 def measure_incremental(plan: Plan, runner: Runner, src: Path, n: int, branch_ids: list[str],
@@ -1137,6 +1149,14 @@ def informational(plan: Plan) -> dict:
     return info
 
 
+def form_size_target() -> dict:
+    sizes = find("form_pdf_sizes")
+    largest = max(sizes, key=lambda x: x["branches"]) if sizes else {}
+    return target("form_pdf_size", largest.get("max_kb"), 150, "<=", "KB",
+                  median_kb=largest.get("median_kb"), files=largest.get("files"),
+                  branches=largest.get("branches"))
+
+
 def pagination_target() -> dict:
     pages, batch = find("docx_pagination"), first("soffice_docx_to_pdf_batch")
     paged = max(pages, key=lambda x: x["branches"]) if pages else {}
@@ -1151,7 +1171,7 @@ def pagination_target() -> dict:
 
 def summary(plan: Plan) -> dict:
     targets = [pdf_target(), soffice_target(), *docx_targets(), *rebuild_targets(plan),
-               pagination_target(), speedup_target(plan), memory_target(plan)]
+               pagination_target(), form_size_target(), speedup_target(plan), memory_target(plan)]
     return {"measure": "summary", "targets": targets,
             "passed": sum(t["pass"] is True for t in targets),
             "failed": sum(t["pass"] is False for t in targets),
