@@ -164,6 +164,7 @@ class Meta:
     body_font: str
     heading_font: str
     font_size_pt: float
+    numbering: str = "outline"  # outline | law | decimal: builder.document.numbering.SCHEMES
     xlsx_password: str | None = (
         None  # sheet protection password of the XLSX forms (None: no password)
     )

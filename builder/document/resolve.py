@@ -301,6 +301,7 @@ def resolve(
             body_font=meta.fonts.body,
             heading_font=meta.fonts.heading,
             font_size_pt=meta.fonts.size_pt,
+            numbering=meta.numbering,
             xlsx_password=meta.xlsx_password,
         ),
         branch=model.BranchInfo(
