@@ -152,7 +152,12 @@ class _Resolver:
         visit(chapters, "section", 0, [])
 
     # --- the document tree ---------------------------------------------------------------
+    # `number` draws on one Counter for the whole tree, so the tree is built in reading order
+    # (numbering.Counter counts as Word does): a node's number, then its items, then its
+    # sections and clauses (a node holds sections or clauses, never both), each in order.
     def number(self, kind: str, parent: int, chain: list[tuple[int, str]]) -> model.Number:
+        """The next number of a `kind` ("section", "clause", "item") under a parent at level
+        `parent` (0: the top); chain: the parents' (level, label), for the reference form."""
         level = self.scheme.child_level(parent, kind)
         ordinal, lab = self.counter.next(level)
         return model.Number(
