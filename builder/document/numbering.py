@@ -19,6 +19,7 @@ law (规章制度): 第一章 → 第一节 → 第一条 → 项 （一） → 
       sub-clauses are 目 1. 2.; below that （1）. A 条's second and later paragraphs are its 款
       (unnumbered).
     References: 第三章, 第三章第二节, 第十二条, 第十二条第（一）项, 第十二条第（一）项第2目.
+    A branch in Traditional script (`script: zh-Hant`) reads 第十二條, 第一節, 第（一）項.
 
 decimal: 1 / 1.1 / 1.1.1 / 1.1.1.1 / 1.1.1.1.1, the level being the depth in the tree (items
     too: the items of clause 3.2 are 3.2.1, 3.2.2). A chapter is referred to as 第3章.
@@ -34,7 +35,7 @@ Word, WPS and LibreOffice alike.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 _DIGITS = "零一二三四五六七八九"
 
@@ -215,11 +216,34 @@ DECIMAL = Scheme(
 
 SCHEMES = {scheme.name: scheme for scheme in (OUTLINE, LAW, DECIMAL)}
 
+# The characters of the law-style labels that Traditional script writes otherwise (章 and 目
+# are the same): a branch whose `script` is zh-Hant reads 第十二條, 第一節, 第（一）項.
+_TRADITIONAL = str.maketrans({"条": "條", "节": "節", "项": "項"})
+
+
+def _traditional(numbering: Scheme) -> Scheme:
+    levels = tuple(
+        replace(
+            level,
+            pattern=level.pattern.translate(_TRADITIONAL),
+            name=level.name.translate(_TRADITIONAL),
+        )
+        for level in numbering.levels
+    )
+    return replace(numbering, levels=levels)
+
+
+_TRADITIONAL_SCHEMES = {name: _traditional(scheme) for name, scheme in SCHEMES.items()}
+
 # The depth of the tree any scheme numbers: chapter → … five units deep (validate.py).
 MAX_LEVEL = 5
 
 
-def scheme(name: str) -> Scheme:
+def scheme(name: str, script: str = "zh-Hans") -> Scheme:
+    """The scheme called `name` (manual.yaml `numbering`), in the branch's script (zh-Hans,
+    zh-Hant…: a Traditional-script branch gets 第一條 and 第一節)."""
+    if script.startswith("zh-Hant"):
+        return _TRADITIONAL_SCHEMES[name]
     return SCHEMES[name]
 
 

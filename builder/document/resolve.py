@@ -54,7 +54,7 @@ class _Resolver:
         self.values = {**manual.branches.defaults.values, **branch.values}
         self.labels: dict[str, str] = {}  # id → "七（四）2.“逐级审批”"
         self.forms = {f.id: f for f in manual.forms}
-        self.scheme = numbering.scheme(manual.meta.numbering)
+        self.scheme = numbering.scheme(manual.meta.numbering, branch.script)
         self.counter = numbering.Counter(self.scheme)  # of the document tree (`number`)
 
     # --- inline text ---------------------------------------------------------------------

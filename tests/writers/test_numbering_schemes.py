@@ -10,7 +10,8 @@ law, branch hq (flag canteen):
                        第六条 食堂 (hq only) · 第七条 试用期
     第二节 考勤与休假  第八条 · 第九条 请假 · 第十条 (untitled) · 第十一条 迟到早退
   第三章 附则          第十二条 (untitled) · 第十三条 施行 · 第十四条 引用
-branch xian has no 食堂, so its 附则 starts with 第十一条.
+branch xian has no 食堂, so its 附则 starts with 第十一条; nor has hongkong, in Traditional script:
+第十一條.
 """
 
 from __future__ import annotations
@@ -112,6 +113,18 @@ def test_law_references_name_the_article():
     )
     leave = next(f for f in doc.forms if f.id == "leave")
     assert leave.clause_label == "第九条“请假”"
+
+
+def test_law_labels_in_traditional_script():
+    doc = resolve(load_manual(ROOTS / "law"), "hongkong")
+    staff = doc.chapters[1]
+    assert [s.number.label for s in staff.sections] == ["第一節", "第二節"]
+    assert [c.number.label for c in doc.chapters[2].clauses] == ["第十一條", "第十二條", "第十三條"]
+    refs = plain(doc.chapters[2].clauses[2].text[0])
+    assert refs == (
+        "招聘程序见第五條，申请事项见第五條第（一）項“提出申请”，"
+        "请假审批见第二章第二節“考勤与休假”。"
+    )
 
 
 def test_decimal_labels_and_references():
@@ -289,6 +302,19 @@ def test_law_docx_numbering_xml(law):
         ("chineseCounting", "第%2节\u3000"),
     ]
     assert {p[1:3] for p in chapters} == {(chapters[0][1], "0")}
+
+
+def test_law_docx_in_traditional_script(tmp_path):
+    from builder.writers.docx.handbook import render_docx
+
+    path = tmp_path / "handbook.docx"
+    render_docx(resolve(load_manual(ROOTS / "law"), "hongkong"), path)
+    paragraphs = numbered_paragraphs(path)
+    article = next(p for p in paragraphs if p[0] == "Clause")
+    levels, _ = list_levels(path, article[1])
+    assert levels[:2] == [("chineseCounting", "第%1條\u3000"), ("chineseCounting", "（%2）")]
+    section = next(p for p in paragraphs if p[3] == "招聘与录用")
+    assert list_levels(path, section[1])[0][1] == ("chineseCounting", "第%2節\u3000")
 
 
 def test_decimal_docx_numbering_xml(decimal):

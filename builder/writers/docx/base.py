@@ -58,7 +58,7 @@ class DocxWriter:
         self._body_blocks = self.doc._body  # python-docx's container of the body's paragraphs
         self._bookmark_ids = 0
         self._bookmarks = self._bookmark_names()
-        self.scheme = numbering.scheme(document.meta.numbering)
+        self.scheme = numbering.scheme(document.meta.numbering, document.branch.script)
         lists = self.scheme.word_lists()
         self._counters = [[0] * len(levels) for levels in lists]  # per Word list, per ilvl
         # per Word list: (numId, ilvl) of a restarted run, if one is going on
