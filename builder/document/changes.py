@@ -549,7 +549,11 @@ def _carried(old: Node, new: Node) -> tuple[list[Paragraph], list[Paragraph]]:
     kept = {c.id for c in children(old.obj)} & {c.id for c in children(new.obj)}
 
     def line(section: Section) -> list[Paragraph]:
-        names = [f"{c.number.label}{c.title or ''}" for c in children(section) if c.id in kept]
+        names = [
+            f"{c.number.label}{c.number.sep}{c.title or ''}"
+            for c in children(section)
+            if c.id in kept
+        ]
         return [(Span("下设：" + "；".join(names)),)] if names else []
 
     return line(old.obj), line(new.obj)

@@ -29,13 +29,15 @@ def plain(paragraph: Paragraph) -> str:
 
 @dataclass(frozen=True)
 class Number:
-    """A generated number: `level` 1–5 (一、（一）1.（1）①), `ordinal` 1-based, `label` as
-    printed."""
+    """A generated number (builder.document.numbering): `level` in the manual's scheme (outline
+    1–5 一、（一）1.（1）①; law 1 章 2 节 3 条 4 项 5 目 6 （1）; decimal 1–5), `ordinal` 1-based as
+    Word counts it (law: 条 through the whole manual), `label` as printed."""
 
     level: int
     ordinal: int
-    label: str  # e.g. "（二）"
-    path: str  # full reference label, e.g. "七（四）2."
+    label: str  # e.g. "（二）", "第十二条"
+    path: str  # full reference label, e.g. "七（四）2.", "第十二条第（一）项"
+    sep: str = ""  # printed between the label and the title or text: "" or "\u3000"
 
 
 @dataclass(frozen=True)
@@ -164,6 +166,7 @@ class Meta:
     body_font: str
     heading_font: str
     font_size_pt: float
+    numbering: str = "outline"  # outline | law | decimal: builder.document.numbering.SCHEMES
     xlsx_password: str | None = (
         None  # sheet protection password of the XLSX forms (None: no password)
     )

@@ -54,6 +54,8 @@ class _Resolver:
         self.values = {**manual.branches.defaults.values, **branch.values}
         self.labels: dict[str, str] = {}  # id → "七（四）2.“逐级审批”"
         self.forms = {f.id: f for f in manual.forms}
+        self.scheme = numbering.scheme(manual.meta.numbering, branch.script)
+        self.counter = numbering.Counter(self.scheme)  # of the document tree (`number`)
 
     # --- inline text ---------------------------------------------------------------------
     def field(self, kind: str, name: str) -> str:
@@ -131,34 +133,46 @@ class _Resolver:
 
     # --- numbering pass: labels of everything that survives the branch's conditions ---------
     def number_all(self, chapters: list[schema.Chapter]) -> None:
-        def visit(nodes, level: int, parents: list[str]):
-            n = 0
+        counter = numbering.Counter(self.scheme)
+
+        def visit(nodes, kind: str, parent: int, chain: list[tuple[int, str]]):
             for node in nodes:
                 if not applies(node, self.branch):
                     continue
-                n += 1
-                lab = numbering.label(level, n)
-                path = numbering.path_label(parents + [lab])
+                level = self.scheme.child_level(parent, kind)
+                _, lab = counter.next(level)
+                here = chain + [(level, lab)]
+                path = self.scheme.path(here)
                 title = self.title(node.title)
                 self.labels[node.id] = f"{path}“{title}”" if title else path
                 if isinstance(node, schema.Section):
-                    visit(node.sections, level + 1, parents + [lab])
-                    visit(node.clauses, level + 1, parents + [lab])
-                else:
-                    visit(node.clauses, level + 1, parents + [lab])
+                    visit(node.sections, "section", level, here)
+                visit(node.clauses, "clause", level, here)
 
-        visit(chapters, 1, [])
+        visit(chapters, "section", 0, [])
 
     # --- the document tree ---------------------------------------------------------------
-    def number(self, level: int, n: int, parents: list[str]) -> model.Number:
-        lab = numbering.label(level, n)
-        return model.Number(level, n, lab, numbering.path_label(parents + [lab]))
+    # `number` draws on one Counter for the whole tree, so the tree is built in reading order
+    # (numbering.Counter counts as Word does): a node's number, then its items, then its
+    # sections and clauses (a node holds sections or clauses, never both), each in order.
+    def number(self, kind: str, parent: int, chain: list[tuple[int, str]]) -> model.Number:
+        """The next number of a `kind` ("section", "clause", "item") under a parent at level
+        `parent` (0: the top); chain: the parents' (level, label), for the reference form."""
+        level = self.scheme.child_level(parent, kind)
+        ordinal, lab = self.counter.next(level)
+        return model.Number(
+            level,
+            ordinal,
+            lab,
+            self.scheme.path(chain + [(level, lab)]),
+            self.scheme.levels[level - 1].sep,
+        )
 
-    def sections(self, nodes, level: int, parents: list[str]) -> tuple[model.Section, ...]:
+    def sections(self, nodes, parent: int, chain: list) -> tuple[model.Section, ...]:
         out = []
         for node in (n for n in nodes if applies(n, self.branch)):
-            num = self.number(level, len(out) + 1, parents)
-            labels = parents + [num.label]
+            num = self.number("section", parent, chain)
+            here = chain + [(num.level, num.label)]
             out.append(
                 model.Section(
                     id=node.id,
@@ -166,27 +180,25 @@ class _Resolver:
                     title=self.title(node.title),
                     title_en=self.title(node.title_en),
                     intro=self.paragraphs(node.intro),
-                    sections=self.sections(node.sections, level + 1, labels),
-                    clauses=self.clauses(node.clauses, level + 1, labels),
+                    sections=self.sections(node.sections, num.level, here),
+                    clauses=self.clauses(node.clauses, num.level, here),
                     changed=node.id in self.marked,
                 )
             )
         return tuple(out)
 
-    def clauses(self, nodes, level: int, parents: list[str]) -> tuple[model.Clause, ...]:
+    def clauses(self, nodes, parent: int, chain: list) -> tuple[model.Clause, ...]:
         out = []
         for node in (n for n in nodes if applies(n, self.branch)):
-            num = self.number(level, len(out) + 1, parents)
-            labels = parents + [num.label]
+            num = self.number("clause", parent, chain)
+            here = chain + [(num.level, num.label)]
             items = []
             for item in node.items:
                 if isinstance(item, schema.ListItem):
                     if not applies(item, self.branch):
                         continue
                     item = item.text
-                items.append(
-                    model.Item(self.number(level + 1, len(items) + 1, labels), self.inline(item))
-                )
+                items.append(model.Item(self.number("item", num.level, here), self.inline(item)))
             out.append(
                 model.Clause(
                     id=node.id,
@@ -196,7 +208,7 @@ class _Resolver:
                     items=tuple(items),
                     table=self.table(node.table),
                     note=self.inline(node.note) if node.note else None,
-                    clauses=self.clauses(node.clauses, level + 1, labels),
+                    clauses=self.clauses(node.clauses, num.level, here),
                     changed=node.id in self.marked,
                 )
             )
@@ -301,6 +313,7 @@ def resolve(
             body_font=meta.fonts.body,
             heading_font=meta.fonts.heading,
             font_size_pt=meta.fonts.size_pt,
+            numbering=meta.numbering,
             xlsx_password=meta.xlsx_password,
         ),
         branch=model.BranchInfo(
@@ -320,7 +333,7 @@ def resolve(
             model.Revision(v.version, v.date, v.author, v.approver, v.summary)
             for v in manual.revisions
         ),
-        chapters=r.sections(manual.chapters, 1, []),
+        chapters=r.sections(manual.chapters, 0, []),
         forms=tuple(r.form(f) for f in manual.forms),
         lang=fonts.lang_tag(branch.script),
         source_revision=source_revision,

@@ -30,6 +30,7 @@ FIELD_TYPES = (
 )
 BRANCH_KINDS = ("总部", "分公司", "办事处")
 SCRIPTS = ("zh-Hans", "zh-Hant")
+NUMBERING_SCHEMES = ("outline", "law", "decimal")  # builder.document.numbering.SCHEMES
 
 
 def _scalar_to_str(value):
@@ -183,6 +184,13 @@ class ManualMeta(Strict):
     issuer: Text = Field(description="发布部门")
     approver: Text
     confidentiality: Text = "内部受控"
+    numbering: Literal[NUMBERING_SCHEMES] = Field(
+        "outline",
+        description=(
+            "编号方式：outline 一、（一）1.（1）①；law 第一章、第一节、第一条（条全文连续编号）、"
+            "（一）、1.；decimal 1、1.1、1.1.1"
+        ),
+    )
     page: PageSettings = PageSettings()
     fonts: FontSettings = FontSettings()
     xlsx_password: Text | None = Field(

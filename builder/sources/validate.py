@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from builder.document import placeholders
+from builder.document import numbering, placeholders
 from builder.document.numbering import MAX_LEVEL
 from builder.errors import Location, Problem, did_you_mean
 from builder.sources import schema
@@ -104,6 +104,7 @@ def check_manual(
     defined."""
     ids: dict[str, Location] = {}
     kinds: dict[str, str] = {}
+    scheme = numbering.scheme(meta.numbering if meta is not None else "outline")
 
     def define(ident: str, kind: str, where: Location):
         if ident in ids:
@@ -133,10 +134,18 @@ def check_manual(
             problems.append(
                 Problem(
                     src.where(path + ("sections" if sec.sections else "clauses",), key=True),
-                    f"层级过深：编号最多 {MAX_LEVEL} 级（一、（一）1.（1）①）",
+                    f"层级过深：编号最多 {MAX_LEVEL} 级（{scheme.example}）",
                 )
             )
             return
+        if scheme.name == "law" and depth >= 2 and sec.sections:
+            problems.append(
+                Problem(
+                    src.where(path + ("sections",), key=True),
+                    "按 law 编号（manual.yaml 的 numbering），章之下只分一级节（第一节），"
+                    "节之下不能再分节：请把这些子节改为条款（第X条）",
+                )
+            )
         for i, child in enumerate(sec.sections):
             walk_section(child, path + ("sections", i), depth + 1, src, "section")
         for i, clause in enumerate(sec.clauses):
@@ -156,7 +165,7 @@ def check_manual(
             problems.append(
                 Problem(
                     src.where(path + ("items" if clause.items else "clauses",), key=True),
-                    f"层级过深：编号最多 {MAX_LEVEL} 级（一、（一）1.（1）①）",
+                    f"层级过深：编号最多 {MAX_LEVEL} 级（{scheme.example}）",
                 )
             )
         if clause.items and clause.clauses:

@@ -79,7 +79,11 @@ def writers(kind: str | None = None) -> list[Writer]:
     return [w for w in _REGISTRY.values() if kind is None or w.kind == kind]
 
 
-_HANDBOOK_PAGE = (("html", "handbook.html.j2"), ("html", "handbook.css"))
+_HANDBOOK_PAGE = (
+    ("html", "handbook.html.j2"),
+    ("html", "handbook.css"),
+    ("html", "handbook-numbering.css"),
+)
 _REFERENCE = (("builtin", "reference.docx"),)
 
 for _entry in (

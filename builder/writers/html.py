@@ -32,6 +32,18 @@ def page_variables(doc: Document) -> str:
     )
 
 
+NUMBERING_CSS = "handbook-numbering.css"
+
+
+def numbering_css(folder: Path) -> str:
+    """The styles of the law and decimal numbering schemes (builder.document.numbering), from the
+    templates folder, or the built-in ones when a folder made before them lacks the file."""
+    path = folder / NUMBERING_CSS
+    if not path.is_file():
+        path = templates_dir() / NUMBERING_CSS
+    return path.read_text(encoding="utf-8")
+
+
 def render_html_string(
     doc: Document, folder: Path | None = None, *, for_print: bool = False
 ) -> str:
@@ -40,6 +52,8 @@ def render_html_string(
     folder = Path(folder or templates_dir())
     env = environment(str(folder))
     css = page_variables(doc) + (folder / "handbook.css").read_text(encoding="utf-8")
+    if doc.meta.numbering != "outline":
+        css += numbering_css(folder)
     phone_css = "" if for_print else (folder / "handbook-phone.css").read_text(encoding="utf-8")
     return env.get_template("handbook.html.j2").render(
         doc=doc,

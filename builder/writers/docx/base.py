@@ -29,9 +29,9 @@ from builder.document.model import (
 from builder.document.properties import Properties
 from builder.writers import ooxml
 from builder.writers.docx.styles import (
-    NUMBERING_NAME,
     StyleNames,
     add_clause_numbering,
+    numbering_name,
     open_reference,
 )
 from builder.writers.docx.tables import GridTable, fixed_table
@@ -58,8 +58,11 @@ class DocxWriter:
         self._body_blocks = self.doc._body  # python-docx's container of the body's paragraphs
         self._bookmark_ids = 0
         self._bookmarks = self._bookmark_names()
-        self._counters = [0] * numbering.MAX_LEVEL
-        self._restart: tuple[int, int] | None = None  # (numId, ilvl) of a restarted run
+        self.scheme = numbering.scheme(document.meta.numbering, document.branch.script)
+        lists = self.scheme.word_lists()
+        self._counters = [[0] * len(levels) for levels in lists]  # per Word list, per ilvl
+        # per Word list: (numId, ilvl) of a restarted run, if one is going on
+        self._restart: list[tuple[int, int] | None] = [None] * len(lists)
         # (name, type) → the id python-docx writes for that style (None for the default style of
         # its type): python-docx looks a style up by scanning them all, twice, on every use.
         self._style_ids: dict[tuple[str, WD_STYLE_TYPE], str | None] = {}
@@ -218,13 +221,19 @@ class DocxWriter:
         return ooxml.east_asian_font(style.element.rPr)
 
     def _setup_numbering(self) -> None:
+        """One Word list per list of the manual's numbering scheme (outline and decimal: one;
+        law: 章/节 and 条/项/目), from reference.docx when it defines it by name."""
         numbering_element = self.doc.part.numbering_part.element
-        abstract = ooxml.find_abstract_num(numbering_element, NUMBERING_NAME)
-        if abstract is None:
-            abstract = add_clause_numbering(numbering_element, self.body_pt)
         self._numbering = numbering_element
-        self._abstract_id = abstract
-        self.num_id = ooxml.add_num(numbering_element, abstract)
+        self._lists: list[tuple[int, int]] = []  # (abstractNumId, numId) per Word list
+        for which in range(len(self.scheme.word_lists())):
+            abstract = ooxml.find_abstract_num(
+                numbering_element, numbering_name(self.scheme, which)
+            )
+            if abstract is None:
+                abstract = add_clause_numbering(numbering_element, self.body_pt, self.scheme, which)
+            self._lists.append((abstract, ooxml.add_num(numbering_element, abstract)))
+        self._abstract_id, self.num_id = self._lists[0]
 
     # -- building blocks -----------------------------------------------------------------------
 
@@ -261,32 +270,41 @@ class DocxWriter:
         ooxml.add_bookmark(paragraph, name, self._bookmark_ids)
 
     def number(self, paragraph: DocxParagraph, number: Number) -> None:
-        """Attach real list numbering (ilvl = level - 1) to a heading, clause or item.
+        """Attach real list numbering to a heading, clause or item, at the Word list and ilvl
+        of its level (`Scheme.word_place`; outline: one list, ilvl = level - 1).
 
-        The body is one list, so Word counts exactly as the model numbers. The one exception:
-        a clause's sub-clauses restart after its items (both sit one level down); that run of
-        paragraphs gets a list instance starting at the model's ordinal, and the main list
-        resumes at the next shallower paragraph.
+        Each list runs through the whole body, so Word counts exactly as the model numbers
+        (numbering.Counter counts the same way). The one exception: a run of paragraphs whose
+        ordinal is not the next count (a clause's sub-clauses after its items, both one level
+        down) gets a list instance starting at the model's ordinal, and the main list resumes at
+        the next shallower paragraph of that list.
         """
-        index = number.level - 1
-        if self._restart and index < self._restart[1]:
-            self._restart = None
-        if number.ordinal != self._counters[index] + 1:
-            self._restart = (
-                ooxml.add_num(self._numbering, self._abstract_id, {index: number.ordinal}),
-                index,
-            )
-        self._counters[index] = number.ordinal
-        for deeper in range(index + 1, len(self._counters)):
-            self._counters[deeper] = 0
-        ooxml.set_numbering(paragraph, self._restart[0] if self._restart else self.num_id, index)
+        which, index = self.scheme.word_place(number.level)
+        abstract, main = self._lists[which]
+        counters = self._counters[which]
+        restart = self._restart[which]
+        if restart and index < restart[1]:
+            restart = None
+        if number.ordinal != counters[index] + 1:
+            restart = (ooxml.add_num(self._numbering, abstract, {index: number.ordinal}), index)
+        self._restart[which] = restart
+        counters[index] = number.ordinal
+        for deeper in range(index + 1, len(counters)):
+            counters[deeper] = 0
+        ooxml.set_numbering(paragraph, restart[0] if restart else main, index)
+
+    def level_indent(self, level: int) -> tuple[int, int]:
+        """(left, hanging) twips of a numbered paragraph at this level, as its Word list level
+        defines them (a negative hanging: a first-line indent)."""
+        which, index = self.scheme.word_place(level)
+        return ooxml.level_indent(self._numbering, self._lists[which][0], index)
 
     def text_indent(self, level: int) -> int:
         """Left edge (twips) of the text of a numbered body paragraph at this level."""
         try:
             return self._text_indents[level]
         except KeyError:
-            left, _ = ooxml.level_indent(self._numbering, self._abstract_id, level - 1)
+            left, _ = self.level_indent(level)
             self._text_indents[level] = left
             return left
 
@@ -340,11 +358,14 @@ class DocxWriter:
             self.spans(paragraph, text)
         return paragraph
 
-    def continuation(self, style: str, indent: int, spans: Paragraph) -> DocxParagraph:
-        """An unnumbered paragraph aligned with the text of the numbered one above."""
+    def continuation(
+        self, style: str, indent: int, spans: Paragraph, first_line: int = 0
+    ) -> DocxParagraph:
+        """An unnumbered paragraph aligned with the text of the numbered one above (first_line:
+        its first-line indent in twips, as a law-style 条's 款 has)."""
         paragraph = self.paragraph(style)
         paragraph.paragraph_format.left_indent = Twips(indent)
-        paragraph.paragraph_format.first_line_indent = Twips(0)
+        paragraph.paragraph_format.first_line_indent = Twips(first_line)
         self.spans(paragraph, spans)
         return paragraph
 

@@ -5,8 +5,10 @@ the writer opens it, clears its body and writes the handbook with named styles, 
 restyles the handbook by editing the styles of that file in Word. Page size and margins, and
 the body/heading typefaces, come from the manual's metadata.
 
-Numbers are never typed: chapters, sections, clauses and items carry Word list numbering (one
-list for the whole body, ilvl = level - 1) from `numbering.WORD_LEVELS`. The table of contents
+Numbers are never typed: chapters, sections, clauses and items carry Word list numbering in the
+manual's numbering scheme (builder.document.numbering: outline one list for the whole body,
+ilvl = level - 1; law 章/节 in one list and 条/项/目 in another, so 条 count through the whole
+manual; decimal %1.%2.%3). The table of contents
 is a real TOC field, pre-filled, so it reads correctly without Word refreshing anything (no
 w:updateFields: no prompt on opening); its page numbers are PAGEREF fields whose results are
 filled from a LibreOffice layout of the file (builder.writers.docx.pagination), by the build's
@@ -31,7 +33,6 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt, RGBColor, Twips
 from docx.text.paragraph import Paragraph as DocxParagraph
 
-from builder.document import numbering
 from builder.document.dates import chinese_date
 from builder.document.model import (
     Clause,
@@ -45,7 +46,7 @@ from builder.writers import ooxml
 from builder.writers.docx.base import DocxWriter
 from builder.writers.docx.form_layout import FormLayout
 from builder.writers.docx.pagination import paginate
-from builder.writers.docx.styles import DEFAULT_REFERENCE, HANG_EM, LEVEL_SUFFIX, StyleNames
+from builder.writers.docx.styles import DEFAULT_REFERENCE, StyleNames
 from builder.writers.docx.tables import column_widths, text_weight, widths_with_rest
 from builder.writers.ooxml.package import normalized_zip_bytes
 
@@ -216,11 +217,21 @@ class HandbookWriter(FormLayout, DocxWriter):
         entries = []
         for chapter in self.document.chapters:
             entries.append(
-                _TocEntry(1, chapter.number.label, chapter.title, self._bookmarks[chapter.id])
+                _TocEntry(
+                    1,
+                    chapter.number.label + chapter.number.sep,
+                    chapter.title,
+                    self._bookmarks[chapter.id],
+                )
             )
             for section in chapter.sections:
                 entries.append(
-                    _TocEntry(2, section.number.label, section.title, self._bookmarks[section.id])
+                    _TocEntry(
+                        2,
+                        section.number.label + section.number.sep,
+                        section.title,
+                        self._bookmarks[section.id],
+                    )
                 )
         if self.document.forms:
             entries.append(_TocEntry(1, "", self.APPENDIX_TITLE, self.APPENDIX_BOOKMARK))
@@ -281,11 +292,11 @@ class HandbookWriter(FormLayout, DocxWriter):
     def _heading_indent(self, heading: DocxParagraph, level: int) -> None:
         """Headings sit at the margin; a tab-separated number gets a hanging indent of its own
         size."""
-        index = min(level, numbering.MAX_LEVEL) - 1
+        spec = self.scheme.levels[level - 1]
         fmt = heading.paragraph_format
-        if LEVEL_SUFFIX[index] == "tab":
+        if spec.suffix == "tab":
             size = self._style_pt(self._style_name(heading))
-            hang = Twips(round(HANG_EM[index] * size * 20))
+            hang = Twips(round(spec.hang_em * size * 20))
             fmt.left_indent, fmt.first_line_indent = hang, -hang
         else:
             fmt.left_indent, fmt.first_line_indent = Twips(0), Twips(0)
@@ -320,8 +331,9 @@ class HandbookWriter(FormLayout, DocxWriter):
         if clause.text:
             self.spans(paragraph, clause.text[0])
         indent = self.text_indent(level)
+        first_line = max(0, -self.level_indent(level)[1])  # law: a 条's 款 indented as the 条
         for more in clause.text[1:]:
-            own.append(self.continuation(StyleNames.CLAUSE, indent, more))
+            own.append(self.continuation(StyleNames.CLAUSE, indent, more, first_line))
         for item in clause.items:
             item_paragraph = self.paragraph(StyleNames.CLAUSE)
             self.number(item_paragraph, item.number)

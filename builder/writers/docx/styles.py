@@ -1,5 +1,6 @@
 """The look contract with templates/reference.docx: the style names every Word writer uses,
-and the multilevel list that numbers chapters, sections, clauses and items (一、（一）1.（1）①)."""
+and the multilevel lists that number chapters, sections, clauses and items in the manual's
+numbering scheme (builder.document.numbering)."""
 
 from __future__ import annotations
 
@@ -47,24 +48,40 @@ class StyleNames:
 # -- the multilevel list ----------------------------------------------------------------------
 
 NUMBERING_NAME = "Handbook Clauses"
-# Per level (em of the body size): where the number starts, and the gap from there to the text.
-# Each level's number starts where the text of the level above starts (Word's outline look).
-# Levels 1–2 end in full-width punctuation (、 ）) and need no separator; 3–5 are followed by a
-# tab to the hanging indent, so wrapped lines align with the text.
-LABEL_START_EM = (0, 0, 3, 4.5, 7.5)
-HANG_EM = (0, 3, 1.5, 3, 1.5)
-LEVEL_SUFFIX = ("nothing", "nothing", "tab", "tab", "tab")
 
 
-def add_clause_numbering(numbering_element, body_pt: float = 10.5) -> int:
-    """Add the 一、（一）1.（1）① definition to a numbering part; returns its abstractNumId."""
+def numbering_name(scheme: numbering.Scheme, which: int) -> str:
+    """The w:name of Word list `which` of a scheme: the outline list keeps the name the
+    reference.docx definition has; the others are found by their own name if a company's
+    reference.docx defines them, and added otherwise."""
+    if scheme.name == "outline":
+        return NUMBERING_NAME
+    return f"{NUMBERING_NAME} ({scheme.name} {which + 1})"
+
+
+def add_clause_numbering(
+    numbering_element,
+    body_pt: float = 10.5,
+    scheme: numbering.Scheme = numbering.OUTLINE,
+    which: int = 0,
+) -> int:
+    """Add Word list `which` of a numbering scheme (default: the outline 一、（一）1.（1）①) to a
+    numbering part; returns its abstractNumId. Indents and separators come from the scheme's
+    levels (builder.document.numbering): where each label starts, the hanging indent to the
+    text (negative: a first-line indent), and w:suff ("nothing" when the label ends in
+    full-width punctuation or a full-width space, "tab" to the hanging indent otherwise)."""
     em = body_pt * 20
+    levels = scheme.word_lists()[which]
+    specs = [scheme.levels[level - 1] for level in levels]
     indents = [
-        (round((start + hang) * em), round(hang * em))
-        for start, hang in zip(LABEL_START_EM, HANG_EM)
+        (round((spec.start_em + spec.hang_em) * em), round(spec.hang_em * em)) for spec in specs
     ]
     return ooxml.add_abstract_num(
-        numbering_element, NUMBERING_NAME, numbering.WORD_LEVELS, indents, LEVEL_SUFFIX
+        numbering_element,
+        numbering_name(scheme, which),
+        scheme.word_levels(levels),
+        indents,
+        [spec.suffix for spec in specs],
     )
 
 

@@ -38,7 +38,6 @@ from docx.shared import Twips
 from docx.text.paragraph import Paragraph as DocxParagraph
 from lxml import etree
 
-from builder.document import numbering
 from builder.document.changes import (
     DELETE,
     EQUAL,
@@ -52,7 +51,7 @@ from builder.document.changes import (
 from builder.document.model import Clause, Document, Form, Number, Section, Span
 from builder.writers import ooxml
 from builder.writers.docx.handbook import HandbookWriter, fill_page_numbers
-from builder.writers.docx.styles import DEFAULT_REFERENCE, LEVEL_SUFFIX
+from builder.writers.docx.styles import DEFAULT_REFERENCE
 from builder.writers.ooxml.package import normalized_zip_bytes
 
 DEFAULT_AUTHOR = "修订对照"
@@ -309,17 +308,19 @@ class TrackedWriter(HandbookWriter):
     def _literal_number(self, p, number: Number) -> None:
         """The old number as text at the start of a paragraph that lost its list numbering,
         indented as the list would have indented it."""
-        index = min(number.level, numbering.MAX_LEVEL) - 1
-        run = ooxml.text_run(number.label)
-        if LEVEL_SUFFIX[index] == "tab":
+        spec = self.scheme.levels[number.level - 1]
+        if spec.suffix == "tab":
+            run = ooxml.text_run(number.label)
             run.append(OxmlElement("w:tab"))
+        else:
+            run = ooxml.text_run(number.label + number.sep)
         pPr = p.find(_PPR)
         if pPr is not None:
             pPr.addnext(run)
         else:
             p.insert(0, run)
         if pPr is not None and pPr.find(qn("w:ind")) is None:
-            left, hanging = ooxml.level_indent(self._numbering, self._abstract_id, index)
+            left, hanging = self.level_indent(number.level)
             fmt = DocxParagraph(p, None).paragraph_format
             fmt.left_indent, fmt.first_line_indent = Twips(left), Twips(-hanging)
 

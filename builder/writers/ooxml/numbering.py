@@ -26,7 +26,8 @@ def add_abstract_num(
 ) -> int:
     """Add a multilevel list definition; returns its w:abstractNumId.
 
-    levels: (numFmt, lvlText) per level; indents: (left, hanging) twips per level;
+    levels: (numFmt, lvlText) per level; indents: (left, hanging) twips per level (a negative
+    hanging is a first-line indent);
     suffixes: w:suff per level ("tab", "space" or "nothing"). Each level restarts after any
     higher level (Word's default when w:lvlRestart is absent).
     """
@@ -49,7 +50,10 @@ def add_abstract_num(
         level.append(make_element("w:lvlText", val=level_text))
         level.append(make_element("w:lvlJc", val="left"))
         pPr = OxmlElement("w:pPr")
-        pPr.append(make_element("w:ind", left=left, hanging=hanging))
+        if hanging < 0:  # the label indented on the first line, wrapped lines at `left`
+            pPr.append(make_element("w:ind", left=left, firstLine=-hanging))
+        else:
+            pPr.append(make_element("w:ind", left=left, hanging=hanging))
         level.append(pPr)
         abstract.append(level)
     # Schema order: every w:abstractNum precedes every w:num.
@@ -78,7 +82,8 @@ def add_num(
 
 
 def level_indent(numbering_element, abstract_id: int, ilvl: int) -> tuple[int, int]:
-    """(left, hanging) twips of one level of an abstract definition."""
+    """(left, hanging) twips of one level of an abstract definition; a first-line indent comes
+    back as a negative hanging."""
     for abstract in numbering_element.findall(qn("w:abstractNum")):
         if int(abstract.get(qn("w:abstractNumId"))) != abstract_id:
             continue
@@ -88,5 +93,8 @@ def level_indent(numbering_element, abstract_id: int, ilvl: int) -> tuple[int, i
                 if indent is None:
                     return 0, 0
                 left = indent.get(qn("w:left")) or indent.get(qn("w:start")) or "0"
+                first_line = indent.get(qn("w:firstLine"))
+                if first_line and not indent.get(qn("w:hanging")):
+                    return int(left), -int(first_line)
                 return int(left), int(indent.get(qn("w:hanging")) or 0)
     raise KeyError((abstract_id, ilvl))
