@@ -1,0 +1,160 @@
+"""Form templates found in a manual: a table titled …表/…单/…登记簿/…记录 (in the paragraph
+before it or in its first row) becomes forms/<id>.yaml with typed fields; a 修订记录/更新记录
+table becomes revisions.yaml."""
+
+from __future__ import annotations
+
+import re
+
+from builder.document.ids import IdMaker
+from builder.readers.importer.text import Line, simplified
+
+_FORM_TITLE = re.compile(r"^[^，。；：:]{2,24}(?:表|单|單|登记簿|登記簿|记录|記錄|纪要|紀要)(?:（[^）]*）)?$")
+_REVISION = re.compile(r"(修订|修訂|更新|变更|變更)(记录|記錄)")
+
+
+def field_type(label: str, values: list[str]) -> tuple[str, list[str]]:
+    plain = simplified(label)
+    options = []
+    for value in values:
+        options += [o.strip() for o in re.findall(r"[□☐]\s*([^□☐\s]+)", value)]
+    if options:
+        return "choice", list(dict.fromkeys(options))
+    if re.search(r"签字|签名|签章|盖章", plain):
+        return "signature", []
+    if re.search(r"时间$", plain) and not re.search(r"期限|时长", plain):
+        return "datetime", []
+    if re.search(r"日期|时间", plain):
+        return "date", []
+    if re.search(r"金额|费用|价格|预算|单价|总价", plain):
+        return "money", []
+    if re.search(r"数量|人数|天数|次数|得分|分数|成绩", plain):
+        return "number", []
+    if re.search(r"意见|说明|内容|描述|情况|原因|建议|纪要|事项|记录|议程|清单", plain):
+        return "textarea", []
+    if re.search(r"(申请|负责|经办|审批|记录|填表|联系)人$|讲师|姓名", plain):
+        return "person", []
+    return "text", []
+
+
+def _field(ids: IdMaker, label: str, values: list[str], ordinal: int) -> dict:
+    kind, options = field_type(label, values)
+    data = {"id": ids.from_title(label, "field", ordinal), "label": label, "type": kind}
+    if options:
+        data["options"] = options
+    return data
+
+
+def is_revision_table(rows: list[list[str]]) -> bool:
+    header = simplified("".join(rows[0])) if rows else ""
+    return "版本" in header and ("日期" in header or "时间" in header) and len(rows[0]) >= 3
+
+
+def find_revisions(lines: list[Line]) -> list[dict]:
+    """The rows of a 修订记录 table (version, date, author, approver, summary)."""
+    out = []
+    for line in lines:
+        if line.table is None or not is_revision_table(line.table):
+            continue
+        header = [simplified(c) for c in line.table[0]]
+
+        def col(*names):
+            for i, h in enumerate(header):
+                if any(n in h for n in names):
+                    return i
+            return None
+
+        v, d = col("版本"), col("日期", "时间")
+        a, p, s = col("修订人", "编制", "作者", "修改人"), col("批准", "审批", "审核"), col("内容", "摘要", "说明")
+        for row in line.table[1:]:
+            cell = lambda i: row[i].strip() if i is not None and i < len(row) else ""  # noqa: E731
+            m = re.search(r"(\d{4})\D(\d{1,2})\D(\d{1,2})", cell(d))
+            if not cell(v) or not m:
+                continue
+            out.append(
+                {
+                    "version": re.sub(r"^[Vv]", "", cell(v)),
+                    "date": f"{m.group(1)}-{int(m.group(2)):02d}-{int(m.group(3)):02d}",
+                    "author": cell(a) or "（待填写）",
+                    "approver": cell(p) or "（待填写）",
+                    "summary": cell(s) or "（待填写）",
+                }
+            )
+        line.notes.append("修订记录表 → revisions.yaml")
+    return out
+
+
+def form_from_table(title: str, rows: list[list[str]], ids: IdMaker, code: str) -> dict | None:
+    fids = IdMaker()
+    fields = []
+    header = [c.strip() for c in rows[0]]
+    if len(rows) >= 2 and header and all(header) and len(set(header)) == len(header) and len(header) >= 2:
+        if any("序号" in simplified(h) for h in header) or len(rows) >= 3 or all(
+            not c.strip() for c in rows[1]
+        ):
+            # a 序号 row table: one field of kind rows
+            cids = IdMaker()
+            columns = [
+                _field(cids, h, [r[i] for r in rows[1:] if i < len(r)], i)
+                for i, h in enumerate(header)
+            ]
+            example_rows = [r for r in rows[1:] if any(c.strip() for c in r)]
+            fields.append(
+                {
+                    "id": "rows",
+                    "label": title,
+                    "type": "rows",
+                    "rows": max(5, len(rows) - 1),
+                    "columns": columns,
+                }
+            )
+            del example_rows
+        else:
+            for i, label in enumerate(header):
+                fields.append(_field(fids, label, [r[i] for r in rows[1:] if i < len(r)], i))
+    else:
+        # label cells followed by cells to fill: 申请人 | | 日期 | |
+        for row in rows:
+            cells = [c.strip() for c in row]
+            for i, cell in enumerate(cells):
+                if not cell or len(cell) > 16 or cell in cells[:i]:
+                    continue
+                following = cells[i + 1] if i + 1 < len(cells) else ""
+                if following == "" or "□" in following or i == len(cells) - 1:
+                    fields.append(_field(fids, cell.rstrip("：:"), [following], len(fields) + 1))
+    if not fields:
+        return None
+    return {
+        "id": ids.from_title(title, "form", 1),
+        "code": code,
+        "title": title,
+        "purpose": f"{title}（由原手册导入，请补充用途说明）",
+        "fields": fields,
+    }
+
+
+def find_forms(lines: list[Line], chapters: list[dict], ids: IdMaker, doc_number: str | None):
+    forms = []
+    previous = ""
+    base = doc_number or "F"
+    for line in lines:
+        if line.dropped or line.merged:
+            continue
+        if line.table is None:
+            previous = line.text.strip()
+            continue
+        rows = line.table
+        title = None
+        if _FORM_TITLE.match(previous):
+            title = previous
+        elif rows and len({c for c in rows[0] if c.strip()}) == 1 and _FORM_TITLE.match(rows[0][0].strip()):
+            title = rows[0][0].strip()
+            rows = rows[1:]
+        if not title or not rows or is_revision_table(rows) or _REVISION.search(simplified(title)):
+            continue
+        form = form_from_table(title, rows, ids, f"{base}-F{len(forms) + 1:02d}")
+        if form:
+            forms.append(form)
+            line.notes.append(f"表单模板 → forms/{form['id']}.yaml")
+
+    return forms

@@ -1,0 +1,245 @@
+"""The hierarchy of a manual inferred from the sequence of its numbers.
+
+Markers of three schemes are recognised (outline 一、（一）1.（1）①; law 第一章/第一节/第一条;
+decimal 1.1/1.1.1), typed at the start of a paragraph or run in after a title
+("一、总则（一）目的本制度旨在…"). Which marker is a child of which is decided by the order in
+which they occur, not by their shape: a kind not yet open becomes a child of the innermost open
+unit when it starts at 1; a kind already open continues when it is the next number of its level
+(and closes everything below it). Anything else ("1.5 倍", "第一条规定的…") stays text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+CN_DIGITS = "零〇一二三四五六七八九两"
+CN_NUM = f"[{CN_DIGITS}十百]+"
+_CN_VALUE = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
+
+
+def cn_to_int(text: str) -> int | None:
+    if text.isdigit():
+        return int(text)
+    total, current = 0, 0
+    for ch in text:
+        if ch in _CN_VALUE:
+            current = _CN_VALUE[ch]
+        elif ch == "十":
+            total += (current or 1) * 10
+            current = 0
+        elif ch == "百":
+            total += (current or 1) * 100
+            current = 0
+        else:
+            return None
+    return total + current
+
+
+_CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
+
+# (kind, regex at the marker's start); the first group is the number.
+_PATTERNS: list[tuple[str, re.Pattern]] = [
+    ("part", re.compile(rf"第({CN_NUM}|\d+)(?:部分|编|編|篇)\s*")),
+    ("chapter", re.compile(rf"第({CN_NUM}|\d+)章\s*")),
+    ("section", re.compile(rf"第({CN_NUM}|\d+)[节節]\s*")),
+    ("article", re.compile(rf"第({CN_NUM}|\d+)[条條]\s*")),
+    ("cn", re.compile(rf"({CN_NUM})[、．]\s*")),
+    ("pcn", re.compile(rf"（({CN_NUM})）\s*")),
+    ("dec", re.compile(r"(\d{1,3}(?:\.\d{1,3}){1,3})(?![\d.])[.．]?\s*(?![%％])")),
+    ("num", re.compile(r"(\d{1,3})[.．、](?![\d.．])\s*")),
+    ("pnum", re.compile(r"（(\d{1,3})）\s*")),
+    ("circ", re.compile(f"([{_CIRCLED}])\\s*")),
+]
+_STARTERS = set("第一二三四五六七八九十（0123456789" + _CIRCLED)
+
+SCHEME_OF_KIND = {
+    "part": "law",
+    "chapter": "law",
+    "section": "law",
+    "article": "law",
+    "cn": "outline",
+    "pcn": "outline",
+    "num": "outline",
+    "pnum": "outline",
+    "circ": "outline",
+    "dec": "decimal",
+}
+
+
+@dataclass(frozen=True)
+class Marker:
+    kind: str  # "chapter", "cn", "dec2" …
+    value: int
+    text: str  # as typed, e.g. "第一条", "（一）", "1.1"
+    end: int  # index after the marker (and its spaces)
+
+
+def match_marker(text: str, at: int = 0) -> Marker | None:
+    ch = text[at : at + 1]
+    if not ch or ch not in _STARTERS:
+        return None
+    for kind, pattern in _PATTERNS:
+        m = pattern.match(text, at)
+        if not m:
+            continue
+        number = m.group(1)
+        if kind == "dec":
+            parts = number.split(".")
+            kind = f"dec{len(parts)}"
+            value = int(parts[-1])
+        elif kind == "circ":
+            value = _CIRCLED.index(number) + 1
+        else:
+            value = cn_to_int(number)
+        if value is None or value == 0:
+            continue
+        if m.end() >= len(text):  # a marker with nothing after it is a heading number alone
+            return Marker(kind, value, m.group(0).strip(), m.end())
+        return Marker(kind, value, m.group(0).strip(), m.end())
+    return None
+
+
+def starts_with_marker(text: str) -> bool:
+    return match_marker(text.lstrip()) is not None
+
+
+@dataclass
+class Node:
+    kind: str  # marker kind, or "style1".. for Word heading styles, "root"
+    value: int
+    marker: str
+    head: str = ""  # the text after the marker in its paragraph, up to the next marker
+    paragraphs: list[str] = field(default_factory=list)  # later paragraphs without a marker
+    children: list[Node] = field(default_factory=list)
+    tables: list[list[list[str]]] = field(default_factory=list)
+    source: str = ""  # "file:line" of the marker
+    run_in: bool = False  # found inside a paragraph, not at its start
+    blocks: list = field(default_factory=list)  # ("p", text) / ("table", rows) in order
+
+    def add_text(self, text: str) -> None:
+        if not self.head and not self.blocks:
+            self.head = text
+        else:
+            self.blocks.append(("p", text))
+
+
+class Outline:
+    """Builds the tree while reading paragraphs in order."""
+
+    def __init__(self):
+        self.root = Node("root", 0, "")
+        self.stack: list[Node] = [self.root]
+        self.doubtful: list[str] = []  # low-confidence decisions, for the report
+        self.placed: list[str] = []  # where each paragraph went (parallel to add calls)
+
+    # -- the sequence rule --------------------------------------------------------------------
+    def _accept(self, marker: Marker, run_in: bool, prev_char: str) -> int | None:
+        """Index in the stack under which the marker opens a unit, or None (it is text)."""
+        kinds = [n.kind for n in self.stack]
+        if marker.kind in kinds:
+            i = kinds.index(marker.kind)
+            if marker.value == self.stack[i].value + 1:
+                return i - 1
+            return None
+        if marker.value != 1:
+            # a document that starts in the middle (a preview) or a heading style numbering
+            if len(self.stack) == 1 and not self.root.children and not run_in:
+                return 0
+            return None
+        if run_in:
+            if marker.kind in ("cn",) and prev_char and prev_char in CN_DIGITS + "十":
+                return None
+            if marker.kind in ("num", "dec2", "dec3", "dec4") and prev_char.isascii() and (
+                prev_char.isalnum() or prev_char in ".-/:"
+            ):
+                return None
+        return len(self.stack) - 1
+
+    def _open(self, parent_index: int, marker: Marker, source: str, run_in: bool) -> Node:
+        del self.stack[parent_index + 1 :]
+        node = Node(marker.kind, marker.value, marker.text, source=source, run_in=run_in)
+        self.stack[-1].children.append(node)
+        self.stack.append(node)
+        return node
+
+    def open_styled(self, level: int, label: str, title: str, source: str) -> Node:
+        """A Word heading (style or outline level) opens a unit at that level, whatever its
+        number says."""
+        kind = f"style{level}"
+        while len(self.stack) > 1 and _style_level(self.stack[-1].kind) >= level:
+            self.stack.pop()
+        node = Node(kind, 0, label, head=title, source=source)
+        self.stack[-1].children.append(node)
+        self.stack.append(node)
+        return node
+
+    def add_paragraph(self, text: str, source: str) -> list[Node]:
+        """Split a paragraph at the markers the sequence accepts; returns the units opened."""
+        opened: list[Node] = []
+        pos = 0
+        chunk_start = 0
+        current: Node | None = None
+        n = len(text)
+        while pos < n:
+            ch = text[pos]
+            if ch in _STARTERS:
+                prev = text[pos - 1] if pos else ""
+                if pos and prev.isdigit():
+                    pos += 1
+                    continue
+                marker = match_marker(text, pos)
+                if marker is not None:
+                    where = self._accept(marker, pos > 0, prev)
+                    if where is not None and marker.end < n or (where is not None and pos == 0):
+                        before = text[chunk_start:pos].strip()
+                        if before:
+                            (current or self.stack[-1]).add_text(before)
+                        current = self._open(where, marker, source, pos > 0)
+                        opened.append(current)
+                        if pos > 0 and marker.kind in ("num", "pnum", "circ"):
+                            self.doubtful.append(
+                                f"{source}：行内的“{marker.text}”被识别为新的一级编号"
+                                f"（前文：…{text[max(0, pos - 12) : pos]}）"
+                            )
+                        pos = chunk_start = marker.end
+                        continue
+            pos += 1
+        rest = text[chunk_start:].strip()
+        if rest:
+            (current or self.stack[-1]).add_text(rest)
+        return opened
+
+    def add_table(self, rows: list[list[str]]) -> None:
+        self.stack[-1].blocks.append(("table", rows))
+
+
+def _style_level(kind: str) -> int:
+    return int(kind[5:]) if kind.startswith("style") else 99
+
+
+def scheme_of(root: Node) -> str:
+    """outline / law / decimal: the scheme the numbers were typed in."""
+    counts = {"law": 0, "outline": 0, "decimal": 0}
+
+    def walk(node: Node) -> None:
+        for child in node.children:
+            scheme = SCHEME_OF_KIND.get(child.kind[:3] if child.kind.startswith("dec") else child.kind)
+            if scheme:
+                counts[scheme] += 1
+            walk(child)
+
+    walk(root)
+    kinds = set()
+
+    def kinds_of(node: Node) -> None:
+        for child in node.children:
+            kinds.add(child.kind)
+            kinds_of(child)
+
+    kinds_of(root)
+    if "article" in kinds:
+        return "law"
+    if counts["decimal"] > counts["outline"]:
+        return "decimal"
+    return "outline"
