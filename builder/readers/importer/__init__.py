@@ -80,11 +80,16 @@ def _detect_script(lines: list[Line]) -> tuple[str, str | None]:
 
 
 _META = [
-    ("doc_number", re.compile(r"(?:文件编号|文件編號|编号|編號)\s*[：:]\s*([A-Za-z0-9][A-Za-z0-9\-_/.]*)")),
+    (
+        "doc_number",
+        re.compile(r"(?:文件编号|文件編號|编号|編號)\s*[：:]\s*([A-Za-z0-9][A-Za-z0-9\-_/.]*)"),
+    ),
     ("version", re.compile(r"(?:版本号?|版本號?|版次)\s*[：:]\s*[Vv]?([0-9][0-9.]*)")),
     (
         "effective_date",
-        re.compile(r"(?:生效日期|實施日期|实施日期|施行日期)\s*[：:]\s*(\d{4})[-年./](\d{1,2})[-月./](\d{1,2})"),
+        re.compile(
+            r"(?:生效日期|實施日期|实施日期|施行日期)\s*[：:]\s*(\d{4})[-年./](\d{1,2})[-月./](\d{1,2})"
+        ),
     ),
 ]
 
@@ -110,7 +115,9 @@ def import_manual(
                 outline.add_table(line.table)
             continue
         if line.style_level is not None:
-            outline.open_styled(line.style_level, line.notes[0] if line.notes else "", line.text, source)
+            outline.open_styled(
+                line.style_level, line.notes[0] if line.notes else "", line.text, source
+            )
             continue
         if not outline.root.children and not _starts_unit(line.text, outline):
             preamble.append(line)
@@ -147,13 +154,17 @@ def _assemble(lines, outline, root, tops, scheme, script, region, company, doc_n
         for key, pattern in _META:
             m = pattern.search(text)
             if m and key not in meta_found:
-                meta_found[key] = "-".join(
-                    f"{int(g):02d}" if i else g for i, g in enumerate(m.groups())
-                ) if key == "effective_date" else m.group(1)
+                meta_found[key] = (
+                    "-".join(f"{int(g):02d}" if i else g for i, g in enumerate(m.groups()))
+                    if key == "effective_date"
+                    else m.group(1)
+                )
     if not tops:
         tops = [Node("root", 1, "", head=title, blocks=[("p", p) for p in preface])]
     chapters = [mapper.chapter(node, i) for i, node in enumerate(tops, 1)]
-    found_forms = forms.find_forms(lines, chapters, ids, doc_number or meta_found.get("doc_number"))
+    base = doc_number or meta_found.get("doc_number") or "F"
+    found_forms = forms.find_forms(lines, chapters, ids, base)
+    found_forms += forms.find_text_forms(chapters, ids, base, len(found_forms))
     revisions = forms.find_revisions(lines)
     placeholders = []
     company_name = company or PLACEHOLDER_COMPANY
@@ -193,7 +204,10 @@ def _assemble(lines, outline, root, tops, scheme, script, region, company, doc_n
                 "manager": "（待填写）",
                 "manager_title": "总经理",
                 "script": script,
-                "approval_chain": [{"role": "部门负责人", "days": 1}, {"role": "总经理", "days": 2}],
+                "approval_chain": [
+                    {"role": "部门负责人", "days": 1},
+                    {"role": "总经理", "days": 2},
+                ],
             }
         ]
     }
@@ -207,6 +221,7 @@ def _assemble(lines, outline, root, tops, scheme, script, region, company, doc_n
                 "summary": "由 handbook import 导入原有手册",
             }
         ]
+
     def fix(value):
         if isinstance(value, str):
             value = value.replace("{", "{{").replace("}", "}}")
@@ -222,7 +237,8 @@ def _assemble(lines, outline, root, tops, scheme, script, region, company, doc_n
     files: dict[str, str] = {}
     head = "# 由 handbook import 生成；请核对 import-report.md 中列出的待填写项。\n"
     files["manual.yaml"] = head + emit.dump(manual).replace(
-        f"effective_date: '{manual['effective_date']}'", f"effective_date: {manual['effective_date']}"
+        f"effective_date: '{manual['effective_date']}'",
+        f"effective_date: {manual['effective_date']}",
     )
     files["branches.yaml"] = head + emit.dump(branches)
     rev_text = emit.dump(revisions)

@@ -44,7 +44,5 @@ def to_docx(path: Path, workdir: Path, label: str) -> Path:
         raise UnreadableFile(f"{label}：LibreOffice 转换超时，文件可能已损坏") from None
     result = workdir / "input.docx"
     if not result.exists() or result.stat().st_size == 0:
-        raise UnreadableFile(
-            f"{label}：LibreOffice 无法打开此文件（可能已加密、已损坏或不是文档）"
-        )
+        raise UnreadableFile(f"{label}：LibreOffice 无法打开此文件（可能已加密、已损坏或不是文档）")
     return result

@@ -47,8 +47,14 @@ def chinese_counting(n: int) -> str:
 
 
 def format_number(n: int, fmt: str) -> str:
-    if fmt in ("chineseCounting", "chineseCountingThousand", "ideographTraditional",
-               "taiwaneseCounting", "taiwaneseCountingThousand", "japaneseCounting"):
+    if fmt in (
+        "chineseCounting",
+        "chineseCountingThousand",
+        "ideographTraditional",
+        "taiwaneseCounting",
+        "taiwaneseCountingThousand",
+        "japaneseCounting",
+    ):
         return chinese_counting(n)
     if fmt == "decimalEnclosedCircle" or fmt == "decimalEnclosedCircleChinese":
         return chr(0x2460 + n - 1) if 1 <= n <= 20 else str(n)
@@ -116,6 +122,7 @@ class Numbering:
             restart = levels.get(deeper, {}).get("restart")
             if restart != "0":
                 counters[deeper] = None
+
         def repl(m: re.Match) -> str:
             n = int(m.group(1)) - 1
             lv = levels.get(n, level)
@@ -249,9 +256,7 @@ def read_docx(path: Path, label: str) -> list[Line]:
         text = _para_text(el).strip()
         line = Line(label, number, text)
         lines.append(line)
-        ends_field = any(
-            fc.get(_q("fldCharType")) == "end" for fc in el.iter(_q("fldChar"))
-        )
+        ends_field = any(fc.get(_q("fldCharType")) == "end" for fc in el.iter(_q("fldChar")))
         if in_toc or in_toc_field or styles.is_toc(sid):
             line.dropped = "目录"
             if in_toc_field and ends_field:

@@ -13,12 +13,39 @@ from builder.readers.importer.text import simplified
 # Words that begin the body of a unit whose title is run in without punctuation
 # ("目的本制度旨在…", "调研计划制定根据公司…"), compared in Simplified script.
 _STRONG = (
-    "本制度", "本手册", "本办法", "本规定", "本流程", "本规范", "本标准", "本章", "本节", "本条",
-    "根据", "通过", "为了", "为规范", "为确保", "为加强", "为提高", "是指", "包括", "涵盖",
-    "涉及", "按照", "依据", "旨在", "适用于", "由公司", "公司应", "各部门", "应当", "坚持",
+    "本制度",
+    "本手册",
+    "本办法",
+    "本规定",
+    "本流程",
+    "本规范",
+    "本标准",
+    "本章",
+    "本节",
+    "本条",
+    "根据",
+    "通过",
+    "为了",
+    "为规范",
+    "为确保",
+    "为加强",
+    "为提高",
+    "是指",
+    "包括",
+    "涵盖",
+    "涉及",
+    "按照",
+    "依据",
+    "旨在",
+    "适用于",
+    "由公司",
+    "公司应",
+    "各部门",
+    "应当",
+    "坚持",
 )
 _WEAK = ("对", "将", "在", "由", "以", "应", "须", "需", "每", "各", "建立", "制定", "明确", "确保")
-_CLAUSE_PUNCT = re.compile(r"[，。；、,;！？]")
+_CLAUSE_PUNCT = re.compile(r"[，。；、,;！？：:]")
 
 
 def split_title(head: str, title_limit: int = 30) -> tuple[str | None, str]:
@@ -27,7 +54,11 @@ def split_title(head: str, title_limit: int = 30) -> tuple[str | None, str]:
     if not head:
         return None, ""
     colon = re.search(r"[：:]", head)
-    if colon and 1 <= colon.start() <= title_limit and not _CLAUSE_PUNCT.search(head[: colon.start()]):
+    if (
+        colon
+        and 1 <= colon.start() <= min(title_limit, 16)
+        and not _CLAUSE_PUNCT.search(head[: colon.start()])
+    ):
         return head[: colon.start()].strip(), head[colon.end() :].strip()
     period = re.search(r"[。．]", head)
     if period and 1 <= period.start() <= 15 and not _CLAUSE_PUNCT.search(head[: period.start()]):
@@ -137,9 +168,7 @@ class Mapper:
             # a chapter with text only: its text is its one clause
             texts = data.pop("intro", None)
             if texts:
-                data["clauses"] = [
-                    {"id": self.ids.child(data["id"], 1), "text": texts}
-                ]
+                data["clauses"] = [{"id": self.ids.child(data["id"], 1), "text": texts}]
                 self.counts["clauses"] += 1
 
     def _table_clause(self, parent: str, rows) -> dict:

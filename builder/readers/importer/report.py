@@ -25,14 +25,15 @@ def write(lines, outline, mapper, forms, placeholders, scheme, script, region, c
         f"源文件 {len(lines)} 行/段：放入 {len(placed)}，并入上一行 {len(merged)}，"
         f"丢弃 {len(dropped)}（页眉页脚、页码、目录、网站附加内容），空行 "
         f"{sum(1 for line in lines if line.dropped == '空行')}",
-        f"待人工核对的判断 {len(doubtful)} 处，待填写项 {len(placeholders)} 项（见 import-report.md）",
+        f"待人工核对的判断 {len(doubtful)} 处，待填写项 {len(placeholders)} 项"
+        "（见 import-report.md）",
     ]
     out = ["# 导入报告", "", "## 概要", ""]
     out += [f"- {s}" for s in summary]
     out += ["", "## 表单", ""]
-    out += [f"- forms/{f['id']}.yaml：{f['title']}（{len(f['fields'])} 个字段）" for f in forms] or [
-        "- 未发现表单模板"
-    ]
+    out += [
+        f"- forms/{f['id']}.yaml：{f['title']}（{len(f['fields'])} 个字段）" for f in forms
+    ] or ["- 未发现表单模板"]
     out += ["", "## 待填写", ""] + [f"- {p}" for p in placeholders]
     if region:
         out += [

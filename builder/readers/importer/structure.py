@@ -51,6 +51,7 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [
     ("pnum", re.compile(r"（(\d{1,3})）\s*")),
     ("circ", re.compile(f"([{_CIRCLED}])\\s*")),
 ]
+_HAN = re.compile(r"[\u4e00-\u9fff]")
 _STARTERS = set("第一二三四五六七八九十（0123456789" + _CIRCLED)
 
 SCHEME_OF_KIND = {
@@ -131,7 +132,9 @@ class Outline:
         self.root = Node("root", 0, "")
         self.stack: list[Node] = [self.root]
         self.doubtful: list[str] = []  # low-confidence decisions, for the report
-        self.placed: list[str] = []  # where each paragraph went (parallel to add calls)
+        # a list inside a unit's text that reuses an open kind ("…议程：1.回顾；2.分解；3.讨论"
+        # under "1.会议管理模板"): its numbers are text until the open level's next number comes
+        self.inner: dict[str, int] = {}
 
     # -- the sequence rule --------------------------------------------------------------------
     def _accept(self, marker: Marker, run_in: bool, prev_char: str) -> int | None:
@@ -139,8 +142,15 @@ class Outline:
         kinds = [n.kind for n in self.stack]
         if marker.kind in kinds:
             i = kinds.index(marker.kind)
+            inner = self.inner.get(marker.kind)
+            if run_in and inner is not None and marker.value == inner + 1:
+                self.inner[marker.kind] = marker.value
+                return None
             if marker.value == self.stack[i].value + 1:
+                self.inner.pop(marker.kind, None)
                 return i - 1
+            if run_in and marker.value == 1:
+                self.inner[marker.kind] = 1
             return None
         if marker.value != 1:
             # a document that starts in the middle (a preview) or a heading style numbering
@@ -150,14 +160,27 @@ class Outline:
         if run_in:
             if marker.kind in ("cn",) and prev_char and prev_char in CN_DIGITS + "十":
                 return None
-            if marker.kind in ("num", "dec2", "dec3", "dec4") and prev_char.isascii() and (
-                prev_char.isalnum() or prev_char in ".-/:"
+            if (
+                marker.kind in ("num", "dec2", "dec3", "dec4")
+                and prev_char.isascii()
+                and (prev_char.isalnum() or prev_char in ".-/:")
             ):
                 return None
         return len(self.stack) - 1
 
+    def _glued_ok(self, marker: Marker, text: str) -> bool:
+        if marker.kind != "num" or marker.end >= len(text) or not _HAN.match(text[marker.end]):
+            return False
+        for node in self.stack:
+            if node.kind == "num":
+                return marker.value == node.value + 1 and self.inner.get("num") is None
+        return False
+
     def _open(self, parent_index: int, marker: Marker, source: str, run_in: bool) -> Node:
         del self.stack[parent_index + 1 :]
+        for gone in list(self.inner):
+            if gone not in [n.kind for n in self.stack]:
+                del self.inner[gone]
         node = Node(marker.kind, marker.value, marker.text, source=source, run_in=run_in)
         self.stack[-1].children.append(node)
         self.stack.append(node)
@@ -185,10 +208,13 @@ class Outline:
             ch = text[pos]
             if ch in _STARTERS:
                 prev = text[pos - 1] if pos else ""
-                if pos and prev.isdigit():
-                    pos += 1
-                    continue
                 marker = match_marker(text, pos)
+                if marker is not None and pos and prev.isdigit():
+                    # glued to a number before it ("…2023-09-154.文件审批模板"): only the next
+                    # number of an open "1." level followed by Chinese text
+                    if not self._glued_ok(marker, text):
+                        pos += 1
+                        continue
                 if marker is not None:
                     where = self._accept(marker, pos > 0, prev)
                     if where is not None and marker.end < n or (where is not None and pos == 0):
@@ -197,7 +223,11 @@ class Outline:
                             (current or self.stack[-1]).add_text(before)
                         current = self._open(where, marker, source, pos > 0)
                         opened.append(current)
-                        if pos > 0 and marker.kind in ("num", "pnum", "circ"):
+                        if (
+                            pos > 0
+                            and prev in "，,、；;：:"
+                            and marker.kind in ("num", "pnum", "circ")
+                        ):
                             self.doubtful.append(
                                 f"{source}：行内的“{marker.text}”被识别为新的一级编号"
                                 f"（前文：…{text[max(0, pos - 12) : pos]}）"
@@ -224,7 +254,9 @@ def scheme_of(root: Node) -> str:
 
     def walk(node: Node) -> None:
         for child in node.children:
-            scheme = SCHEME_OF_KIND.get(child.kind[:3] if child.kind.startswith("dec") else child.kind)
+            scheme = SCHEME_OF_KIND.get(
+                child.kind[:3] if child.kind.startswith("dec") else child.kind
+            )
             if scheme:
                 counts[scheme] += 1
             walk(child)

@@ -136,7 +136,10 @@ def full_width(text: str) -> str:
 _BOILERPLATE = [
     (re.compile(r"_第\d+页$"), "下载网站的页面标记"),
     (re.compile(r"^已阅读\d+页"), "下载网站的提示"),
-    (re.compile(r"^(付费下载|下载本文档|文档简介|最新文档|评论|提交评论|\d+/\d+|温馨提示)$"), "下载网站的按钮或栏目"),
+    (
+        re.compile(r"^(付费下载|下载本文档|文档简介|最新文档|评论|提交评论|\d+/\d+|温馨提示)$"),
+        "下载网站的按钮或栏目",
+    ),
     (re.compile(r"^版权说明[:：]"), "下载网站的版权说明"),
     (re.compile(r"^(本文档|本站|人人文库|原创力文档|文档分享)"), "下载网站的提示"),
 ]
@@ -169,7 +172,7 @@ def _classify(text: str, in_notice: bool) -> str | None:
     return None
 
 
-_SENTENCE_END = tuple("。！？；：:;!?」』”）)】") 
+_SENTENCE_END = tuple("。！？；：:;!?」』”）)】")
 
 
 def read_text(path: Path, label: str) -> list[Line]:
