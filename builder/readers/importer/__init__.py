@@ -16,7 +16,7 @@ from pathlib import Path
 from builder.document.ids import IdMaker
 from builder.errors import HandbookError, display_path
 from builder.readers.importer import emit
-from builder.readers.importer.structure import Node, Outline, scheme_of
+from builder.readers.importer.structure import Node, Outline, is_document_title, scheme_of
 from builder.readers.importer.text import Line, has_han, simplified
 
 PLACEHOLDER_COMPANY = "（待填写）公司名称"
@@ -118,6 +118,9 @@ def import_manual(
             outline.open_styled(
                 line.style_level, line.notes[0] if line.notes else "", line.text, source
             )
+            continue
+        if is_document_title(line.text) and line.style_level is None:
+            outline.open_document(line.text.strip(), source)
             continue
         if not outline.root.children and not _starts_unit(line.text, outline):
             preamble.append(line)

@@ -95,9 +95,11 @@ def match_marker(text: str, at: int = 0) -> Marker | None:
             value = cn_to_int(number)
         if value is None or value == 0:
             continue
-        if m.end() >= len(text):  # a marker with nothing after it is a heading number alone
-            return Marker(kind, value, m.group(0).strip(), m.end())
-        return Marker(kind, value, m.group(0).strip(), m.end())
+        end = m.end()
+        if kind in ("part", "chapter", "section", "article"):
+            while end < len(text) and text[end] in "：:、. \t":
+                end += 1
+        return Marker(kind, value, m.group(0).strip(), end)
     return None
 
 
@@ -151,6 +153,11 @@ class Outline:
                 return i - 1
             if run_in and marker.value == 1:
                 self.inner[marker.kind] = 1
+            if not run_in and marker.value == 1:
+                # numbering restarts at the start of a line: a new list, document or part at
+                # the same level ("一、引言" of the next manual in a collection)
+                self.doubtful.append(f"“{marker.text}”在行首重新从 1 开始编号，按同级新单元处理")
+                return i - 1
             return None
         if marker.value != 1:
             # a document that starts in the middle (a preview) or a heading style numbering
@@ -195,6 +202,21 @@ class Outline:
         node = Node(kind, 0, label, head=title, source=source)
         self.stack[-1].children.append(node)
         self.stack.append(node)
+        return node
+
+    def open_document(self, title: str, source: str) -> Node:
+        """A standalone title line of a manual ("企业运营管理制度手册"): in a collection of
+        manuals each starts a top-level unit and its numbers start afresh."""
+        last = self.root.children[-1] if self.root.children else None
+        if last is not None and last.kind == "doc" and not last.children and not last.blocks:
+            if last.head == title:  # the title repeated (a cover, then the first page)
+                return last
+            self.root.add_text(last.head)  # a title line with nothing under it: the collection's
+            self.root.children.pop()
+        node = Node("doc", 0, "", head=title, source=source)
+        self.root.children.append(node)
+        self.stack = [self.root, node]
+        self.inner.clear()
         return node
 
     def add_paragraph(self, text: str, source: str) -> list[Node]:
@@ -244,6 +266,17 @@ class Outline:
         self.stack[-1].blocks.append(("table", rows))
 
 
+_DOC_TITLE = re.compile(
+    r"^[^，。；：:,;、]{2,22}(手册|手冊|制度|范本|範本|模板|方案|办法|辦法|规定|規定|规范|規範|"
+    r"流程包|内容|內容|区别|區別|作用|（范本）|\(范本\))$"
+)
+
+
+def is_document_title(text: str) -> bool:
+    """A line that reads as the title of a whole manual (no number, no sentence)."""
+    return bool(_DOC_TITLE.match(text.strip())) and match_marker(text.strip()) is None
+
+
 def _style_level(kind: str) -> int:
     return int(kind[5:]) if kind.startswith("style") else 99
 
@@ -270,7 +303,7 @@ def scheme_of(root: Node) -> str:
             kinds_of(child)
 
     kinds_of(root)
-    if "article" in kinds:
+    if "article" in kinds and counts["law"] >= max(counts["outline"], counts["decimal"]):
         return "law"
     if counts["decimal"] > counts["outline"]:
         return "decimal"
