@@ -214,6 +214,18 @@ def _assemble(lines, outline, root, tops, scheme, script, region, company, doc_n
             }
         ]
     }
+    if revisions:
+        unique = {}
+        for revision in revisions:  # the same table may be printed twice (cover, appendix)
+            unique.setdefault(revision["version"], revision)
+        revisions = list(unique.values())
+        # oldest first, as revisions.yaml wants; the manual is at the newest version
+        revisions.sort(key=lambda r: (r["date"], [int(x) for x in re.findall(r"\d+", r["version"])]))
+        manual["version"] = revisions[-1]["version"]
+        meta_found.setdefault("version", manual["version"])
+        if "effective_date" not in meta_found:
+            manual["effective_date"] = revisions[-1]["date"]
+            meta_found["effective_date"] = manual["effective_date"]
     if not revisions:
         revisions = [
             {
