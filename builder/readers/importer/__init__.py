@@ -220,7 +220,9 @@ def _assemble(lines, outline, root, tops, scheme, script, region, company, doc_n
             unique.setdefault(revision["version"], revision)
         revisions = list(unique.values())
         # oldest first, as revisions.yaml wants; the manual is at the newest version
-        revisions.sort(key=lambda r: (r["date"], [int(x) for x in re.findall(r"\d+", r["version"])]))
+        revisions.sort(
+            key=lambda r: (r["date"], [int(x) for x in re.findall(r"\d+", r["version"])])
+        )
         manual["version"] = revisions[-1]["version"]
         meta_found.setdefault("version", manual["version"])
         if "effective_date" not in meta_found:

@@ -144,7 +144,7 @@ class Mapper:
         use_sections = (
             children
             and depth + 1 < MAX_LEVEL
-            and len(with_children) * 2 >= len(children)
+            and with_children
             and not (self.scheme == "law" and depth >= 2)
             and not (self.scheme == "law" and any(c.kind == "article" for c in children))
         )

@@ -214,7 +214,7 @@ def clean_lines(raw_lines: list[str], label: str) -> list[Line]:
 def _join_broken(lines: list[Line]) -> None:
     """A line broken mid-sentence (no closing punctuation, the next line starts without a
     number) is joined to the next one."""
-    from builder.readers.importer.structure import starts_with_marker
+    from builder.readers.importer.structure import is_document_title, starts_with_marker
 
     previous: Line | None = None
     for line in lines:
@@ -228,6 +228,8 @@ def _join_broken(lines: list[Line]) -> None:
             and not previous.text.endswith(_SENTENCE_END)
             and len(previous.text) >= 15
             and not starts_with_marker(line.text)
+            and not is_document_title(line.text)
+            and not is_document_title(previous.text)
         ):
             previous.text += line.text
             line.text = ""
