@@ -102,6 +102,8 @@ def import_manual(
         lines.extend(read_any(path))
     outline = Outline()
     preamble: list[Line] = []
+    titles: list[str] = []  # Word paragraphs in the Title style
+    styled = any(line.style_level is not None for line in lines)
     for line in lines:
         if line.dropped or line.merged:
             continue
@@ -119,7 +121,12 @@ def import_manual(
                 line.style_level, line.notes[0] if line.notes else "", line.text, source
             )
             continue
-        if is_document_title(line.text) and line.style_level is None:
+        if "文档标题" in line.notes:
+            titles.append(line.text)
+            if not outline.root.children:
+                preamble.append(line)
+                continue
+        if is_document_title(line.text) and line.style_level is None and not styled:
             outline.open_document(line.text.strip(), source)
             continue
         if not outline.root.children and not _starts_unit(line.text, outline):
@@ -134,6 +141,11 @@ def import_manual(
         tops = tops[0].children
     scheme = scheme_of(root)
     script, region = _detect_script(lines)
+    if titles:
+        root.head, root.blocks = (
+            titles[0],
+            [("p", root.head)] + root.blocks if root.head else root.blocks,
+        )
     return _assemble(lines, outline, root, tops, scheme, script, region, company, doc_number)
 
 

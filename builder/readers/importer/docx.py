@@ -83,6 +83,7 @@ class Numbering:
         self.abstract: dict[str, dict[int, dict]] = {}
         self.nums: dict[str, tuple[str, dict[int, int]]] = {}
         self.counters: dict[str, list[int | None]] = {}
+        self.started: set[str] = set()
         if root is None:
             return
         for ab in root.findall(_q("abstractNum")):
@@ -111,11 +112,16 @@ class Numbering:
         levels = self.abstract.get(abstract_id, {})
         if ilvl not in levels:
             return ""
-        key = num_id if overrides else f"a{abstract_id}"
-        counters = self.counters.setdefault(key, [None] * 9)
+        # instances of one abstract list count together; an instance with startOverride
+        # restarts those levels the first time it is used (Word's behaviour)
+        counters = self.counters.setdefault(abstract_id, [None] * 9)
+        if overrides and num_id not in self.started:
+            self.started.add(num_id)
+            for lvl_index, start in overrides.items():
+                counters[lvl_index] = start - 1
         level = levels[ilvl]
         if counters[ilvl] is None:
-            counters[ilvl] = overrides.get(ilvl, level["start"])
+            counters[ilvl] = level["start"]
         else:
             counters[ilvl] += 1
         for deeper in range(ilvl + 1, 9):
@@ -167,6 +173,9 @@ class Styles:
             if st["outline"] is not None and st["outline"] != "9":
                 return int(st["outline"])
         return None
+
+    def is_title(self, sid) -> bool:
+        return any(st["name"] in ("title", "标题") for st in self._chain(sid))
 
     def is_toc(self, sid) -> bool:
         st = self.styles.get(sid)
@@ -281,6 +290,10 @@ def read_docx(path: Path, label: str) -> list[Line]:
         elif sid:
             level = styles.heading_level(sid)
         text = full_width(strip_pinyin(text)[0])
+        if sid and styles.is_title(sid):
+            line.text = text
+            line.notes.append("文档标题")
+            continue
         if level is not None and level < 6:
             typed = match_marker(text)
             if typed is not None and not label_text:

@@ -74,6 +74,12 @@ def split_title(head: str, title_limit: int = 30) -> tuple[str | None, str]:
         if pos >= 2 and not _CLAUSE_PUNCT.search(head[:pos]) and (best is None or pos < best):
             best = pos
     if best is None:
+        # "公司组织结构公司组织结构由…": the body starts by repeating the title's first words
+        for k in range(2, 11):
+            if head[k : k + 2] == head[:2] and not _CLAUSE_PUNCT.search(head[:k]):
+                best = k
+                break
+    if best is None:
         for word in _WEAK:
             pos = plain.find(word, 2, 16)
             if pos >= 2 and not _CLAUSE_PUNCT.search(head[:pos]) and (best is None or pos < best):
@@ -202,7 +208,12 @@ class Mapper:
         return data
 
     def clause(self, node: Node, depth: int, parent: str, ordinal: int) -> list[dict]:
-        title, body = split_title(node.head)
+        if node.kind == "article":
+            # an article has a title only when one is typed in brackets: 第一条（目的）…
+            m = re.match(r"^[（【\[]([^）】\]]{1,12})[）】\]]\s*", node.head)
+            title, body = (m.group(1), node.head[m.end() :]) if m else (None, node.head)
+        else:
+            title, body = split_title(node.head)
         data: dict = {"id": self.ids.from_title(title, parent, ordinal)}
         if title:
             data["title"] = title

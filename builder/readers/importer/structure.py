@@ -137,6 +137,7 @@ class Outline:
         # a list inside a unit's text that reuses an open kind ("…议程：1.回顾；2.分解；3.讨论"
         # under "1.会议管理模板"): its numbers are text until the open level's next number comes
         self.inner: dict[str, int] = {}
+        self.last_value: dict[str, int] = {}  # the last number of each kind, anywhere
 
     # -- the sequence rule --------------------------------------------------------------------
     def _accept(self, marker: Marker, run_in: bool, prev_char: str) -> int | None:
@@ -159,6 +160,14 @@ class Outline:
                 self.doubtful.append(f"“{marker.text}”在行首重新从 1 开始编号，按同级新单元处理")
                 return i - 1
             return None
+        if (
+            marker.kind in ("chapter", "section", "article")
+            and not run_in
+            and marker.value == self.last_value.get(marker.kind, 0) + 1
+            and marker.value > 1
+        ):
+            # 条 (and 章, 节 after a part) count through the whole manual, not per parent
+            return len(self.stack) - 1
         if marker.value != 1:
             # a document that starts in the middle (a preview) or a heading style numbering
             if len(self.stack) == 1 and not self.root.children and not run_in:
@@ -189,6 +198,7 @@ class Outline:
             if gone not in [n.kind for n in self.stack]:
                 del self.inner[gone]
         node = Node(marker.kind, marker.value, marker.text, source=source, run_in=run_in)
+        self.last_value[marker.kind] = marker.value
         self.stack[-1].children.append(node)
         self.stack.append(node)
         return node
@@ -303,8 +313,16 @@ def scheme_of(root: Node) -> str:
             kinds_of(child)
 
     kinds_of(root)
-    if "article" in kinds and counts["law"] >= max(counts["outline"], counts["decimal"]):
+    articles = sum(1 for _ in _iter_kind(root, "article"))
+    if articles and (articles >= 3 or counts["law"] >= max(counts["outline"], counts["decimal"])):
         return "law"
     if counts["decimal"] > counts["outline"]:
         return "decimal"
     return "outline"
+
+
+def _iter_kind(node: Node, kind: str):
+    for child in node.children:
+        if child.kind == kind:
+            yield child
+        yield from _iter_kind(child, kind)
