@@ -134,7 +134,7 @@ def import_manual(
         outline.add_paragraph(line.text, source)
     root = outline.root
     tops = root.children
-    while len(tops) == 1 and tops[0].children and not tops[0].kind.startswith("style"):
+    while len(tops) == 1 and tops[0].children and tops[0].kind in ("doc", "part"):
         # one unit holding everything (a part, or a manual title numbered 一、): its children
         # are the chapters
         root.blocks = [("p", tops[0].head)] + tops[0].blocks if tops[0].head else tops[0].blocks

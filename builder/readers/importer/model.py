@@ -53,6 +53,8 @@ def split_title(head: str, title_limit: int = 30) -> tuple[str | None, str]:
     head = head.strip()
     if not head:
         return None, ""
+    if len(head) <= title_limit and not _CLAUSE_PUNCT.search(head) and "。" not in head:
+        return head, ""
     colon = re.search(r"[：:]", head)
     if (
         colon
@@ -60,11 +62,17 @@ def split_title(head: str, title_limit: int = 30) -> tuple[str | None, str]:
         and not _CLAUSE_PUNCT.search(head[: colon.start()])
     ):
         return head[: colon.start()].strip(), head[colon.end() :].strip()
+    plain = simplified(head)
+    if len(plain) != len(head):
+        plain = head
+    for word in _STRONG:
+        pos = plain.find(word, 2, 26)
+        if pos >= 2 and not _CLAUSE_PUNCT.search(head[:pos]):
+            first = min(p for p in (plain.find(w, 2, 26) for w in _STRONG) if p >= 2)
+            return head[:first].strip(), head[first:].strip()
     period = re.search(r"[。．]", head)
     if period and 1 <= period.start() <= 15 and not _CLAUSE_PUNCT.search(head[: period.start()]):
         return head[: period.start()].strip(), head[period.end() :].strip()
-    if len(head) <= title_limit and not _CLAUSE_PUNCT.search(head) and not head.endswith(("。",)):
-        return head, ""
     plain = simplified(head)
     if len(plain) != len(head):
         plain = head

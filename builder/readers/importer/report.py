@@ -47,7 +47,7 @@ def write(lines, outline, mapper, forms, placeholders, scheme, script, region, c
     out += ["", "## 丢弃的内容", ""]
     out += [
         f"- {line.source}:{line.number}（{line.dropped}，{han_count(line.raw)} 个汉字）："
-        f"{_short(line.raw)}"
+        f"{' '.join(line.raw.split())}"
         for line in dropped
     ] or ["- 无"]
     out += ["", "## 逐行去向", ""]
