@@ -1,7 +1,7 @@
 """A small law-style (规章制度) Word manual for the import tests, made with python-docx, numbered
 by Word's automatic numbering: 第%1章 on the headings, 第%1条 / （%2） (chineseCounting) on the
 articles, counting through both chapters, and a second list instance whose lvlOverride restarts
-the 项 in 第四条."""
+the 项 of 第四条's second paragraph (款)."""
 
 from __future__ import annotations
 
@@ -30,6 +30,8 @@ NUMBERING = f"""
   <w:num w:numId="72"><w:abstractNumId w:val="72"/></w:num>
   <w:num w:numId="73"><w:abstractNumId w:val="72"/>
     <w:lvlOverride w:ilvl="1"><w:startOverride w:val="1"/></w:lvlOverride></w:num>
+  <w:num w:numId="74"><w:abstractNumId w:val="72"/>
+    <w:lvlOverride w:ilvl="1"><w:startOverride w:val="1"/></w:lvlOverride></w:num>
 </w:numbering>
 """
 
@@ -46,6 +48,9 @@ CONTENT = [
     ("Normal", 72, 0, "员工有下列情形之一的，公司给予表彰："),
     ("Normal", 73, 1, "在工作中有突出贡献的；"),
     ("Normal", 73, 1, "提出合理化建议被采纳的。"),
+    ("Normal", None, 0, "表彰的形式为："),
+    ("Normal", 74, 1, "通报表扬；"),
+    ("Normal", 74, 1, "发放奖金。"),
     ("Normal", 72, 0, "本制度自发布之日起施行。"),
 ]
 

@@ -118,7 +118,22 @@ def test_seed_004_is_a_collection_of_manuals(run, tmp_path):
 def test_seed_003_forms_include_the_design_card_forms(run, tmp_path):
     out = tmp_path / "src"
     assert run("import", str(seed("003")), "--out", str(out)).exit_code == 0
-    forms = {f["title"]: f for f in load_tree(out)["forms"]}
+    tree = load_tree(out)
+    # 三、配套工具模板 1.–5.: the inner list "1.上半年业绩回顾；2.Q3目标分解；3.…" of the first
+    # template stays text, and "…2023-09-154.文件审批模板" starts the fourth
+    templates = [c.get("title", "") + c.get("text", "") for c in tree["chapters"][2]["clauses"]]
+    assert [t[:6] for t in templates] == [
+        "會議管理模板",
+        "項目跟進模板",
+        "客戶溝通模板",
+        "文件審批模板",
+        "員工培訓模板",
+    ]
+    assert (
+        "2.Q3目標分解" in templates[0].replace("；", ";").replace(";", "；")
+        or "Q3目標分解" in templates[0]
+    )
+    forms = {f["title"]: f for f in tree["forms"]}
     for title in ("會議通知表", "會議紀要", "項目進度跟蹤表", "文件審批申請表", "培訓效果評估表"):
         assert title in forms, sorted(forms)
     notice = forms["會議通知表"]
@@ -175,7 +190,9 @@ def test_law_style_docx_with_word_numbering(run, tmp_path):
     seen = [line.text for line in read_docx(docx, "law.docx") if line.text]
     # the numbers Word shows: 条 through both chapters, 项 restarted by lvlOverride
     assert seen[7].startswith("第三条") and seen[8].startswith("第四条")
-    assert seen[9].startswith("（一）") and seen[11].startswith("第五条")
+    assert seen[9].startswith("（一）") and seen[11].startswith("表彰的形式")
+    assert seen[12].startswith("（一）通报表扬")  # lvlOverride/startOverride restarts the 项
+    assert seen[14].startswith("第五条")
     out = tmp_path / "src"
     result = run("import", str(docx), "--out", str(out), "--company", "示例科技有限公司")
     assert result.exit_code == 0, result.output
