@@ -65,10 +65,21 @@ def split_title(head: str, title_limit: int = 30) -> tuple[str | None, str]:
     plain = simplified(head)
     if len(plain) != len(head):
         plain = head
+    # "运营流程定义运营流程是指…": the body starts by repeating the title's first words
+    repeat = next(
+        (
+            k
+            for k in range(4, 11)
+            if head[k : k + 2] == head[:2] and not _CLAUSE_PUNCT.search(head[:k])
+        ),
+        None,
+    )
     for word in _STRONG:
         pos = plain.find(word, 2, 26)
         if pos >= 2 and not _CLAUSE_PUNCT.search(head[:pos]):
             first = min(p for p in (plain.find(w, 2, 26) for w in _STRONG) if p >= 2)
+            if repeat is not None and repeat < first:
+                first = repeat
             return head[:first].strip(), head[first:].strip()
     period = re.search(r"[。．]", head)
     if period and 1 <= period.start() <= 15 and not _CLAUSE_PUNCT.search(head[: period.start()]):
