@@ -104,9 +104,15 @@ def import_manual(
     preamble: list[Line] = []
     titles: list[str] = []  # Word paragraphs in the Title style
     styled = any(line.style_level is not None for line in lines)
+    appendix = False  # in the forms appendix of a Word handbook
+    appendix_lines: list[Line] = []
     for line in lines:
         if line.dropped or line.merged:
             continue
+        if appendix and not (line.style_level == 0 and not is_appendix(line.text)):
+            appendix_lines.append(line)
+            continue
+        appendix = False
         source = f"{line.source}:{line.number}"
         if line.table is not None:
             if not outline.root.children:
@@ -116,10 +122,19 @@ def import_manual(
             if not _forms.is_revision_table(line.table):
                 outline.add_table(line.table)
             continue
+        if "注" in line.notes:
+            outline.add_note(line.text)
+            continue
         if line.style_level is not None:
-            outline.open_styled(
+            if line.style_level == 0 and is_appendix(line.text):
+                appendix = True
+            if appendix:
+                appendix_lines.append(line)
+                continue
+            node = outline.open_styled(
                 line.style_level, line.notes[0] if line.notes else "", line.text, source
             )
+            node.title_en = next((n[9:] for n in line.notes if n.startswith("title_en:")), None)
             continue
         if "文档标题" in line.notes:
             titles.append(line.text)
@@ -131,7 +146,11 @@ def import_manual(
             continue
         if not outline.root.children and not _starts_unit(line.text, outline):
             preamble.append(line)
-        outline.add_paragraph(line.text, source)
+        opened = outline.add_paragraph(line.text, source)
+        for node in opened:
+            node.explicit = line.word
+        if opened and line.bold_title:
+            opened[0].bold_title = line.bold_title
     root = outline.root
     tops = root.children
     while len(tops) == 1 and tops[0].children and tops[0].kind in ("doc", "part"):
@@ -146,7 +165,9 @@ def import_manual(
             titles[0],
             [("p", root.head)] + root.blocks if root.head else root.blocks,
         )
-    return _assemble(lines, outline, root, tops, scheme, script, region, company, doc_number)
+    return _assemble(
+        lines, outline, root, tops, scheme, script, region, company, doc_number, appendix_lines
+    )
 
 
 def _starts_unit(text: str, outline: Outline) -> bool:
@@ -155,7 +176,13 @@ def _starts_unit(text: str, outline: Outline) -> bool:
     return match_marker(text) is not None
 
 
-def _assemble(lines, outline, root, tops, scheme, script, region, company, doc_number) -> Result:
+def is_appendix(title: str) -> bool:
+    return bool(re.match(r"^附[录錄件]", title.strip()))
+
+
+def _assemble(
+    lines, outline, root, tops, scheme, script, region, company, doc_number, appendix_lines
+) -> Result:
     from builder.readers.importer import forms, report
     from builder.readers.importer.model import Mapper
 
@@ -180,6 +207,7 @@ def _assemble(lines, outline, root, tops, scheme, script, region, company, doc_n
     base = doc_number or meta_found.get("doc_number") or "F"
     found_forms = forms.find_forms(lines, chapters, ids, base)
     found_forms += forms.find_text_forms(chapters, ids, base, len(found_forms))
+    found_forms += forms.appendix_forms(appendix_lines, ids, base, len(found_forms))
     revisions = forms.find_revisions(lines)
     placeholders = []
     company_name = company or PLACEHOLDER_COMPANY

@@ -9,9 +9,10 @@ import re
 from pathlib import Path
 
 from builder.readers.importer.structure import match_marker
-from builder.readers.importer.text import Line, full_width, strip_pinyin
+from builder.readers.importer.text import HAN, Line, full_width, strip_pinyin
 from builder.readers.package import Package, UnreadableFile
 
+_HAN = re.compile(f"[{HAN}]")
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _W = f"{{{W}}}"
 
@@ -177,6 +178,9 @@ class Styles:
     def is_title(self, sid) -> bool:
         return any(st["name"] in ("title", "标题") for st in self._chain(sid))
 
+    def is_note(self, sid) -> bool:
+        return any(st["name"] in ("note", "注", "注释") for st in self._chain(sid))
+
     def is_toc(self, sid) -> bool:
         st = self.styles.get(sid)
         return bool(st and re.match(r"^(toc|目录|目錄)\s*\d*$|^toc heading$", st["name"]))
@@ -196,6 +200,34 @@ def _para_text(p) -> str:
         elif el.tag in (_q("tab"),):
             parts.append(" ")
     return "".join(parts)
+
+
+def _is_bold(run) -> bool:
+    rpr = run.find(_q("rPr"))
+    if rpr is None:
+        return False
+    b = rpr.find(_q("b"))
+    if b is not None and b.get(_q("val")) not in ("0", "false", "off"):
+        return True
+    style = (_val(rpr, "rStyle") or "").lower()
+    return "strong" in style or "bold" in style
+
+
+def _bold_title(p) -> str | None:
+    """The bold run-in title of a paragraph ("制定目的：…"), or None."""
+    bold = ""
+    for run in p.iter(_q("r")):
+        text = "".join(t.text or "" for t in run.iter(_q("t")))
+        if not text:
+            continue
+        if not _is_bold(run):
+            break
+        bold += text
+    bold = bold.strip()
+    m = re.match(r"^(.{1,40}?)\s*[：:]?$", bold)
+    if not bold or not m:
+        return None
+    return m.group(1).strip() or None
 
 
 def _table_rows(tbl) -> list[list[str]]:
@@ -263,7 +295,8 @@ def read_docx(path: Path, label: str) -> list[Line]:
         ppr = el.find(_q("pPr"))
         sid = _val(ppr, "pStyle") if ppr is not None else None
         text = _para_text(el).strip()
-        line = Line(label, number, text)
+        line = Line(label, number, text, word=True)
+        line.bold_title = _bold_title(el)
         lines.append(line)
         ends_field = any(fc.get(_q("fldCharType")) == "end" for fc in el.iter(_q("fldChar")))
         if in_toc or in_toc_field or styles.is_toc(sid):
@@ -294,6 +327,27 @@ def read_docx(path: Path, label: str) -> list[Line]:
             line.text = text
             line.notes.append("文档标题")
             continue
+        previous = next((x for x in reversed(lines[:-1]) if not x.dropped), None)
+        if (
+            previous is not None
+            and previous.style_level is not None
+            and not previous.merged
+            and not _HAN.search(text)
+            and re.search(r"[A-Za-z]", text)
+            and not any(n.startswith("title_en:") for n in previous.notes)
+        ):
+            # the English title printed under a heading (HeadingTranslation)
+            previous.notes.append("title_en:" + text)
+            line.merged = True
+            continue
+        if sid and styles.is_note(sid):
+            if text.strip() == "本次修订":
+                line.dropped = "修订标记（本次修订）"
+                continue
+            line.notes.append("注")
+            line.text = re.sub(r"^注[：:]\s*", "", text)
+            continue
+        text = re.sub(r"\s*本次修订\s*(?=[：:]|$)", "", text)
         if level is not None and level < 6:
             typed = match_marker(text)
             if typed is not None and not label_text:

@@ -343,3 +343,98 @@ def find_text_forms(chapters: list[dict], ids: IdMaker, base: str, start: int) -
                     }
                     found.append(form)
     return found
+
+
+_CODED_TITLE = re.compile(r"^(.+?)[（(]([A-Za-z0-9][A-Za-z0-9\-_/.]*)[）)]$")
+
+
+def appendix_forms(lines: list[Line], ids: IdMaker, base: str, start: int) -> list[dict]:
+    """The forms of an appendix (附录 表单) as a Word handbook prints them: a heading
+    "会议通知表（HC-YY-F01）", 用途/填写说明 lines, a label | value table, tables of rows."""
+    found: list[dict] = []
+    current: dict | None = None
+    caption = ""
+    fids = IdMaker()
+
+    def finish():
+        if current and current["fields"]:
+            found.append(current)
+
+    for line in lines:
+        if line.style_level is not None:
+            if line.style_level == 0:
+                line.notes.append("附录标题（表单见 forms/）")
+                continue
+            finish()
+            m = _CODED_TITLE.match(line.text.strip())
+            title, code = (m.group(1), m.group(2)) if m else (line.text.strip(), None)
+            fids = IdMaker()
+            current = {
+                "id": ids.from_title(title, "form", 1),
+                "code": code or f"{base}-F{start + len(found) + 1:02d}",
+                "title": title,
+                "purpose": f"{title}（由原手册导入，请补充用途说明）",
+                "instructions": [],
+                "fields": [],
+            }
+            title_en = next((n[9:] for n in line.notes if n.startswith("title_en:")), None)
+            if title_en:
+                current["title_en"] = title_en
+            caption = ""
+            line.notes.append(f"表单 → forms/{current['id']}.yaml")
+            continue
+        if current is None:
+            continue
+        if line.table is None:
+            text = line.text.strip()
+            plain = simplified(text)
+            if plain.startswith("用途"):
+                current["purpose"] = re.sub(r"^用途[：:]\s*", "", text) or current["purpose"]
+            elif text.startswith(("·", "•")):
+                current["instructions"].append(text.lstrip("·• "))
+            elif plain.startswith(("表单编号", "填写说明")):
+                pass
+            else:
+                caption = text
+            continue
+        rows = line.table
+        head = [simplified(c.strip()) for c in rows[0]]
+        if caption in ("填写示例",) or head[:2] == ["项目", "示例"]:
+            caption = ""
+            continue
+        if simplified(caption).startswith("审批流程") or head[:1] == ["审批环节"]:
+            current["approval"] = True
+            caption = ""
+            continue
+        width = max(len(r) for r in rows)
+        if width == 2 and all(len(r) == 2 for r in rows) and not any("序号" in h for h in head):
+            for label, value in rows:
+                label = label.strip()
+                if not label:
+                    continue
+                required = label.endswith("*")
+                field = _field(fids, label.rstrip("*").strip(), [value], len(current["fields"]))
+                if required:
+                    field["required"] = True
+                current["fields"].append(field)
+        else:
+            columns = [
+                _field(fids, h.strip().rstrip("*") or f"列{i + 1}", [], i)
+                for i, h in enumerate(rows[0])
+            ]
+            label = caption or current["title"]
+            current["fields"].append(
+                {
+                    "id": fids.from_title(label, "rows", len(current["fields"])),
+                    "label": label,
+                    "type": "rows",
+                    "rows": max(1, min(100, len(rows) - 1)),
+                    "columns": columns,
+                }
+            )
+        caption = ""
+    finish()
+    for form in found:
+        if not form["instructions"]:
+            del form["instructions"]
+    return found

@@ -108,19 +108,48 @@ def split_title(head: str, title_limit: int = 30) -> tuple[str | None, str]:
     return None, head
 
 
-def _texts(node: Node, body: str) -> list[str]:
+def _title_of(node: Node, limit: int = 30) -> tuple[str | None, str]:
+    """(title, body) of a unit: the bold run-in title of a Word paragraph, else guessed from
+    the text (split_title) unless the unit came from Word (there, no bold: no title)."""
+    head = node.head.strip()
+    if node.bold_title and head.startswith(node.bold_title):
+        return node.bold_title, re.sub(r"^[：:]\s*", "", head[len(node.bold_title) :].lstrip())
+    if node.explicit:
+        return None, head
+    return split_title(head, limit)
+
+
+def _texts(node: Node, body: str, notes: bool = True) -> list[str]:
     out = [body] if body else []
-    out += [b[1] for b in node.blocks if b[0] == "p"]
+    out += [b[1] for b in node.blocks if b[0] == "p" or (notes and b[0] == "note")]
     return out
+
+
+def _notes(node: Node) -> list[str]:
+    return [b[1] for b in node.blocks if b[0] == "note"]
 
 
 def _tables(node: Node) -> list[list[list[str]]]:
     return [b[1] for b in node.blocks if b[0] == "table"]
 
 
+# Markers that number list items in every scheme: （1） and ①.
+ITEM_KINDS = ("pnum", "circ")
+
+
+def _section_like(node: Node) -> bool:
+    """A unit that holds clauses (not just list items): a Word heading with content below it,
+    or one whose parts are numbered as clauses or have parts of their own."""
+    if not node.children:
+        return False
+    if node.kind.startswith("style"):
+        return True
+    return any(c.kind not in ITEM_KINDS or c.children for c in node.children)
+
+
 def flatten(node: Node) -> str:
     """A unit and everything below it as one text (for items and over-deep levels)."""
-    parts = [node.head] + [b[1] for b in node.blocks if b[0] == "p"]
+    parts = [node.head] + [b[1] for b in node.blocks if b[0] in ("p", "note")]
     parts += [flatten(c) for c in node.children]
     return " ".join(p for p in parts if p)
 
@@ -144,11 +173,13 @@ class Mapper:
         self.unit_of_source: dict[str, str] = {}
 
     def chapter(self, node: Node, ordinal: int) -> dict:
-        title, body = split_title(node.head, 40)
+        title, body = _title_of(node, 40)
         if not title:
             title = (body[:20] or node.marker or f"第{ordinal}章").rstrip("，。；、")
             self.doubtful.append(f"{node.source}：章没有标题，暂用“{title}”，请核对")
         data = {"id": self.ids.from_title(title, "chapter", ordinal), "title": title}
+        if node.title_en:
+            data["title_en"] = node.title_en
         self.counts["chapters"] += 1
         self._note(node, data["id"])
         self._container(node, data, body, 1)
@@ -165,7 +196,7 @@ class Mapper:
             extra.append(rows)
         if texts:
             data["intro"] = _one(texts)
-        with_children = [c for c in children if c.children]
+        with_children = [c for c in children if _section_like(c)]
         use_sections = (
             children
             and depth + 1 < MAX_LEVEL
@@ -202,12 +233,16 @@ class Mapper:
         return {"id": self.ids.child(parent, 1), "table": table_src(rows)}
 
     def section(self, node: Node, depth: int, ordinal: int) -> dict:
-        title, body = split_title(node.head)
+        title, body = _title_of(node)
+        if not title and node.explicit:
+            title, body = split_title(node.head)
         if not title:
             title = (body[:16] or node.marker).rstrip("，。；、：")
             body = body[len(title) :].lstrip("，。；、：") if body.startswith(title) else body
             self.doubtful.append(f"{node.source}：节“{node.marker}”没有可辨认的标题，取“{title}”")
         data = {"id": self.ids.from_title(title), "title": title}
+        if node.title_en:
+            data["title_en"] = node.title_en
         self.counts["sections"] += 1
         self._note(node, data["id"])
         if not node.children:
@@ -232,13 +267,16 @@ class Mapper:
             m = re.match(r"^[（【\[]([^）】\]]{1,12})[）】\]]\s*", node.head)
             title, body = (m.group(1), node.head[m.end() :]) if m else (None, node.head)
         else:
-            title, body = split_title(node.head)
+            title, body = _title_of(node)
         data: dict = {"id": self.ids.from_title(title, parent, ordinal)}
         if title:
             data["title"] = title
         self.counts["clauses"] += 1
         self._note(node, data["id"])
-        texts = _texts(node, body)
+        texts = _texts(node, body, notes=False)
+        notes = _notes(node)
+        if notes:
+            data["note"] = "\n".join(notes)
         children = node.children
         if children and depth >= MAX_LEVEL:
             texts += [flatten(c) for c in children]

@@ -52,6 +52,7 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [
     ("circ", re.compile(f"([{_CIRCLED}])\\s*")),
 ]
 _HAN = re.compile(r"[\u4e00-\u9fff]")
+_REF_PATH = re.compile(r"[一二三四五六七八九十]+（[一二三四五六七八九十]+）$")
 _STARTERS = set("第一二三四五六七八九十（0123456789" + _CIRCLED)
 
 SCHEME_OF_KIND = {
@@ -118,6 +119,9 @@ class Node:
     tables: list[list[list[str]]] = field(default_factory=list)
     source: str = ""  # "file:line" of the marker
     run_in: bool = False  # found inside a paragraph, not at its start
+    title_en: str | None = None
+    explicit: bool = False  # from Word: the title is what was bold, nothing is guessed
+    bold_title: str | None = None
     blocks: list = field(default_factory=list)  # ("p", text) / ("table", rows) in order
 
     def add_text(self, text: str) -> None:
@@ -137,11 +141,19 @@ class Outline:
         # a list inside a unit's text that reuses an open kind ("…议程：1.回顾；2.分解；3.讨论"
         # under "1.会议管理模板"): its numbers are text until the open level's next number comes
         self.inner: dict[str, int] = {}
-        self.last_value: dict[str, int] = {}  # the last number of each kind, anywhere
+        self.last_value: dict[str, int] = {}
+        self._before = ""  # the text just before the marker being judged  # the last number of each kind, anywhere
 
     # -- the sequence rule --------------------------------------------------------------------
     def _accept(self, marker: Marker, run_in: bool, prev_char: str) -> int | None:
         """Index in the stack under which the marker opens a unit, or None (it is text)."""
+        if run_in and prev_char:
+            if prev_char in "“‘「『《\"'":
+                return None  # a number quoted in the text: “一、”“（一）”
+            if prev_char == "）" and _REF_PATH.search(self._before):
+                return None  # a reference path "六（九）3."
+            if prev_char in CN_DIGITS + "十":
+                return None  # a reference path "七（一）" or a word ending in a numeral
         kinds = [n.kind for n in self.stack]
         if marker.kind in kinds:
             i = kinds.index(marker.kind)
@@ -174,7 +186,8 @@ class Outline:
                 return 0
             return None
         if run_in:
-            if marker.kind in ("cn",) and prev_char and prev_char in CN_DIGITS + "十":
+            if marker.kind == "cn" and _HAN.match(prev_char) and self.root.children:
+                # "统一、规范", "唯一、": a word ending in 一 inside a sentence, not a new level
                 return None
             if (
                 marker.kind in ("num", "dec2", "dec3", "dec4")
@@ -209,7 +222,7 @@ class Outline:
         kind = f"style{level}"
         while len(self.stack) > 1 and _style_level(self.stack[-1].kind) >= level:
             self.stack.pop()
-        node = Node(kind, 0, label, head=title, source=source)
+        node = Node(kind, 0, label, head=title, source=source, explicit=True, bold_title=title)
         self.stack[-1].children.append(node)
         self.stack.append(node)
         return node
@@ -241,6 +254,7 @@ class Outline:
             if ch in _STARTERS:
                 prev = text[pos - 1] if pos else ""
                 marker = match_marker(text, pos)
+                self._before = text[max(0, pos - 12) : pos]
                 if marker is not None and pos and prev.isdigit():
                     # glued to a number before it ("…2023-09-154.文件审批模板"): only the next
                     # number of an open "1." level followed by Chinese text
@@ -271,6 +285,13 @@ class Outline:
         if rest:
             (current or self.stack[-1]).add_text(rest)
         return opened
+
+    def add_note(self, text: str) -> None:
+        """A note (注：…) belongs to the clause, not to the list item last read."""
+        top = self.stack[-1]
+        if len(self.stack) > 2 and not top.children and top.kind in ("pnum", "circ"):
+            top = self.stack[-2]
+        top.blocks.append(("note", text))
 
     def add_table(self, rows: list[list[str]]) -> None:
         self.stack[-1].blocks.append(("table", rows))

@@ -31,6 +31,8 @@ class Line:
     style_level: int | None = None  # heading level from a Word style / outline level (0-based)
     table: list[list[str]] | None = None  # a DOCX table (rows of cell texts)
     notes: list[str] = field(default_factory=list)
+    word: bool = False  # from a Word document: titles are explicit (bold run-in), not guessed
+    bold_title: str | None = None  # the bold run that starts the paragraph, before its colon
 
 
 def decode(data: bytes, label: str) -> str:
