@@ -312,3 +312,66 @@ def test_bad_files_are_refused_in_chinese_and_nothing_is_written(run_process, tm
     assert "Traceback" not in result.stderr
     assert not out.exists()
     assert not list(tmp_path.glob(".import-*"))
+
+
+def outline_of(src: Path, branch: str = "hq") -> list[tuple]:
+    """Chapters, sections, clauses (titles, text, items, tables, notes) of a manual as one branch
+    reads it, numbers and ids left out."""
+    from builder.document.resolve import resolve
+    from builder.sources.load import load_manual
+
+    def text(p) -> str:
+        if isinstance(p, str):
+            return p
+        if isinstance(p, tuple):
+            return "".join(text(x) for x in p)
+        return getattr(p, "text", "")
+
+    out: list[tuple] = []
+
+    def clause(c, depth):
+        table = None
+        if c.table:
+            table = (c.table.columns, [[text(x) for x in row] for row in c.table.rows])
+        out.append(
+            ("clause", depth, c.title or "", [text(p) for p in c.text],
+             [text(i.text) for i in c.items], table, text(c.note) if c.note else None)
+        )  # fmt: skip
+        for sub in c.clauses:
+            clause(sub, depth + 1)
+
+    def section(s, depth):
+        out.append(("section", depth, s.title, s.title_en, [text(p) for p in s.intro]))
+        for sub in s.sections:
+            section(sub, depth + 1)
+        for c in s.clauses:
+            clause(c, depth + 1)
+
+    for chapter in resolve(load_manual(src), branch, change_marks=False).chapters:
+        section(chapter, 1)
+    return out
+
+
+@pytest.mark.slow
+def test_round_trip_of_the_bundled_word_handbook(run, tmp_path, monkeypatch):
+    from tests.conftest import SRC
+
+    monkeypatch.setenv("HANDBOOK_SOURCE_REVISION", "test")
+    built = tmp_path / "built"
+    result = run("build", "--src", str(SRC), "-b", "hq", "-f", "docx", "--out", str(built))
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "imported"
+    result = run(
+        "import", str(built / "hq" / "handbook.docx"), "--out", str(out),
+        "--company", "瀚川科技股份有限公司",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    original, imported = outline_of(SRC), outline_of(out)
+    assert [u[0] for u in imported].count("section") == 174 + 11  # chapters and sections
+    assert len(imported) == len(original)
+    for before, after in zip(original, imported):
+        assert after == before
+    titles = {f["title"] for f in load_tree(out)["forms"]}
+    assert {"会议通知表", "文件审批申请表", "整改通知书"} <= titles
+    meta = yaml.safe_load((out / "manual.yaml").read_text("utf-8"))
+    assert meta["version"] == "1.2" and meta["doc_number"] == "HC-YY-MAN-001"

@@ -192,7 +192,9 @@ def _assemble(
     preface = [p for p in preface if p]
     title = _manual_title(preface, lines)
     meta_found: dict[str, str] = {}
-    for text in preface + [line.text for line in lines[:40] if line.text]:
+    cover = [line.text for line in lines[:40] if line.text]
+    cover += [" ".join(row) for line in lines[:40] if line.table for row in line.table]
+    for text in preface + cover:
         for key, pattern in _META:
             m = pattern.search(text)
             if m and key not in meta_found:

@@ -141,8 +141,8 @@ class Outline:
         # a list inside a unit's text that reuses an open kind ("…议程：1.回顾；2.分解；3.讨论"
         # under "1.会议管理模板"): its numbers are text until the open level's next number comes
         self.inner: dict[str, int] = {}
-        self.last_value: dict[str, int] = {}
-        self._before = ""  # the text just before the marker being judged  # the last number of each kind, anywhere
+        self.last_value: dict[str, int] = {}  # the last number of each kind, anywhere
+        self._before = ""  # the text just before the marker being judged
 
     # -- the sequence rule --------------------------------------------------------------------
     def _accept(self, marker: Marker, run_in: bool, prev_char: str) -> int | None:
