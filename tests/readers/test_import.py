@@ -375,3 +375,38 @@ def test_round_trip_of_the_bundled_word_handbook(run, tmp_path, monkeypatch):
     assert {"会议通知表", "文件审批申请表", "整改通知书"} <= titles
     meta = yaml.safe_load((out / "manual.yaml").read_text("utf-8"))
     assert meta["version"] == "1.2" and meta["doc_number"] == "HC-YY-MAN-001"
+
+
+def test_without_libreoffice_an_odt_is_refused_naming_the_package(run, tmp_path, monkeypatch):
+    import builder.readers.importer.convert as convert
+
+    monkeypatch.setattr(convert.shutil, "which", lambda name: None)
+    path = tmp_path / "old.odt"
+    path.write_bytes(b"PK\x03\x04")
+    out = tmp_path / "src"
+    result = run("import", str(path), "--out", str(out))
+    assert result.exit_code == 1
+    assert "libreoffice-writer" in result.output and "未写入任何文件" in result.output
+    assert not out.exists()
+
+
+@pytest.mark.slow
+def test_an_odt_is_converted_by_libreoffice(run, tmp_path):
+    from tests.tools import WRITER, require
+
+    soffice = require("soffice", WRITER)
+    docx = make_law_docx(tmp_path / "law.docx")
+    import subprocess
+
+    subprocess.run(
+        [soffice, f"-env:UserInstallation=file://{tmp_path}/lo", "--headless",
+         "--convert-to", "odt", "--outdir", str(tmp_path), str(docx)],
+        check=True, capture_output=True, timeout=180,
+    )  # fmt: skip
+    out = tmp_path / "src"
+    result = run("import", str(tmp_path / "law.odt"), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    chapters = load_tree(out)["chapters"]
+    assert [c["title"] for c in chapters] == ["总则", "员工管理"]
+    assert [len(c["clauses"]) for c in chapters] == [2, 3]
+    assert yaml.safe_load((out / "manual.yaml").read_text("utf-8"))["numbering"] == "law"
