@@ -206,7 +206,8 @@ def _assemble(
     if not tops:
         tops = [Node("root", 1, "", head=title, blocks=[("p", p) for p in preface])]
     chapters = [mapper.chapter(node, i) for i, node in enumerate(tops, 1)]
-    base = doc_number or meta_found.get("doc_number") or "F"
+    found_number = doc_number or meta_found.get("doc_number")
+    base = f"{found_number}-" if found_number else ""  # form codes: HC-YY-001-F01, or F01
     found_forms = forms.find_forms(lines, chapters, ids, base)
     found_forms += forms.find_text_forms(chapters, ids, base, len(found_forms))
     found_forms += forms.appendix_forms(appendix_lines, ids, base, len(found_forms))

@@ -175,7 +175,7 @@ def find_forms(lines: list[Line], chapters: list[dict], ids: IdMaker, doc_number
             rows = rows[1:]
         if not title or not rows or is_revision_table(rows) or _REVISION.search(simplified(title)):
             continue
-        form = form_from_table(title, rows, ids, f"{base}-F{len(forms) + 1:02d}")
+        form = form_from_table(title, rows, ids, f"{base}F{len(forms) + 1:02d}")
         if form:
             forms.append(form)
             line.notes.append(f"表单模板 → forms/{form['id']}.yaml")
@@ -335,7 +335,7 @@ def find_text_forms(chapters: list[dict], ids: IdMaker, base: str, start: int) -
                         fields.append(_field(fids, label, [], len(fields) + 1))
                     form = {
                         "id": ids.from_title(title, "form", 1),
-                        "code": f"{base}-F{start + len(found) + 1:02d}",
+                        "code": f"{base}F{start + len(found) + 1:02d}",
                         "title": title,
                         "clause": clause["id"],
                         "purpose": f"{title}（由原手册导入，请补充用途说明）",
@@ -371,7 +371,7 @@ def appendix_forms(lines: list[Line], ids: IdMaker, base: str, start: int) -> li
             fids = IdMaker()
             current = {
                 "id": ids.from_title(title, "form", 1),
-                "code": code or f"{base}-F{start + len(found) + 1:02d}",
+                "code": code or f"{base}F{start + len(found) + 1:02d}",
                 "title": title,
                 "purpose": f"{title}（由原手册导入，请补充用途说明）",
                 "instructions": [],

@@ -316,14 +316,13 @@ def scheme_of(root: Node) -> str:
     """outline / law / decimal: the scheme the numbers were typed in."""
     counts = {"law": 0, "outline": 0, "decimal": 0}
 
-    def walk(node: Node) -> None:
+    def walk(node: Node, in_article: bool = False) -> None:
         for child in node.children:
-            scheme = SCHEME_OF_KIND.get(
-                child.kind[:3] if child.kind.startswith("dec") else child.kind
-            )
+            kind = child.kind[:3] if child.kind.startswith("dec") else child.kind
+            scheme = "law" if in_article else SCHEME_OF_KIND.get(kind)  # 项 and 目 of a 条
             if scheme:
                 counts[scheme] += 1
-            walk(child)
+            walk(child, in_article or child.kind == "article")
 
     walk(root)
     kinds = set()
@@ -335,7 +334,7 @@ def scheme_of(root: Node) -> str:
 
     kinds_of(root)
     articles = sum(1 for _ in _iter_kind(root, "article"))
-    if articles and (articles >= 3 or counts["law"] >= max(counts["outline"], counts["decimal"])):
+    if articles and counts["law"] >= max(counts["outline"], counts["decimal"]):
         return "law"
     if counts["decimal"] > counts["outline"]:
         return "decimal"
