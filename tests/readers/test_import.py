@@ -353,28 +353,37 @@ def outline_of(src: Path, branch: str = "hq") -> list[tuple]:
 
 
 @pytest.mark.slow
-def test_round_trip_of_the_bundled_word_handbook(run, tmp_path, monkeypatch):
-    from tests.conftest import SRC
+@pytest.mark.parametrize(
+    ("name", "company", "sections"),
+    [("manual_src", "瀚川科技股份有限公司", 174 + 11), ("law", "示例科技有限公司", 2 + 3)],
+)
+def test_round_trip_of_a_built_word_handbook(run, tmp_path, monkeypatch, name, company, sections):
+    """A handbook.docx the builder made imports back to the same chapters, sections, clauses,
+    tables and text: the bundled manual (outline) and the law-style test manual (第X条 through
+    the whole manual, 项, 节, bold article titles, a reference “第五条第（一）项”)."""
+    from tests.conftest import ROOTS, SRC
 
+    src = SRC if name == "manual_src" else ROOTS / name
     monkeypatch.setenv("HANDBOOK_SOURCE_REVISION", "test")
     built = tmp_path / "built"
-    result = run("build", "--src", str(SRC), "-b", "hq", "-f", "docx", "--out", str(built))
+    result = run("build", "--src", str(src), "-b", "hq", "-f", "docx", "--out", str(built))
     assert result.exit_code == 0, result.output
     out = tmp_path / "imported"
-    result = run(
-        "import", str(built / "hq" / "handbook.docx"), "--out", str(out),
-        "--company", "瀚川科技股份有限公司",
-    )  # fmt: skip
+    docx = built / "hq" / "handbook.docx"
+    result = run("import", str(docx), "--out", str(out), "--company", company)
     assert result.exit_code == 0, result.output
-    original, imported = outline_of(SRC), outline_of(out)
-    assert [u[0] for u in imported].count("section") == 174 + 11  # chapters and sections
+    original, imported = outline_of(src), outline_of(out)
+    assert [u[0] for u in imported].count("section") == sections  # chapters and sections
     assert len(imported) == len(original)
     for before, after in zip(original, imported):
         assert after == before
-    titles = {f["title"] for f in load_tree(out)["forms"]}
-    assert {"会议通知表", "文件审批申请表", "整改通知书"} <= titles
     meta = yaml.safe_load((out / "manual.yaml").read_text("utf-8"))
-    assert meta["version"] == "1.2" and meta["doc_number"] == "HC-YY-MAN-001"
+    expected = yaml.safe_load((src / "manual.yaml").read_text("utf-8"))
+    assert meta["version"] == expected["version"] and meta["doc_number"] == expected["doc_number"]
+    assert meta.get("numbering", "outline") == expected.get("numbering", "outline")
+    if name == "manual_src":
+        titles = {f["title"] for f in load_tree(out)["forms"]}
+        assert {"会议通知表", "文件审批申请表", "整改通知书"} <= titles
 
 
 def test_without_libreoffice_an_odt_is_refused_naming_the_package(run, tmp_path, monkeypatch):

@@ -146,7 +146,7 @@ def import_manual(
             continue
         if not outline.root.children and not _starts_unit(line.text, outline):
             preamble.append(line)
-        opened = outline.add_paragraph(line.text, source)
+        opened = outline.add_paragraph(line.text, source, run_in=not line.word)
         for node in opened:
             node.explicit = line.word
         if opened and line.bold_title:

@@ -262,7 +262,7 @@ class Mapper:
         return data
 
     def clause(self, node: Node, depth: int, parent: str, ordinal: int) -> list[dict]:
-        if node.kind == "article":
+        if node.kind == "article" and not node.bold_title:
             # an article has a title only when one is typed in brackets: 第一条（目的）…
             m = re.match(r"^[（【\[]([^）】\]]{1,12})[）】\]]\s*", node.head)
             title, body = (m.group(1), node.head[m.end() :]) if m else (None, node.head)

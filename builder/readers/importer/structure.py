@@ -148,7 +148,7 @@ class Outline:
     def _accept(self, marker: Marker, run_in: bool, prev_char: str) -> int | None:
         """Index in the stack under which the marker opens a unit, or None (it is text)."""
         if run_in and prev_char:
-            if prev_char in "“‘「『《\"'":
+            if prev_char in "“‘「『《\"'第":
                 return None  # a number quoted in the text: “一、”“（一）”
             if prev_char == "）" and _REF_PATH.search(self._before):
                 return None  # a reference path "六（九）3."
@@ -242,8 +242,9 @@ class Outline:
         self.inner.clear()
         return node
 
-    def add_paragraph(self, text: str, source: str) -> list[Node]:
-        """Split a paragraph at the markers the sequence accepts; returns the units opened."""
+    def add_paragraph(self, text: str, source: str, run_in: bool = True) -> list[Node]:
+        """Split a paragraph at the markers the sequence accepts; returns the units opened.
+        run_in False (a Word paragraph): only a number at its start counts."""
         opened: list[Node] = []
         pos = 0
         chunk_start = 0
@@ -251,6 +252,8 @@ class Outline:
         n = len(text)
         while pos < n:
             ch = text[pos]
+            if not run_in and pos:
+                break
             if ch in _STARTERS:
                 prev = text[pos - 1] if pos else ""
                 marker = match_marker(text, pos)
