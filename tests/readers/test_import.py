@@ -419,3 +419,76 @@ def test_an_odt_is_converted_by_libreoffice(run, tmp_path):
     assert [c["title"] for c in chapters] == ["总则", "员工管理"]
     assert [len(c["clauses"]) for c in chapters] == [2, 3]
     assert yaml.safe_load((out / "manual.yaml").read_text("utf-8"))["numbering"] == "law"
+
+
+def test_a_plain_word_file_with_typed_numbers_contents_and_forms(run, tmp_path):
+    """A Word file as often found: no heading styles, numbers typed, a typed contents list with
+    leader dots, a page number, a 修订记录 table and a form template table."""
+    from docx import Document
+
+    document = Document()
+    for text in [
+        "示例科技有限公司考勤管理制度",
+        "文件编号：KQ-001　版本：2.1",
+        "目录",
+        "一、总则……………………1",
+        "二、请假……………………2",
+        "修订记录",
+    ]:
+        document.add_paragraph(text)
+    revisions = document.add_table(rows=3, cols=4)
+    for r, row in enumerate(
+        [["版本", "日期", "修订内容", "批准"], ["2.0", "2024-01-05", "初版", "李明"],
+         ["2.1", "2025年3月1日", "增加请假规定", "李明"]]
+    ):  # fmt: skip
+        for c, value in enumerate(row):
+            revisions.cell(r, c).text = value
+    for text in [
+        "一、总则",
+        "（一）目的",
+        "为规范示例科技有限公司的考勤管理，制定本制度。",
+        "（二）适用范围",
+        "本制度适用于全体员工。",
+        "- 2 -",
+        "二、请假",
+        "（一）请假程序",
+        "1.申请：员工请假应提前填写请假申请表。",
+        "2.审批：按审批权限逐级审批。",
+        "请假申请表",
+    ]:
+        document.add_paragraph(text)
+    form = document.add_table(rows=3, cols=4)
+    for r, row in enumerate(
+        [["姓名", "", "部门", ""], ["请假类型", "□事假 □病假 □年假", "请假天数", ""],
+         ["申请人签字", "", "申请日期", ""]]
+    ):  # fmt: skip
+        for c, value in enumerate(row):
+            form.cell(r, c).text = value
+    path = tmp_path / "考勤.docx"
+    document.save(path)
+    out = tmp_path / "src"
+    result = run("import", str(path), "--out", str(out), "--company", "示例科技有限公司")
+    assert result.exit_code == 0, result.output
+    tree = load_tree(out)
+    assert [c["title"] for c in tree["chapters"]] == ["总则", "请假"]
+    assert count(tree["chapters"]) == (2, 1, 4)  # （一）without numbered parts: a clause
+    body = "".join(strings(tree["chapters"]))
+    assert "……" not in body and "- 2 -" not in body
+    meta = yaml.safe_load((out / "manual.yaml").read_text("utf-8"))
+    assert meta["doc_number"] == "KQ-001" and meta["version"] == "2.1"
+    assert meta["title"] == "{manual.company}考勤管理制度" or "考勤管理制度" in meta["title"]
+    revisions = yaml.safe_load((out / "revisions.yaml").read_text("utf-8"))
+    assert [r["version"] for r in revisions] == ["2.0", "2.1"]
+    assert str(revisions[1]["date"]) == "2025-03-01"
+    (form,) = tree["forms"]
+    assert form["title"] == "请假申请表" and form["code"] == "KQ-001-F01"
+    types = {f["label"]: f["type"] for f in form["fields"]}
+    assert types == {
+        "姓名": "person", "部门": "text", "请假类型": "choice", "请假天数": "number",
+        "申请人签字": "signature", "申请日期": "date",
+    }  # fmt: skip
+    choice = next(f for f in form["fields"] if f["type"] == "choice")
+    assert choice["options"] == ["事假", "病假", "年假"]
+    report = (out / "import-report.md").read_text("utf-8")
+    assert "目录条目" in report and "页码" in report
+    check(out)

@@ -104,6 +104,9 @@ def import_manual(
     preamble: list[Line] = []
     titles: list[str] = []  # Word paragraphs in the Title style
     styled = any(line.style_level is not None for line in lines)
+    # a Word file with headings or automatic numbering has one unit per paragraph; one without
+    # (text pasted into Word) may run numbers in, as text files do
+    structured = styled or any(n.startswith("Word 自动编号") for line in lines for n in line.notes)
     appendix = False  # in the forms appendix of a Word handbook
     appendix_lines: list[Line] = []
     for line in lines:
@@ -146,7 +149,7 @@ def import_manual(
             continue
         if not outline.root.children and not _starts_unit(line.text, outline):
             preamble.append(line)
-        opened = outline.add_paragraph(line.text, source, run_in=not line.word)
+        opened = outline.add_paragraph(line.text, source, run_in=not (line.word and structured))
         for node in opened:
             node.explicit = line.word
         if opened and line.bold_title:

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 from builder.readers.importer.structure import match_marker
-from builder.readers.importer.text import HAN, Line, full_width, strip_pinyin
+from builder.readers.importer.text import HAN, Line, full_width, furniture, strip_pinyin
 from builder.readers.package import Package, UnreadableFile
 
 _HAN = re.compile(f"[{HAN}]")
@@ -323,6 +323,10 @@ def read_docx(path: Path, label: str) -> list[Line]:
         elif sid:
             level = styles.heading_level(sid)
         text = full_width(strip_pinyin(text)[0])
+        why = furniture(text) if not label_text else None
+        if why:
+            line.dropped = why
+            continue
         if sid and styles.is_title(sid):
             line.text = text
             line.notes.append("文档标题")

@@ -174,6 +174,19 @@ def _classify(text: str, in_notice: bool) -> str | None:
     return None
 
 
+def furniture(text: str) -> str | None:
+    """Why a Word paragraph is page furniture: a typed page mark or contents line."""
+    plain = text.strip()
+    for pattern in _PAGE_MARKS:
+        if pattern.match(plain):
+            return "页码"
+    if _TOC_TITLE.match(plain):
+        return "目录"
+    if _TOC_LINE.match(plain):
+        return "目录条目（带引导点和页码）"
+    return None
+
+
 _SENTENCE_END = tuple("。！？；：:;!?」』”）)】")
 
 
