@@ -343,6 +343,7 @@ def read_docx(path: Path, label: str) -> list[Line]:
             # the English title printed under a heading (HeadingTranslation)
             previous.notes.append("title_en:" + text)
             line.merged = True
+            line.notes.append("英文标题 → 上一标题的 title_en")
             continue
         if sid and styles.is_note(sid):
             if text.strip() == "本次修订":

@@ -58,7 +58,7 @@ def write(lines, outline, mapper, forms, placeholders, scheme, script, region, c
         if line.dropped:
             what = f"丢弃（{line.dropped}）"
         elif line.merged:
-            what = "并入上一行（原文在句中断行）"
+            what = "；".join(line.notes) if line.notes else "并入上一行（原文在句中断行）"
         elif line.table is not None:
             what = "表格" + ("；" + "；".join(line.notes) if line.notes else "")
         else:

@@ -143,6 +143,7 @@ class Outline:
         self.inner: dict[str, int] = {}
         self.last_value: dict[str, int] = {}  # the last number of each kind, anywhere
         self._before = ""  # the text just before the marker being judged
+        self._source = ""  # file:line of the paragraph being read
 
     # -- the sequence rule --------------------------------------------------------------------
     def _accept(self, marker: Marker, run_in: bool, prev_char: str) -> int | None:
@@ -169,7 +170,9 @@ class Outline:
             if not run_in and marker.value == 1:
                 # numbering restarts at the start of a line: a new list, document or part at
                 # the same level ("一、引言" of the next manual in a collection)
-                self.doubtful.append(f"“{marker.text}”在行首重新从 1 开始编号，按同级新单元处理")
+                self.doubtful.append(
+                    f"{self._source}：“{marker.text}”在行首重新从 1 开始编号，按同级新单元处理"
+                )
                 return i - 1
             return None
         if (
@@ -246,6 +249,7 @@ class Outline:
         """Split a paragraph at the markers the sequence accepts; returns the units opened.
         run_in False (a Word paragraph): only a number at its start counts."""
         opened: list[Node] = []
+        self._source = source
         pos = 0
         chunk_start = 0
         current: Node | None = None
