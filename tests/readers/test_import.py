@@ -19,7 +19,10 @@ if not SEEDS.is_dir():  # the repository's copy when the shared folder is not be
 
 
 def seed(prefix: str) -> Path:
-    return next(SEEDS.glob(f"{prefix}_*.txt"))
+    found = sorted(SEEDS.glob(f"{prefix}_*.txt"))
+    if not found:
+        pytest.fail(f"the seed manual {prefix}_*.txt is missing: expected in {SEEDS.resolve()}")
+    return found[0]
 
 
 def load_tree(out: Path) -> dict:
