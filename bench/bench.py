@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 WORKER = Path(__file__).resolve().parent / "worker.py"
 ALL_FORMATS = ("docx", "pdf", "html", "xlsx")
 GROUPS = ("renderers", "check", "full", "incremental", "pagination", "speedup", "pdf", "soffice",
-          "pandoc")
+          "pandoc", "import")
 CLAUSE_SUFFIX = "（基准测试修订）"
 EDITED_MANAGER = "基准测试负责人"
 RSS_METHOD = (
@@ -59,6 +59,7 @@ TARGETS_DOC = {
                       "after a warm-up, pandoc less its run on an empty document",
     "noop_rebuild": "a second identical build ≤ 0.5 s, writes nothing and says 无变化",
     "check": "handbook check ≤ 0.5 s",
+    "import_docx": "handbook import of the bundled manual's Word handbook (over 100 pages) ≤ 5 s",
     "branch_edit": "rebuild after editing one branch ≤ handbook build --force -b ID of that "
                    "branch + 0.5 s",
     "jobs_speedup": "full build with --jobs 2 ≥ 1.8 × faster than --jobs 1 (wall)",
@@ -502,6 +503,31 @@ def measure_check(plan: Plan, runner: Runner, src: Path, n: int) -> None:
               "wall_s": rounded(statistics.median(r.wall_s for r in runs)),
               **runs[0].memory(), "command": " ".join(runs[0].argv),
               "message": runs[-1].stdout.strip()[:300]}
+    bad = next((r for r in runs if not r.ok), None)
+    failed(record, bad or runs[0])
+    emit(record)
+
+
+def measure_import(plan: Plan, runner: Runner, src: Path, branch: str) -> None:
+    """handbook import of a built handbook.docx (the bundled manual, over 100 pages)."""
+    out = plan.workdir / "import-docx"
+    build = runner([*plan.handbook, "build", "--src", str(src), "-b", branch, "-f", "docx",
+                    "--out", str(out)], sample=False)
+    docx = out / branch / "handbook.docx"
+    record = {"measure": "import_docx", "branch": branch, "runs": 3, "loadavg_1m": loadavg()}
+    if not build.ok or not docx.exists():
+        failed(record, build)
+        emit(record)
+        return
+    say(f"import: {docx}")
+    argv = [*plan.handbook, "import", str(docx), "--out", str(plan.workdir / "imported"),
+            "--force"]
+    runs = [runner(argv) for _ in range(3)]
+    record.update(wall_s_runs=[rounded(r.wall_s) for r in runs],
+                  wall_s=rounded(statistics.median(r.wall_s for r in runs)),
+                  cpu_s=rounded(statistics.median(r.cpu_s for r in runs)),
+                  docx_bytes=docx.stat().st_size, command=" ".join(runs[0].argv),
+                  message=runs[-1].stdout.strip()[:300])
     bad = next((r for r in runs if not r.ok), None)
     failed(record, bad or runs[0])
     emit(record)
@@ -1080,6 +1106,8 @@ def rebuild_targets(plan: Plan) -> list[dict]:
     for n in plan.scales:
         targets.append(target("check", first("check", branches=n).get("wall_s"), 0.5, "<=", "s",
                               branches=n))
+    if "import" in plan.groups:
+        targets.append(target("import_docx", first("import_docx").get("wall_s"), 5, "<=", "s"))
     for n in plan.full_at:
         edit, ref = first("branch_edit", branches=n), first("branch_force_build", branches=n)
         if edit and ref:
@@ -1367,6 +1395,9 @@ def run_all(plan: Plan, runner: Runner) -> None:
         src = plan.workdir / f"src-{n}"
         sources[n] = (src, scale_sources(ROOT / "manual_src", src, n))
     run_per_document(plan, runner, *sources[plan.scales[0]])
+    if "import" in plan.groups:
+        src, ids = sources[plan.scales[0]]
+        measure_import(plan, runner, src, ids[0])
     for n in plan.scales:
         src, ids = sources[n]
         if "check" in plan.groups:

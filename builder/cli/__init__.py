@@ -22,6 +22,7 @@ from builder.cli.common import (
     templates_option,
 )
 from builder.cli.compare import diff, load_version
+from builder.cli.importer import import_
 from builder.cli.output import manifest_, verify
 from builder.errors import BuildError, HandbookError, SourceErrors, display_path, os_error_text
 
@@ -451,5 +452,5 @@ def serve(
     )
 
 
-for _command in (diff, manifest_, verify):
+for _command in (diff, manifest_, verify, import_):
     main.add_command(_command)
