@@ -227,14 +227,9 @@ def test_calculation_scripts_compute(built):
             "2",
         ),
         (
-            "satisfaction",
-            {
-                "score-content": "4",
-                "score-trainer": "5",
-                "score-organisation": "Off",
-                "score-overall": "4",
-            },
-            "4.33",
+            "sub-average",
+            {"score-content": "4", "score-trainer": "Off", "score-organisation": "5"},
+            "4.50",
         ),
     ]
     script = (
