@@ -14,10 +14,13 @@ from datetime import date
 
 @dataclass(frozen=True)
 class Span:
-    """A run of inline text. `ref` is the id of a chapter/section/clause/form it points to."""
+    """A run of inline text. `ref` is the id of a chapter/section/clause/form it points to;
+    `review`: a value marked 待确认 in the sources, set only in a draft (`resolve(draft=True)`),
+    which the writers highlight."""
 
     text: str
     ref: str | None = None
+    review: bool = False
 
 
 Paragraph = tuple[Span, ...]
@@ -178,6 +181,7 @@ class Document:
     forms: tuple[Form, ...]
     lang: str = "zh-CN"  # BCP 47 tag for the text as rendered
     source_revision: str = ""  # git commit of the sources, when known
+    draft: bool = False  # a draft: values marked 待确认 are highlighted (Span.review)
 
     @property
     def change_marks(self) -> bool:

@@ -90,6 +90,7 @@ from .runs import (
     doc_defaults_rpr,
     east_asian_font,
     set_fonts,
+    set_highlight,
     set_lang,
     set_run_border,
     strip_theme_fonts,
