@@ -117,7 +117,6 @@ def parse(text: str) -> list[Literal | Placeholder]:
     return parts
 
 
-
 def review_parts(value: str) -> list[tuple[str, bool]]:
     """A value printed as it is (a branch's value): (text, is a review mark) runs. Only review
     marks are special here; anything else, or text that does not parse, is literal."""
@@ -126,7 +125,8 @@ def review_parts(value: str) -> list[tuple[str, bool]]:
     except PlaceholderError:
         return [(value, False)]
     return [
-        (part.name, True) if isinstance(part, Placeholder) and part.kind == "review"
+        (part.name, True)
+        if isinstance(part, Placeholder) and part.kind == "review"
         else (part.text if isinstance(part, Literal) else part.source, False)
         for part in parts
     ]

@@ -55,8 +55,10 @@ def _context(value: str, part: placeholders.Placeholder, parts) -> str:
     at = shown.index(f"【{part.name}】")
     start = max(0, at - CONTEXT)
     end = min(len(shown), at + len(part.name) + 2 + CONTEXT)
-    return ("…" if start else "") + shown[start:end].replace("\n", " ") + (
-        "…" if end < len(shown) else ""
+    return (
+        ("…" if start else "")
+        + shown[start:end].replace("\n", " ")
+        + ("…" if end < len(shown) else "")
     )
 
 

@@ -65,7 +65,8 @@ def test_newest_revision_lists_what_is_marked(manual):
 def test_unknown_id_in_changes_is_reported_with_its_line(src):
     path = src / "revisions.yaml"
     text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace("- plan-adjust-approve\n", "- plan-adjust-aprove\n"), encoding="utf-8")
+    text = text.replace("- plan-adjust-approve\n", "- plan-adjust-aprove\n")
+    path.write_text(text, encoding="utf-8")
     with pytest.raises(SourceErrors) as info:
         load_manual(src)
     [problem] = [str(p) for p in info.value.problems]

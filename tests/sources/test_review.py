@@ -39,7 +39,8 @@ def test_the_parser_knows_the_mark():
 def test_check_review_lists_every_mark_with_its_place(run, root):
     src = root()
     chapter = src / "chapters" / "01-general.yaml"
-    _replace(chapter, "全体正式员工与试用期员工。", "全体正式员工与试用期满 {待确认:3 个月} 的员工。")
+    marked = "全体正式员工与试用期满 {待确认:3 个月} 的员工。"
+    _replace(chapter, "全体正式员工与试用期员工。", marked)
     _replace(src / "branches.yaml", 'reimburse_days: "15"', 'reimburse_days: "{待确认:15}"')
     result = run("check", "--src", str(src), "--review")
     assert result.exit_code == 0, result.output
@@ -59,7 +60,8 @@ def test_published_text_prints_the_value_plainly(root):
     for draft in (False, True):
         document = resolve(manual, "xian", draft=draft)
         clause = next(n for n, _ in document.walk() if n.id == "gen-reimburse")
-        assert plain(clause.text[0]) == "费用应在发生后 15 日内填写《费用报销单》（SL-YY-F01）报销。"
+        printed = "费用应在发生后 15 日内填写《费用报销单》（SL-YY-F01）报销。"
+        assert plain(clause.text[0]) == printed
         marked = [s.text for s in clause.text[0] if s.review]
         assert marked == (["15"] if draft else [])
 

@@ -93,9 +93,7 @@ def test_xlsx_rows_offer_yes_no_not_applicable(folder, form_id):
     answers = cells_of(cells["checks.result"])
     assert len(answers) == rows and len(cells_of(cells["checks.remarks"])) == rows
     [dv] = [
-        dv
-        for dv in ws.data_validations.dataValidation
-        if all(c in dv.sqref for c in answers[:1])
+        dv for dv in ws.data_validations.dataValidation if all(c in dv.sqref for c in answers[:1])
     ]
     assert dv.type == "list" and dv.formula1 == '"是,否,不适用"'
     shown = {str(c.value) for row in ws.iter_rows() for c in row if c.value}

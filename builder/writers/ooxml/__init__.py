@@ -129,6 +129,7 @@ __all__ = [
     "set_fonts",
     "set_lang",
     "set_run_border",
+    "set_highlight",
     "strip_theme_fonts",
     # paragraph
     "append_run",
