@@ -105,6 +105,17 @@ class FormField:
     # within a row when the computed field is itself a column of that rows field).
     compute: tuple[str, tuple[str, ...]] | None = None
 
+    @property
+    def short_choice(self) -> bool:
+        """A choice of at most 3 options of at most 6 characters in all (a checklist's
+        是/否/不适用): the form writers print its options in a table cell, so a paper copy can be
+        ticked, instead of hiding them in a drop-down list."""
+        return (
+            self.type == "choice"
+            and len(self.options) <= 3
+            and sum(len(o) for o in self.options) <= 6
+        )
+
 
 @dataclass(frozen=True)
 class Form:

@@ -3,6 +3,7 @@ them: every check row answers 是/否/不适用 and has a remarks cell, in Word,
 
 from __future__ import annotations
 
+import subprocess
 import zipfile
 
 import openpyxl
@@ -11,6 +12,7 @@ from lxml import etree
 from pypdf import PdfReader
 
 from builder.release.build import build_outputs
+from tests.tools import POPPLER, require
 from tests.writers.test_pdf_forms import export_values, terminal_fields
 from tests.writers.test_xlsx_forms import cells_of, field_cells
 
@@ -71,6 +73,9 @@ def test_docx_rows_answer_yes_no_not_applicable(folder, form_id):
         items = by_tag[f"checks.{n}.result"].findall("w:sdtPr/w:dropDownList/w:listItem", NS)
         assert [i.get(f"{{{W}}}value") for i in items] == ANSWERS
         assert f"checks.{n}.remarks" in by_tag
+        # printed as the control's placeholder, so a paper copy shows what to tick
+        shown = "".join(by_tag[f"checks.{n}.result"].itertext())
+        assert shown == "是／否／不适用"
     texts = "".join(t.text or "" for t in root.iter(f"{{{W}}}t"))
     assert heading in texts and "备注" in texts
 
@@ -80,8 +85,17 @@ def test_pdf_rows_answer_yes_no_not_applicable(folder, form_id):
     rows, _ = CHECKLISTS[form_id]
     fields = terminal_fields(PdfReader(folder / f"{form_id}.pdf"))
     for n in range(1, rows + 1):
+        # radio buttons, not a combo box: the options are printed beside them
+        assert fields[f"checks.{n}.result"]["/FT"] == "/Btn"
         assert export_values(fields[f"checks.{n}.result"]) == ANSWERS
         assert fields[f"checks.{n}.remarks"]["/FT"] == "/Tx"
+    printed = subprocess.run(
+        [require("pdftotext", POPPLER), str(folder / f"{form_id}.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert printed.count("不适用") >= rows
 
 
 @pytest.mark.parametrize("form_id", CHECKLISTS)

@@ -20,10 +20,9 @@ Controls by field type:
     textarea              multi-line text field
     choice, score         a radio group whose export values are the option labels ("1"…"5" for a
                           score); in a rows cell, a combo box of the same values, to fit the cell,
-                          unless the options are few and short (a checklist's 是/否/不适用: at
-                          most CELL_RADIO_OPTIONS of CELL_RADIO_CHARS characters in all) in a
-                          table of at most CELL_RADIO_COLUMNS columns: those stay radio buttons,
-                          printed, so the paper form can be ticked
+                          unless the options are few and short (FormField.short_choice, a
+                          checklist's 是/否/不适用) in a table of at most CELL_RADIO_COLUMNS
+                          columns: those stay radio buttons, printed, so paper can be ticked
     multichoice           one check box per option, its export value the option's label
     compute               a read-only text field that the reader fills in: sum, average,
                           days_between and capitals (中文大写) as calculate scripts (Acrobat,
@@ -100,23 +99,16 @@ class Column:
     width: str  # CSS width of the column
 
 
-# A choice in a table cell stays a radio group (options printed) when it has at most this many
-# options of at most this many characters in all, in a table of at most this many columns (so
-# the column can be wide enough for them); otherwise combo boxes.
-CELL_RADIO_OPTIONS = 3
-CELL_RADIO_CHARS = 6
+# A short choice (FormField.short_choice) in a table cell stays a radio group, its options printed,
+# in a table of at most this many columns (so the column can be wide enough for them); otherwise,
+# and for longer choices, a combo box.
 CELL_RADIO_COLUMNS = 4
 CELL_RADIO_WEIGHT = 2.5  # the width of such a column (see COLUMN_WEIGHT)
 
 
 def cell_radio(table: FormField, column: FormField) -> bool:
     """Whether the cells of `column` of the rows field `table` are radio groups."""
-    return (
-        column.type == "choice"
-        and len(table.columns) <= CELL_RADIO_COLUMNS
-        and len(column.options) <= CELL_RADIO_OPTIONS
-        and sum(len(o) for o in column.options) <= CELL_RADIO_CHARS
-    )
+    return column.short_choice and len(table.columns) <= CELL_RADIO_COLUMNS
 
 
 # How wide a column of each type is, relative to the others of its table.
