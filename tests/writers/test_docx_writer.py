@@ -473,8 +473,8 @@ def test_cover_shows_branch_and_document_control(word):
         "成都分公司",
         "文件编号",
         "HC-YY-MAN-001",
-        "1.3",
-        "2027年1月1日",
+        "1.2",
+        "2026年12月1日",
         "运营管理部",
         "总经理 周启明",
         "内部受控",
@@ -486,7 +486,7 @@ def test_cover_shows_branch_and_document_control(word):
 def test_revision_history_table(word):
     table = next(t for t in word.tables if t.rows[0].cells[0].text == "版本")
     assert [c.text for c in table.rows[0].cells] == ["版本", "日期", "修订内容", "编写", "批准"]
-    assert [row.cells[0].text for row in table.rows[1:]] == ["1.0", "1.1", "1.3"]
+    assert [row.cells[0].text for row in table.rows[1:]] == ["1.0", "1.1", "1.2"]
     assert table.rows[3].cells[2].text == "增加表单附录"
     assert table.rows[0]._tr.trPr.find(f"{{{W}}}tblHeader") is not None
 
@@ -495,7 +495,7 @@ def test_header_names_branch_and_footer_counts_pages(docx_path, word):
     section = word.sections[0]
     assert section.header.paragraphs[0].text == "运营管理手册 — 成都分公司"
     footer = section.footer.paragraphs[0]
-    assert "版本 1.3" in footer.text and "HC-YY-MAN-001" in footer.text
+    assert "版本 1.2" in footer.text and "HC-YY-MAN-001" in footer.text
     instructions = [t.text.strip() for t in footer._p.iter(f"{{{W}}}instrText")]
     assert instructions == ["PAGE", "NUMPAGES"]
 
@@ -506,8 +506,8 @@ def test_page_setup_and_properties_from_meta(word):
     assert round(section.left_margin.mm) == 25 and round(section.right_margin.mm) == 22
     props = word.core_properties
     assert props.title == "运营管理手册 · 成都分公司" and "成都分公司" in props.subject
-    assert props.author == "瀚川科技股份有限公司" and "1.3" in props.keywords
-    assert props.created.date() == date(2027, 1, 1) == props.modified.date()
+    assert props.author == "瀚川科技股份有限公司" and "1.2" in props.keywords
+    assert props.created.date() == date(2026, 12, 1) == props.modified.date()
 
 
 def test_forms_have_field_grid_rows_grid_approval_and_example(word):
