@@ -116,9 +116,11 @@ class HandbookWriter(FormLayout, DocxWriter):
     def _cover(self) -> None:
         meta, branch = self.meta, self.document.branch
         self.paragraph(StyleNames.CONFIDENTIALITY).add_run(f"{meta.confidentiality} · {CONTROLLED}")
-        if self.document.draft:
-            notice = self.paragraph(StyleNames.CONFIDENTIALITY)
+        if self.document.draft:  # a plain paragraph, the notice highlighted as the values are
+            notice = self.paragraph()
+            notice.paragraph_format.space_before = Pt(12)
             run = notice.add_run(DRAFT_NOTICE)
+            run.font.bold = True
             ooxml.set_highlight(run._r.get_or_add_rPr())
         company = self.paragraph(StyleNames.COVER_COMPANY, meta.company)
         company.paragraph_format.space_before = Pt(72)
