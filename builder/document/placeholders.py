@@ -119,7 +119,10 @@ def parse(text: str) -> list[Literal | Placeholder]:
 
 def review_parts(value: str) -> list[tuple[str, bool]]:
     """A value printed as it is (a branch's value): (text, is a review mark) runs. Only review
-    marks are special here; anything else, or text that does not parse, is literal."""
+    marks are special here: a value without `{待确认` is literal, braces and all; in one with a
+    mark, anything else (or text that does not parse) is literal too."""
+    if "{" + REVIEW not in value:
+        return [(value, False)]
     try:
         parts = parse(value)
     except PlaceholderError:

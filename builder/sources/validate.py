@@ -242,9 +242,10 @@ def check_manual(
                         )
                     )
 
-    # a branch's values are printed as they are: the only mark they may hold is {待确认:…}
+    # a branch's values are printed as they are (braces and all); one holding a {待确认:…} mark
+    # may hold no other placeholder
     def check_value(value: str, where: Location):
-        if "{" not in value and "}" not in value:
+        if "{" + placeholders.REVIEW not in value:
             return
         try:
             parts = placeholders.parse(value)

@@ -72,8 +72,8 @@ def test_published_text_prints_the_value_plainly(root):
         ("全体正式员工与试用期员工。", "全体员工 {待确认:} 。", "{待确认:}", "没有内容"),
         (
             'reimburse_days: "15"',
-            'reimburse_days: "{branch.name}"',
-            '"{branch.name}"',
+            'reimburse_days: "{待确认:15}（{branch.name}）"',
+            '"{待确认:15}（{branch.name}）"',
             "只能使用待确认标记",
         ),
     ],

@@ -78,7 +78,7 @@ def shown_text(sdt_pr) -> str:
 
 
 def test_every_bundled_form_is_written(document, form_files):
-    assert len(document.forms) == 18
+    assert len(document.forms) == 22
     assert all(path.stat().st_size > 0 for path in form_files.values())
 
 
