@@ -41,13 +41,28 @@ def main() -> None:
 
 @main.command()
 @src_option
-def check(src: Path) -> None:
+@click.option(
+    "--review",
+    is_flag=True,
+    help="同时列出所有待确认标记（{待确认:…}）及其位置 / also list every 待确认 mark",
+)
+def check(src: Path, review: bool) -> None:
     """检查源文件，一次列出全部问题（文件:行:列）。 / Validate the sources."""
     manual = load_sources(src)
     click.echo(
         f"检查通过：{len(manual.chapters)} 章，{len(manual.forms)} 个表单，"
         f"{len(manual.branch_ids)} 个分支机构，版本 {manual.meta.version}。"
     )
+    if review:
+        from builder.sources.review import marks
+
+        found = marks(manual)
+        for mark in found:
+            click.echo(f"{mark.where}：待确认“{mark.value}”　{mark.context}")
+        click.echo(
+            f"共 {len(found)} 处待确认的取值"
+            + ("；发布前请逐项确认后删除标记，只保留取值。" if found else "。")
+        )
 
 
 @main.command("list")
@@ -202,6 +217,13 @@ def _jobs(value: str) -> int:
     "下载页提供下载 / "
     "also write each branch's comparison with revision REV",
 )
+@click.option(
+    "--draft",
+    is_flag=True,
+    help="生成草稿：以黄色底纹标示待确认的取值（{待确认:…}），封面注明草稿；"
+    "默认输出到 output-draft/，不影响正式输出 / "
+    "a draft: highlight the values still to be confirmed (default folder output-draft)",
+)
 @click.option("--quiet", "-q", is_flag=True, help="不显示进度条 / no progress bar")
 def build(
     src: Path,
@@ -216,6 +238,7 @@ def build(
     docx_page_numbers: bool,
     change_marks: bool,
     compare_spec: str | None,
+    draft: bool,
     quiet: bool,
 ) -> None:
     """生成各分支机构的手册与表单；只重新生成输入有变化的文件。 / Build handbooks and forms.
@@ -237,6 +260,11 @@ def build(
     from builder.release.plan import FORMATS, parse_shard
 
     jobs_n = _jobs(jobs)
+    if draft and (
+        click.get_current_context().get_parameter_source("out")
+        == click.core.ParameterSource.DEFAULT
+    ):
+        out = Path("output-draft")  # a draft never lands in the published folder by default
     try:
         shard_kn = parse_shard(shard_spec) if shard_spec else None
     except ValueError as exc:
@@ -254,7 +282,9 @@ def build(
     from builder.writers.templates import templates_dir
 
     revision = source_revision([src, templates or templates_dir()])
-    options = cache.build_options(change_marks=change_marks, docx_page_numbers=docx_page_numbers)
+    options = cache.build_options(
+        change_marks=change_marks, docx_page_numbers=docx_page_numbers, draft=draft
+    )
     env = cache.environment(templates=templates, source_revision=revision, options=options)
     request = cache.request_id(
         branches=sorted(set(branches)) or None,
@@ -332,6 +362,7 @@ def build(
             env=env,
             request=request,
             compare=compare,
+            draft=draft,
         )
     except HandbookError as exc:
         click.echo(f"构建失败：{exc}；原有输出保持不变。", err=True)
@@ -363,7 +394,8 @@ def build(
         f"删除 {len(result.removed)} 个已不存在的分支机构或表单的文件" if result.removed else "",
     ]
     click.echo(
-        f"完成：{'，'.join(p for p in parts if p)}，输出在 {out}/"
+        ("草稿" if draft else "")
+        + f"完成：{'，'.join(p for p in parts if p)}，输出在 {out}/"
         + (f"（源修订 {revision}）" if revision else "")
         + "。"
     )

@@ -14,10 +14,13 @@ from datetime import date
 
 @dataclass(frozen=True)
 class Span:
-    """A run of inline text. `ref` is the id of a chapter/section/clause/form it points to."""
+    """A run of inline text. `ref` is the id of a chapter/section/clause/form it points to;
+    `review`: a value marked 待确认 in the sources, set only in a draft (`resolve(draft=True)`),
+    which the writers highlight."""
 
     text: str
     ref: str | None = None
+    review: bool = False
 
 
 Paragraph = tuple[Span, ...]
@@ -104,6 +107,17 @@ class FormField:
     # within a row when the computed field is itself a column of that rows field).
     compute: tuple[str, tuple[str, ...]] | None = None
 
+    @property
+    def short_choice(self) -> bool:
+        """A choice of at most 3 options of at most 6 characters in all (a checklist's
+        是/否/不适用): the form writers print its options in a table cell, so a paper copy can be
+        ticked, instead of hiding them in a drop-down list."""
+        return (
+            self.type == "choice"
+            and len(self.options) <= 3
+            and sum(len(o) for o in self.options) <= 6
+        )
+
 
 @dataclass(frozen=True)
 class Form:
@@ -181,6 +195,7 @@ class Document:
     forms: tuple[Form, ...]
     lang: str = "zh-CN"  # BCP 47 tag for the text as rendered
     source_revision: str = ""  # git commit of the sources, when known
+    draft: bool = False  # a draft: values marked 待确认 are highlighted (Span.review)
 
     @property
     def change_marks(self) -> bool:

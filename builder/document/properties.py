@@ -37,6 +37,11 @@ from builder.document.dates import chinese_date
 from builder.document.model import Document, Form, plain
 
 CONTROLLED = "受控文件"  # the controlled-document mark, in metadata and printed on every output
+DRAFT = "草稿（含待确认取值）"  # the status of a `handbook build --draft` output
+DRAFT_NOTICE = (
+    "草稿　黄色底纹标示的是待确认的建议取值（源文件中的 {待确认:…} 标记），"
+    "确认前不得作为正式版本发布。"
+)
 
 
 @dataclass(frozen=True)
@@ -155,6 +160,8 @@ def properties(
         CONTROLLED,
         meta.confidentiality,
     )
+    if document.draft:
+        title = f"【草稿】{title}"
     return Properties(
         title=title,
         subject=subject,
@@ -163,7 +170,7 @@ def properties(
         identifier=identifier,
         version=meta.version,
         effective_date=meta.effective_date,
-        status=CONTROLLED,
+        status=DRAFT if document.draft else CONTROLLED,
         category=category,
         description=description,
         language=document.lang,

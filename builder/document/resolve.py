@@ -46,9 +46,14 @@ def _compute(src: schema.Compute | None) -> tuple[str, tuple[str, ...]] | None:
 
 class _Resolver:
     def __init__(
-        self, manual: Manual, branch: schema.BranchSrc, marked: frozenset[str] = frozenset()
+        self,
+        manual: Manual,
+        branch: schema.BranchSrc,
+        marked: frozenset[str] = frozenset(),
+        draft: bool = False,
     ):
         self.manual = manual
+        self.draft = draft  # highlight the values marked 待确认
         self.marked = marked  # ids marked 本次修订
         self.branch = branch
         self.values = {**manual.branches.defaults.values, **branch.values}
@@ -59,6 +64,16 @@ class _Resolver:
 
     # --- inline text ---------------------------------------------------------------------
     def field(self, kind: str, name: str) -> str:
+        """A branch or manual field as plain text (review marks in a branch's value dropped)."""
+        return "".join(text for text, _ in self.field_parts(kind, name))
+
+    def field_parts(self, kind: str, name: str) -> list[tuple[str, bool]]:
+        """A branch or manual field as (text, marked 待确认) runs."""
+        if kind == "branch" and name in self.values and name not in placeholders.BRANCH_FIELDS:
+            return placeholders.review_parts(self.values[name])
+        return [(self._field(kind, name), False)]
+
+    def _field(self, kind: str, name: str) -> str:
         if kind == "branch":
             if name == "approval_chain":
                 return approval_chain_text(self.branch.approval_chain)
@@ -75,8 +90,11 @@ class _Resolver:
         for part in placeholders.parse(text):
             if isinstance(part, placeholders.Literal):
                 spans.append(model.Span(part.text))
+            elif part.kind == "review":
+                spans.append(model.Span(part.name, review=self.draft))
             elif part.kind in ("branch", "manual"):
-                spans.append(model.Span(self.field(part.kind, part.name)))
+                for text, review in self.field_parts(part.kind, part.name):
+                    spans.append(model.Span(text, review=review and self.draft))
             elif part.kind == "form":
                 form = self.forms[part.name]
                 spans.append(
@@ -90,8 +108,13 @@ class _Resolver:
                     spans.append(model.Span(label, ref=part.name))
         merged: list[model.Span] = []
         for span in spans:  # join neighbouring plain runs
-            if merged and merged[-1].ref is None and span.ref is None:
-                merged[-1] = model.Span(merged[-1].text + span.text)
+            if (
+                merged
+                and merged[-1].ref is None
+                and span.ref is None
+                and merged[-1].review == span.review
+            ):
+                merged[-1] = model.Span(merged[-1].text + span.text, review=span.review)
             elif span.text:
                 merged.append(span)
         return tuple(merged)
@@ -111,6 +134,8 @@ class _Resolver:
             if isinstance(part, placeholders.Literal)
             else self.field(part.kind, part.name)
             if part.kind in ("branch", "manual")
+            else part.name
+            if part.kind == "review"
             else part.source
             for part in placeholders.parse(value)
         )
@@ -278,17 +303,23 @@ class _Resolver:
 
 
 def resolve(
-    manual: Manual, branch_id: str, source_revision: str = "", *, change_marks: bool = True
+    manual: Manual,
+    branch_id: str,
+    source_revision: str = "",
+    *,
+    change_marks: bool = True,
+    draft: bool = False,
 ) -> model.Document:
     """The concrete document for one branch. change_marks: mark what the newest revision in
-    revisions.yaml lists under `changes` as 本次修订."""
+    revisions.yaml lists under `changes` as 本次修订. draft: keep the 待确认 marks as highlighted
+    spans (the published handbook prints their values plainly)."""
     branch = manual.branch(branch_id)
     marked = (
         frozenset(manual.revisions[-1].changes)
         if change_marks and manual.revisions
         else frozenset()
     )
-    r = _Resolver(manual, branch, marked)
+    r = _Resolver(manual, branch, marked, draft)
     r.number_all(manual.chapters)
     meta = manual.meta
     return model.Document(
@@ -337,4 +368,5 @@ def resolve(
         forms=tuple(r.form(f) for f in manual.forms),
         lang=fonts.lang_tag(branch.script),
         source_revision=source_revision,
+        draft=draft,
     )

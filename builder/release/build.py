@@ -87,6 +87,7 @@ def build_outputs(
     env: cache.Environment | None = None,
     request: str = "",
     compare: Comparison | None = None,
+    draft: bool = False,
 ) -> Result:
     """Bring every requested output up to date, then write manifest.json over the whole output
     folder and publish. `source_revision` (builder.release.vcs) goes into every document's
@@ -97,8 +98,12 @@ def build_outputs(
     environment is computed here when not given. compare: also write each branch's 修订对照表
     against that earlier version (`_write_comparisons`). docx_page_numbers: fill the page
     numbers of the Word handbooks' contents from LibreOffice's layout (`_paginate`), when
-    LibreOffice is installed; without it they are written without numbers, with a warning."""
-    options = cache.build_options(change_marks=change_marks, docx_page_numbers=docx_page_numbers)
+    LibreOffice is installed; without it they are written without numbers, with a warning.
+    draft: highlight the values marked 待确认 (a draft build; its options, and so every key,
+    differ from a published build's)."""
+    options = cache.build_options(
+        change_marks=change_marks, docx_page_numbers=docx_page_numbers, draft=draft
+    )
     if env is None:
         env = cache.environment(
             templates=templates, options=options, source_revision=source_revision
@@ -126,7 +131,14 @@ def build_outputs(
         tasks.sort(key=lambda t: (cost(t[1]) < 5, order[t[0]], -cost(t[1])))
 
         settings = WorkerSettings(
-            manual, env, staging.root, templates, options["layout"], source_revision, change_marks
+            manual,
+            env,
+            staging.root,
+            templates,
+            options["layout"],
+            source_revision,
+            change_marks,
+            draft,
         )
         if docx_page_numbers and not settings.layout and any(_paginated(t[1]) for t in tasks):
             log.warning(NO_LAYOUT_WARNING)

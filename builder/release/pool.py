@@ -34,6 +34,7 @@ class WorkerSettings:
     layout: str  # the LibreOffice that paginates Word contents (pagination.layout_engine), or ""
     source_revision: str
     change_marks: bool
+    draft: bool = False  # highlight the values marked 待确认
 
     @property
     def options(self) -> Options:
@@ -57,7 +58,11 @@ def _document(branch_id: str):
         s = _settings
         _resolved[branch_id] = (
             resolve(
-                s.manual, branch_id, source_revision=s.source_revision, change_marks=s.change_marks
+                s.manual,
+                branch_id,
+                source_revision=s.source_revision,
+                change_marks=s.change_marks,
+                draft=s.draft,
             ),
             {},
         )

@@ -251,6 +251,33 @@ def check_manual(
                         )
                     )
 
+    # a branch's values are printed as they are (braces and all); one holding a {待确认:…} mark
+    # may hold no other placeholder
+    def check_value(value: str, where: Location):
+        if "{" + placeholders.REVIEW not in value:
+            return
+        try:
+            parts = placeholders.parse(value)
+        except placeholders.PlaceholderError as exc:
+            problems.append(Problem(where, str(exc)))
+            return
+        for part in parts:
+            if isinstance(part, placeholders.Placeholder) and part.kind != "review":
+                problems.append(
+                    Problem(
+                        where,
+                        f"分支机构的取值中不能使用占位符“{part.source}”：取值按原样印出，"
+                        f"只能使用待确认标记 {{{placeholders.REVIEW}:…}}",
+                    )
+                )
+
+    if branch_defaults is not None:
+        for key, value in branch_defaults.values.items():
+            check_value(value, branches_src.where(("defaults", "values", key)))
+    for i, branch in enumerate(branch_list or []):
+        for key, value in branch.values.items():
+            check_value(value, branches_src.where(("branches", i, "values", key)))
+
     # placeholders, references and conditions in every chapter and form
     allowed_manual = set(placeholders.MANUAL_FIELDS)
 

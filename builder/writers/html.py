@@ -13,7 +13,7 @@ from pathlib import Path
 from builder import __version__
 from builder.document import fonts
 from builder.document.model import Document
-from builder.document.properties import CONTROLLED, properties
+from builder.document.properties import CONTROLLED, DRAFT_NOTICE, properties
 from builder.writers.templates import environment, templates_dir
 
 
@@ -59,6 +59,7 @@ def render_html_string(
         doc=doc,
         props=properties(doc),
         controlled=CONTROLLED,
+        draft_notice=DRAFT_NOTICE,
         css=css,
         phone_css=phone_css,
         generator_version=__version__,

@@ -20,7 +20,24 @@ def body(html: str) -> str:
     return re.sub(r"<style.*?</style>", "", html, flags=re.S)
 
 
-MARKED = {"info-reimb-deadline", "info-security", "branch-ops", "handbook-use"}
+MARKED = {
+    "org-structure-levels",
+    "org-structure-hq",
+    "org-duties-leadership",
+    "plan-adjust-approve",
+    "biz-sales-quote-content",
+    "daily-meeting-minutes",
+    "daily-meeting-supervision",
+    "daily-training-feedback",
+    "dm-retention",
+    "bops-ops-checklist",
+    "bops-biz-checklist",
+    "gen-exec-custody",
+    "hbu-purpose-drafting",
+    "hbu-borrow-procedure",
+    "hbu-borrow-period",
+    "hbu-notice-checklist",
+}
 
 
 def marked_ids(document) -> set[str]:
@@ -48,30 +65,31 @@ def test_newest_revision_lists_what_is_marked(manual):
 def test_unknown_id_in_changes_is_reported_with_its_line(src):
     path = src / "revisions.yaml"
     text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace("info-reimb-deadline,", "info-reimb-dedline,"), encoding="utf-8")
+    text = text.replace("- plan-adjust-approve\n", "- plan-adjust-aprove\n")
+    path.write_text(text, encoding="utf-8")
     with pytest.raises(SourceErrors) as info:
         load_manual(src)
     [problem] = [str(p) for p in info.value.problems]
     line = next(
         n
         for n, source_line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-        if "info-reimb-dedline" in source_line
+        if "plan-adjust-aprove" in source_line
     )
-    assert f"revisions.yaml:{line}:13:" in problem
-    assert "info-reimb-dedline" in problem and "info-reimb-deadline" in problem  # did you mean
+    assert f"revisions.yaml:{line}:7:" in problem
+    assert "plan-adjust-aprove" in problem and "plan-adjust-approve" in problem  # did you mean
 
 
 def test_html_marks_the_clause_and_the_section(manual):
     html = render_html_string(resolve(manual, "hq"))
     clause = re.search(
-        r'<div class="clause level-\d changed" id="info-reimb-deadline">.*?</p>', html, re.S
+        r'<div class="clause level-\d changed" id="plan-adjust-approve">.*?</p>', html, re.S
     )
     assert clause and "本次修订" in clause.group(0)
     assert re.search(
-        r'<h2 class="changed"><span class="num">（[一二三四五六七八九十]+）</span>信息安全</h2>',
+        r'<h3 class="changed"><span class="num">\d+\.</span>高层管理团队</h3>',
         html,
     )
-    assert "本版（1.2）新增或修改的章节和条款" in html
+    assert "本版（1.3）新增或修改的章节和条款" in html
     plain = body(render_html_string(resolve(manual, "hq", change_marks=False)))
     assert "本次修订" not in plain and 'class="changed"' not in plain
 
@@ -79,12 +97,21 @@ def test_html_marks_the_clause_and_the_section(manual):
 def test_pdf_shows_the_mark_but_not_in_headers_or_bookmarks(built_hq):
     reader = PdfReader(built_hq / "handbook.pdf")
     pages = [p.extract_text() for p in reader.pages]
-    reimburse = next(t for t in pages if "报销时限" in t and "费用报销应在费用发生之日起" in t)
-    assert re.search(r"报销时限\s*本次修订", reimburse)
-    chapter_pages = [t for t in pages if "办事处营运" in t and "本次修订" in t]
-    assert chapter_pages
-    titles = [item.title for item in reader.outline if not isinstance(item, list)]
-    assert any("办事处营运" in t for t in titles) and not any("本次修订" in t for t in titles)
+    approve = next(t for t in pages if "审核与审批" in t and "各级计划（包括月度计划）的调整" in t)
+    assert re.search(r"审核与审批\s*本次修订", approve)
+    section_pages = [t for t in pages if "高层管理团队" in t and "本次修订" in t]
+    assert section_pages
+
+    def titles(outline):
+        for item in outline:
+            if isinstance(item, list):
+                yield from titles(item)
+            else:
+                yield item.title
+
+    found = list(titles(reader.outline))
+    # the chapter holding the marked section is bookmarked, without the mark
+    assert any("组织架构与职责" in t for t in found) and not any("本次修订" in t for t in found)
 
 
 def test_docx_bar_and_tag(manual, tmp_path):
@@ -94,13 +121,13 @@ def test_docx_bar_and_tag(manual, tmp_path):
     render_docx(resolve(manual, "hq"), path)
     xml = zipfile.ZipFile(path).read("word/document.xml").decode()
     paragraphs = re.findall(r"<w:p>.*?</w:p>", xml, re.S)
-    reimburse = next(p for p in paragraphs if ">报销时限<" in p)
-    assert "<w:left " in reimburse and "A61B1B" in reimburse and ">本次修订<" in reimburse
-    heading = next(p for p in paragraphs if ">信息安全<" in p and "Heading2" in p)
+    approve = next(p for p in paragraphs if ">审核与审批<" in p)
+    assert "<w:left " in approve and "A61B1B" in approve and ">本次修订<" in approve
+    heading = next(p for p in paragraphs if ">高层管理团队<" in p and "Heading3" in p)
     assert (
         "<w:left " in heading and "本次修订" not in heading
     )  # the TOC copies headings: tag below it
-    unmarked = next(p for p in paragraphs if ">填写报销单<" in p)
+    unmarked = next(p for p in paragraphs if ">调整后执行<" in p)
     assert "<w:pBdr>" not in unmarked and "本次修订" not in unmarked
 
     render_docx(resolve(manual, "hq", change_marks=False), path)

@@ -28,8 +28,8 @@ CUSTOM_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationship
 
 EXPECTED = {
     "DocNumber": "HC-YY-MAN-001",
-    "Version": "1.2",
-    "EffectiveDate": "2026-12-01",
+    "Version": "1.3",
+    "EffectiveDate": "2027-01-01",
     "ControlStatus": "受控文件",
     "SourceRevision": REVISION,
     "Branch": BRANCH,
@@ -109,11 +109,11 @@ def test_handbook_docx_core_and_custom_properties(files):
     core = docx.Document(str(files["handbook.docx"])).core_properties
     assert core.title == "运营管理手册 · 武汉办事处"
     assert core.author == "瀚川科技股份有限公司"
-    assert core.identifier == "HC-YY-MAN-001" and core.version == "1.2"
+    assert core.identifier == "HC-YY-MAN-001" and core.version == "1.3"
     assert core.content_status == "受控文件" and core.category == "手册"
     assert "HC-YY-MAN-001" in core.keywords and "受控文件" in core.keywords
     assert core.created == core.modified and core.created.isoformat().startswith(
-        "2026-12-01T00:00:00"
+        "2027-01-01T00:00:00"
     )
     assert REVISION in core.comments
     assert custom_properties(files["handbook.docx"]) == EXPECTED
@@ -122,9 +122,9 @@ def test_handbook_docx_core_and_custom_properties(files):
 def test_form_docx_core_and_custom_properties(files):
     core = docx.Document(str(files["form.docx"])).core_properties
     assert core.title == "会议通知表 · 武汉办事处"
-    assert core.identifier == "HC-YY-MAN-001/HC-YY-F01" and core.version == "1.2"
+    assert core.identifier == "HC-YY-MAN-001/HC-YY-F01" and core.version == "1.3"
     assert core.content_status == "受控文件" and core.category == "表单"
-    assert core.created.date().isoformat() == "2026-12-01"
+    assert core.created.date().isoformat() == "2027-01-01"
     assert custom_properties(files["form.docx"]) == FORM_EXPECTED
 
 
@@ -133,7 +133,7 @@ def test_docx_show_the_controlled_mark_and_the_source_revision(files):
     cover = "\n".join(p.text for p in handbook.paragraphs[:20])
     assert "受控文件" in cover and f"源修订 {REVISION}" in cover
     footer = docx.Document(str(files["form.docx"])).sections[0].footer.paragraphs[0].text
-    assert "受控文件" in footer and "HC-YY-MAN-001" in footer and "版本 1.2" in footer
+    assert "受控文件" in footer and "HC-YY-MAN-001" in footer and "版本 1.3" in footer
 
 
 # -- Excel -----------------------------------------------------------------------------------
@@ -144,18 +144,18 @@ def test_xlsx_document_and_custom_properties(files, name):
     book = openpyxl.load_workbook(files[name])
     props = book.properties
     assert props.creator == "瀚川科技股份有限公司"
-    assert props.contentStatus == "受控文件" and props.version == "1.2" and props.category == "表单"
+    assert props.contentStatus == "受控文件" and props.version == "1.3" and props.category == "表单"
     assert props.identifier == (
         "HC-YY-MAN-001/HC-YY-F01" if name == "form.xlsx" else "HC-YY-MAN-001"
     )
-    assert props.created == props.modified and props.created.isoformat() == "2026-12-01T00:00:00"
+    assert props.created == props.modified and props.created.isoformat() == "2027-01-01T00:00:00"
     custom = {p.name: p.value for p in book.custom_doc_props.props}
     assert custom == (FORM_EXPECTED if name == "form.xlsx" else EXPECTED)
     assert custom_properties(files[name]) == custom
     for ws in book.worksheets:
         if ws.sheet_state == "visible":
             footer = ws.oddFooter.left.text + ws.oddFooter.right.text
-            assert "HC-YY-MAN-001" in footer and "1.2" in footer and "受控文件" in footer, ws.title
+            assert "HC-YY-MAN-001" in footer and "1.3" in footer and "受控文件" in footer, ws.title
 
 
 # -- PDF -------------------------------------------------------------------------------------
@@ -166,7 +166,7 @@ def test_handbook_pdf_information(files):
     assert info.title == "运营管理手册 · 武汉办事处" and info.author == "瀚川科技股份有限公司"
     assert "武汉办事处" in info.subject and "HC-YY-MAN-001" in info["/Keywords"]
     assert {key: info[f"/{key}"] for key in EXPECTED} == EXPECTED
-    assert info["/CreationDate"] == info["/ModDate"] == "D:20261201000000Z"
+    assert info["/CreationDate"] == info["/ModDate"] == "D:20270101000000Z"
     assert "/viewport" not in info and "/docnumber" not in info  # only the entries we mean
 
 
@@ -181,7 +181,7 @@ def test_pdfs_print_the_controlled_mark(files):
     assert "受控文件" in cover and "HC-YY-MAN-001" in cover and f"源修订{REVISION}" in cover
     form = re.sub(r"\s+", "", pdf_text(files["form.pdf"]))
     assert (
-        "受控文件" in form and "HC-YY-MAN-001" in form and "HC-YY-F01" in form and "版本1.2" in form
+        "受控文件" in form and "HC-YY-MAN-001" in form and "HC-YY-F01" in form and "版本1.3" in form
     )
 
 
@@ -194,7 +194,7 @@ def test_html_meta_tags(files):
     meta = dict(re.findall(r'<meta name="([^"]+)" content="([^"]*)">', head))
     for key, value in EXPECTED.items():
         assert meta[key] == value, key
-    assert meta["author"] == "瀚川科技股份有限公司" and meta["dcterms.created"] == "2026-12-01"
+    assert meta["author"] == "瀚川科技股份有限公司" and meta["dcterms.created"] == "2027-01-01"
     assert "<title>运营管理手册 · 武汉办事处</title>" in head
     assert "受控文件" in page[page.index("<body") :]
 

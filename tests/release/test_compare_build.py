@@ -22,21 +22,21 @@ def fixed_revision(monkeypatch):
 
 @pytest.fixture
 def versions(tmp_path):
-    """manual_src as it is (the earlier version) and revised (tests/revise.py) as version 1.3."""
-    old, new = tmp_path / "v1.2", tmp_path / "manual_src"
+    """manual_src as it is (the earlier version) and revised (tests/revise.py) as version 1.4."""
+    old, new = tmp_path / "v1.3", tmp_path / "manual_src"
     shutil.copytree(ROOT / "manual_src", old)
     shutil.copytree(ROOT / "manual_src", new)
     revise(new)
     manual = new / "manual.yaml"
     manual.write_text(
-        re.sub(r"(?m)^version: .*$", 'version: "1.3"', manual.read_text(encoding="utf-8")),
+        re.sub(r"(?m)^version: .*$", 'version: "1.4"', manual.read_text(encoding="utf-8")),
         encoding="utf-8",
     )
     revisions = new / "revisions.yaml"
     revisions.write_text(
         revisions.read_text(encoding="utf-8")
         + (
-            '- version: "1.3"\n  date: 2027-03-01\n  author: 运营管理部\n'
+            '- version: "1.4"\n  date: 2027-03-01\n  author: 运营管理部\n'
             "  approver: 总经理 周启明\n"
             "  summary: 会议时长缩短为60分钟。\n"
         ),
@@ -70,16 +70,16 @@ def test_the_comparison_is_built_kept_and_offered_on_the_branch_page(run, versio
     assert result.exit_code == 0, result.output
     hq = out / "hq"
     summary = json.loads((hq / "comparison.json").read_text(encoding="utf-8"))
-    assert summary["old"]["version"] == "1.2" and summary["new"]["version"] == "1.3"
+    assert summary["old"]["version"] == "1.3" and summary["new"]["version"] == "1.4"
     # tests/revise.py's five changes, and three clauses that quote the version number
     assert summary["counts"] == {"新增": 2, "删除": 1, "移动": 1, "修改": 4}
     assert (hq / "comparison.pdf").read_bytes().startswith(b"%PDF")
     assert (hq / "comparison.docx").read_bytes().startswith(b"PK")
 
     page = (hq / "index.html").read_text(encoding="utf-8")
-    assert "最新修订对照表：版本 1.2 → 1.3" in page
-    assert 'href="comparison.pdf" download="修订对照表（瀚川科技总部，1.2→1.3）.pdf"' in page
-    assert 'href="comparison.docx" download="修订对照表（瀚川科技总部，1.2→1.3）.docx"' in page
+    assert "最新修订对照表：版本 1.3 → 1.4" in page
+    assert 'href="comparison.pdf" download="修订对照表（瀚川科技总部，1.3→1.4）.pdf"' in page
+    assert 'href="comparison.docx" download="修订对照表（瀚川科技总部，1.3→1.4）.docx"' in page
     assert "新增 2 处，删除 1 处，移动 1 处，修改 4 处" in page
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     listed = json.dumps(manifest, ensure_ascii=False)
@@ -105,7 +105,7 @@ def test_the_comparison_is_built_kept_and_offered_on_the_branch_page(run, versio
     )
     assert _build(run, new, out).exit_code == 0
     assert {p.name: p.stat().st_mtime_ns for p in hq.glob("comparison.*")} == stamps
-    assert "最新修订对照表：版本 1.2 → 1.3" in (hq / "index.html").read_text(encoding="utf-8")
+    assert "最新修订对照表：版本 1.3 → 1.4" in (hq / "index.html").read_text(encoding="utf-8")
 
 
 def test_a_branch_page_without_a_comparison_offers_none(run, versions, tmp_path):

@@ -87,7 +87,7 @@ def built(base, src, tmp_path):
 def test_noop_rebuild_writes_nothing(run, src, built):
     before = snapshot(built)
     result = build(run, src, *CHEAP)
-    assert "无变化" in result.output and "120 个文件都是最新的" in result.output
+    assert "无变化" in result.output and "144 个文件都是最新的" in result.output
     assert snapshot(built) == before
 
 
@@ -98,8 +98,8 @@ def test_one_branch_edit_rebuilds_only_that_branch(run, src, built):
     result = build(run, src, *CHEAP)
     touched = outputs(changed(before, snapshot(built)))
     assert touched and {p.split("/")[0] for p in touched} == {"wuhan"}
-    assert len(touched) == 20  # handbook.html, forms.xlsx and 18 form workbooks
-    assert "重新生成 20 个文件" in result.output and "100 个未变" in result.output
+    assert len(touched) == 24  # handbook.html, forms.xlsx and 22 form workbooks
+    assert "重新生成 24 个文件" in result.output and "120 个未变" in result.output
     assert "江岸区" in (built / "wuhan" / "handbook.html").read_text(encoding="utf-8")
     assert run("verify", "output", "--strict").exit_code == 0
 
@@ -160,7 +160,7 @@ def test_force_and_a_hand_edited_file(run, src, built):
     assert outputs(changed(before, snapshot(built))) == {
         p for p in outputs(set(before)) if p.startswith("hq/") and p != "hq/index.html"
     }
-    assert "重新生成 20 个文件" in result.output
+    assert "重新生成 24 个文件" in result.output
 
 
 def test_template_edit_rebuilds_what_uses_it(run, src, built, tmp_path):
@@ -183,7 +183,7 @@ def test_bad_or_foreign_state_only_costs_a_rebuild(run, src, built):
     for content in ("{", '{"format": 1, "files": {"hq/handbook.html": [1]}, "requests": {}}', "[]"):
         (built / STATE).write_text(content, encoding="utf-8")
         result = build(run, src, *CHEAP, "-b", "hq")
-        assert "重新生成 20 个文件" in result.output
+        assert "重新生成 24 个文件" in result.output
     assert run("verify", "output", "--strict").exit_code == 0  # the state is not an extra file
 
 
@@ -210,8 +210,8 @@ def test_files_of_a_removed_branch_or_form_are_removed(run, src, built):
     branches.write_text(original, encoding="utf-8")
     result = build(run, src, *CHEAP, "-b", "hq")  # any build: xian is no longer in the sources
     assert (
-        "删除 21 个已不存在的分支机构或表单的文件" in result.output
-    )  # its 20 files and its download page
+        "删除 25 个已不存在的分支机构或表单的文件" in result.output
+    )  # its 24 files and its download page
     assert "西安办事处" not in (built / "index.html").read_text(encoding="utf-8")
     assert not (built / "xian").exists()
     assert run("verify", "output", "--strict").exit_code == 0

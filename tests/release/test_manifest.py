@@ -102,8 +102,8 @@ def test_manifest_lists_every_file_with_its_hash(twin_builds):
     assert data["manual"] == "运营管理手册" and data["company"] == "瀚川科技股份有限公司"
     assert (data["doc_number"], data["version"], data["effective_date"]) == (
         "HC-YY-MAN-001",
-        "1.2",
-        "2026-12-01",
+        "1.3",
+        "2027-01-01",
     )
     assert data["source_revision"] == ""  # the copies are not in git
     assert data["generator"].startswith("handbook ")

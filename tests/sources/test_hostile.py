@@ -305,7 +305,7 @@ REFUSED = [
     ),
     Case(
         "bad-month",
-        replace("manual.yaml", "effective_date: 2026-12-01", "effective_date: 2026-13-01"),
+        replace("manual.yaml", "effective_date: 2027-01-01", "effective_date: 2026-13-01"),
         "manual.yaml",
         "日期“2026-13-01”无效：月份应为 1–12",
         at="effective_date",
@@ -485,9 +485,9 @@ REFUSED = [
     ),
     Case(
         "version-not-newest",
-        replace("manual.yaml", 'version: "1.2"', 'version: "1.3"'),
+        replace("manual.yaml", 'version: "1.3"', 'version: "1.4"'),
         "manual.yaml",
-        "手册版本 1.3 与修订记录中最新的版本 1.2 不一致",
+        "手册版本 1.4 与修订记录中最新的版本 1.3 不一致",
         at="version:",
     ),
     # the file system

@@ -124,9 +124,9 @@ def test_duplicate_key_is_an_error(src):
 
 
 def test_manual_version_must_be_newest_revision(src):
-    replace(src / "manual.yaml", 'version: "1.2"', 'version: "1.3"')
+    replace(src / "manual.yaml", 'version: "1.3"', 'version: "1.4"')
     errs = errors_of(src)
-    assert any("manual.yaml" in e and "1.3" in e and "最新的版本 1.2" in e for e in errs), errs
+    assert any("manual.yaml" in e and "1.4" in e and "最新的版本 1.3" in e for e in errs), errs
 
 
 def test_condition_with_unknown_branch(src):
@@ -356,7 +356,7 @@ def test_schema_errors_are_explained_in_chinese(run, src):
     replace(src / "branches.yaml", "days: 2}", "days: 1.5}")
     replace(src / "forms/meeting-notice.yaml", "type: text", "type: txet")
     replace(src / "forms/meeting-notice.yaml", "required: true", "required: maybe")
-    replace(src / "manual.yaml", "effective_date: 2026-12-01", "effective_date: 明年元旦")
+    replace(src / "manual.yaml", "effective_date: 2027-01-01", "effective_date: 明年元旦")
     replace(src / "manual.yaml", "size_pt: 10.5", "size_pt: 大号")
     replace(src / "chapters/01-general.yaml", "\ntitle: 总则", "\ntitle: yes")
     result = run("check", "--src", str(src))

@@ -225,7 +225,7 @@ def test_the_pdf_marks_deletions_and_insertions_and_carries_its_metadata(made):
     assert info.title.startswith("运营管理手册修订对照表")
     assert info["/version"] == changes.new.meta.version
     assert info["/documentnumber"] == "HC-YY-MAN-001"
-    assert info["/CreationDate"].startswith("D:20261201")
+    assert info["/CreationDate"].startswith("D:20270101")
 
 
 def test_the_pdf_is_reproducible_and_well_formed(made):

@@ -78,7 +78,7 @@ def shown_text(sdt_pr) -> str:
 
 
 def test_every_bundled_form_is_written(document, form_files):
-    assert len(document.forms) == 18
+    assert len(document.forms) == 22
     assert all(path.stat().st_size > 0 for path in form_files.values())
 
 
@@ -135,7 +135,7 @@ def test_a_choice_field_is_a_drop_down_of_its_option_labels(forms, form_files):
 def test_multichoice_options_are_check_boxes_and_a_score_is_a_1_to_5_list(document, form_files):
     path = form_files["training-evaluation"]
     found = controls(path)
-    items = found["score-overall"].findall("w:dropDownList/w:listItem", NS)
+    items = found["score-content"].findall("w:dropDownList/w:listItem", NS)
     assert [i.get(w("value")) for i in items] == ["1", "2", "3", "4", "5"]
     for tag in ("methods.1", "methods.2", "methods.3"):
         box = found[tag].find("w14:checkbox", NS)
@@ -148,7 +148,7 @@ def test_multichoice_options_are_check_boxes_and_a_score_is_a_1_to_5_list(docume
 
 
 def test_computed_fields_say_they_are_computed(form_files):
-    average = controls(form_files["training-evaluation"])["satisfaction"]
+    average = controls(form_files["training-evaluation"])["sub-average"]
     assert average.find("w:text", NS) is not None
     assert shown_text(average).startswith("计算填入") and "平均" in shown_text(average)
     claim = controls(form_files["expense-claim"])

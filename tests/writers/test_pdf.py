@@ -60,8 +60,8 @@ def test_cover_names_the_branch_and_document_number(pdf):
         "运营管理手册",
         "瀚川科技总部",
         "HC-YY-MAN-001",
-        "1.2",
-        "2026年12月1日",
+        "1.3",
+        "2027年1月1日",
     ):
         assert text in cover
 
@@ -70,7 +70,7 @@ def test_running_header_and_footer(pdf, reader):
     body = page_text(pdf, 8)
     assert "运营管理手册 · 瀚川科技总部" in body
     assert f"第 8 页 / 共 {len(reader.pages)} 页" in body
-    assert "版本 1.2 · HC-YY-MAN-001" in body
+    assert "版本 1.3 · HC-YY-MAN-001" in body
 
 
 def test_toc_has_page_numbers(pdf):

@@ -227,14 +227,9 @@ def test_calculation_scripts_compute(built):
             "2",
         ),
         (
-            "satisfaction",
-            {
-                "score-content": "4",
-                "score-trainer": "5",
-                "score-organisation": "Off",
-                "score-overall": "4",
-            },
-            "4.33",
+            "sub-average",
+            {"score-content": "4", "score-trainer": "Off", "score-organisation": "5"},
+            "4.50",
         ),
     ]
     script = (
@@ -362,7 +357,7 @@ def test_printed_chinese_is_extractable_and_names_the_branch(built, doc):
         "HC-YY-F01",
         "会议主题",
         "参会人员",
-        "2026年12月1日",
+        "2027年1月1日",
     ):
         assert words in text
     assert doc.branch.name == "成都办事处"
@@ -385,8 +380,8 @@ def test_metadata(built):
     assert info.title == "项目进度跟踪表 · 成都办事处"
     assert info.author == "瀚川科技股份有限公司"
     assert "HC-YY-F03" in info.subject
-    assert "版本 1.2" in info["/Keywords"] and "HC-YY-MAN-001" in info["/Keywords"]
-    assert info["/CreationDate"] == info["/ModDate"] == "D:20261201000000Z"
+    assert "版本 1.3" in info["/Keywords"] and "HC-YY-MAN-001" in info["/Keywords"]
+    assert info["/CreationDate"] == info["/ModDate"] == "D:20270101000000Z"
 
 
 def test_a4(built):

@@ -254,7 +254,9 @@ class DocxWriter:
     def span(self, paragraph: DocxParagraph, span: Span) -> None:
         target = self._bookmarks.get(span.ref) if span.ref else None
         if target is None:
-            ooxml.append_run(paragraph._p, span.text)
+            run = ooxml.append_run(paragraph._p, span.text, rpr=span.review)
+            if span.review:  # a value marked 待确认, in a draft
+                ooxml.set_highlight(run.find(ooxml.qn("w:rPr")))
             return
         self.link(paragraph, target, span.text, self._style_id(StyleNames.HYPERLINK))
 

@@ -241,6 +241,8 @@ class FormWriter(FormLayout, DocxWriter):
             hint = (
                 "评分 1—5"
                 if field.type == "score"
+                else "／".join(options)  # printed, so a paper copy can be ticked
+                if compact and field.short_choice
                 else short
                 if compact
                 else f"{full}：{'／'.join(options)}"

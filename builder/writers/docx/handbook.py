@@ -41,7 +41,7 @@ from builder.document.model import (
     Table,
     plain,
 )
-from builder.document.properties import CONTROLLED, properties
+from builder.document.properties import CONTROLLED, DRAFT_NOTICE, properties
 from builder.writers import ooxml
 from builder.writers.docx.base import DocxWriter
 from builder.writers.docx.form_layout import FormLayout
@@ -117,6 +117,12 @@ class HandbookWriter(FormLayout, DocxWriter):
     def _cover(self) -> None:
         meta, branch = self.meta, self.document.branch
         self.paragraph(StyleNames.CONFIDENTIALITY).add_run(f"{meta.confidentiality} · {CONTROLLED}")
+        if self.document.draft:  # a plain paragraph, the notice highlighted as the values are
+            notice = self.paragraph()
+            notice.paragraph_format.space_before = Pt(12)
+            run = notice.add_run(DRAFT_NOTICE)
+            run.font.bold = True
+            ooxml.set_highlight(run._r.get_or_add_rPr())
         company = self.paragraph(StyleNames.COVER_COMPANY, meta.company)
         company.paragraph_format.space_before = Pt(72)
         if meta.company_en:

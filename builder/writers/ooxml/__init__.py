@@ -90,6 +90,7 @@ from .runs import (
     doc_defaults_rpr,
     east_asian_font,
     set_fonts,
+    set_highlight,
     set_lang,
     set_run_border,
     strip_theme_fonts,
@@ -128,6 +129,7 @@ __all__ = [
     "set_fonts",
     "set_lang",
     "set_run_border",
+    "set_highlight",
     "strip_theme_fonts",
     # paragraph
     "append_run",

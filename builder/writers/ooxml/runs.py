@@ -51,6 +51,7 @@ RPR_ORDER = (
 _AFTER_FONTS = successors(RPR_ORDER, "w:rFonts")
 _AFTER_LANG = successors(RPR_ORDER, "w:lang")
 _AFTER_BORDER = successors(RPR_ORDER, "w:bdr")
+_AFTER_HIGHLIGHT = successors(RPR_ORDER, "w:highlight")
 
 # The children of w:docDefaults in schema order (CT_DocDefaults).
 DOC_DEFAULTS_ORDER = ("w:rPrDefault", "w:pPrDefault")
@@ -104,6 +105,11 @@ def set_run_border(rPr, size_eighths: int = 8, color: str = "000000", space: int
     border.set(qn("w:sz"), str(size_eighths))
     border.set(qn("w:space"), str(space))
     border.set(qn("w:color"), color)
+
+
+def set_highlight(rPr, color: str = "yellow") -> None:
+    """Highlight the text (w:highlight), e.g. a value still to be confirmed in a draft."""
+    get_or_add_child(rPr, "w:highlight", before=_AFTER_HIGHLIGHT).set(qn("w:val"), color)
 
 
 def doc_defaults_rpr(styles_element):

@@ -19,7 +19,10 @@ Controls by field type:
         signature)
     textarea              multi-line text field
     choice, score         a radio group whose export values are the option labels ("1"…"5" for a
-                          score); in a rows cell, a combo box of the same values, to fit the cell
+                          score); in a rows cell, a combo box of the same values, to fit the cell,
+                          unless the options are few and short (FormField.short_choice, a
+                          checklist's 是/否/不适用) in a table of at most CELL_RADIO_COLUMNS
+                          columns: those stay radio buttons, printed, so paper can be ticked
     multichoice           one check box per option, its export value the option's label
     compute               a read-only text field that the reader fills in: sum, average,
                           days_between and capitals (中文大写) as calculate scripts (Acrobat,
@@ -95,6 +98,18 @@ class Column:
     type: str
     hint: str
     width: str  # CSS width of the column
+
+
+# A short choice (FormField.short_choice) in a table cell stays a radio group, its options printed,
+# in a table of at most this many columns (so the column can be wide enough for them); otherwise,
+# and for longer choices, a combo box.
+CELL_RADIO_COLUMNS = 4
+CELL_RADIO_WEIGHT = 2.5  # the width of such a column (see COLUMN_WEIGHT)
+
+
+def cell_radio(table: FormField, column: FormField) -> bool:
+    """Whether the cells of `column` of the rows field `table` are radio groups."""
+    return column.short_choice and len(table.columns) <= CELL_RADIO_COLUMNS
 
 
 # How wide a column of each type is, relative to the others of its table.
@@ -174,9 +189,16 @@ def _tooltip(label: str, fld: FormField) -> str:
 
 
 def _controls_for(
-    fld: FormField, name: str, label: str, *, in_cell: bool, names: dict[str, tuple[str, ...]]
+    fld: FormField,
+    name: str,
+    label: str,
+    *,
+    in_cell: bool,
+    names: dict[str, tuple[str, ...]],
+    radio: bool = False,
 ) -> tuple[Control, ...]:
-    """The controls of one field (or one cell), named `name` by the convention."""
+    """The controls of one field (or one cell), named `name` by the convention; `radio`: a
+    choice cell printed as radio buttons (`cell_radio`)."""
     common = dict(
         label=_tooltip(label, fld),
         type=fld.type,
@@ -195,7 +217,8 @@ def _controls_for(
         )
     if fld.type in ("choice", "score"):
         options = fld.options if fld.type == "choice" else tuple(str(n) for n in range(1, 6))
-        return (Control(name, "combo" if in_cell else "radio", **common, options=options),)
+        kind = "combo" if in_cell and not radio else "radio"
+        return (Control(name, kind, **common, options=options),)
     compute = None
     if fld.compute:
         operation, ids = fld.compute
@@ -239,18 +262,23 @@ def _lines(document: Document, form: Form) -> tuple[tuple[Line, ...], tuple[Appr
                         f"{fld.label} 第{r}行 {col.label}",
                         in_cell=True,
                         names=names,
+                        radio=cell_radio(fld, col),
                     )
                 )
             rows.append(tuple(cells))
-        total = sum(COLUMN_WEIGHT.get(col.type, 1.5) for col in fld.columns)
+        weights = [
+            CELL_RADIO_WEIGHT if cell_radio(fld, col) else COLUMN_WEIGHT.get(col.type, 1.5)
+            for col in fld.columns
+        ]
+        total = sum(weights)
         columns = tuple(
             Column(
                 col,
                 col.type,
                 _hint(col) if col.type != "score" else "1—5",
-                f"{94 * COLUMN_WEIGHT.get(col.type, 1.5) / total:.2f}%",
+                f"{94 * weight / total:.2f}%",
             )
-            for col in fld.columns
+            for col, weight in zip(fld.columns, weights, strict=True)
         )
         tall = any(col.type in ("textarea", "multichoice") for col in fld.columns)
         lines.append(
