@@ -143,7 +143,7 @@ class BranchInfo:
     phone: str
     manager: str
     manager_title: str
-    script: str  # zh-Hans or zh-Hant
+    script: str  # zh-Hans, zh-Hant-HK or zh-Hant-TW (builder.document.script)
     approval_chain: tuple[ApprovalStep, ...]
 
 
@@ -178,6 +178,8 @@ class Document:
     forms: tuple[Form, ...]
     lang: str = "zh-CN"  # BCP 47 tag for the text as rendered
     source_revision: str = ""  # git commit of the sources, when known
+    # (term, text) of the manual's glossary for a Traditional branch (builder.document.script)
+    glossary: tuple[tuple[str, str], ...] = ()
 
     @property
     def change_marks(self) -> bool:

@@ -51,6 +51,7 @@ from builder.writers import ooxml
 from builder.writers.docx.base import DocxWriter
 from builder.writers.docx.form_layout import FormLayout
 from builder.writers.docx.styles import DEFAULT_REFERENCE, StyleNames
+from builder.document.script import document_converter
 from builder.writers.ooxml.package import normalized_zip_bytes
 
 DATE_FORMAT = "yyyy'年'M'月'd'日'"
@@ -88,7 +89,9 @@ def render_form_docx(
     """Write `form` of `document` (one branch) to `path` as a fillable .docx."""
     writer = FormWriter(document, form, Path(reference) if reference else DEFAULT_REFERENCE)
     writer.build()
-    Path(path).write_bytes(normalized_zip_bytes(writer.to_bytes()))
+    Path(path).write_bytes(
+        normalized_zip_bytes(writer.to_bytes(), convert=document_converter(document))
+    )
 
 
 # -- the writer -------------------------------------------------------------------------------

@@ -47,6 +47,7 @@ from builder.writers.docx.form_layout import FormLayout
 from builder.writers.docx.pagination import paginate
 from builder.writers.docx.styles import DEFAULT_REFERENCE, HANG_EM, LEVEL_SUFFIX, StyleNames
 from builder.writers.docx.tables import column_widths, text_weight, widths_with_rest
+from builder.document.script import document_converter
 from builder.writers.ooxml.package import normalized_zip_bytes
 
 log = logging.getLogger("handbook")
@@ -70,7 +71,9 @@ def render_docx(
     """
     writer = HandbookWriter(document, Path(reference) if reference else DEFAULT_REFERENCE)
     writer.build()
-    Path(path).write_bytes(normalized_zip_bytes(writer.to_bytes()))
+    Path(path).write_bytes(
+        normalized_zip_bytes(writer.to_bytes(), convert=document_converter(document))
+    )
     return not paginate or fill_page_numbers(Path(path), document.branch.name)
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from builder import __version__
 from builder.document import fonts
+from builder.document import script as scripts
 from builder.document.changes import DELETE, EQUAL, IDENTICAL, INSERT, NOTE, ChangeSet, comparison
 from builder.writers.pdf.handbook import weasyprint_html
 from builder.writers.templates import environment, templates_dir
@@ -26,7 +27,7 @@ def render_comparison_html(changeset: ChangeSet, folder: Path | None = None) -> 
         + (folder / "comparison.css").read_text(encoding="utf-8")
     )
     return (
-        environment(str(folder))
+        environment(str(folder), scripts.document_converter(changeset.new))
         .get_template("comparison.html.j2")
         .render(
             cmp=comparison(changeset),
