@@ -71,6 +71,7 @@ def field_font(script: str = "zh-Hans") -> tuple[str, str, tuple[str, str, int]]
         )
     return FIELD_FONT, FIELD_FONT_CMAP, FIELD_FONT_COLLECTION
 
+
 # WeasyPrint lays out the form controls with this family, a tiny font made here; the PDF writer
 # then replaces it with FIELD_FONT. No printed text ever uses it, so it is never shared with Noto.
 CONTROL_STANDIN = "HandbookFormControl"

@@ -154,7 +154,6 @@ class Converter:
             return self.convert(text)
         return text
 
-
     def office_value(self, text: str) -> str:
         """A text or attribute value of a DOCX/XLSX part: `finish`ed, a Noto CJK SC family in
         the region's face, and Excel's zh-CN number-format locale ([$-804], on the capitals
@@ -252,10 +251,12 @@ def _convert_tree(value, convert, finish, handwritten):
 
 
 def regional_css(css: str, script: str) -> str:
-    """A style sheet's Simplified font names in the script's regional faces (Noto/Source Han
-    CJK SC → HK or TC, PingFang SC → HK or TC, Microsoft YaHei → Microsoft JhengHei)."""
+    """A style sheet for a script: its words converted (page footers, comments), its Simplified
+    font names in the region's faces (Noto/Source Han CJK SC → HK or TC, PingFang SC → HK or TC,
+    Microsoft YaHei → Microsoft JhengHei)."""
     region = font_region(script)
     if region == "SC":
         return css
+    css = converter(script).convert(css)  # the words of content: "第" counter(page) "页"
     css = re.sub(r"\b(CJK|Han Sans|Han Serif|PingFang) SC\b", rf"\1 {region}", css)
     return css.replace("Microsoft YaHei", "Microsoft JhengHei")

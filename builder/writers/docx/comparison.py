@@ -28,11 +28,11 @@ from builder.document.changes import (
     Row,
     comparison,
 )
+from builder.document.script import document_converter
 from builder.writers import ooxml
 from builder.writers.docx.base import DocxWriter
 from builder.writers.docx.styles import DEFAULT_REFERENCE, StyleNames
 from builder.writers.docx.tables import fixed_table
-from builder.document.script import document_converter
 from builder.writers.ooxml.package import normalized_zip_bytes
 
 PAGE_MM = (297, 210)  # A4 landscape

@@ -47,11 +47,11 @@ from builder.document.fieldnames import (
 )
 from builder.document.model import Document, Form, FormField
 from builder.document.properties import CONTROLLED, properties
+from builder.document.script import document_converter
 from builder.writers import ooxml
 from builder.writers.docx.base import DocxWriter
 from builder.writers.docx.form_layout import FormLayout
 from builder.writers.docx.styles import DEFAULT_REFERENCE, StyleNames
-from builder.document.script import document_converter
 from builder.writers.ooxml.package import normalized_zip_bytes
 
 DATE_FORMAT = "yyyy'年'M'月'd'日'"

@@ -41,13 +41,13 @@ from builder.document.model import (
     plain,
 )
 from builder.document.properties import CONTROLLED, properties
+from builder.document.script import document_converter
 from builder.writers import ooxml
 from builder.writers.docx.base import DocxWriter
 from builder.writers.docx.form_layout import FormLayout
 from builder.writers.docx.pagination import paginate
 from builder.writers.docx.styles import DEFAULT_REFERENCE, HANG_EM, LEVEL_SUFFIX, StyleNames
 from builder.writers.docx.tables import column_widths, text_weight, widths_with_rest
-from builder.document.script import document_converter
 from builder.writers.ooxml.package import normalized_zip_bytes
 
 log = logging.getLogger("handbook")

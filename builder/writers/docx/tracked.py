@@ -50,10 +50,10 @@ from builder.document.changes import (
     likeness,
 )
 from builder.document.model import Clause, Document, Form, Number, Section, Span
+from builder.document.script import document_converter
 from builder.writers import ooxml
 from builder.writers.docx.handbook import HandbookWriter, fill_page_numbers
 from builder.writers.docx.styles import DEFAULT_REFERENCE, LEVEL_SUFFIX
-from builder.document.script import document_converter
 from builder.writers.ooxml.package import normalized_zip_bytes
 
 DEFAULT_AUTHOR = "修订对照"

@@ -24,7 +24,9 @@ def render_comparison_html(changeset: ChangeSet, folder: Path | None = None) -> 
             f" --heading-font: {fonts.css_stack(meta.heading_font)};"
             " }\n"
         )
-        + (folder / "comparison.css").read_text(encoding="utf-8")
+        + scripts.regional_css(
+            (folder / "comparison.css").read_text(encoding="utf-8"), changeset.new.branch.script
+        )
     )
     return (
         environment(str(folder), scripts.document_converter(changeset.new))
