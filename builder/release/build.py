@@ -459,10 +459,23 @@ def portal_index_html(
     from builder.document.resolve import resolve
     from builder.writers import portal
 
+    from builder.document import script as scripts
+
     meta = resolve(
         manual, manual.branch_ids[0], source_revision=source_revision, change_marks=change_marks
     ).meta
-    return portal.index_html(meta, built, templates)
+    # The index is in the manual's script; each Traditional branch's name in its own.
+    shown = []
+    for branch, ok in built:
+        convert = scripts.converter(
+            branch.script, scripts.glossary_for(branch.script, manual.meta.glossary)
+        )
+        if convert is not None:
+            branch = branch.model_copy(
+                update={k: convert.convert(getattr(branch, k)) for k in ("name", "region", "kind")}
+            )
+        shown.append((branch, ok))
+    return portal.index_html(meta, shown, templates)
 
 
 def _orphan(relative: str, branch_ids: set[str], form_ids: set[str]) -> bool:
