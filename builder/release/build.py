@@ -456,10 +456,9 @@ def portal_index_html(
     change_marks: bool = True,
 ) -> str:
     """index.html of the portal: the manual, and every branch with whether it has a page."""
+    from builder.document import script as scripts
     from builder.document.resolve import resolve
     from builder.writers import portal
-
-    from builder.document import script as scripts
 
     meta = resolve(
         manual, manual.branch_ids[0], source_revision=source_revision, change_marks=change_marks
