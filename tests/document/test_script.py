@@ -168,3 +168,101 @@ def test_hong_kong_pdf_form_fonts_and_text(manual, tmp_path):
     assert "NotoSerifCJKHK" in fonts.replace("-", "")
     text = subprocess.run([pdftotext, str(target), "-"], capture_output=True, text=True).stdout
     assert _still_simplified(text) < 0.005
+
+
+def _field_crop(path: Path, field: str, text: str):
+    """Page 1 of the PDF at `path` as PDFium draws it after a user typed `text` into `field`
+    (PDFium's form-filling API: focus, replace the selection, leave the field), cut to the
+    field's rectangle, in grey."""
+    import ctypes
+
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as raw
+
+    pdf = pdfium.PdfDocument(str(path))
+    pdf.init_forms()
+    page = pdf[0]
+    formenv = pdf.formenv.raw
+    found = None
+    for i in range(raw.FPDFPage_GetAnnotCount(page.raw)):
+        annot = raw.FPDFPage_GetAnnot(page.raw, i)
+        size = raw.FPDFAnnot_GetFormFieldName(formenv, annot, None, 0)
+        buffer = ctypes.create_string_buffer(size)
+        raw.FPDFAnnot_GetFormFieldName(
+            formenv, annot, ctypes.cast(buffer, ctypes.POINTER(raw.FPDF_WCHAR)), size
+        )
+        if buffer.raw[: size - 2].decode("utf-16-le") == field:
+            found = annot
+            break
+        raw.FPDFPage_CloseAnnot(annot)
+    assert found is not None, f"no field {field}"
+    rect = raw.FS_RECTF()
+    raw.FPDFAnnot_GetRect(found, ctypes.byref(rect))
+    assert raw.FORM_SetFocusedAnnot(formenv, found)
+    typed = ctypes.create_string_buffer((text + "\0").encode("utf-16-le"))
+    raw.FORM_ReplaceSelection(formenv, page.raw, ctypes.cast(typed, raw.FPDF_WIDESTRING))
+    raw.FORM_ForceToKillFocus(formenv)
+    raw.FPDFPage_CloseAnnot(found)
+    scale, height = 2, page.get_height()
+    image = page.render(scale=scale, may_draw_forms=True).to_pil().convert("L")
+    low, high = sorted((rect.top, rect.bottom))  # PDF y grows upwards; PIL's down
+    box = (rect.left, height - high, rect.right, height - low)
+    crop = image.crop(tuple(round(v * scale) for v in box))
+    pdf.close()
+    return crop
+
+
+def _ink(image) -> int:
+    return sum(1 for value in image.tobytes() if value < 128)
+
+
+def test_hong_kong_pdf_form_filled_in_traditional_shows_every_glyph(manual, tmp_path):
+    """PDFium draws what a user types with the reader-supplied field font (MSung-Light): every
+    character of a Traditional (HK) text, HK forms such as 説 and 裏 included, has ink; a
+    character no font has (U+E000) draws nothing, so the test can tell. (PDFium falls back on
+    an installed font by Unicode for what the field font lacks: this checks what the reader
+    shows, the fields' font itself is checked by the next test.)"""
+    from builder.writers import writer
+
+    hk = resolve(manual, "hongkong")
+    form = next(f for f in hk.forms if f.id == "meeting-minutes")
+    view = dataclasses.replace(hk, chapters=(), forms=(form,))
+    target = tmp_path / "f.pdf"
+    writer("form", "pdf").render(view, target)
+    assert _ink(_field_crop(target, "topic", "")) == 0
+    assert _ink(_field_crop(target, "topic", "\ue000")) == 0
+    sample = "會議紀要：説明裏面的資料與綫路，衞生檢查後歸檔。"
+    assert _ink(_field_crop(target, "topic", sample)) > 0
+    for ch in dict.fromkeys(c for c in sample if HAN.match(c)):
+        assert _ink(_field_crop(target, "topic", ch)) > 0, f"{ch} (U+{ord(ch):04X}) not drawn"
+
+
+def test_hong_kong_pdf_form_fields_name_a_traditional_reader_font(manual, tmp_path):
+    """The fields' font is MSung-Light through UniCNS-UTF16-H (Adobe-CNS1-7), which Acrobat-style
+    readers supply for Traditional; its coverage (from poppler-data's CMap) has the HK forms
+    (説, 裏, 衞, 綫) that the older UniCNS-UCS2-H (CNS1-3) lacks."""
+    from pypdf import PdfReader
+
+    from builder.document import fonts
+    from builder.writers import writer
+    from tests.tools import POPPLER_DATA, require_file
+
+    require_file(Path("/usr/share/poppler/cMap/Adobe-CNS1/UniCNS-UTF16-H"), POPPLER_DATA)
+    cmap = Path("/usr/share/poppler/cMap/Adobe-CNS1/UniCNS-UTF16-H").read_text(encoding="latin-1")
+    for ch in "説裏衞綫":  # each mapped to a CID by the CMap itself
+        assert re.search(rf"<{ord(ch):04x}>\s+\d+", cmap, re.I) or any(
+            int(lo, 16) <= ord(ch) <= int(hi, 16)
+            for lo, hi in re.findall(r"<([0-9a-f]{4})>\s*<([0-9a-f]{4})>\s*\d+", cmap, re.I)
+        )
+    assert fonts.field_font_missing("説裏衞綫會議", "zh-Hant-HK") == []
+
+    hk = resolve(manual, "hongkong")
+    form = next(f for f in hk.forms if f.id == "meeting-minutes")
+    target = tmp_path / "f.pdf"
+    writer("form", "pdf").render(dataclasses.replace(hk, chapters=(), forms=(form,)), target)
+    font = next(iter(PdfReader(target).trailer["/Root"]["/AcroForm"]["/DR"]["/Font"].values()))
+    font = font.get_object()
+    assert font["/Encoding"] == "/UniCNS-UTF16-H"
+    info = font["/DescendantFonts"][0].get_object()["/CIDSystemInfo"]
+    assert info["/Ordering"] == "CNS1"
+    assert font["/DescendantFonts"][0].get_object()["/BaseFont"] == "/MSung-Light"
