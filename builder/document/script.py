@@ -103,6 +103,11 @@ def _simplified_only(ch: str) -> bool:
     return _s2t().convert(ch) != ch
 
 
+def simplified_chars(text: str) -> list[str]:
+    """The Simplified-only characters of `text` (运 yes, 用 no), each once, in order."""
+    return list(dict.fromkeys(ch for ch in text if _han(ch) and _simplified_only(ch)))
+
+
 def _han(ch: str) -> bool:
     return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff"
 

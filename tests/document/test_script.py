@@ -266,3 +266,20 @@ def test_hong_kong_pdf_form_fields_name_a_traditional_reader_font(manual, tmp_pa
     info = font["/DescendantFonts"][0].get_object()["/CIDSystemInfo"]
     assert info["/Ordering"] == "CNS1"
     assert font["/DescendantFonts"][0].get_object()["/BaseFont"] == "/MSung-Light"
+
+
+def test_check_reports_a_repeated_term_and_a_simplified_fixed_text(root, run_process):
+    src = root()
+    manual_yaml = src / "manual.yaml"
+    before = manual_yaml.read_text(encoding="utf-8")
+    manual_yaml.write_text(
+        before + "glossary:\n  - term: 文件\n  - term: 文件\n  - term: 软件\n    hk: 软件\n",
+        encoding="utf-8",
+    )
+    first = len(before.splitlines()) + 2  # the line of the first "- term: 文件"
+    result = run_process("check", "--src", str(src))
+    assert result.returncode == 1
+    said = result.stdout + result.stderr
+    assert f"manual.yaml:{first + 1}:11: 术语表中的“文件”重复：已在" in said
+    assert f"manual.yaml:{first}:11" in said
+    assert f"manual.yaml:{first + 3}:9: 术语“软件”的 hk 写法“软件”含有简体字“软”" in said
