@@ -460,8 +460,12 @@ def portal_index_html(
     from builder.document.resolve import resolve
     from builder.writers import portal
 
+    simplified = [b.id for b in manual.branches.branches if not scripts.is_traditional(b.script)]
     meta = resolve(
-        manual, manual.branch_ids[0], source_revision=source_revision, change_marks=change_marks
+        manual,
+        (simplified or manual.branch_ids)[0],
+        source_revision=source_revision,
+        change_marks=change_marks,
     ).meta
     # The index is in the manual's script; each Traditional branch's name in its own.
     shown = []
