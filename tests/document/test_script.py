@@ -79,6 +79,18 @@ def test_taipei_gets_taiwan_phrases_and_tc_fonts(manual):
     assert "資訊" in text  # 信息 → 資訊
 
 
+def test_taipei_pdf_form_uses_tc_faces(manual, tmp_path):
+    from builder.writers import writer
+
+    pdffonts = require("pdffonts", POPPLER)
+    doc = resolve(_with_branch(manual, id="taipei", script="zh-Hant-TW"), "taipei")
+    form = next(f for f in doc.forms if f.id == "meeting-minutes")
+    target = tmp_path / "f.pdf"
+    writer("form", "pdf").render(dataclasses.replace(doc, chapters=(), forms=(form,)), target)
+    faces = subprocess.run([pdffonts, str(target)], capture_output=True, text=True).stdout
+    assert "Noto-Serif-CJK-TC" in faces and "-SC" not in faces and "-HK" not in faces
+
+
 def test_glossary_keeps_or_fixes_terms(manual):
     from builder.sources.schema import GlossaryEntry
 
