@@ -467,18 +467,19 @@ def portal_index_html(
         source_revision=source_revision,
         change_marks=change_marks,
     ).meta
-    # The index is in the manual's script; each Traditional branch's name in its own.
-    shown = []
-    for branch, ok in built:
+    # The index is in the manual's script; each Traditional branch's name in its own (and
+    # found by the filter box in both).
+    own = {}
+    for branch, _ in built:
         convert = scripts.converter(
             branch.script, scripts.glossary_for(branch.script, manual.meta.glossary)
         )
         if convert is not None:
-            branch = branch.model_copy(
-                update={k: convert.convert(getattr(branch, k)) for k in ("name", "region", "kind")}
-            )
-        shown.append((branch, ok))
-    return portal.index_html(meta, shown, templates)
+            own[branch.id] = {
+                "lang": scripts.lang_tag(branch.script),
+                **{k: convert.convert(getattr(branch, k)) for k in ("name", "region", "kind")},
+            }
+    return portal.index_html(meta, built, templates, own)
 
 
 def _orphan(relative: str, branch_ids: set[str], form_ids: set[str]) -> bool:

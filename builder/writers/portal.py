@@ -125,13 +125,17 @@ def branch_page_html(
 
 
 def index_html(
-    meta: Meta, branches: list[tuple[BranchInfo, bool]], folder: Path | None = None
+    meta: Meta,
+    branches: list[tuple[BranchInfo, bool]],
+    folder: Path | None = None,
+    own: dict[str, dict[str, str]] | None = None,
 ) -> str:
     """The list of branches; (branch, has a page) each: a branch not built yet is listed, not
-    linked."""
+    linked. `own`: by branch id, a Traditional branch's name, region, kind and lang in its own
+    script, shown instead (the filter box finds both)."""
     env = environment(str(folder or templates_dir()))
     return env.get_template("portal-index.html.j2").render(
-        meta=meta, branches=branches, css=_css(folder)
+        meta=meta, branches=branches, css=_css(folder), own=own or {}
     )
 
 

@@ -33,7 +33,6 @@ def environment(folder: str | None = None, convert=None):
 
     from builder.document.dates import chinese_date
     from builder.document.numbering import chinese_numeral
-    from builder.document.script import lang_tag
 
     loader = jinja2.FileSystemLoader(folder or str(TEMPLATES_DIR))
     extra = {}
@@ -54,7 +53,6 @@ def environment(folder: str | None = None, convert=None):
     env.filters["cndate"] = chinese_date
     env.filters["cnnum"] = chinese_numeral
     env.globals["favicon"] = FAVICON
-    env.globals["lang_tag"] = lang_tag
     return env
 
 
