@@ -8,6 +8,11 @@ code points as ranges.
 Run it only when the field font or its CMap changes, and commit the result:
 
     .venv/bin/python tools/make_field_font_coverage.py [path/to/UniGB-UCS2-H]
+
+Traditional branches' fields use MSung-Light with UniCNS-UTF16-H (Adobe-CNS1-7, with HKSCS):
+
+    .venv/bin/python tools/make_field_font_coverage.py \
+        /usr/share/poppler/cMap/Adobe-CNS1/UniCNS-UTF16-H builder/document/field_font_coverage_cns.py
 """
 
 from __future__ import annotations
@@ -24,11 +29,13 @@ def covered_code_points(cmap_text: str) -> set[int]:
     covered: set[int] = set()
     for block in re.findall(r"begincidrange(.*?)endcidrange", cmap_text, re.S):
         for low, high, cid in re.findall(r"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>\s*(\d+)", block):
+            if len(low) > 4:  # a UTF-16 surrogate pair (beyond the BMP): not read here
+                continue
             low, high, cid = int(low, 16), int(high, 16), int(cid)
             covered.update(cp for cp in range(low, high + 1) if cid + cp - low > 0)
     for block in re.findall(r"begincidchar(.*?)endcidchar", cmap_text, re.S):
         for code, cid in re.findall(r"<([0-9a-fA-F]+)>\s*(\d+)", block):
-            if int(cid) > 0:
+            if int(cid) > 0 and len(code) <= 4:
                 covered.add(int(code, 16))
     return covered
 
@@ -45,6 +52,7 @@ def ranges(code_points: set[int]) -> list[tuple[int, int]]:
 
 def main(argv: list[str]) -> int:
     source = Path(argv[1]) if len(argv) > 1 else DEFAULT_CMAP
+    target = Path(argv[2]) if len(argv) > 2 else TARGET
     text = source.read_text(encoding="latin-1")
     title = re.search(r"%%Title: \((.*?)\)", text)
     spans = ranges(covered_code_points(text))
@@ -60,8 +68,8 @@ def main(argv: list[str]) -> int:
         ")",
         "",
     ]
-    TARGET.write_text("\n".join(lines), encoding="utf-8")
-    print(f"{TARGET}: {len(spans)} ranges, {sum(b - a + 1 for a, b in spans)} characters")
+    target.write_text("\n".join(lines), encoding="utf-8")
+    print(f"{target}: {len(spans)} ranges, {sum(b - a + 1 for a, b in spans)} characters")
     return 0
 
 

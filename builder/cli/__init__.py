@@ -24,6 +24,7 @@ from builder.cli.common import (
 from builder.cli.compare import diff, load_version
 from builder.cli.importer import import_
 from builder.cli.output import manifest_, verify
+from builder.document import script as scripts
 from builder.errors import BuildError, HandbookError, SourceErrors, display_path, os_error_text
 
 log = logging.getLogger("handbook")
@@ -74,7 +75,13 @@ def list_(src: Path, as_json: bool) -> None:
     data = {
         "version": manual.meta.version,
         "branches": [
-            {"id": b.id, "name": b.name, "kind": b.kind, "region": b.region}
+            {
+                "id": b.id,
+                "name": b.name,
+                "kind": b.kind,
+                "region": b.region,
+                "script": scripts.canonical(b.script),
+            }
             for b in manual.branches.branches
         ],
         "chapters": [{"id": c.id, "title": c.title} for c in manual.chapters],
@@ -110,7 +117,8 @@ def list_(src: Path, as_json: bool) -> None:
         return
     click.echo("分支机构：")
     for b in data["branches"]:
-        click.echo(f"  {b['id']:<12} {b['name']}（{b['kind']}，{b['region']}）")
+        script = "" if b["script"] == "zh-Hans" else f"，繁体 {b['script']}"
+        click.echo(f"  {b['id']:<12} {b['name']}（{b['kind']}，{b['region']}{script}）")
     click.echo("章节：")
     for c in data["chapters"]:
         click.echo(f"  {c['id']:<16} {c['title']}")

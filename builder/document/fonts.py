@@ -22,13 +22,17 @@ LATIN_FALLBACK = ("DejaVu Sans",)
 
 
 def lang_tag(script: str) -> str:
-    """The language tag of text as rendered. Every branch renders in Simplified for now."""
-    return "zh-CN"
+    """The language tag of text as rendered: zh-CN, zh-HK or zh-TW."""
+    from builder.document import script as scripts
+
+    return scripts.lang_tag(script)
 
 
 def css_stack(family: str) -> str:
     """A CSS font-family value with the CJK family first."""
-    families = [family, SANS_SC if family != SANS_SC else SERIF_SC, *LATIN_FALLBACK]
+    region = family.rsplit(" ", 1)[-1] if "CJK" in family else "SC"  # SC, TC or HK faces
+    sans, serif = SANS_SC[:-2] + region, SERIF_SC[:-2] + region
+    families = [family, sans if family != sans else serif, *LATIN_FALLBACK]
     seen: list[str] = []
     for f in families:
         if f not in seen:
@@ -46,17 +50,44 @@ FIELD_FONT = "STSong-Light"
 FIELD_FONT_CMAP = "UniGB-UCS2-H"
 FIELD_FONT_COLLECTION = ("Adobe", "GB1", 4)  # registry, ordering, supplement
 
+# Traditional branches (zh-Hant-HK, zh-Hant-TW): MSung-Light, the standard Traditional Chinese
+# font of PDF readers (Acrobat: Adobe Ming; poppler and PDFium: an installed Adobe-CNS1 font,
+# such as Noto CJK TC), through UniCNS-UTF16-H (the same two-byte codes as UCS-2 in the BMP); it
+# covers Big5 and HKSCS-2004 (Adobe-CNS1-7): UniCNS-UCS2-H (CNS1-3) lacks HK forms such as 説.
+FIELD_FONT_TRADITIONAL = "MSung-Light"
+FIELD_FONT_CMAP_TRADITIONAL = "UniCNS-UTF16-H"
+FIELD_FONT_COLLECTION_TRADITIONAL = ("Adobe", "CNS1", 7)
+
+
+def field_font(script: str = "zh-Hans") -> tuple[str, str, tuple[str, str, int]]:
+    """(font name, CMap, (registry, ordering, supplement)) of the form fields for a script."""
+    from builder.document import script as scripts
+
+    if scripts.is_traditional(script):
+        return (
+            FIELD_FONT_TRADITIONAL,
+            FIELD_FONT_CMAP_TRADITIONAL,
+            FIELD_FONT_COLLECTION_TRADITIONAL,
+        )
+    return FIELD_FONT, FIELD_FONT_CMAP, FIELD_FONT_COLLECTION
+
+
 # WeasyPrint lays out the form controls with this family, a tiny font made here; the PDF writer
 # then replaces it with FIELD_FONT. No printed text ever uses it, so it is never shared with Noto.
 CONTROL_STANDIN = "HandbookFormControl"
 
 
-def field_font_missing(text: str) -> list[str]:
-    """The characters of `text` the field font cannot show, each once, in order (line breaks and
-    tabs are not drawn and so never missing)."""
+def field_font_missing(text: str, script: str = "zh-Hans") -> list[str]:
+    """The characters of `text` the field font of `script` cannot show, each once, in order
+    (line breaks and tabs are not drawn and so never missing)."""
     from bisect import bisect_right
 
-    from builder.document.field_font_coverage import RANGES
+    from builder.document import script as scripts
+
+    if scripts.is_traditional(script):
+        from builder.document.field_font_coverage_cns import RANGES
+    else:
+        from builder.document.field_font_coverage import RANGES
 
     starts = [low for low, _ in RANGES]
     missing: list[str] = []

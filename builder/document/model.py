@@ -159,7 +159,7 @@ class BranchInfo:
     phone: str
     manager: str
     manager_title: str
-    script: str  # zh-Hans or zh-Hant
+    script: str  # zh-Hans, zh-Hant-HK or zh-Hant-TW (builder.document.script)
     approval_chain: tuple[ApprovalStep, ...]
 
 
@@ -196,6 +196,8 @@ class Document:
     lang: str = "zh-CN"  # BCP 47 tag for the text as rendered
     source_revision: str = ""  # git commit of the sources, when known
     draft: bool = False  # a draft: values marked 待确认 are highlighted (Span.review)
+    # (term, text) of the manual's glossary for a Traditional branch (builder.document.script)
+    glossary: tuple[tuple[str, str], ...] = ()
 
     @property
     def change_marks(self) -> bool:

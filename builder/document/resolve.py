@@ -7,7 +7,10 @@ references to chapters, sections, clauses and forms.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from builder.document import fonts, model, numbering, placeholders
+from builder.document import script as scripts
 from builder.sources import schema
 from builder.sources.load import Manual
 
@@ -61,6 +64,8 @@ class _Resolver:
         self.forms = {f.id: f for f in manual.forms}
         self.scheme = numbering.scheme(manual.meta.numbering, branch.script)
         self.counter = numbering.Counter(self.scheme)  # of the document tree (`number`)
+        self.traditional = scripts.is_traditional(branch.script)
+        self.handwritten: set[str] = set()  # clauses whose text_hant replaces the conversion
 
     # --- inline text ---------------------------------------------------------------------
     def field(self, kind: str, name: str) -> str:
@@ -229,7 +234,7 @@ class _Resolver:
                     id=node.id,
                     number=num,
                     title=self.title(node.title),
-                    text=self.paragraphs(node.text),
+                    text=self.clause_text(node),
                     items=tuple(items),
                     table=self.table(node.table),
                     note=self.inline(node.note) if node.note else None,
@@ -238,6 +243,13 @@ class _Resolver:
                 )
             )
         return tuple(out)
+
+    def clause_text(self, node: schema.Clause) -> tuple[model.Paragraph, ...]:
+        """A clause's text; for a Traditional branch its hand-written text_hant, if any."""
+        if self.traditional and node.text_hant is not None:
+            self.handwritten.add(node.id)
+            return self.paragraphs(node.text_hant)
+        return self.paragraphs(node.text)
 
     def table(self, src) -> model.Table | None:
         if src is None:
@@ -322,7 +334,7 @@ def resolve(
     r = _Resolver(manual, branch, marked, draft)
     r.number_all(manual.chapters)
     meta = manual.meta
-    return model.Document(
+    document = model.Document(
         meta=model.Meta(
             title=meta.title,
             title_en=meta.title_en,
@@ -357,7 +369,7 @@ def resolve(
             phone=branch.phone,
             manager=branch.manager,
             manager_title=branch.manager_title,
-            script=branch.script,
+            script=scripts.canonical(branch.script),
             approval_chain=r.chain(),
         ),
         revisions=tuple(
@@ -370,3 +382,10 @@ def resolve(
         source_revision=source_revision,
         draft=draft,
     )
+    if not r.traditional:
+        return document
+    # A Traditional branch: the resolved document converted (builder.document.script).
+    glossary = scripts.glossary_for(branch.script, meta.glossary)
+    document = replace(document, glossary=glossary)
+    conv = scripts.converter(branch.script, glossary)
+    return scripts.convert_document(document, conv, frozenset(r.handwritten))

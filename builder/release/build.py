@@ -468,13 +468,30 @@ def portal_index_html(
     change_marks: bool = True,
 ) -> str:
     """index.html of the portal: the manual, and every branch with whether it has a page."""
+    from builder.document import script as scripts
     from builder.document.resolve import resolve
     from builder.writers import portal
 
+    simplified = [b.id for b in manual.branches.branches if not scripts.is_traditional(b.script)]
     meta = resolve(
-        manual, manual.branch_ids[0], source_revision=source_revision, change_marks=change_marks
+        manual,
+        (simplified or manual.branch_ids)[0],
+        source_revision=source_revision,
+        change_marks=change_marks,
     ).meta
-    return portal.index_html(meta, built, templates)
+    # The index is in the manual's script; each Traditional branch's name in its own (and
+    # found by the filter box in both).
+    own = {}
+    for branch, _ in built:
+        convert = scripts.converter(
+            branch.script, scripts.glossary_for(branch.script, manual.meta.glossary)
+        )
+        if convert is not None:
+            own[branch.id] = {
+                "lang": scripts.lang_tag(branch.script),
+                **{k: convert.convert(getattr(branch, k)) for k in ("name", "region", "kind")},
+            }
+    return portal.index_html(meta, built, templates, own)
 
 
 def _orphan(relative: str, branch_ids: set[str], form_ids: set[str]) -> bool:

@@ -29,7 +29,8 @@ FIELD_TYPES = (
     "rows",
 )
 BRANCH_KINDS = ("总部", "分公司", "办事处")
-SCRIPTS = ("zh-Hans", "zh-Hant")
+# zh-Hant alone means Hong Kong (builder.document.script)
+SCRIPTS = ("zh-Hans", "zh-Hant", "zh-Hant-HK", "zh-Hant-TW")
 NUMBERING_SCHEMES = ("outline", "law", "decimal")  # builder.document.numbering.SCHEMES
 
 
@@ -94,6 +95,9 @@ class Clause(Conditional):
     id: Id
     title: Text | None = Field(None, description="条款的加粗引导语")
     text: TextOrList | None = None
+    text_hant: TextOrList | None = Field(
+        None, description="手写的繁体文本：繁体分支机构用它代替 text 的自动转换"
+    )
     items: list[Text | ListItem] = Field(default_factory=list)
     clauses: list[Clause] = Field(default_factory=list)
     table: TableSrc | ApprovalChainTable | None = None
@@ -171,6 +175,20 @@ class FontSettings(Strict):
     size_pt: float = Field(10.5, ge=7, le=16)
 
 
+# A term without a newline, as it is written in the (Simplified) sources.
+Term = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^\n\r\t]+$")]
+
+
+class GlossaryEntry(Strict):
+    """A term that must read a given way in Traditional, or must not be converted at all (only
+    `term` given): the company's registered name, people's names, legal titles."""
+
+    term: Term = Field(description="源文件中的写法（简体）")
+    hant: Term | None = Field(None, description="繁体写法（香港和台湾）；不填则保持原样")
+    hk: Term | None = Field(None, description="香港的写法（优先于 hant）")
+    tw: Term | None = Field(None, description="台湾的写法（优先于 hant）")
+
+
 class ManualMeta(Strict):
     """manual.yaml"""
 
@@ -195,6 +213,9 @@ class ManualMeta(Strict):
     fonts: FontSettings = FontSettings()
     xlsx_password: Text | None = Field(
         None, description="Excel 表单工作表保护的密码；不填则保护但不设密码（防误改，不是保密手段）"
+    )
+    glossary: list[GlossaryEntry] = Field(
+        default_factory=list, description="繁体版的术语表：固定写法或不转换的词语"
     )
 
 

@@ -428,7 +428,35 @@ def check_manual(
                 f"手册版本 {meta.version} 与修订记录中最新的版本 {revs[-1].version} 不一致",
             )
         )
+    if meta is not None and meta_src is not None:
+        _check_glossary(meta.glossary, meta_src, problems)
     return ids
+
+
+def _check_glossary(entries, meta_src, problems) -> None:
+    """manual.yaml `glossary:`: each term once; the Traditional texts it fixes in Traditional."""
+    from builder.document.script import simplified_chars
+
+    seen: dict[str, Location] = {}
+    for i, entry in enumerate(entries):
+        where = meta_src.where(("glossary", i, "term"))
+        if entry.term in seen:
+            problems.append(
+                Problem(where, f"术语表中的“{entry.term}”重复：已在 {seen[entry.term]} 列出")
+            )
+        else:
+            seen[entry.term] = where
+        for key in ("hant", "hk", "tw"):
+            value = getattr(entry, key)
+            chars = simplified_chars(value or "")
+            if chars:
+                problems.append(
+                    Problem(
+                        meta_src.where(("glossary", i, key)),
+                        f"术语“{entry.term}”的 {key} 写法“{value}”含有简体字"
+                        f"“{'、'.join(chars)}”；请写繁体，或删去此项使其保持原样",
+                    )
+                )
 
 
 def check_form(form: schema.FormSrc, src: Located, problems: list[Problem]):

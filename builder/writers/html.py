@@ -12,6 +12,7 @@ from pathlib import Path
 
 from builder import __version__
 from builder.document import fonts
+from builder.document import script as scripts
 from builder.document.model import Document
 from builder.document.properties import CONTROLLED, DRAFT_NOTICE, properties
 from builder.writers.templates import environment, templates_dir
@@ -50,11 +51,13 @@ def render_html_string(
     """The handbook page. `for_print` leaves out the screen-only styles WeasyPrint need not
     parse."""
     folder = Path(folder or templates_dir())
-    env = environment(str(folder))
+    env = environment(str(folder), scripts.document_converter(doc))
     css = page_variables(doc) + (folder / "handbook.css").read_text(encoding="utf-8")
     if doc.meta.numbering != "outline":
         css += numbering_css(folder)
     phone_css = "" if for_print else (folder / "handbook-phone.css").read_text(encoding="utf-8")
+    css = scripts.regional_css(css, doc.branch.script)
+    phone_css = scripts.regional_css(phone_css, doc.branch.script)
     return env.get_template("handbook.html.j2").render(
         doc=doc,
         props=properties(doc),

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from builder.document import script as scripts
 from builder.document.model import BranchInfo, Document, Meta
 from builder.writers.templates import environment, templates_dir
 
@@ -109,7 +110,7 @@ def branch_page_html(
                 "downloads": downloads,
                 "counts": {k: v for k, v in (comparison.get("counts") or {}).items() if v},
             }
-    env = environment(str(folder or templates_dir()))
+    env = environment(str(folder or templates_dir()), scripts.document_converter(document))
     return env.get_template("portal-branch.html.j2").render(
         doc=document,
         meta=meta,
@@ -119,18 +120,22 @@ def branch_page_html(
         forms=forms,
         changes=changes,
         read_online="handbook.html" if "handbook.html" in files else None,
-        css=_css(folder),
+        css=scripts.regional_css(_css(folder), branch.script),
     )
 
 
 def index_html(
-    meta: Meta, branches: list[tuple[BranchInfo, bool]], folder: Path | None = None
+    meta: Meta,
+    branches: list[tuple[BranchInfo, bool]],
+    folder: Path | None = None,
+    own: dict[str, dict[str, str]] | None = None,
 ) -> str:
     """The list of branches; (branch, has a page) each: a branch not built yet is listed, not
-    linked."""
+    linked. `own`: by branch id, a Traditional branch's name, region, kind and lang in its own
+    script, shown instead (the filter box finds both)."""
     env = environment(str(folder or templates_dir()))
     return env.get_template("portal-index.html.j2").render(
-        meta=meta, branches=branches, css=_css(folder)
+        meta=meta, branches=branches, css=_css(folder), own=own or {}
     )
 
 

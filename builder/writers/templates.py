@@ -22,21 +22,50 @@ def templates_dir() -> Path:
     return TEMPLATES_DIR
 
 
-@lru_cache(maxsize=4)
-def environment(folder: str | None = None):
+@lru_cache(maxsize=8)
+def environment(folder: str | None = None, convert=None):
+    """The Jinja2 environment of a templates folder. `convert` (a builder.document.script
+    Converter, for a Traditional branch): the templates' own words are converted as they are
+    loaded, and every value a template prints that still holds Simplified (a label a writer
+    adds) on its way out; the document's text arrives converted already."""
     import jinja2
+    import markupsafe
 
     from builder.document.dates import chinese_date
     from builder.document.numbering import chinese_numeral
 
+    loader = jinja2.FileSystemLoader(folder or str(TEMPLATES_DIR))
+    extra = {}
+    if convert is not None:
+        loader = _ConvertingLoader(loader, convert)
+        # Markup (a macro's or filter's HTML) is made of values finalized already: left alone.
+        extra["finalize"] = lambda value: (
+            value if isinstance(value, markupsafe.Markup) else convert.finish(value)
+        )
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(folder or str(TEMPLATES_DIR)),
+        loader=loader,
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=False,
         lstrip_blocks=False,
+        **extra,
     )
     env.filters["cndate"] = chinese_date
     env.filters["cnnum"] = chinese_numeral
     env.globals["favicon"] = FAVICON
     return env
+
+
+class _ConvertingLoader:
+    """A Jinja2 loader whose templates are converted to a Traditional script as they load (OpenCC
+    changes Han characters only, never the template's syntax or names)."""
+
+    def __new__(cls, inner, convert):
+        import jinja2
+
+        class Loader(jinja2.BaseLoader):
+            def get_source(self, environment, template):
+                source, filename, uptodate = inner.get_source(environment, template)
+                return convert.convert(source), filename, uptodate
+
+        return Loader()

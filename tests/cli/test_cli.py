@@ -36,9 +36,15 @@ def test_list_json_has_branches_chapters_and_form_fields(run, src):
     result = run("list", "--json", "--src", str(src))
     assert result.exit_code == 0
     data = json.loads(result.output)
-    assert {"id": "chengdu", "name": "成都办事处", "kind": "办事处", "region": "西南"} in data[
-        "branches"
-    ]
+    assert {
+        "id": "chengdu",
+        "name": "成都办事处",
+        "kind": "办事处",
+        "region": "西南",
+        "script": "zh-Hans",
+    } in data["branches"]
+    # branches.yaml says zh-Hant: Hong Kong's Traditional
+    assert next(b for b in data["branches"] if b["id"] == "hongkong")["script"] == "zh-Hant-HK"
     assert any(c["id"] == "daily-ops" for c in data["chapters"])
     notice = next(f for f in data["forms"] if f["id"] == "meeting-notice")
     assert notice["title"] == "会议通知表"

@@ -374,7 +374,10 @@ def test_schema_errors_are_explained_in_chinese(run, src):
             f"{at('branches.yaml', 'kind: 总部门')}: "
             "取值“总部门”无效，应为“总部”“分公司”或“办事处”之一，是否想写“总部”？"
         ),
-        f"{at('branches.yaml', 'script: zh')}: 取值“zh”无效，应为“zh-Hans”或“zh-Hant”之一",
+        (
+            f"{at('branches.yaml', 'script: zh')}: "
+            "取值“zh”无效，应为“zh-Hans”“zh-Hant”“zh-Hant-HK”或“zh-Hant-TW”之一"
+        ),
         f"{at('branches.yaml', 'days: 1.5')}: 取值“1.5”无效：应为整数，不能有小数部分",
         (
             f"{at('forms/meeting-notice.yaml', 'type: txet')}: "

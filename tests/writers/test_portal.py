@@ -26,6 +26,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import lxml.html
+import opencc
 import pytest
 import yaml
 from hypothesis import given, settings
@@ -225,7 +226,10 @@ def test_index_shows_the_manual_and_links_every_branch(full, documents):
     items = tree.xpath('//ul[@id="branches"]/li[@data-search]')
     assert len(items) == len(BRANCHES), "one list item per branch"
     for item, branch in zip(items, BRANCHES):  # in the order of branches.yaml
-        assert branch["name"] in text(item)
+        hong_kong = branch.get("script") in ("zh-Hant", "zh-Hant-HK")  # shown in its own script
+        assert (opencc.OpenCC("s2hk").convert(branch["name"]) if hong_kong else branch["name"]) in (
+            text(item)
+        )
         assert [unquote(a.get("href")) for a in item.iter("a")] == [f"{branch['id']}/index.html"], (
             branch["id"]
         )
@@ -310,6 +314,8 @@ def test_download_names_are_the_chinese_titles(full, documents, branch):
         "title"
     ]
     assert title == "会议通知表"
+    if document.branch.script == "zh-Hant-HK":  # Hong Kong: the title in Traditional
+        title = opencc.OpenCC("s2hk").convert(title)
     for ext in FORMATS:
         assert [
             a.get("download") for a in tree.xpath("//a[@href=$h]", h=f"forms/meeting-notice.{ext}")
@@ -384,7 +390,11 @@ def test_a_branch_built_alone_lists_the_others_unlinked(partial):
             assert "尚未生成" not in text(item)
         else:
             assert links == [], f"{branch['id']} is not built but linked"
-            assert branch["name"] in text(item) and "尚未生成" in text(item)
+            # a Traditional branch's name in its own script (OpenCC directly, not the builder)
+            hong_kong = branch.get("script") in ("zh-Hant", "zh-Hant-HK")
+            name = opencc.OpenCC("s2hk").convert(branch["name"]) if hong_kong else branch["name"]
+            assert name in text(item) and "尚未生成" in text(item)
+            assert item.get("lang") == ("zh-HK" if hong_kong else None)
     assert sorted(p.parent.name for p in partial.glob("*/index.html")) == ["hq"]
 
 

@@ -28,6 +28,7 @@ from builder.document.changes import (
     Row,
     comparison,
 )
+from builder.document.script import document_converter
 from builder.writers import ooxml
 from builder.writers.docx.base import DocxWriter
 from builder.writers.docx.styles import DEFAULT_REFERENCE, StyleNames
@@ -61,7 +62,11 @@ def render_comparison_docx(changeset: ChangeSet, path: Path, reference: Path | N
     templates/reference.docx)."""
     writer = ComparisonWriter(changeset, Path(reference) if reference else DEFAULT_REFERENCE)
     writer.build()
-    Path(path).write_bytes(normalized_zip_bytes(ooxml.package_bytes(writer.doc)))
+    Path(path).write_bytes(
+        normalized_zip_bytes(
+            ooxml.package_bytes(writer.doc), convert=document_converter(changeset.new)
+        )
+    )
 
 
 class ComparisonWriter(DocxWriter):

@@ -47,6 +47,7 @@ from builder.document.fieldnames import (
 )
 from builder.document.model import Document, Form, FormField
 from builder.document.properties import CONTROLLED, properties
+from builder.document.script import document_converter
 from builder.writers import ooxml
 from builder.writers.docx.base import DocxWriter
 from builder.writers.docx.form_layout import FormLayout
@@ -88,7 +89,9 @@ def render_form_docx(
     """Write `form` of `document` (one branch) to `path` as a fillable .docx."""
     writer = FormWriter(document, form, Path(reference) if reference else DEFAULT_REFERENCE)
     writer.build()
-    Path(path).write_bytes(normalized_zip_bytes(writer.to_bytes()))
+    Path(path).write_bytes(
+        normalized_zip_bytes(writer.to_bytes(), convert=document_converter(document))
+    )
 
 
 # -- the writer -------------------------------------------------------------------------------

@@ -42,6 +42,7 @@ from builder.document.model import (
     plain,
 )
 from builder.document.properties import CONTROLLED, DRAFT_NOTICE, properties
+from builder.document.script import document_converter
 from builder.writers import ooxml
 from builder.writers.docx.base import DocxWriter
 from builder.writers.docx.form_layout import FormLayout
@@ -71,7 +72,9 @@ def render_docx(
     """
     writer = HandbookWriter(document, Path(reference) if reference else DEFAULT_REFERENCE)
     writer.build()
-    Path(path).write_bytes(normalized_zip_bytes(writer.to_bytes()))
+    Path(path).write_bytes(
+        normalized_zip_bytes(writer.to_bytes(), convert=document_converter(document))
+    )
     return not paginate or fill_page_numbers(Path(path), document.branch.name)
 
 

@@ -49,6 +49,7 @@ from builder.document.changes import (
     likeness,
 )
 from builder.document.model import Clause, Document, Form, Number, Section, Span
+from builder.document.script import document_converter
 from builder.writers import ooxml
 from builder.writers.docx.handbook import HandbookWriter, fill_page_numbers
 from builder.writers.docx.styles import DEFAULT_REFERENCE
@@ -81,7 +82,9 @@ def render_tracked_docx(
     file out with the changes shown). False when those were asked for and not all filled."""
     writer = TrackedWriter(changeset, Path(reference) if reference else DEFAULT_REFERENCE)
     writer.build()
-    Path(path).write_bytes(normalized_zip_bytes(writer.to_bytes()))
+    Path(path).write_bytes(
+        normalized_zip_bytes(writer.to_bytes(), convert=document_converter(changeset.new))
+    )
     return not paginate or fill_page_numbers(Path(path), changeset.new.branch.name)
 
 

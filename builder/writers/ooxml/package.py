@@ -28,10 +28,22 @@ def _order(name: str) -> tuple[int, str]:
     return (0 if name == CONTENT_TYPES else 1, name)
 
 
-def normalized_zip_bytes(data: bytes, replace: Mapping[str, bytes] | None = None) -> bytes:
+def normalized_zip_bytes(
+    data: bytes, replace: Mapping[str, bytes] | None = None, convert=None
+) -> bytes:
     """The package `data` with fixed member dates, a stable member order and fixed attributes;
-    the members named in `replace` with those contents instead."""
-    replace = replace or {}
+    the members named in `replace` with those contents instead. `convert` (a
+    builder.document.script Converter, for a Traditional branch): the text the writer added
+    itself (its labels, the template's style names) converted too (`convert_xml`)."""
+    replace = dict(replace or {})
+    if convert is not None:
+        with zipfile.ZipFile(io.BytesIO(data)) as source:
+            for name in source.namelist():
+                if name.endswith((".xml", ".rels")):
+                    content = replace.get(name, source.read(name))
+                    converted = convert_xml(content, convert)
+                    if converted is not content:
+                        replace[name] = converted
     out = io.BytesIO()
     with (
         zipfile.ZipFile(io.BytesIO(data)) as source,
@@ -45,6 +57,28 @@ def normalized_zip_bytes(data: bytes, replace: Mapping[str, bytes] | None = None
             content = replace[name] if name in replace else source.read(name)
             target.writestr(member, content, compresslevel=6)
     return out.getvalue()
+
+
+def convert_xml(content: bytes, convert) -> bytes:
+    """An XML part with every text and attribute value that still holds Simplified converted
+    (convert.finish); `content` itself when nothing needed converting."""
+    text = content.decode("utf-8", errors="replace")
+    if not convert.office_needs(text):
+        return content
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
+    root = etree.fromstring(content, parser)
+    for element in root.iter():
+        if isinstance(element.tag, str):
+            for key, value in element.attrib.items():
+                element.set(key, convert.office_value(value))
+            if etree.QName(element).localname == "charset" and element.get("val") == "134":
+                element.set("val", "136")  # a font's character set: GB2312 → Big5
+        if element.text:
+            element.text = convert.office_value(element.text)
+        if element.tail:
+            element.tail = convert.office_value(element.tail)
+    standalone = root.getroottree().docinfo.standalone
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=standalone)
 
 
 def normalize_zip(path: str | Path) -> None:

@@ -44,9 +44,13 @@ _DESCRIPTOR = {
     "StemV": 48,
 }
 _WIDTHS = (1, 95, 500, 814, 939, 500, 7712, 7716, 500, 22127, 22357, 500)
+# Adobe-CNS1 (MSung-Light): the half-width Latin CIDs 1–98 and 13648–13742.
+_WIDTHS_CNS1 = (1, 98, 500, 13648, 13742, 500)
 
 
-def finish(pdf: bytes, controls, *, info: dict[str, str], standin: str) -> bytes:
+def finish(
+    pdf: bytes, controls, *, info: dict[str, str], standin: str, script: str = "zh-Hans"
+) -> bytes:
     """The finished form: `pdf` as WeasyPrint wrote it, `controls` as the writer named them,
     its document information replaced by `info` (names without '/', dates included: see
     builder.document.properties)."""
@@ -54,7 +58,7 @@ def finish(pdf: bytes, controls, *, info: dict[str, str], standin: str) -> bytes
 
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
     if "/AcroForm" in writer.root_object:
-        _finish_fields(writer, controls, standin)
+        _finish_fields(writer, controls, standin, script)
     elif controls:
         raise BuildError("内部错误：WeasyPrint 没有写出 PDF 表单字段")
     writer.metadata = {
@@ -67,12 +71,12 @@ def finish(pdf: bytes, controls, *, info: dict[str, str], standin: str) -> bytes
     return out.getvalue()
 
 
-def _finish_fields(writer, controls, standin: str) -> None:
+def _finish_fields(writer, controls, standin: str, script: str = "zh-Hans") -> None:
     from pypdf.generic import ArrayObject, NameObject, TextStringObject
 
     acroform = writer.root_object["/AcroForm"]
     by_name = {c.name: c for c in controls}
-    font = _field_font(writer)
+    font = _field_font(writer, script)
     acroform[NameObject("/DR")] = _dict({"/Font": _dict({FONT_RESOURCE: font})})
     acroform[NameObject("/DA")] = TextStringObject(f"{FONT_RESOURCE} 10 Tf 0 g")
 
@@ -104,16 +108,18 @@ def _dict(values: dict):
     return DictionaryObject({NameObject(k): v for k, v in values.items()})
 
 
-def _field_font(writer):
-    """The Type0 font dictionary of FIELD_FONT (not embedded), with an identity ToUnicode map so
-    that tools which fill forms (pypdf, for one) can encode text for it."""
+def _field_font(writer, script: str = "zh-Hans"):
+    """The Type0 font dictionary of the script's field font (fonts.field_font: STSong-Light, or
+    MSung-Light for Traditional; not embedded), with an identity ToUnicode map so that tools
+    which fill forms (pypdf, for one) can encode text for it."""
     from pypdf.generic import ArrayObject, NameObject, NumberObject, StreamObject, TextStringObject
 
-    registry, ordering, supplement = fonts.FIELD_FONT_COLLECTION
+    name, cmap, (registry, ordering, supplement) = fonts.field_font(script)
+    widths = _WIDTHS_CNS1 if ordering == "CNS1" else _WIDTHS
     descriptor = _dict(
         {
             "/Type": NameObject("/FontDescriptor"),
-            "/FontName": NameObject(f"/{fonts.FIELD_FONT}"),
+            "/FontName": NameObject(f"/{name}"),
             **{
                 f"/{k}": (
                     ArrayObject(NumberObject(x) for x in v)
@@ -128,7 +134,7 @@ def _field_font(writer):
         {
             "/Type": NameObject("/Font"),
             "/Subtype": NameObject("/CIDFontType0"),
-            "/BaseFont": NameObject(f"/{fonts.FIELD_FONT}"),
+            "/BaseFont": NameObject(f"/{name}"),
             "/CIDSystemInfo": _dict(
                 {
                     "/Registry": TextStringObject(registry),
@@ -138,7 +144,7 @@ def _field_font(writer):
             ),
             "/FontDescriptor": writer._add_object(descriptor),
             "/DW": NumberObject(1000),
-            "/W": ArrayObject(NumberObject(x) for x in _WIDTHS),
+            "/W": ArrayObject(NumberObject(x) for x in widths),
         }
     )
     to_unicode = StreamObject()
@@ -147,8 +153,8 @@ def _field_font(writer):
         {
             "/Type": NameObject("/Font"),
             "/Subtype": NameObject("/Type0"),
-            "/BaseFont": NameObject(f"/{fonts.FIELD_FONT}-{fonts.FIELD_FONT_CMAP}"),
-            "/Encoding": NameObject(f"/{fonts.FIELD_FONT_CMAP}"),
+            "/BaseFont": NameObject(f"/{name}-{cmap}"),
+            "/Encoding": NameObject(f"/{cmap}"),
             "/DescendantFonts": ArrayObject([writer._add_object(cid_font)]),
             "/ToUnicode": writer._add_object(to_unicode.flate_encode()),
         }

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from builder import __version__
 from builder.document import fonts
+from builder.document import script as scripts
 from builder.document.changes import DELETE, EQUAL, IDENTICAL, INSERT, NOTE, ChangeSet, comparison
 from builder.writers.pdf.fontpack import compact_finisher
 from builder.writers.pdf.handbook import weasyprint_html
@@ -24,10 +25,12 @@ def render_comparison_html(changeset: ChangeSet, folder: Path | None = None) -> 
             f" --heading-font: {fonts.css_stack(meta.heading_font)};"
             " }\n"
         )
-        + (folder / "comparison.css").read_text(encoding="utf-8")
+        + scripts.regional_css(
+            (folder / "comparison.css").read_text(encoding="utf-8"), changeset.new.branch.script
+        )
     )
     return (
-        environment(str(folder))
+        environment(str(folder), scripts.document_converter(changeset.new))
         .get_template("comparison.html.j2")
         .render(
             cmp=comparison(changeset),

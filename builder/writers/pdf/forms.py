@@ -49,10 +49,11 @@ from its ids.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from builder.document import fonts
+from builder.document import script as scripts
 from builder.document.fieldnames import approval_name, cell_name, option_name, printed_rows
 from builder.document.model import ApprovalStep, Document, Form, FormField
 from builder.document.properties import CONTROLLED, properties
@@ -352,19 +353,29 @@ def form_controls(document: Document, form: Form) -> tuple[Control, ...]:
                 out.extend(cell)
     for a in approval:
         out.extend(a.controls)
+    convert = scripts.document_converter(document)
+    if convert is not None:  # the tooltips and options the writer adds, in the branch's script
+        out = [
+            replace(
+                c,
+                label=convert.finish(c.label),
+                options=tuple(convert.finish(o) for o in c.options),
+            )
+            for c in out
+        ]
     return tuple(out)
 
 
-def _check_coverage(form: Form, controls) -> None:
+def _check_coverage(form: Form, controls, script: str = "zh-Hans") -> None:
     """Stop the build when a field would hold text the field font cannot show."""
     for c in controls:
         for text in c.texts():
-            missing = fonts.field_font_missing(text)
+            missing = fonts.field_font_missing(text, script)
             if missing:
                 chars = "、".join(f"“{ch}”（U+{ord(ch):04X}）" for ch in missing)
                 raise BuildError(
                     f"表单“{form.title}”（{form.code}）的字段 {c.name} "
-                    f"含有表单字段字体 {fonts.FIELD_FONT} "
+                    f"含有表单字段字体 {fonts.field_font(script)[0]} "
                     f"无法显示的字符 {chars}：“{text}”。请改用其他字符。"
                 )
 
@@ -384,7 +395,9 @@ def _css(document: Document, folder: Path) -> str:
         fonts.control_standin_font_face()
         + "\n"
         + variables
-        + (folder / STYLESHEET).read_text(encoding="utf-8")
+        + scripts.regional_css(
+            (folder / STYLESHEET).read_text(encoding="utf-8"), document.branch.script
+        )
     )
 
 
@@ -403,7 +416,7 @@ def render_form_html_string(document: Document, form: Form, folder: Path | None 
     folder = _folder(folder)
     lines, approval = _lines(document, form)
     return (
-        environment(str(folder))
+        environment(str(folder), scripts.document_converter(document))
         .get_template(TEMPLATE)
         .render(
             doc=document,
@@ -422,7 +435,7 @@ def render_form_pdf(document: Document, form: Form, path: Path, folder: Path | N
     from builder.writers.pdf import acroform
 
     controls = form_controls(document, form)
-    _check_coverage(form, controls)
+    _check_coverage(form, controls, document.branch.script)
     folder = _folder(folder)
     identifier = (
         f"{document.meta.doc_number}-{document.branch.id}-{document.meta.version}-{form.id}"
@@ -441,6 +454,7 @@ def render_form_pdf(document: Document, form: Form, path: Path, folder: Path | N
             controls,
             info=properties(document, form).pdf_info(),
             standin=fonts.CONTROL_STANDIN,
+            script=document.branch.script,
         )
     Path(path).write_bytes(finished)
 

@@ -84,6 +84,7 @@ from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
+from builder.document import script as scripts
 from builder.document.model import Document, Form, plain
 from builder.document.properties import Properties, properties
 from builder.writers.ooxml import package as ziputil
@@ -193,7 +194,11 @@ class FormWorkbook:
         # ExcelWriter, not Workbook.save: save() stamps `modified` with the current time. The
         # zip is stored uncompressed: normalized_zip_bytes compresses every member anyway.
         InMemoryExcelWriter(self.wb, zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED)).save()
-        Path(path).write_bytes(ziputil.normalized_zip_bytes(buffer.getvalue()))
+        Path(path).write_bytes(
+            ziputil.normalized_zip_bytes(
+                buffer.getvalue(), convert=scripts.document_converter(self.document)
+            )
+        )
 
 
 def render_form_xlsx(
