@@ -458,11 +458,13 @@ def test_a_placeholder_in_an_option_is_refused(run, src):
 
 def test_an_unquoted_version_keeps_its_written_digits(src):
     # YAML reads `1.10` as the number 1.1; a version is text, and 1.10 comes after 1.9.
-    replace(src / "manual.yaml", 'version: "1.2"', "version: 1.20")
-    replace(src / "revisions.yaml", 'version: "1.2"', "version: 1.20")
+    current = re.search(r'^version: "([0-9.]+)"', (src / "manual.yaml").read_text("utf-8"), re.M)
+    written = current.group(1) + "0"  # "1.3" → 1.30, which YAML alone would read as 1.3
+    replace(src / "manual.yaml", f'version: "{current.group(1)}"', f"version: {written}")
+    replace(src / "revisions.yaml", f'version: "{current.group(1)}"', f"version: {written}")
     manual = load_manual(src)
-    assert manual.meta.version == "1.20"
-    assert manual.revisions[-1].version == "1.20"
+    assert manual.meta.version == written
+    assert manual.revisions[-1].version == written
     import pickle
 
-    assert pickle.loads(pickle.dumps(manual)).meta.version == "1.20"
+    assert pickle.loads(pickle.dumps(manual)).meta.version == written
