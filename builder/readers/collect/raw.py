@@ -1,0 +1,16 @@
+"""What a format reader returns: the file's properties and its inputs' raw values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class RawForm:
+    format: str  # pdf, docx, xlsx
+    properties: dict[str, str]  # FormCode, Branch, Version, SourceRevision, … (may be empty)
+    # input name (builder.document.fieldnames) → text, bool (a check box) or a typed cell value
+    values: dict[str, object] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # what the reader had to guess
+    # For an XLSX form, whose multichoice is one cell: field id → that cell's text.
+    by_label: dict[str, str] = field(default_factory=dict)  # alias → text (DOCX without tags)
