@@ -102,3 +102,25 @@ def input_labels(form: Form) -> dict[str, str]:
         for part in APPROVAL_INPUTS:
             labels[approval_name(step, part)] = approval_label(step, approver.role, part)
     return labels
+
+
+# -- the input name as a Word bookmark ---------------------------------------------------------
+# LibreOffice Writer (7.4) drops a content control's w:tag when it saves but keeps bookmarks, so
+# each control of a Word form also sits in a bookmark named after its input: "_F_" (a leading _
+# hides it from Word's bookmark list), then the name with "-" written "_" and "." written "__"
+# (a bookmark name has only letters, digits and _). Field ids have neither _ nor ".", so the
+# spelling reads back unambiguously.
+
+BOOKMARK_PREFIX = "_F_"
+
+
+def bookmark_of(name: str) -> str:
+    return BOOKMARK_PREFIX + name.replace("-", "_").replace(".", "__")
+
+
+def name_of_bookmark(bookmark: str) -> str | None:
+    """The input name a form bookmark stands for (None for any other bookmark)."""
+    if not bookmark.startswith(BOOKMARK_PREFIX):
+        return None
+    parts = bookmark[len(BOOKMARK_PREFIX) :].split("__")
+    return ".".join(p if p == APPROVAL else p.replace("_", "-") for p in parts)

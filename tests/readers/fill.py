@@ -4,7 +4,6 @@ controls edited as Word writes them. Independent of builder.readers."""
 from __future__ import annotations
 
 import ctypes
-import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -118,7 +117,10 @@ def soffice_resave(source: Path, folder: Path, filter_name: str) -> Path:
     return saved
 
 
-def text_without_tags(path: Path) -> str:
+def control_texts(path: Path) -> list[str]:
+    """The text each content control of a Word file shows, in document order."""
     with zipfile.ZipFile(path) as package:
-        xml = package.read("word/document.xml").decode()
-    return re.sub(r"<[^>]+>", "", xml)
+        root = etree.fromstring(package.read("word/document.xml"))
+    return [
+        "".join(t.text or "" for t in sdt.iter(f"{{{W}}}t")) for sdt in root.iter(f"{{{W}}}sdt")
+    ]

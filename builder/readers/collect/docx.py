@@ -1,14 +1,17 @@
-"""Reading a filled Word form: the content controls of word/document.xml, by w:tag.
+"""Reading a filled Word form: the content controls of word/document.xml, by name.
 
-Word keeps the tag; LibreOffice Writer 7.4 keeps only w:alias (the label) and splits a control
-into several with the same alias, the first holding the whole text: such controls are recorded by
-label (`RawForm.by_label`, the first of a run of equal aliases) and named by `identify`.
+A control's name is its w:tag (Word, WPS), else the form bookmark around or just inside it
+(fieldnames.bookmark_of: LibreOffice Writer drops w:tag but keeps bookmarks). A form written
+before the bookmarks, saved by LibreOffice 7.4, keeps only w:alias (the label) and has each text
+control split into several with the same alias, the first holding the whole text: those are
+recorded by label (`RawForm.by_label`, the first of a run of equal aliases).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from builder.document.fieldnames import name_of_bookmark
 from builder.readers.collect.raw import RawForm
 from builder.readers.package import Package
 
@@ -53,13 +56,14 @@ def read_docx(path: Path) -> RawForm:
         properties = custom_properties(package)
         body = package.xml("word/document.xml")
     raw = RawForm("docx", properties)
+    named = _bookmarked(body)
     previous_alias = None
     for sdt in body.iter(f"{{{W}}}sdt"):
         pr = sdt.find("w:sdtPr", _NS)
         content = sdt.find("w:sdtContent", _NS)
         if pr is None or content is None:
             continue
-        tag, alias = _val(pr, "w:tag"), _val(pr, "w:alias")
+        tag, alias = _val(pr, "w:tag") or named.get(sdt), _val(pr, "w:alias")
         box = pr.find("w14:checkbox", _NS)
         if box is not None:
             value: object = _val(box, "w14:checked") in ("1", "true")
@@ -74,3 +78,21 @@ def read_docx(path: Path) -> RawForm:
             raw.by_label[alias] = value
         previous_alias = alias if not tag else None
     return raw
+
+
+def _bookmarked(body) -> dict:
+    """sdt element → the input name of its form bookmark: the bookmark just before the control
+    (as written) or the nearest control around it (where LibreOffice moves it)."""
+    named = {}
+    for start in body.iter(f"{{{W}}}bookmarkStart"):
+        name = name_of_bookmark(start.get(f"{{{W}}}name") or "")
+        if not name:
+            continue
+        following = start.getnext()
+        if following is not None and following.tag == f"{{{W}}}sdt":
+            named[following] = name
+            continue
+        for around in start.iterancestors(f"{{{W}}}sdt"):
+            named[around] = name
+            break
+    return named

@@ -13,8 +13,10 @@ Each control's w:tag is the input's name by the convention of builder.document.f
 names as the PDF form's fields), its w:alias the label Word shows on the control.
 
 Controls by field type:
-    text, person, number, money, signature  plain text (w:text), Chinese placeholder text
-    textarea                                plain text, multi-line
+    text, person, number, money, signature  rich text (no w:text: LibreOffice splits and repeats a
+    textarea                                plain-text control holding Chinese), placeholder text
+    every control                           also inside a bookmark named after its input
+                                            (fieldnames.bookmark_of), which LibreOffice keeps
     date                                    date picker, yyyy'年'M'月'd'日', zh-CN, Gregorian
     datetime                                plain text with the hint 年-月-日 时:分 (Word's picker
                                             has no time)
@@ -239,7 +241,6 @@ class FormWriter(FormLayout, DocxWriter):
             approval_name(step_number, "opinion"),
             alias("opinion"),
             "输入审批意见",
-            multiline=True,
         )
         self._text(sign, approval_name(step_number, "signature"), alias("signature"), "签字")
         self._date(day, approval_name(step_number, "date"), alias("date"))
@@ -281,7 +282,6 @@ class FormWriter(FormLayout, DocxWriter):
                 name,
                 alias,
                 short if compact else full,
-                multiline=field.type == "textarea",
             )
 
     def _checkboxes(
@@ -307,8 +307,6 @@ class FormWriter(FormLayout, DocxWriter):
         tag: str,
         alias: str,
         placeholder: str,
-        *,
-        multiline: bool = False,
     ) -> None:
         ooxml.add_text_control(
             paragraph,
@@ -316,7 +314,6 @@ class FormWriter(FormLayout, DocxWriter):
             tag,
             alias,
             placeholder,
-            multiline=multiline,
             placeholder_style=self._placeholder_style,
         )
 
