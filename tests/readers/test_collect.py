@@ -6,6 +6,7 @@ LibreOffice; then collected, in process and through the CLI."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import shutil
 import zipfile
@@ -195,6 +196,7 @@ def test_an_excel_form_saved_by_libreoffice_calc_collects(blank, manual, tmp_pat
     put("f_claimant", "张三")
     put("f_dept", "+销售部")
     put("f_receipts", 3)
+    put("f_claim_date", datetime.date(2026, 11, 3))  # a date cell: a serial number in the file
     put("f_items.summary", "@午餐", 1)
     put("f_items.amount", 88.8, 1)
     put("f_payment", "银行转账")
@@ -210,6 +212,7 @@ def test_an_excel_form_saved_by_libreoffice_calc_collects(blank, manual, tmp_pat
     assert record.fields["claimant"] == "张三"
     assert record.fields["dept"] == "+销售部"
     assert record.fields["receipts"] == 3
+    assert record.fields["claim-date"] == "2026-11-03"
     assert record.fields["payment"] == "银行转账"
     assert record.rows["items"] == [
         {"date": None, "category": None, "summary": "@午餐", "amount": 88.8}

@@ -10,7 +10,7 @@ recomputation.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from builder.document.model import Form, FormField
@@ -47,7 +47,16 @@ def _plain(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
+def _serial(value) -> datetime | None:
+    """An Excel/Calc date serial number (1900 date system) as a date-time."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and 1 <= value < 2958466:
+        return datetime(1899, 12, 30) + timedelta(days=float(value))
+    return None
+
+
 def to_date(value) -> date:
+    if _serial(value):
+        return _serial(value).date()
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -62,6 +71,9 @@ def to_date(value) -> date:
 
 
 def to_datetime(value) -> datetime:
+    if _serial(value):
+        stamp = _serial(value) + timedelta(seconds=30)  # round to the minute
+        return stamp.replace(second=0, microsecond=0)
     if isinstance(value, datetime):
         return value.replace(second=0, microsecond=0)
     match = _DATETIME.match(str(value))
