@@ -172,6 +172,10 @@ def capitals(amount: Decimal) -> str:
     return ("负" if negative else "") + out
 
 
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def recompute(form: Form, field: FormField, values: dict, rows: dict[str, list[dict]]):
     """The value a computed field should show from the other values, or None when its inputs
     are empty. `values`: field id → typed value; `rows`: rows field id → its rows."""
@@ -179,13 +183,13 @@ def recompute(form: Form, field: FormField, values: dict, rows: dict[str, list[d
     numbers: list[Decimal] = []
     for ident in ids:
         if ident in values:
-            if values[ident] is not None and not isinstance(values[ident], list | str):
+            if _is_number(values[ident]):
                 numbers.append(Decimal(str(values[ident])))
             elif isinstance(values[ident], str) and operation == "capitals":
                 return None
             continue
         for table in rows.values():
-            numbers += [Decimal(str(r[ident])) for r in table if r.get(ident) is not None]
+            numbers += [Decimal(str(r[ident])) for r in table if _is_number(r.get(ident))]
     if operation == "sum":
         return _plain(sum(numbers, Decimal(0))) if numbers else None
     if operation == "average":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from builder.errors import HandbookError, display_path
 from builder.readers.collect import check
 from builder.readers.collect.raw import RawForm
 
+log = logging.getLogger("handbook")
 READERS = {".pdf": "pdf", ".docx": "docx", ".xlsx": "xlsx"}
 
 
@@ -228,7 +230,7 @@ def build_record(raw: RawForm, document: Document, form: Form, label: str, notes
                     }
                 )
         elif expected is not None and shown is None:
-            fields[f.id] = expected
+            fields[f.id] = typed_values[f.id] = expected  # later computed fields build on it
     version = raw.properties.get("Version", "")
     if version and version != document.meta.version:
         problems.append(
@@ -291,4 +293,9 @@ def collect(paths: list[Path], manual, source_revision: str = "") -> Collection:
             result.errors.append({"source": label, "message": str(exc)})
         except RecursionError:
             result.errors.append({"source": label, "message": f"{label}：文件结构嵌套过深"})
+        except Exception as exc:  # noqa: BLE001 - untrusted input: one file never stops the rest
+            log.debug("collect %s", label, exc_info=True)
+            result.errors.append(
+                {"source": label, "message": f"{label}：无法读取（{type(exc).__name__}：{exc}）"}
+            )
     return result

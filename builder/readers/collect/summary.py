@@ -58,9 +58,13 @@ def _header(sheet, titles: list[str]) -> None:
         cell.data_type = "s"
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
-        width = sum(2 if ord(ch) > 0x2E80 else 1 for ch in title) + 4
-        sheet.column_dimensions[cell.column_letter].width = max(10, min(width, 40))
     sheet.freeze_panes = "A2"
+    # printed: landscape A4, every column on one page width, the header row on every page
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = "1:1"
 
 
 def write_summary(collection: Collection, forms: dict, out: Path) -> None:
@@ -133,12 +137,29 @@ def write_summary(collection: Collection, forms: dict, out: Path) -> None:
         for c, value in enumerate([error["source"], "", "", error["message"]], 1):
             _put(problems, p_row, c, value)
         p_row += 1
-    problems.column_dimensions["A"].width = 40
-    problems.column_dimensions["D"].width = 70
+    for sheet in workbook.worksheets:
+        _fit_columns(sheet)
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(f".{out.name}.partial")
     workbook.save(partial)
     os.replace(partial, out)  # a reader never sees half a workbook
+
+
+def _width(value) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, date | datetime):
+        return 16 if isinstance(value, datetime) and (value.hour or value.minute) else 10
+    if isinstance(value, float):
+        return len(f"{value:,.2f}")
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(value))
+
+
+def _fit_columns(sheet) -> None:
+    """Each column as wide as its widest cell (CJK characters count double), 8 to 60."""
+    for column in sheet.columns:
+        widest = max(_width(cell.value) for cell in column)
+        sheet.column_dimensions[column[0].column_letter].width = max(8, min(widest + 3, 60))
 
 
 def _steps(records: list[Record]) -> int:
