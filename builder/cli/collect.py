@@ -38,8 +38,7 @@ def collect(paths: tuple[Path, ...], out: Path, as_json: bool, src: Path) -> Non
         revision = source_revision([src])
     except Exception:  # noqa: BLE001 - the revision is informative only
         revision = ""
-    result = run(list(paths), manual, revision)
-    forms = {f.id: f for f in manual.forms}
+    result = run(list(paths), manual, revision, src)
     try:
         from builder.document.resolve import resolve
 

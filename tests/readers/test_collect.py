@@ -320,3 +320,68 @@ def test_the_command_writes_the_summary_and_json(blank, run_process, tmp_path):
     problems = [[c.value for c in r] for r in book["问题"].iter_rows(min_row=2)]
     assert any(p[0].endswith("broken.xlsx") for p in problems)
     assert any(p[2] == "dept" and p[3] == "必填项“部门”未填写" for p in problems)
+
+
+# ---- a form of an older manual version -------------------------------------------------------
+
+
+def _git(repo: Path, *args: str) -> str:
+    import subprocess
+
+    from tests.tools import GIT, require
+
+    done = subprocess.run(
+        [require("git", GIT), "-C", str(repo), *args], capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
+
+
+def test_a_form_of_an_older_version_is_read_by_that_versions_definition(tmp_path, monkeypatch):
+    from builder.sources.load import load_manual
+
+    monkeypatch.delenv("HANDBOOK_SOURCE_REVISION", raising=False)
+    repo = tmp_path / "repo"
+    shutil.copytree(SRC, repo / "manual_src")
+    _git(repo, "init", "-q")
+    _git(repo, "-c", "user.name=t", "-c", "user.email=t@x", "add", ".")
+    _git(repo, "-c", "user.name=t", "-c", "user.email=t@x", "commit", "-qm", "v1.2")
+    src = repo / "manual_src"
+    old_manual = load_manual(src)
+    commit = _git(repo, "rev-parse", "--short=12", "HEAD")
+    old_doc = resolve(old_manual, BRANCH, commit)
+    form = next(f for f in old_doc.forms if f.id == "expense-claim")
+    blank = tmp_path / "old.pdf"
+    render_form_pdf(old_doc, form, blank)
+    filled = tmp_path / "old-filled.pdf"
+    pdfium_fill(blank, filled, {"claimant": "张三", "related": "星河项目"}, {})
+    # the next version drops the field 关联项目或客户 (related)
+    claim = src / "forms" / "expense-claim.yaml"
+    text = claim.read_text(encoding="utf-8")
+    start = text.index("  - id: related")
+    claim.write_text(text[:start] + text[text.index("  - id: items") :], encoding="utf-8")
+    manual_yaml = src / "manual.yaml"
+    manual_yaml.write_text(
+        manual_yaml.read_text(encoding="utf-8").replace(f'version: "{VERSION}"', 'version: "1.3"'),
+        encoding="utf-8",
+    )
+    with (src / "revisions.yaml").open("a", encoding="utf-8") as revisions:
+        revisions.write(
+            '- version: "1.3"\n  date: 2026-12-20\n  author: 运营管理部\n'
+            "  approver: 总经理 周启明\n  summary: 费用报销单删除“关联项目或客户”。\n"
+        )
+    _git(repo, "-c", "user.name=t", "-c", "user.email=t@x", "commit", "-qam", "v1.3")
+    manual = load_manual(src)
+    assert manual.meta.version == "1.3"
+
+    record = one(collect([filled], manual, src=src))
+    assert record.fields["related"] == "星河项目"  # read by the 1.2 definition
+    assert record.fields["claimant"] == "张三"
+    assert record.version == VERSION
+    assert [p["message"] for p in record.problems if "版本" in p["message"]] == [
+        f"表单来自手册版本 {VERSION}，当前版本为 1.3，已按版本 {VERSION} 的表单定义读取"
+        "（与当前版本相比，现已删除：关联项目或客户）"
+    ]
+    # without git history the current definition is used, and said so
+    record = one(collect([filled], manual))
+    assert "related" not in record.fields
+    assert any("已按当前版本的定义读取" in p["message"] for p in record.problems)

@@ -77,8 +77,11 @@ def write_summary(collection: Collection, forms: dict, out: Path) -> None:
     used = {"索引", "问题"}
     _header(index, ["表单编号", "表单", "份数", "工作表", "问题数"])
     by_form: dict[str, list[Record]] = {}
+    forms = dict(forms)
     for record in collection.records:
         by_form.setdefault(record.form, []).append(record)
+        if record.form not in forms and record.definition is not None:
+            forms[record.form] = record.definition  # a form the current manual no longer has
     keys = ["分支机构", "文件", "格式", "版本"]
     row = 2
     for form_id, records in sorted(by_form.items(), key=lambda kv: forms[kv[0]].code):
