@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +31,7 @@ class Record:
     fields: dict[str, object]
     rows: dict[str, list[dict]]  # rows field id → its filled rows (column id → value)
     problems: list[dict] = field(default_factory=list)  # {"field", "message"}
+    definition: Form | None = None  # the form definition it was read by
 
     def json(self) -> dict:
         return {
@@ -77,10 +79,36 @@ def _read(path: Path, fmt: str) -> RawForm:
 
 
 class Collector:
-    def __init__(self, manual, source_revision: str = ""):
+    def __init__(self, manual, source_revision: str = "", src: Path | None = None):
         self.manual = manual
         self.revision = source_revision
+        self.src = src
         self._documents: dict[str, Document] = {}
+        self._older: dict[str, object] = {}  # commit → that revision's Manual (or None)
+
+    def older(self, raw: RawForm, document: Document, form: Form) -> tuple[Form, str] | None:
+        """The form as the file's own manual version defined it, when the file's fields differ
+        from the current definition and git has that version (the SourceRevision property):
+        (that form, what changed), else None."""
+        revision = raw.properties.get("SourceRevision", "").removesuffix("-dirty")
+        version = raw.properties.get("Version", "")
+        if not self.src or not version or version == document.meta.version:
+            return None
+        if not re.fullmatch(r"[0-9a-f]{7,40}", revision) or _fields_match(raw, form):
+            return None
+        if revision not in self._older:
+            self._older[revision] = _load_revision(revision, self.src)
+        manual = self._older[revision]
+        if manual is None or document.branch.id not in manual.branch_ids:
+            return None
+        from builder.document.resolve import resolve
+
+        old = next(
+            (f for f in resolve(manual, document.branch.id).forms if f.code == form.code), None
+        )
+        if old is None:
+            return None
+        return old, _changes(old, form)
 
     def document(self, branch: str) -> Document:
         from builder.document.resolve import resolve
@@ -127,6 +155,56 @@ class Collector:
         return best if score >= 0.5 else None
 
 
+def _names(raw: RawForm, form: Form) -> tuple[set[str], set[str]]:
+    """The input names the file has and those the form defines, in the file format's terms."""
+    if raw.format == "xlsx":
+        defined = {"f_" + f.id.replace("-", "_") for f in form.fields}
+        return {n for n in raw.values if n.startswith("f_") and "." not in n}, defined
+    defined = set(fieldnames.form_field_names(form))
+    return set(raw.values), defined
+
+
+def _fields_match(raw: RawForm, form: Form) -> bool:
+    present, defined = _names(raw, form)
+    if not present:
+        return True  # nothing to compare by (a LibreOffice-saved Word form of the old kind)
+    strip = {n for n in present | defined if n.startswith((fieldnames.APPROVAL, "approval."))}
+    return present - strip == defined - strip
+
+
+def _load_revision(revision: str, src: Path):
+    from builder.release import vcs
+    from builder.sources.load import load_manual
+
+    try:
+        with vcs.export(revision, src) as exported:
+            return load_manual(exported.folder)
+    except HandbookError:
+        return None
+
+
+def _changes(old: Form, new: Form) -> str:
+    before = {f.id: f for f in old.fields}
+    after = {f.id: f for f in new.fields}
+    parts = []
+    removed = [before[i].label for i in before if i not in after]
+    added = [after[i].label for i in after if i not in before]
+    changed = [
+        after[i].label
+        for i in after
+        if i in before
+        and (before[i].type, before[i].options, before[i].columns)
+        != (after[i].type, after[i].options, after[i].columns)
+    ]
+    if removed:
+        parts.append("现已删除：" + "、".join(removed))
+    if added:
+        parts.append("现已新增：" + "、".join(added))
+    if changed:
+        parts.append("现已修改：" + "、".join(changed))
+    return "；".join(parts) or "字段定义有变化"
+
+
 def _inputs(raw: RawForm, form: Form) -> dict[str, object]:
     """Raw values by input name (fieldnames), whatever the format wrote."""
     if raw.format == "xlsx":
@@ -171,7 +249,9 @@ def _value(values: dict, field: FormField, name: str):
     return values.get(name)
 
 
-def build_record(raw: RawForm, document: Document, form: Form, label: str, notes) -> Record:
+def build_record(
+    raw: RawForm, document: Document, form: Form, label: str, notes, older: str | None = None
+) -> Record:
     values = _inputs(raw, form)
     placeholders = _placeholders(form) if raw.format == "docx" else frozenset()
     problems = [{"field": "", "message": n} for n in notes]
@@ -233,11 +313,15 @@ def build_record(raw: RawForm, document: Document, form: Form, label: str, notes
             fields[f.id] = typed_values[f.id] = expected  # later computed fields build on it
     version = raw.properties.get("Version", "")
     if version and version != document.meta.version:
+        how = (
+            f"已按版本 {version} 的表单定义读取（与当前版本相比，{older}）"
+            if older
+            else "已按当前版本的定义读取"
+        )
         problems.append(
             {
                 "field": "",
-                "message": f"表单来自手册版本 {version}，当前版本为 {document.meta.version}，"
-                "已按当前版本的定义读取",
+                "message": f"表单来自手册版本 {version}，当前版本为 {document.meta.version}，{how}",
             }
         )
     return Record(
@@ -252,6 +336,7 @@ def build_record(raw: RawForm, document: Document, form: Form, label: str, notes
         fields=fields,
         rows=rows,
         problems=problems,
+        definition=form,
     )
 
 
@@ -266,8 +351,12 @@ def _placeholders(form: Form) -> frozenset[str]:
     return _PLACEHOLDER_CACHE[form.id]
 
 
-def collect(paths: list[Path], manual, source_revision: str = "") -> Collection:
-    collector = Collector(manual, source_revision)
+def collect(
+    paths: list[Path], manual, source_revision: str = "", src: Path | None = None
+) -> Collection:
+    """Read every form under `paths`; `src`, the sources' folder in git, lets a form of an older
+    version be read by that version's definition."""
+    collector = Collector(manual, source_revision, src)
     result = Collection()
     seen: dict[str, str] = {}
     for path in _files(paths):
@@ -288,7 +377,12 @@ def collect(paths: list[Path], manual, source_revision: str = "") -> Collection:
         try:
             raw = _read(path, fmt)
             document, form, notes = collector.identify(raw, label)
-            result.records.append(build_record(raw, document, form, label, notes))
+            older = collector.older(raw, document, form)
+            if older is not None:
+                form, changes = older
+                result.records.append(build_record(raw, document, form, label, notes, changes))
+            else:
+                result.records.append(build_record(raw, document, form, label, notes))
         except HandbookError as exc:
             result.errors.append({"source": label, "message": str(exc)})
         except RecursionError:
