@@ -385,3 +385,21 @@ def test_a_form_of_an_older_version_is_read_by_that_versions_definition(tmp_path
     record = one(collect([filled], manual))
     assert "related" not in record.fields
     assert any("已按当前版本的定义读取" in p["message"] for p in record.problems)
+
+
+def test_a_file_that_takes_too_long_is_given_up(blank, manual, tmp_path, monkeypatch):
+    import time
+
+    from builder.readers.collect import run
+
+    def slow(path, fmt):
+        time.sleep(5)
+
+    monkeypatch.setattr(run, "FILE_SECONDS", 1)
+    monkeypatch.setattr(run, "_read", slow)
+    started = time.monotonic()
+    result = collect([blank["expense-claim", "pdf"]], manual)
+    assert time.monotonic() - started < 3
+    assert result.records == []
+    (error,) = result.errors
+    assert "读取超过 1 秒，已放弃" in error["message"]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import re
+import signal
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -351,6 +354,34 @@ def _placeholders(form: Form) -> frozenset[str]:
     return _PLACEHOLDER_CACHE[form.id]
 
 
+FILE_SECONDS = 20  # one file may take this long to read (a PDF built to make the parser spin)
+
+
+class _TooSlow(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def _deadline(seconds: int):
+    """Interrupt the reading of one file after `seconds` (SIGALRM; only in the main thread of a
+    Unix process, elsewhere no limit)."""
+    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield
+        return
+
+    def expire(signum, frame):
+        raise _TooSlow
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def collect(
     paths: list[Path], manual, source_revision: str = "", src: Path | None = None
 ) -> Collection:
@@ -375,7 +406,8 @@ def collect(
             continue
         seen[digest] = label
         try:
-            raw = _read(path, fmt)
+            with _deadline(FILE_SECONDS):
+                raw = _read(path, fmt)
             document, form, notes = collector.identify(raw, label)
             older = collector.older(raw, document, form)
             if older is not None:
@@ -385,6 +417,13 @@ def collect(
                 result.records.append(build_record(raw, document, form, label, notes))
         except HandbookError as exc:
             result.errors.append({"source": label, "message": str(exc)})
+        except _TooSlow:
+            result.errors.append(
+                {
+                    "source": label,
+                    "message": f"{label}：读取超过 {FILE_SECONDS} 秒，已放弃（文件可能已损坏）",
+                }
+            )
         except RecursionError:
             result.errors.append({"source": label, "message": f"{label}：文件结构嵌套过深"})
         except Exception as exc:  # noqa: BLE001 - untrusted input: one file never stops the rest
