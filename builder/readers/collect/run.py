@@ -13,7 +13,7 @@ from pathlib import Path
 
 from builder.document import fieldnames
 from builder.document.model import Document, Form, FormField
-from builder.errors import HandbookError, display_path
+from builder.errors import HandbookError, display_path, os_error_text
 from builder.readers.collect import check
 from builder.readers.collect.raw import RawForm
 
@@ -393,13 +393,18 @@ def collect(
     for path in _files(paths):
         fmt = READERS.get(path.suffix.lower())
         label = display_path(path)
+        if not path.exists():
+            result.errors.append({"source": label, "message": f"{label}：文件或文件夹不存在"})
+            continue
         if fmt is None or path.name.startswith("~$"):
             result.skipped += 1
             continue
         try:
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
         except OSError as exc:
-            result.errors.append({"source": label, "message": f"{label}：无法读取（{exc}）"})
+            result.errors.append(
+                {"source": label, "message": f"{label}：{os_error_text(exc, '读取')}"}
+            )
             continue
         if digest in seen:
             result.duplicates.append(f"{label}（与 {seen[digest]} 相同）")
