@@ -17,6 +17,7 @@ import pytest
 
 from builder.document.resolve import resolve
 from builder.readers.collect import collect
+from builder.readers.collect.summary import write_summary
 from builder.writers.docx.forms import render_form_docx
 from builder.writers.pdf.forms import render_form_pdf
 from builder.writers.xlsx.workbook import render_form_xlsx
@@ -381,6 +382,12 @@ def test_a_form_of_an_older_version_is_read_by_that_versions_definition(tmp_path
         f"表单来自手册版本 {VERSION}，当前版本为 1.3，已按版本 {VERSION} 的表单定义读取"
         "（与当前版本相比，现已删除：关联项目或客户）"
     ]
+    out = tmp_path / "summary.xlsx"
+    forms = {f.id: f for f in resolve(manual, BRANCH).forms}
+    write_summary(collect([filled], manual, src=src), forms, out)
+    sheet = openpyxl.load_workbook(out)["HC-YY-F14 费用报销单"]
+    row = {h.value: c.value for h, c in zip(sheet[1], sheet[2])}
+    assert row["关联项目或客户"] == "星河项目" and row["报销人"] == "张三"
     # without git history the current definition is used, and said so
     record = one(collect([filled], manual))
     assert "related" not in record.fields

@@ -88,6 +88,13 @@ def write_summary(collection: Collection, forms: dict, out: Path) -> None:
         form = forms[form_id]
         sheet = workbook.create_sheet(_sheet_name(f"{form.code} {form.title}", used))
         scalars = [f for f in form.fields if f.type != "rows"]
+        # fields only an older version's definition has (records read by it) get columns too
+        known = {f.id for f in scalars}
+        for record in records:
+            for f in record.definition.fields if record.definition else ():
+                if f.type != "rows" and f.id not in known:
+                    scalars.append(f)
+                    known.add(f.id)
         steps = max((len(r.fields) for r in records), default=0) and _steps(records)
         approval = [
             (
