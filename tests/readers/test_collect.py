@@ -410,3 +410,15 @@ def test_a_file_that_takes_too_long_is_given_up(blank, manual, tmp_path, monkeyp
     assert result.records == []
     (error,) = result.errors
     assert "读取超过 1 秒，已放弃" in error["message"]
+
+
+@pytest.mark.slow
+def test_word_check_boxes_saved_by_libreoffice_collect(blank, manual, doc, tmp_path):
+    form = next(f for f in doc.forms if f.id == "training-needs")
+    multi = next(f for f in form.fields if f.type == "multichoice")
+    filled = tmp_path / "needs.docx"
+    word_fill(blank["training-needs", "docx"], filled, {}, {f"{multi.id}.1", f"{multi.id}.3"})
+    saved = soffice_resave(filled, tmp_path / "lo", "MS Word 2007 XML")
+    record = one(collect([saved], manual))
+    assert record.form == "training-needs" and record.branch == BRANCH
+    assert record.fields[multi.id] == [multi.options[0], multi.options[2]]
