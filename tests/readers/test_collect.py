@@ -219,6 +219,8 @@ def test_an_excel_form_saved_by_libreoffice_calc_collects(blank, manual, tmp_pat
         {"date": None, "category": None, "summary": "@午餐", "amount": 88.8}
     ]
     assert record.fields["total"] == 88.8  # Calc computed the SUM formula
+    assert record.fields["total-capitals"] == "捌拾捌元捌角整"  # Calc's formula, as shown
+    assert record.problems == [{"field": "claimant-sign", "message": "必填项“报销人签字”未填写"}]
 
 
 # ---- hostile files ---------------------------------------------------------------------------

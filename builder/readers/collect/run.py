@@ -304,14 +304,13 @@ def build_record(
             continue
         expected = check.recompute(form, f, typed_values, rows)
         shown = typed_values.get(f.id)
-        if expected is not None and shown is not None and str(expected) != str(shown):
-            if not (isinstance(shown, int | float) and abs(float(expected) - shown) < 0.005):
-                problems.append(
-                    {
-                        "field": f.id,
-                        "message": f"计算项“{f.label}”填写为 {shown}，按明细计算应为 {expected}",
-                    }
-                )
+        if expected is not None and shown is not None and not _same(expected, shown):
+            problems.append(
+                {
+                    "field": f.id,
+                    "message": f"计算项“{f.label}”填写为 {shown}，按明细计算应为 {expected}",
+                }
+            )
         elif expected is not None and shown is None:
             fields[f.id] = typed_values[f.id] = expected  # later computed fields build on it
     version = raw.properties.get("Version", "")
@@ -341,6 +340,14 @@ def build_record(
         problems=problems,
         definition=form,
     )
+
+
+def _same(expected, shown) -> bool:
+    """Whether a computed field shows its recomputed value: numbers to the cent; amounts in
+    capitals with or without the closing 整 (Excel's formula writes 捌角整, others 捌角)."""
+    if isinstance(shown, int | float) and isinstance(expected, int | float):
+        return abs(float(expected) - float(shown)) < 0.005
+    return str(expected).rstrip("整正") == str(shown).strip().rstrip("整正")
 
 
 _PLACEHOLDER_CACHE: dict[str, frozenset[str]] = {}
