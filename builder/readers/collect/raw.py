@@ -12,5 +12,6 @@ class RawForm:
     # input name (builder.document.fieldnames) → text, bool (a check box) or a typed cell value
     values: dict[str, object] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # what the reader had to guess
-    # For an XLSX form, whose multichoice is one cell: field id → that cell's text.
-    by_label: dict[str, str] = field(default_factory=dict)  # alias → text (DOCX without tags)
+    # A Word control with neither tag nor form bookmark (written before the bookmarks, saved
+    # by LibreOffice): its label → text; named through fieldnames.input_labels.
+    by_label: dict[str, str] = field(default_factory=dict)
