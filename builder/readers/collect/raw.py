@@ -11,7 +11,6 @@ class RawForm:
     properties: dict[str, str]  # FormCode, Branch, Version, SourceRevision, … (may be empty)
     # input name (builder.document.fieldnames) → text, bool (a check box) or a typed cell value
     values: dict[str, object] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)  # what the reader had to guess
     # A Word control with neither tag nor form bookmark (written before the bookmarks, saved
     # by LibreOffice): its label → text; named through fieldnames.input_labels.
     by_label: dict[str, str] = field(default_factory=dict)
