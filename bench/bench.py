@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import re
 import json
 import os
 import platform
@@ -36,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 WORKER = Path(__file__).resolve().parent / "worker.py"
 ALL_FORMATS = ("docx", "pdf", "html", "xlsx")
 GROUPS = ("renderers", "check", "full", "incremental", "pagination", "speedup", "pdf", "soffice",
-          "pandoc", "import")
+          "pandoc", "import", "collect")
 CLAUSE_SUFFIX = "（基准测试修订）"
 EDITED_MANAGER = "基准测试负责人"
 RSS_METHOD = (
@@ -63,6 +64,7 @@ TARGETS_DOC = {
     "branch_edit": "rebuild after editing one branch ≤ handbook build --force -b ID of that "
                    "branch + 0.5 s",
     "jobs_speedup": "full build with --jobs 2 ≥ 1.8 × faster than --jobs 1 (wall)",
+    "collect": "handbook collect of 1,000 filled forms (PDF, DOCX, XLSX in turn) ≤ 30 s wall",
     "peak_memory": "peak memory of a build at the largest scale ≤ 600 MB (PSS summed over the "
                    "process tree)",
     "form_pdf_size": "the largest fillable form PDF of a full build ≤ 150 KB",
@@ -1197,9 +1199,15 @@ def pagination_target() -> dict:
                   branches=paged.get("branches"), jobs=paged.get("jobs"))
 
 
+def collect_target() -> dict:
+    r = first("collect")
+    return target("collect", r.get("wall_s"), 30.0, "<=", "s", forms=r.get("forms"))
+
+
 def summary(plan: Plan) -> dict:
     targets = [pdf_target(), soffice_target(), *docx_targets(), *rebuild_targets(plan),
-               pagination_target(), form_size_target(), speedup_target(plan), memory_target(plan)]
+               pagination_target(), form_size_target(), speedup_target(plan), memory_target(plan),
+               collect_target()]
     return {"measure": "summary", "targets": targets,
             "passed": sum(t["pass"] is True for t in targets),
             "failed": sum(t["pass"] is False for t in targets),
@@ -1389,7 +1397,101 @@ def run_per_document(plan: Plan, runner: Runner, src: Path, ids: list[str]) -> N
         measure_docx_process(plan, runner, src, branch, docx)
 
 
+COLLECT_FORMS = ("expense-claim", "meeting-minutes", "training-needs")
+
+
+def fill_forms(blank: Path, folder: Path, n: int) -> int:
+    """n filled forms in folder, PDF, DOCX and XLSX in turn, each with its own values: the
+    PDF's fields set by pypdf, the Word form's topic/claimant control and the Excel form's
+    claimant cell written as Word and Excel write them (the XML edited in the package)."""
+    import zipfile
+
+    from pypdf import PdfReader, PdfWriter
+
+    folder.mkdir(parents=True, exist_ok=True)
+    files = sorted(blank.rglob("*"))
+    pdfs = [p for p in files if p.suffix == ".pdf"]
+    docxs = [p for p in files if p.suffix == ".docx"]
+    xlsxs = [p for p in files if p.suffix == ".xlsx"]
+
+    def edit_zip(source: Path, target: Path, part: str, edit) -> None:
+        with zipfile.ZipFile(source) as z:
+            parts = {name: z.read(name) for name in z.namelist()}
+        parts[part] = edit(parts[part].decode()).encode()
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+            for name, data in parts.items():
+                out.writestr(name, data)
+
+    def word(text: str):
+        def edit(xml: str) -> str:
+            start = xml.index("<w:sdt>")  # the first control: the form's first field
+            end = xml.index("</w:sdt>", start)
+            control = re.sub(r"<w:showingPlcHdr/>", "", xml[start:end])
+            control = re.sub(r"<w:sdtContent>.*", f"<w:sdtContent><w:r><w:t>{text}</w:t></w:r>"
+                             "</w:sdtContent>", control, flags=re.S)
+            return xml[:start] + control + xml[end:]
+        return edit
+
+    def excel(cell: str, text: str):
+        def edit(xml: str) -> str:
+            return re.sub(rf'<c r="{cell}"([^>]*?) t="n"></c>',
+                          rf'<c r="{cell}"\1 t="inlineStr"><is><t>{text}</t></is></c>', xml)
+        return edit
+
+    first_cells = {}
+    for path in xlsxs:
+        with zipfile.ZipFile(path) as z:
+            book = z.read("xl/workbook.xml").decode()
+        names = re.findall(r'<definedName name="f_[^"]+">[^!<]+!\$([A-Z]+)\$(\d+)</definedName>',
+                           book)
+        first_cells[path] = "".join(names[0])
+    for i in range(n):
+        kind = i % 3
+        if kind == 0:
+            source = pdfs[i // 3 % len(pdfs)]
+            writer = PdfWriter(clone_from=PdfReader(source))
+            first = next(iter(writer.get_fields() or {}))
+            writer.update_page_form_field_values(writer.pages[0], {first: f"填写人{i}"},
+                                                 auto_regenerate=False)
+            writer.write(folder / f"{i:04d}-{source.name}")
+        elif kind == 1:
+            source = docxs[i // 3 % len(docxs)]
+            edit_zip(source, folder / f"{i:04d}-{source.name}", "word/document.xml",
+                     word(f"填写人{i}"))
+        else:
+            source = xlsxs[i // 3 % len(xlsxs)]
+            edit_zip(source, folder / f"{i:04d}-{source.name}", "xl/worksheets/sheet1.xml",
+                     excel(first_cells[source], f"填写人{i}"))
+    return n
+
+
+def measure_collect(plan: Plan, runner: Runner, n: int = 1000) -> None:
+    """handbook collect on n filled forms of one branch (built once, filled here)."""
+    blank, folder = plan.workdir / "collect-blank", plan.workdir / "collect-filled"
+    say(f"collect: building {len(COLLECT_FORMS)} forms, filling {n}")
+    build = [*plan.handbook, "build", "--src", str(ROOT / "manual_src"), "--out", str(blank),
+             "-b", "chengdu", "-f", "pdf", "-f", "docx", "-f", "xlsx", "--jobs", "1",
+             *(x for form in COLLECT_FORMS for x in ("--form", form))]
+    built = runner(build, sample=False)
+    record = {"measure": "collect", "forms": n, "loadavg_1m": loadavg()}
+    if failed(record, built):
+        emit(record)
+        return
+    fill_forms(blank / "chengdu" / "forms", folder, n)
+    argv = [*plan.handbook, "collect", str(folder), "--out", str(plan.workdir / "summary.xlsx"),
+            "--src", str(ROOT / "manual_src")]
+    runner(argv, sample=False)  # warm-up: file cache, .pyc
+    run = runner(argv)
+    record.update({"wall_s": rounded(run.wall_s), "cpu_s": rounded(run.cpu_s, 2),
+                   **run.memory(), "command": " ".join(run.argv),
+                   "message": run.stderr.strip()[-300:]})
+    failed(record, run)
+    emit(record)
+
+
 def run_all(plan: Plan, runner: Runner) -> None:
+    if "collect" in plan.groups:
+        measure_collect(plan, runner)
     sources: dict[int, tuple[Path, list[str]]] = {}
     for n in plan.scales:
         src = plan.workdir / f"src-{n}"

@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from builder import __version__
+from builder.cli.collect import collect
 from builder.cli.common import (
     _setup_logging,
     load_sources,
@@ -492,5 +493,5 @@ def serve(
     )
 
 
-for _command in (diff, manifest_, verify, import_):
+for _command in (diff, manifest_, verify, import_, collect):
     main.add_command(_command)

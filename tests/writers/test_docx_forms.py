@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import zipfile
 from pathlib import Path
@@ -102,18 +103,45 @@ def test_every_control_is_named_for_word_and_locked_against_deletion(form_files)
             assert sdt_pr.find("w:id", NS) is not None, tag
 
 
-def test_text_fields_are_plain_text_controls_with_chinese_placeholders(form_files):
+def rich_text(sdt_pr) -> bool:
+    """A rich-text control: no type element (LibreOffice splits a w:text one holding Chinese)."""
+    kinds = ("w:text", "w:date", "w:dropDownList", "w:comboBox", "w:picture", "w14:checkbox")
+    return all(sdt_pr.find(kind, NS) is None for kind in kinds)
+
+
+def bookmark_around(sdt_pr) -> str:
+    """The name of the bookmark that starts just before the control (and ends just after)."""
+    sdt = sdt_pr.getparent()
+    start, end = sdt.getprevious(), sdt.getnext()
+    assert start.tag == w("bookmarkStart") and end.tag == w("bookmarkEnd")
+    assert start.get(w("id")) == end.get(w("id"))
+    return start.get(w("name"))
+
+
+def test_text_fields_are_rich_text_controls_with_chinese_placeholders(form_files):
     notice = controls(form_files["meeting-notice"])
     topic = notice["topic"]
     assert topic.find("w:alias", NS).get(w("val")) == "会议主题"
-    assert topic.find("w:text", NS) is not None and topic.find("w:showingPlcHdr", NS) is not None
+    assert rich_text(topic) and topic.find("w:showingPlcHdr", NS) is not None
     assert shown_text(topic) == "点击输入…"
-    agenda = notice["agenda"].find("w:text", NS)
-    assert agenda.get(w("multiLine")) == "1"
+    assert rich_text(notice["agenda"])
     assert "年-月-日 时:分" in shown_text(
         notice["meeting-time"]
     )  # datetime: text with a format hint
-    assert notice["organizer"].find("w:text", NS) is not None
+    assert rich_text(notice["organizer"])
+
+
+def test_every_control_sits_in_a_bookmark_named_after_its_input(form_files):
+    spelled = {"topic": "_F_topic", "meeting-time": "_F_meeting_time"}
+    notice = controls(form_files["meeting-notice"])
+    for tag, bookmark in spelled.items():
+        assert bookmark_around(notice[tag]) == bookmark
+    claim = controls(form_files["expense-claim"])
+    assert bookmark_around(claim["items.3.amount"]) == "_F_items__3__amount"
+    for path in form_files.values():
+        for sdt_pr in controls(path).values():
+            name = bookmark_around(sdt_pr)
+            assert len(name) <= 40 and re.fullmatch(r"_F_[A-Za-z0-9_]+", name), name
 
 
 def test_the_meeting_notice_has_a_zh_cn_date_picker_for_its_issue_date(form_files):
@@ -149,16 +177,16 @@ def test_multichoice_options_are_check_boxes_and_a_score_is_a_1_to_5_list(docume
 
 def test_computed_fields_say_they_are_computed(form_files):
     average = controls(form_files["training-evaluation"])["sub-average"]
-    assert average.find("w:text", NS) is not None
+    assert rich_text(average)
     assert shown_text(average).startswith("计算填入") and "平均" in shown_text(average)
     claim = controls(form_files["expense-claim"])
     assert "“费用明细”中的“金额”合计" in shown_text(claim["total"])
     assert "大写" in shown_text(claim["total-capitals"])
 
 
-def test_signatures_are_tagged_text_controls(form_files):
+def test_signatures_are_tagged_rich_text_controls(form_files):
     sign = controls(form_files["meeting-minutes"])["chair-review"]
-    assert sign.find("w:text", NS) is not None and "签字" in shown_text(sign)
+    assert rich_text(sign) and "签字" in shown_text(sign)
 
 
 def test_rows_fields_have_one_table_row_of_controls_per_blank_row(forms, form_files):
@@ -191,8 +219,8 @@ def test_the_approval_block_names_the_branch_roles_with_controls_per_step(docume
     assert [r.cells[1].text for r in table.rows[1:]] == [f"{step.days} 个工作日" for step in chain]
     found = controls(path)
     for step in (1, 2):
-        assert found[f"approval_chain.{step}.opinion"].find("w:text", NS).get(w("multiLine")) == "1"
-        assert found[f"approval_chain.{step}.signature"].find("w:text", NS) is not None
+        assert rich_text(found[f"approval_chain.{step}.opinion"])
+        assert rich_text(found[f"approval_chain.{step}.signature"])
         assert found[f"approval_chain.{step}.date"].find("w:date", NS) is not None
     assert "办事处主任" in found["approval_chain.1.opinion"].find("w:alias", NS).get(w("val"))
 

@@ -13,8 +13,10 @@ Each control's w:tag is the input's name by the convention of builder.document.f
 names as the PDF form's fields), its w:alias the label Word shows on the control.
 
 Controls by field type:
-    text, person, number, money, signature  plain text (w:text), Chinese placeholder text
-    textarea                                plain text, multi-line
+    text, person, number, money, signature  rich text (no w:text: LibreOffice splits and repeats a
+    textarea                                plain-text control holding Chinese), placeholder text
+    every control                           also inside a bookmark named after its input
+                                            (fieldnames.bookmark_of), which LibreOffice keeps
     date                                    date picker, yyyy'年'M'月'd'日', zh-CN, Gregorian
     datetime                                plain text with the hint 年-月-日 时:分 (Word's picker
                                             has no time)
@@ -40,10 +42,13 @@ from builder.document import fonts
 from builder.document.dates import chinese_date
 from builder.document.fieldnames import (
     SCORES,
+    approval_label,
     approval_name,
+    cell_label,
     cell_name,
     form_field_names,
     input_names,
+    option_label,
 )
 from builder.document.model import Document, Form, FormField
 from builder.document.properties import CONTROLLED, properties
@@ -124,6 +129,19 @@ def _compute_hint(form: Form, field: FormField) -> str:
     else:
         what = "由" + "、".join(refs) + "计算"
     return f"计算填入：{what}"
+
+
+def placeholder_texts(form: Form) -> frozenset[str]:
+    """Every placeholder text the form's controls show before anything is entered: a control
+    still holding one is empty (LibreOffice drops w:showingPlcHdr when it saves)."""
+    texts = {text for pair in _PLACEHOLDERS.values() for text in pair}
+    texts |= {"计算填入", "评分 1—5", "输入审批意见", "签字"}
+    for field in (*form.fields, *(c for f in form.fields for c in f.columns)):
+        if field.compute:
+            texts.add(_compute_hint(form, field))
+        if field.type == "choice":
+            texts.add(f"{_PLACEHOLDERS['choice'][0]}：{'／'.join(field.options)}")
+    return frozenset(texts)
 
 
 class FormWriter(FormLayout, DocxWriter):
@@ -210,23 +228,25 @@ class FormWriter(FormLayout, DocxWriter):
             paragraph,
             column,
             cell_name(field, row, column),
-            f"{field.label} 第{row}行 {column.label}",
+            cell_label(field, row, column),
             compact=True,
         )
 
     def _approval_input(self, cells, step_number: int) -> None:
         role = self.form.approval_chain[step_number - 1].role
-        alias = f"第{step_number}级审批（{role}）"
+
+        def alias(part: str) -> str:
+            return approval_label(step_number, role, part)
+
         opinion, sign, day = (self.cell_text(cell, "") for cell in cells)
         self._text(
             opinion,
             approval_name(step_number, "opinion"),
-            alias + "意见",
+            alias("opinion"),
             "输入审批意见",
-            multiline=True,
         )
-        self._text(sign, approval_name(step_number, "signature"), alias + "签字", "签字")
-        self._date(day, approval_name(step_number, "date"), alias + "日期")
+        self._text(sign, approval_name(step_number, "signature"), alias("signature"), "签字")
+        self._date(day, approval_name(step_number, "date"), alias("date"))
 
     def _control(
         self, paragraph: DocxParagraph, field: FormField, name: str, alias: str, *, compact: bool
@@ -267,7 +287,6 @@ class FormWriter(FormLayout, DocxWriter):
                 name,
                 alias,
                 short if compact else full,
-                multiline=field.type == "textarea",
             )
 
     def _checkboxes(
@@ -277,7 +296,11 @@ class FormWriter(FormLayout, DocxWriter):
         gap = " " if compact else "　"
         for index, (tag, option) in enumerate(zip(input_names(field, name), options)):
             ooxml.add_checkbox_control(
-                paragraph, self._next_id(), tag, f"{alias}：{option}", font=fonts.CHECKBOX_FONT
+                paragraph,
+                self._next_id(),
+                tag,
+                option_label(alias, option),
+                font=fonts.CHECKBOX_FONT,
             )
             paragraph.add_run(option + (gap if index < len(options) - 1 else ""))
         if not compact:
@@ -289,8 +312,6 @@ class FormWriter(FormLayout, DocxWriter):
         tag: str,
         alias: str,
         placeholder: str,
-        *,
-        multiline: bool = False,
     ) -> None:
         ooxml.add_text_control(
             paragraph,
@@ -298,7 +319,6 @@ class FormWriter(FormLayout, DocxWriter):
             tag,
             alias,
             placeholder,
-            multiline=multiline,
             placeholder_style=self._placeholder_style,
         )
 

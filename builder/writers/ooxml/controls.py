@@ -5,6 +5,13 @@ text, date picker, drop-down list, w14 check box), names it (w:tag, the machine 
 the title Word shows) and locks the control itself against deletion (its content stays
 editable). Until something is entered, w:sdtContent holds the placeholder text, drawn in the
 Placeholder Text character style; w:showingPlcHdr tells Word to select and replace it whole.
+
+Surviving LibreOffice Writer (7.4), which people use to fill the forms too: a plain-text control
+(w:text) holding Chinese is saved back split into one control per script run, the placeholder
+repeated in each ("点击输入…点击输入…点击输入…"), and w:tag is dropped. So text inputs are rich-text
+controls (no w:text: LibreOffice keeps them whole, placeholder and all), and every control sits
+in a bookmark named after its input (builder.document.fieldnames.bookmark_of), which LibreOffice
+keeps (it moves it just inside the control) and Word and WPS keep as they are.
 """
 
 from __future__ import annotations
@@ -13,12 +20,15 @@ from collections.abc import Sequence
 
 from lxml import etree
 
+from builder.document.fieldnames import bookmark_of
+
 from .elements import OxmlElement, make_element, qn
 from .paragraph import make_run, preserved_text
 from .runs import set_fonts
 
 W14 = "http://schemas.microsoft.com/office/word/2010/wordml"
 _MARKUP_COMPATIBILITY = "http://schemas.openxmlformats.org/markup-compatibility/2006"
+BOOKMARK_IDS = 100_000  # bookmark ids of the controls: this + the control's w:id
 CHECKBOX_UNCHECKED, CHECKBOX_CHECKED = "\u2610", "\u2612"  # ☐ ☒
 
 
@@ -62,13 +72,17 @@ def _styled_run(text: str, style_id: str | None = None, font: str | None = None)
     return make_run(preserved_text(text), rPr=rPr)
 
 
-def _append_control(paragraph, sdtPr, run):
+def _append_control(paragraph, sdtPr, run, sdt_id: int, tag: str):
+    """The control, inside a bookmark named after its input (see the module's docstring)."""
     control = OxmlElement("w:sdt")
     control.append(sdtPr)
     content = OxmlElement("w:sdtContent")
     content.append(run)
     control.append(content)
+    bookmark_id = BOOKMARK_IDS + sdt_id
+    paragraph._p.append(make_element("w:bookmarkStart", id=bookmark_id, name=bookmark_of(tag)))
     paragraph._p.append(control)
+    paragraph._p.append(make_element("w:bookmarkEnd", id=bookmark_id))
     return control
 
 
@@ -79,16 +93,14 @@ def add_text_control(
     alias: str,
     placeholder: str,
     *,
-    multiline: bool = False,
     placeholder_style: str | None = None,
 ):
-    """A plain-text content control (w:text; multiLine lets Enter start a new line)."""
+    """A text input: a rich-text content control (no w:text, so that LibreOffice keeps it whole;
+    it takes several lines too)."""
     sdtPr = _control_properties(sdt_id, tag, alias, placeholder=True)
-    text = OxmlElement("w:text")
-    if multiline:
-        text.set(qn("w:multiLine"), "1")
-    sdtPr.append(text)
-    return _append_control(paragraph, sdtPr, _styled_run(placeholder, placeholder_style))
+    return _append_control(
+        paragraph, sdtPr, _styled_run(placeholder, placeholder_style), sdt_id, tag
+    )
 
 
 def add_date_control(
@@ -111,7 +123,9 @@ def add_date_control(
     picker.append(make_element("w:storeMappedDataAs", val="dateTime"))
     picker.append(make_element("w:calendar", val="gregorian"))
     sdtPr.append(picker)
-    return _append_control(paragraph, sdtPr, _styled_run(placeholder, placeholder_style))
+    return _append_control(
+        paragraph, sdtPr, _styled_run(placeholder, placeholder_style), sdt_id, tag
+    )
 
 
 def add_dropdown_control(
@@ -130,7 +144,9 @@ def add_dropdown_control(
     for item in items:
         listing.append(make_element("w:listItem", displayText=item, value=item))
     sdtPr.append(listing)
-    return _append_control(paragraph, sdtPr, _styled_run(placeholder, placeholder_style))
+    return _append_control(
+        paragraph, sdtPr, _styled_run(placeholder, placeholder_style), sdt_id, tag
+    )
 
 
 def add_checkbox_control(
@@ -152,4 +168,4 @@ def add_checkbox_control(
         box.append(symbol)
     sdtPr.append(box)
     glyph = CHECKBOX_CHECKED if checked else CHECKBOX_UNCHECKED
-    return _append_control(paragraph, sdtPr, _styled_run(glyph, font=font))
+    return _append_control(paragraph, sdtPr, _styled_run(glyph, font=font), sdt_id, tag)
