@@ -25,7 +25,7 @@ from tests.conftest import SRC
 from tests.readers.fill import control_texts, pdfium_fill, soffice_resave, word_fill
 
 BRANCH = "chengdu"
-VERSION = "1.2"  # manual.yaml's version
+VERSION = "1.3"  # manual.yaml's version
 
 
 @pytest.fixture(scope="module")
@@ -364,24 +364,24 @@ def test_a_form_of_an_older_version_is_read_by_that_versions_definition(tmp_path
     claim.write_text(text[:start] + text[text.index("  - id: items") :], encoding="utf-8")
     manual_yaml = src / "manual.yaml"
     manual_yaml.write_text(
-        manual_yaml.read_text(encoding="utf-8").replace(f'version: "{VERSION}"', 'version: "1.3"'),
+        manual_yaml.read_text(encoding="utf-8").replace(f'version: "{VERSION}"', 'version: "1.4"'),
         encoding="utf-8",
     )
     with (src / "revisions.yaml").open("a", encoding="utf-8") as revisions:
         revisions.write(
-            '- version: "1.3"\n  date: 2026-12-20\n  author: 运营管理部\n'
+            '- version: "1.4"\n  date: 2027-02-01\n  author: 运营管理部\n'
             "  approver: 总经理 周启明\n  summary: 费用报销单删除“关联项目或客户”。\n"
         )
-    _git(repo, "-c", "user.name=t", "-c", "user.email=t@x", "commit", "-qam", "v1.3")
+    _git(repo, "-c", "user.name=t", "-c", "user.email=t@x", "commit", "-qam", "v1.4")
     manual = load_manual(src)
-    assert manual.meta.version == "1.3"
+    assert manual.meta.version == "1.4"
 
     record = one(collect([filled], manual, src=src))
     assert record.fields["related"] == "星河项目"  # read by the 1.2 definition
     assert record.fields["claimant"] == "张三"
     assert record.version == VERSION
     assert [p["message"] for p in record.problems if "版本" in p["message"]] == [
-        f"表单来自手册版本 {VERSION}，当前版本为 1.3，已按版本 {VERSION} 的表单定义读取"
+        f"表单来自手册版本 {VERSION}，当前版本为 1.4，已按版本 {VERSION} 的表单定义读取"
         "（与当前版本相比，现已删除：关联项目或客户）"
     ]
     out = tmp_path / "summary.xlsx"
