@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from builder import __version__
+from builder.cli.apply import apply
 from builder.cli.common import (
     _setup_logging,
     load_sources,
@@ -451,5 +452,5 @@ def serve(
     )
 
 
-for _command in (diff, manifest_, verify):
+for _command in (apply, diff, manifest_, verify):
     main.add_command(_command)

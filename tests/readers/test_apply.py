@@ -1,0 +1,210 @@
+"""`handbook apply`: a built handbook.docx, edited as Word writes edits, brought back into the
+sources. The expected `git diff` is written out by hand from the edits made here."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from tests.conftest import SRC
+from tests.tools import GIT, WRITER, require
+
+W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+NS = {"w": W}
+AUTHOR = {f"{{{W}}}author": "张三", f"{{{W}}}date": "2026-12-01T09:00:00Z"}
+
+
+def w(tag: str) -> str:
+    return f"{{{W}}}{tag}"
+
+
+def git(repo: Path, *args: str) -> str:
+    result = subprocess.run(
+        ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout
+
+
+@pytest.fixture
+def repo(tmp_path) -> Path:
+    require("git", GIT)
+    repo = tmp_path / "repo"
+    shutil.copytree(SRC, repo / "manual_src")
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "sources")
+    return repo
+
+
+def build(repo: Path, out: Path, branch: str = "hq") -> Path:
+    """handbook.docx of `branch` as `handbook build` writes it (without contents page numbers)."""
+    from builder.document.resolve import resolve
+    from builder.release.vcs import source_revision
+    from builder.sources.load import load_manual
+    from builder.writers.docx.handbook import render_docx
+
+    src = repo / "manual_src"
+    document = resolve(load_manual(src), branch, source_revision([src]))
+    render_docx(document, out)
+    return out
+
+
+class Edit:
+    """document.xml of a .docx, changed as Word changes it."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        with zipfile.ZipFile(path) as z:
+            self.parts = {name: z.read(name) for name in z.namelist()}
+        self.root = etree.fromstring(self.parts["word/document.xml"])
+        self.next_id = 900
+
+    def paragraph(self, bookmark: str):
+        found = self.root.xpath(f"//w:p[w:bookmarkStart[@w:name='{bookmark}']]", namespaces=NS)
+        assert found, bookmark
+        return found[0]
+
+    def _id(self) -> dict:
+        self.next_id += 1
+        return {w("id"): str(self.next_id), **AUTHOR}
+
+    def run_with(self, p, text: str):
+        for t in p.iter(w("t")):
+            if text in (t.text or ""):
+                return t.getparent(), t
+        raise AssertionError(text)
+
+    def tracked_replace(self, p, old: str, new: str) -> None:
+        """As Word with 修订 on: the run is split, the old words in w:del, the new in w:ins."""
+        run, t = self.run_with(p, old)
+        before, after = t.text.split(old, 1)
+        t.text = before
+        t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+        deleted = etree.Element(w("del"), self._id())
+        dr = etree.SubElement(deleted, w("r"))
+        etree.SubElement(dr, w("delText")).text = old
+        inserted = etree.Element(w("ins"), self._id())
+        etree.SubElement(etree.SubElement(inserted, w("r")), w("t")).text = new
+        tail = etree.Element(w("r"))
+        etree.SubElement(tail, w("t")).text = after
+        run.addnext(deleted)
+        deleted.addnext(inserted)
+        inserted.addnext(tail)
+
+    def plain_replace(self, p, old: str, new: str) -> None:
+        _, t = self.run_with(p, old)
+        t.text = t.text.replace(old, new, 1)
+
+    def tracked_delete_paragraph(self, p) -> None:
+        """All its runs in w:del, its paragraph mark deleted."""
+        for run in p.findall(f".//{w('r')}"):
+            for t in run.findall(w("t")):
+                t.tag = w("delText")
+            if run.getparent().tag != w("del"):
+                wrapper = etree.Element(w("del"), self._id())
+                run.addprevious(wrapper)
+                wrapper.append(run)
+        ppr = p.find(w("pPr"))
+        rpr = ppr.find(w("rPr"))
+        if rpr is None:
+            rpr = etree.SubElement(ppr, w("rPr"))
+        etree.SubElement(rpr, w("del"), self._id())
+
+    def comment(self, p, text: str) -> None:
+        cid = "5"
+        p.insert(1, etree.Element(w("commentRangeStart"), {w("id"): cid}))
+        p.append(etree.Element(w("commentRangeEnd"), {w("id"): cid}))
+        ref = etree.SubElement(p, w("r"))
+        etree.SubElement(ref, w("commentReference"), {w("id"): cid})
+        comments = etree.Element(w("comments"), nsmap={"w": W})
+        c = etree.SubElement(comments, w("comment"), {w("id"): cid, **AUTHOR})
+        etree.SubElement(etree.SubElement(etree.SubElement(c, w("p")), w("r")), w("t")).text = text
+        self.parts["word/comments.xml"] = etree.tostring(comments, xml_declaration=True)
+
+    def save(self, path: Path | None = None) -> Path:
+        self.parts["word/document.xml"] = etree.tostring(self.root, xml_declaration=True)
+        target = path or self.path
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as z:
+            for name, data in self.parts.items():
+                z.writestr(name, data)
+        return target
+
+
+def apply(repo: Path, docx: Path, *more: str):
+    from click.testing import CliRunner
+
+    from builder.cli import main
+
+    return CliRunner().invoke(
+        main, ["apply", str(docx), "--src", str(repo / "manual_src"), *more], catch_exceptions=False
+    )
+
+
+def edited_handbook(repo: Path, tmp_path: Path) -> Path:
+    docx = build(repo, tmp_path / "handbook.docx")
+    edit = Edit(docx)
+    edit.tracked_replace(edit.paragraph("gen_purpose_basis"), "行业标准", "行业规范")
+    edit.plain_replace(edit.paragraph("gen_scope_staff"), "全职、兼职", "全职、非全日制")
+    edit.tracked_delete_paragraph(edit.paragraph("gen_scope_partner"))
+    edit.comment(edit.paragraph("gen_scope_activity"), "这一条请法务再看一下")
+    return edit.save()
+
+
+EXPECTED_DIFF = [
+    "-        text: 本手册依据国家有关法律法规、行业标准和公司章程，在合并",
+    "+        text: 本手册依据国家有关法律法规、行业规范和公司章程，在合并",
+    "-        text: 本手册适用于公司全体员工，包括管理层和基层员工，涵盖全职、兼职、劳务派遣",
+    "+        text: 本手册适用于公司全体员工，包括管理层和基层员工，涵盖全职、非全日制、劳务派遣",
+    "-      - id: gen-scope-partner",
+    "-        title: 合作伙伴",
+    "-        text: 代表公司开展业务的外包服务商",
+]
+
+
+def changed_lines(repo: Path) -> list[str]:
+    diff = git(repo, "diff", "-U0", "--", "manual_src")
+    return [
+        line
+        for line in diff.splitlines()
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    ]
+
+
+def assert_expected(lines: list[str]) -> None:
+    assert len(lines) == len(EXPECTED_DIFF), lines
+    for line, start in zip(lines, EXPECTED_DIFF):
+        assert line.startswith(start), (line, start)
+
+
+def test_apply_writes_exactly_the_edits(repo, tmp_path):
+    docx = edited_handbook(repo, tmp_path)
+    result = apply(repo, docx)
+    assert result.exit_code == 0, result.output
+    assert_expected(changed_lines(repo))
+    assert "批注（张三）：这一条请法务再看一下　—— 位于 gen-scope-activity" in result.output
+    assert "gen-scope-partner" in result.output and "条款已删除" in result.output
+    assert "changes：[" in result.output and "gen-purpose-basis" in result.output
+
+
+def test_dry_run_writes_nothing(repo, tmp_path):
+    docx = edited_handbook(repo, tmp_path)
+    result = apply(repo, docx, "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "已应用：gen-purpose-basis" in result.output
+    assert git(repo, "status", "--porcelain") == ""
+
+
+def test_unedited_handbook_changes_nothing(repo, tmp_path):
+    docx = build(repo, tmp_path / "handbook.docx")
+    result = apply(repo, docx)
+    assert result.exit_code == 0, result.output
+    assert "没有可写回源文件的修改" in result.output
+    assert git(repo, "status", "--porcelain") == ""
