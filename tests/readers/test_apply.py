@@ -128,6 +128,19 @@ class Edit:
         c = etree.SubElement(comments, w("comment"), {w("id"): cid, **AUTHOR})
         etree.SubElement(etree.SubElement(etree.SubElement(c, w("p")), w("r")), w("t")).text = text
         self.parts["word/comments.xml"] = etree.tostring(comments, xml_declaration=True)
+        # registered as Word registers it: a content type and a relationship of the document
+        self.parts["[Content_Types].xml"] = self.parts["[Content_Types].xml"].replace(
+            b"</Types>",
+            b'<Override PartName="/word/comments.xml" ContentType="application/'
+            b'vnd.openxmlformats-officedocument.wordprocessingml.comments+xml"/></Types>',
+        )
+        rels = "word/_rels/document.xml.rels"
+        self.parts[rels] = self.parts[rels].replace(
+            b"</Relationships>",
+            b'<Relationship Id="rIdComments1" Type="http://schemas.openxmlformats.org/'
+            b'officeDocument/2006/relationships/comments" Target="comments.xml"/>'
+            b"</Relationships>",
+        )
 
     def save(self, path: Path | None = None) -> Path:
         self.parts["word/document.xml"] = etree.tostring(self.root, xml_declaration=True)
@@ -208,3 +221,111 @@ def test_unedited_handbook_changes_nothing(repo, tmp_path):
     assert result.exit_code == 0, result.output
     assert "没有可写回源文件的修改" in result.output
     assert git(repo, "status", "--porcelain") == ""
+
+
+def test_generated_text_toc_and_numbers_are_reported_not_applied(repo, tmp_path):
+    docx = build(repo, tmp_path / "handbook.docx")
+    edit = Edit(docx)
+    # {branch.name} printed as 瀚川科技总部: the edit falls in the placeholder's text
+    edit.tracked_replace(edit.paragraph("gen_scope_org"), "瀚川科技总部", "瀚川总部")
+    # a number inside a {clause:mgmt-seals} reference
+    sign = edit.paragraph("biz_sales_contract_sign")
+    _, t = edit.run_with(sign, "五（")
+    edit.plain_replace(sign, t.text, t.text.replace("五（", "六（", 1))
+    # the contents: a TOC entry of chapter 一
+    toc = edit.root.xpath("//w:p[w:hyperlink[@w:anchor='general']]", namespaces=NS)[0]
+    edit.tracked_replace(toc, "总则", "总纲")
+    # and beside them, an edit of literal text around a placeholder, which is applied
+    edit.tracked_replace(edit.paragraph("gen_scope_local"), "不得降低", "不得低于")
+    edit.save()
+    result = apply(repo, docx)
+    assert result.exit_code == 0, result.output
+    assert "gen-scope-org" in result.output and "占位符生成的文字" in result.output
+    assert "biz-sales-contract-sign" in result.output
+    assert result.output.count("占位符生成的文字") == 2
+    assert "目录中的修改未应用" in result.output
+    lines = changed_lines(repo)
+    assert len(lines) == 2, lines
+    assert lines[1].endswith(
+        "但不得低于本手册规定的标准，不得与本手册相抵触。{branch.name}的实施细则由"
+        "{branch.manager_title}组织制定，报总部运营管理部审核备案后执行。"
+    )
+
+
+def test_conflict_with_a_newer_commit(repo, tmp_path):
+    docx = edited_handbook(repo, tmp_path)
+    source = repo / "manual_src/chapters/01-general.yaml"
+    source.write_text(
+        source.read_text(encoding="utf-8").replace("公司章程，", "公司章程和股东决议，"),
+        encoding="utf-8",
+    )
+    git(repo, "commit", "-qam", "newer")
+    before = source.read_bytes()
+    result = apply(repo, docx)
+    assert result.exit_code == 1
+    assert "冲突" in result.output and "gen-purpose-basis" in result.output
+    assert "gen-scope-staff" not in result.output.split("冲突")[1]
+    assert source.read_bytes() == before and git(repo, "status", "--porcelain") == ""
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"not a zip at all", "不是有效的 Office 文件"),
+        ("dtd", "DTD"),
+        ("foreign", "不是本手册生成的 Word 手册"),
+    ],
+)
+def test_bad_files_are_refused(repo, tmp_path, content, message):
+    docx = tmp_path / "bad.docx"
+    if content == "dtd":
+        build(repo, docx)
+        edit = Edit(docx)
+        edit.save()
+        xml = edit.parts["word/document.xml"]
+        edit.parts["word/document.xml"] = xml.replace(
+            b"?>",
+            b'?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;">]>',
+            1,
+        )
+        with zipfile.ZipFile(docx, "w") as z:
+            for name, data in edit.parts.items():
+                z.writestr(name, data)
+    elif content == "foreign":
+        import docx as python_docx
+
+        document = python_docx.Document()
+        document.add_paragraph("总则")
+        document.save(docx)
+    else:
+        docx.write_bytes(content)
+    result = apply(repo, docx)
+    assert result.exit_code == 1
+    assert message in result.output and "Traceback" not in result.output
+    assert git(repo, "status", "--porcelain") == ""
+
+
+@pytest.mark.slow
+def test_libreoffice_round_trip_applies_the_same(repo, tmp_path):
+    soffice = require("soffice", WRITER)
+    docx = edited_handbook(repo, tmp_path)
+    saved = tmp_path / "saved"
+    subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation=file://{tmp_path}/profile",
+            "--headless",
+            "--convert-to",
+            "docx",
+            "--outdir",
+            str(saved),
+            str(docx),
+        ],
+        capture_output=True,
+        check=True,
+        timeout=180,
+    )
+    result = apply(repo, saved / "handbook.docx")
+    assert result.exit_code == 0, result.output
+    assert_expected(changed_lines(repo))
+    assert "批注（张三）：这一条请法务再看一下　—— 位于 gen-scope-activity" in result.output
