@@ -3,6 +3,7 @@ sources. The expected `git diff` is written out by hand from the edits made here
 
 from __future__ import annotations
 
+import copy
 import shutil
 import subprocess
 import zipfile
@@ -118,6 +119,43 @@ class Edit:
             rpr = etree.SubElement(ppr, w("rPr"))
         etree.SubElement(rpr, w("del"), self._id())
 
+    def _mark_paragraph(self, p, kind: str) -> None:
+        ppr = p.find(w("pPr"))
+        if ppr is None:
+            ppr = etree.Element(w("pPr"))
+            p.insert(0, ppr)
+        rpr = ppr.find(w("rPr"))
+        if rpr is None:
+            rpr = etree.SubElement(ppr, w("rPr"))
+        etree.SubElement(rpr, w(kind), self._id())
+
+    def insert_paragraph_after(self, p, text: str):
+        """A paragraph typed after `p` with 修订 on: same style and numbering, all inserted."""
+        new = etree.Element(w("p"))
+        new.append(copy.deepcopy(p.find(w("pPr"))))
+        self._mark_paragraph(new, "ins")
+        inserted = etree.SubElement(new, w("ins"), self._id())
+        etree.SubElement(etree.SubElement(inserted, w("r")), w("t")).text = text
+        p.addnext(new)
+        return new
+
+    def move_paragraph_after(self, p, after) -> None:
+        """As Word moves a paragraph with 修订 on: the original becomes w:moveFrom, a copy after
+        `after` is w:moveTo, and the paragraph's bookmark travels with the text."""
+        moved = copy.deepcopy(p)
+        for paragraph, kind in ((p, "moveFrom"), (moved, "moveTo")):
+            for run in paragraph.findall(w("r")):
+                if kind == "moveFrom":
+                    for t in run.findall(w("t")):
+                        t.tag = w("delText")
+                wrapper = etree.Element(w(kind), self._id())
+                run.addprevious(wrapper)
+                wrapper.append(run)
+            self._mark_paragraph(paragraph, kind)
+        for mark in p.findall(w("bookmarkStart")) + p.findall(w("bookmarkEnd")):
+            p.remove(mark)
+        after.addnext(moved)
+
     def comment(self, p, text: str) -> None:
         cid = "5"
         p.insert(1, etree.Element(w("commentRangeStart"), {w("id"): cid}))
@@ -168,17 +206,34 @@ def edited_handbook(repo: Path, tmp_path: Path) -> Path:
     edit.plain_replace(edit.paragraph("gen_scope_staff"), "全职、兼职", "全职、非全日制")
     edit.tracked_delete_paragraph(edit.paragraph("gen_scope_partner"))
     edit.comment(edit.paragraph("gen_scope_activity"), "这一条请法务再看一下")
+    edit.insert_paragraph_after(
+        edit.paragraph("gen_scope_local"), "数据保护：各分支机构处理个人信息应遵守所在地的法规。"
+    )
+    goals = edit.paragraph("gen_purpose_goals")
+    last_item = goals
+    for _ in range(5):  # its five items follow it
+        last_item = last_item.getnext()
+    edit.move_paragraph_after(edit.paragraph("gen_purpose_status"), last_item)
     return edit.save()
 
 
-EXPECTED_DIFF = [
+EXPECTED_DIFF = [  # git diff -U0: removed and added lines, in file order
     "-        text: 本手册依据国家有关法律法规、行业标准和公司章程，在合并",
+    "-      - id: gen-purpose-status",  # moved below gen-purpose-goals
+    "-        title: 手册的地位",
+    "-        text: 本手册是公司内部规范运营管理的纲领性文件",
     "+        text: 本手册依据国家有关法律法规、行业规范和公司章程，在合并",
+    "+      - id: gen-purpose-status",
+    "+        title: 手册的地位",
+    "+        text: 本手册是公司内部规范运营管理的纲领性文件",
     "-        text: 本手册适用于公司全体员工，包括管理层和基层员工，涵盖全职、兼职、劳务派遣",
     "+        text: 本手册适用于公司全体员工，包括管理层和基层员工，涵盖全职、非全日制、劳务派遣",
     "-      - id: gen-scope-partner",
     "-        title: 合作伙伴",
     "-        text: 代表公司开展业务的外包服务商",
+    "+      - id: shu-ju-bao-hu",  # the paragraph typed after gen-scope-local
+    "+        title: 数据保护",
+    "+        text: 各分支机构处理个人信息应遵守所在地的法规。",
 ]
 
 

@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from builder.document import placeholders
+from builder.document.ids import IdMaker
 from builder.document.model import Clause, Document, Form, Section, plain
 from builder.errors import HandbookError
 from builder.readers.apply import docx_text
-from builder.readers.apply.yaml_edit import YamlFile
+from builder.readers.apply.yaml_edit import YamlFile, scalar_text
 
 TAG = " 本次修订"  # builder.writers.docx.handbook.HandbookWriter.change_tag
 
@@ -179,9 +180,14 @@ def map_edit(source: str, rendered: str, new: str) -> str | None:
         if r0 <= start and end <= r1:
             old_literal = rendered[r0:r1]
             new_literal = old_literal[: start - r0] + inserted + old_literal[end - r0 :]
-            escaped = new_literal.replace("{", "{{").replace("}", "}}")
+            escaped = _escape(new_literal)
             return source[:s0] + escaped + source[s1:]
     return None
+
+
+def _escape(text: str) -> str:
+    """Literal text as manual text: braces doubled (builder.document.placeholders)."""
+    return text.replace("{", "{{").replace("}", "}}")
 
 
 @dataclass
@@ -293,6 +299,7 @@ def apply_edits(docx: Path, src: Path) -> tuple[Outcome, Document, Document]:
     forms = {n.id for n, _ in base.walk() if isinstance(n, Form)}
     clauses = {n.id: n for n, _ in base.walk() if isinstance(n, Clause)}
     removed_under: set[str] = set()
+    inserted: list[tuple[str, list[str]]] = []  # (clause id, texts of the paragraphs after it)
 
     # comments, wherever they sit
     for name, paragraphs in found.items():
@@ -335,6 +342,16 @@ def apply_edits(docx: Path, src: Path) -> tuple[Outcome, Document, Document]:
                         Edit(slot.node or node, slot.part, slot.index, slot.text, paragraph.text)
                     )
                 continue
+            if b1 > b0 and a1 == len(want) and node in clauses:
+                # paragraphs typed after a clause: new clauses (or a clause moved here)
+                if a1 > a0:
+                    gone = "、".join(f"“{s.text[:20]}”" for s in want[a0:a1])
+                    outcome.reported.append(
+                        f"{node}（{label.get(node, node)}）中删除的段落 {gone} 未应用："
+                        "请在源文件中删除"
+                    )
+                inserted.append((node, [p.text for p in got[b0:b1] if p.text.strip()]))
+                continue
             if b1 > b0:
                 added = "、".join(f"“{p.text[:20]}”" for p in got[b0:b1])
                 outcome.reported.append(
@@ -347,8 +364,60 @@ def apply_edits(docx: Path, src: Path) -> tuple[Outcome, Document, Document]:
                     f"{node}（{label.get(node, node)}）中删除的段落 {gone} 未应用：请在源文件中删除"
                 )
 
+    # moves: a removed clause whose text comes back after another clause (its bookmark lost),
+    # or a clause whose bookmark now sits after a different sibling
+    heads = {
+        node: want[0].text
+        for name, want in expected.items()
+        if (node := ids[name]) in clauses and want and want[0].part == "head"
+    }
+    parents = {n.id: p.id if p is not None else None for n, p in base.walk()}
+    moves: list[tuple[str, str]] = []  # (clause, the sibling it now follows)
+    new_clauses: list[tuple[str, list[str]]] = []
+    for after, texts in inserted:
+        rest = []
+        for text in texts:
+            back = next(
+                (
+                    r
+                    for r in outcome.removed
+                    if heads.get(r) == text and parents[r] == parents[after]
+                ),
+                None,
+            )
+            if back is None:
+                rest.append(text)
+            else:
+                outcome.removed.remove(back)
+                moves.append((back, after))
+        if rest:
+            new_clauses.append((after, rest))
+    order = [ids[name] for name in found if name is not None and ids.get(name) in clauses]
+    for parent in {parents[c] for c in clauses}:
+        before = [c for c in clauses if parents[c] == parent]
+        now_order = [c for c in order if parents.get(c) == parent]
+        if sorted(before) != sorted(now_order) or before == now_order:
+            continue
+        # the clauses whose paragraph came in as moved text are the ones that moved, when
+        # the others keep their order; else the longest run kept in order stays
+        marked = {ids[name] for name in found if name and found[name][0].inserted}
+        if [c for c in before if c not in marked] == [c for c in now_order if c not in marked]:
+            stay = set(before) - marked
+        else:
+            kept = difflib.SequenceMatcher(a=before, b=now_order, autojunk=False)
+            stay = {before[i + k] for i, _, size in kept.get_matching_blocks() for k in range(size)}
+        for index, clause_id in enumerate(now_order):
+            if clause_id not in stay:
+                if index == 0:
+                    outcome.reported.append(
+                        f"{clause_id}（{label.get(clause_id, clause_id)}）移到了最前面，未应用："
+                        "请在源文件中移动"
+                    )
+                else:
+                    moves.append((clause_id, now_order[index - 1]))
+
     # conflicts: an edited or removed node that changed in the sources since the file was built
-    touched = {e.node for e in outcome.edits} | set(outcome.removed)
+    touched = {e.node for e in outcome.edits} | set(outcome.removed) | {m for m, _ in moves}
     conflicts = [
         n
         for n in sorted(touched, key=list(base_nodes).index)
@@ -427,6 +496,45 @@ def apply_edits(docx: Path, src: Path) -> tuple[Outcome, Document, Document]:
             continue
         yaml_file(where.file).remove_item(where.path)
         outcome.applied.append(f"{node}（{label.get(node, node)}）：条款已删除")
+
+    for clause_id, after in moves:
+        source, target = places_now.get(clause_id), places_now.get(after)
+        if (
+            source is None
+            or target is None
+            or source.file != target.file
+            or source.path[:-1] != target.path[:-1]
+        ):
+            outcome.reported.append(f"{clause_id} 的移动未应用：请在源文件中移动")
+            continue
+        yaml_source = yaml_file(source.file)
+        block = yaml_source.item_text(source.path)
+        yaml_source.remove_item(source.path)
+        yaml_source.insert_after(target.path, block)
+        outcome.applied.append(
+            f"{clause_id}（{label.get(clause_id, clause_id)}）：条款已移到 {after} 之后"
+        )
+
+    maker = IdMaker(set(current.origin))
+    for after, texts in new_clauses:
+        target = places_now.get(after)
+        if target is None or not isinstance(target.path[-1], int):
+            outcome.reported.append(f"{after} 后新增的段落未应用：请在源文件中新增条款")
+            continue
+        yaml_target = yaml_file(target.file)
+        indent = yaml_target.indent(target.path)
+        lines = []
+        for text in texts:
+            title, sep, body = text.partition("：")
+            if not sep or len(title) > 20:
+                title, body = "", text
+            new_id = maker.from_title(title or None, parents[after] or after, len(lines) + 1)
+            lines.append(f"{indent}- id: {new_id}\n")
+            if title:
+                lines.append(f"{indent}  title: {scalar_text(_escape(title), None)}\n")
+            lines.append(f"{indent}  text: {scalar_text(_escape(body), None)}\n")
+            outcome.applied.append(f"{new_id}：新增条款（在 {after} 之后）")
+        yaml_target.insert_after(target.path, "".join(lines))
 
     outcome.files = {name: f.edited() for name, f in files.items() if f.edited() != f.text}
     return outcome, base, now

@@ -105,7 +105,7 @@ def read(path) -> EditedHandbook:
                     [c.get(_w("id"), "") for c in child.iter(_w("commentRangeStart"))]
                     or [c.get(_w("id"), "") for c in child.iter(_w("commentReference"))],
                     tracked,
-                    _mark(child, "ins"),
+                    _mark(child, "ins") or _mark(child, "moveTo"),
                 )
             )
         elif child.tag in _TRACKED:  # a tracked block-level change (moved paragraphs, etc.)

@@ -66,8 +66,9 @@ class YamlFile:
             (node.start_mark.index, node.end_mark.index, scalar_text(value, node.style))
         )
 
-    def remove_item(self, path: tuple) -> None:
-        """Remove the sequence item at `path` (its "- " line through its last line)."""
+    def block(self, path: tuple) -> tuple[int, int]:
+        """Where the sequence item at `path` is: from the start of its "- " line to the start
+        of the next item's line (its blank lines with it), or to the end of its last line."""
         parent = _node_at(self.root, path[:-1])
         node = _node_at(self.root, path)
         if node is None or not isinstance(parent, yaml.SequenceNode):
@@ -76,16 +77,33 @@ class YamlFile:
         index = path[-1]
         if index + 1 < len(parent.value):
             following = parent.value[index + 1]
-            end = self.text.rfind("\n", 0, following.start_mark.index) + 1
-        else:
-            end = node.end_mark.index
-            if end and self.text[end - 1 : end] != "\n":
-                newline = self.text.find("\n", end)
-                end = len(self.text) if newline < 0 else newline + 1
-            # keep the blank lines that separated the item from what follows
-            while end > start and self.text[start:end].endswith("\n\n"):
-                end -= 1
+            return start, self.text.rfind("\n", 0, following.start_mark.index) + 1
+        # the last item: to the end of its last line with content (a block node ends where
+        # the next token starts, which may be on a later line, after blank lines)
+        content = self.text[start : node.end_mark.index].rstrip(" \t\r\n")
+        newline = self.text.find("\n", start + len(content))
+        return start, len(self.text) if newline < 0 else newline + 1
+
+    def indent(self, path: tuple) -> str:
+        """The spaces before the "- " of the sequence item at `path`."""
+        start, _ = self.block(path)
+        line = self.text[start:]
+        return line[: len(line) - len(line.lstrip(" "))]
+
+    def remove_item(self, path: tuple) -> None:
+        """Remove the sequence item at `path` (its "- " line through its last line)."""
+        start, end = self.block(path)
         self._edits.append((start, end, ""))
+
+    def insert_after(self, path: tuple, text: str) -> None:
+        """Insert YAML text (whole lines) after the sequence item at `path`."""
+        _, end = self.block(path)
+        separator = "\n" if self.text[end - 2 : end] == "\n\n" else ""
+        self._edits.append((end, end, text + separator))
+
+    def item_text(self, path: tuple) -> str:
+        start, end = self.block(path)
+        return self.text[start:end].rstrip("\n") + "\n"
 
     def edited(self) -> str:
         text = self.text
