@@ -72,7 +72,18 @@ def apply(edited: Path, src: Path, dry_run: bool) -> None:
         except SourceErrors as exc:
             for problem in exc.problems:
                 click.echo(str(problem).replace(str(copy), str(src)), err=True)
-            click.echo(f"修改后的源文件有 {len(exc.problems)} 个问题（见上），未写入。", err=True)
+            if not outcome.removed or dry_run:
+                click.echo(
+                    f"修改后的源文件有 {len(exc.problems)} 个问题（见上），未写入。", err=True
+                )
+                sys.exit(1)
+            # a deleted clause: removed as asked; what still refers to it is listed to fix
+            _write(src, outcome.files)
+            click.echo(
+                f"已写入：{'、'.join(str(src / r) for r in outcome.files)}；删除条款后检查发现"
+                f" {len(exc.problems)} 个问题（见上，多为对已删除条款的引用），请修改后再生成。",
+                err=True,
+            )
             sys.exit(1)
         changes = compare(
             now, resolve(after, now.branch.id, ""), old_name="当前", new_name="修订后"
@@ -87,10 +98,15 @@ def apply(edited: Path, src: Path, dry_run: bool) -> None:
     if dry_run:
         click.echo(f"（--dry-run：未写入；将修改 {len(outcome.files)} 个文件）")
         return
-    for relative, text in outcome.files.items():
+    _write(src, outcome.files)
+    click.echo("已写入：" + "、".join(str(src / r) for r in outcome.files))
+    click.echo(f"检查通过：{len(after.chapters)} 章，{len(after.forms)} 个表单。")
+
+
+def _write(src: Path, files: dict[str, str]) -> None:
+    """Each changed source file replaced whole (a reader never sees half a file)."""
+    for relative, text in files.items():
         target = src / relative
         temporary = target.with_name(f".{target.name}.apply-tmp")
         temporary.write_text(text, encoding="utf-8")
         os.replace(temporary, target)
-    click.echo("已写入：" + "、".join(str(src / r) for r in outcome.files))
-    click.echo(f"检查通过：{len(after.chapters)} 章，{len(after.forms)} 个表单。")

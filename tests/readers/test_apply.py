@@ -384,3 +384,22 @@ def test_libreoffice_round_trip_applies_the_same(repo, tmp_path):
     assert result.exit_code == 0, result.output
     assert_expected(changed_lines(repo))
     assert "批注（张三）：这一条请法务再看一下　—— 位于 gen-scope-activity" in result.output
+
+
+def test_deleting_a_referenced_clause_lists_the_references(repo, tmp_path):
+    docx = build(repo, tmp_path / "handbook.docx")
+    edit = Edit(docx)
+    edit.tracked_delete_paragraph(edit.paragraph("dm_naming_rule"))
+    edit.save()
+    result = apply(repo, docx)
+    assert result.exit_code == 1
+    lines = changed_lines(repo)
+    assert lines[:2] == ["-      - id: dm-naming-rule", "-        title: 编号规则"], lines
+    assert len(lines) == 3 and lines[2].startswith("-        text: 需要归档的正式文"), lines
+    # 06-information.yaml refers to it twice ({clause:dm-naming-rule})
+    references = [
+        line
+        for line in result.output.splitlines()
+        if "06-information.yaml" in line and "dm-naming-rule" in line
+    ]
+    assert len(references) == 2, result.output

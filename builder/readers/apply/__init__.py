@@ -478,6 +478,12 @@ def apply_edits(docx: Path, src: Path) -> tuple[Outcome, Document, Document]:
                 continue
             source = _get(node_data, relative_path)
             mapped = map_edit(source, old, new)
+            if mapped is None and "{" not in source and "}" not in source:
+                outcome.reported.append(
+                    f"{node_label} 的修改未应用：手册中这段文字与源文件不同（如繁体版手册），"
+                    "请在总部（简体）版手册中修改"
+                )
+                continue
             if mapped is None:
                 outcome.reported.append(
                     f"{node_label} 中的修改“{old[:15]}…”→“{new[:15]}…”落在由占位符生成的文字上"
