@@ -403,3 +403,47 @@ def test_deleting_a_referenced_clause_lists_the_references(repo, tmp_path):
         if "06-information.yaml" in line and "dm-naming-rule" in line
     ]
     assert len(references) == 2, result.output
+
+
+def test_section_title_and_list_item(repo, tmp_path):
+    docx = build(repo, tmp_path / "handbook.docx")
+    edit = Edit(docx)
+    edit.tracked_replace(edit.paragraph("gen_scope"), "适用范围", "适用对象")
+    second_item = edit.paragraph("gen_purpose_goals").getnext().getnext()
+    edit.plain_replace(second_item, "权责对等", "权责一致")
+    edit.save()
+    result = apply(repo, docx)
+    assert result.exit_code == 0, result.output
+    assert changed_lines(repo) == [
+        "-          - 各部门、各岗位职责清晰、权责对等，工作流程衔接顺畅，减少推诿和重复劳动。",
+        "+          - 各部门、各岗位职责清晰、权责一致，工作流程衔接顺畅，减少推诿和重复劳动。",
+        "-    title: 适用范围",
+        "+    title: 适用对象",
+    ]
+
+
+def test_yaml_edit_keeps_comments_quoting_and_other_bytes():
+    from builder.readers.apply.yaml_edit import YamlFile
+
+    text = (
+        "# 章节\n"
+        "clauses:\n"
+        "  - id: a   # 保留\n"
+        "    title: '单引号: 标题'\n"
+        '    text: "双引号"\n'
+        "  - id: b\n"
+        "    text: 普通\n"
+        "\n"
+        "  - id: c\n"
+        "    text: 最后\n"
+    )
+    f = YamlFile(text)
+    f.replace(("clauses", 0, "title"), "单引号: 新标题")
+    f.replace(("clauses", 0, "text"), "含: 冒号")
+    f.replace(("clauses", 1, "text"), "改过")
+    assert f.edited() == text.replace("'单引号: 标题'", "'单引号: 新标题'").replace(
+        '"双引号"', '"含: 冒号"'
+    ).replace("普通", "改过")
+    g = YamlFile(text)
+    g.remove_item(("clauses", 2))
+    assert g.edited() == text[: text.index("  - id: c")]
