@@ -21,28 +21,16 @@ import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from builder.document import placeholders
 from builder.document.ids import IdMaker
-from builder.document.model import Clause, Document, Form, Section, plain
+from builder.document.model import Clause, Document, Form
 from builder.errors import HandbookError
 from builder.readers.apply import docx_text
+from builder.readers.apply.mapping import escape, groups, map_edit, slots, split_head
 from builder.readers.apply.yaml_edit import YamlFile, scalar_text
-
-TAG = " 本次修订"  # builder.writers.docx.handbook.HandbookWriter.change_tag
 
 
 class ApplyError(HandbookError):
     """The edited file cannot be applied; the message says why, in Chinese."""
-
-
-@dataclass
-class Slot:
-    """One paragraph the build wrote: the node it belongs to and what of it it shows."""
-
-    node: str | None
-    part: str  # "head" (clause), "title", "title_en", "tag", "intro", "text", "item", "note", ""
-    index: int
-    text: str
 
 
 @dataclass
@@ -63,131 +51,6 @@ class Outcome:
     files: dict[str, str] = field(default_factory=dict)  # relative path → new text
     applied: list[str] = field(default_factory=list)
     changed_branches: set[str] = field(default_factory=set)
-
-
-def slots(document: Document, names: dict[str, str]) -> list[tuple[str | None, list[Slot]]]:
-    """The body the build wrote, as (bookmark name, its paragraphs) in order; None first for
-    the front matter. Mirrors HandbookWriter._section/_clause."""
-    out: list[tuple[str | None, list[Slot]]] = []
-
-    def section(s: Section) -> None:
-        group = [Slot(s.id, "title", 0, s.title)]
-        if s.title_en:
-            group.append(Slot(s.id, "title_en", 0, s.title_en))
-        if s.changed:
-            group.append(Slot(s.id, "tag", 0, TAG))
-        group += [Slot(s.id, "intro", i, plain(p)) for i, p in enumerate(s.intro)]
-        out.append((names[s.id], group))
-        for child in s.sections:
-            section(child)
-        for c in s.clauses:
-            clause(c)
-
-    def clause(c: Clause) -> None:
-        head = (c.title or "") + (TAG if c.changed else "")
-        head += ("：" if c.title and c.text else "") + (plain(c.text[0]) if c.text else "")
-        group = [Slot(c.id, "head", 0, head)]
-        group += [Slot(c.id, "text", i, plain(p)) for i, p in enumerate(c.text) if i]
-        group += [Slot(c.id, "item", i, plain(item.text)) for i, item in enumerate(c.items)]
-        out.append((names[c.id], group))
-        tail = out[-1][1]
-        for child in c.clauses:
-            clause(child)
-            tail = out[-1][1]
-        if c.table is not None:
-            tail.append(Slot(None, "", 0, ""))  # the spacer after the table
-        if c.note is not None:
-            tail.append(Slot(c.id, "note", 0, "注：" + plain(c.note)))
-
-    for chapter in document.chapters:
-        section(chapter)
-    return out
-
-
-def _groups(paragraphs, known: set[str]):
-    groups: list[tuple[str | None, list]] = [(None, [])]
-    for p in paragraphs:
-        mark = next((b for b in p.bookmarks if b in known), None)
-        if mark is not None:
-            groups.append((mark, []))
-        groups[-1][1].append(p)
-    return groups
-
-
-def _split_head(c: Clause, text: str) -> tuple[str | None, str | None]:
-    """(title, first text paragraph) of an edited clause head."""
-    text = text.replace(TAG, "", 1) if c.changed else text
-    if c.title and c.text:
-        title, sep, rest = text.partition("：")
-        return (title, rest) if sep else (None, text)
-    return (text, None) if c.title else (None, text)
-
-
-def _segments(source: str, rendered: str):
-    """The literal stretches of `source` located in `rendered`:
-    (source start, source end, rendered start, rendered end) each; None when they cannot be
-    placed (then only an edit of a value without placeholders is applied)."""
-    parts = placeholders.parse(source)
-    out = []
-    pos = 0
-    src_pos = 0
-    pending = False  # a placeholder before the next literal
-    for part in parts:
-        if isinstance(part, placeholders.Placeholder):
-            pending = True
-            src_pos = part.offset + len(part.source)
-            continue
-        literal = part.text
-        # the literal's source stretch: from src_pos to the next placeholder (or end)
-        nxt = next(
-            (
-                q.offset
-                for q in parts
-                if isinstance(q, placeholders.Placeholder) and q.offset > src_pos
-            ),
-            len(source),
-        )
-        at = rendered.find(literal, pos) if pending else pos
-        if at < 0 or not rendered.startswith(literal, at):
-            return None
-        if pending and parts[-1] is part and literal:  # the last literal ends the text
-            at = len(rendered) - len(literal)
-        out.append((src_pos, nxt, at, at + len(literal)))
-        pos = at + len(literal)
-        src_pos = nxt
-        pending = False
-    return out
-
-
-def map_edit(source: str, rendered: str, new: str) -> str | None:
-    """The source text that renders as `new`, when the edit lies in literal text; else None."""
-    if "{" not in source and "}" not in source:
-        return new if source == rendered else None
-    prefix = 0
-    while prefix < min(len(rendered), len(new)) and rendered[prefix] == new[prefix]:
-        prefix += 1
-    suffix = 0
-    while (
-        suffix < min(len(rendered), len(new)) - prefix and rendered[-1 - suffix] == new[-1 - suffix]
-    ):
-        suffix += 1
-    start, end = prefix, len(rendered) - suffix
-    inserted = new[prefix : len(new) - suffix]
-    segments = _segments(source, rendered)
-    if segments is None:
-        return None
-    for s0, s1, r0, r1 in segments:
-        if r0 <= start and end <= r1:
-            old_literal = rendered[r0:r1]
-            new_literal = old_literal[: start - r0] + inserted + old_literal[end - r0 :]
-            escaped = _escape(new_literal)
-            return source[:s0] + escaped + source[s1:]
-    return None
-
-
-def _escape(text: str) -> str:
-    """Literal text as manual text: braces doubled (builder.document.placeholders)."""
-    return text.replace("{", "{{").replace("}", "}}")
 
 
 @dataclass
@@ -291,7 +154,7 @@ def apply_edits(docx: Path, src: Path) -> tuple[Outcome, Document, Document]:
     ids = {name: node for node, name in names.items()}
     expected = dict(slots(base, names))
     appendix = HandbookWriter.APPENDIX_BOOKMARK
-    found = dict(_groups(edited.paragraphs, {*names.values(), appendix}))
+    found = dict(groups(edited.paragraphs, {*names.values(), appendix}))
     if not set(found) - {None}:
         raise ApplyError(f"{docx}：不是本手册生成的 Word 手册（找不到任何章节或条款的书签）")
     base_nodes, now_nodes = nodes(base), nodes(now)
@@ -452,8 +315,8 @@ def apply_edits(docx: Path, src: Path) -> tuple[Outcome, Document, Document]:
         pieces: list[tuple[str, int, str, str]] = []  # (part, index, old, new)
         if edit.part == "head":
             c = clauses[edit.node]
-            title, text = _split_head(c, edit.new)
-            old_title, old_text = _split_head(c, edit.old)
+            title, text = split_head(c, edit.new)
+            old_title, old_text = split_head(c, edit.old)
             if title is None and c.title:
                 outcome.reported.append(f"{node_label} 的条款标题与正文之间的“：”被删除，未应用")
                 continue
@@ -537,8 +400,8 @@ def apply_edits(docx: Path, src: Path) -> tuple[Outcome, Document, Document]:
             new_id = maker.from_title(title or None, parents[after] or after, len(lines) + 1)
             lines.append(f"{indent}- id: {new_id}\n")
             if title:
-                lines.append(f"{indent}  title: {scalar_text(_escape(title), None)}\n")
-            lines.append(f"{indent}  text: {scalar_text(_escape(body), None)}\n")
+                lines.append(f"{indent}  title: {scalar_text(escape(title), None)}\n")
+            lines.append(f"{indent}  text: {scalar_text(escape(body), None)}\n")
             outcome.applied.append(f"{new_id}：新增条款（在 {after} 之后）")
         yaml_target.insert_after(target.path, "".join(lines))
 
