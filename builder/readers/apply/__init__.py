@@ -140,7 +140,11 @@ def apply_edits(docx: Path, src: Path) -> tuple[Outcome, Document, Document]:
         )
     outcome = Outcome()
     base_manual = current
-    if revision and not revision.endswith("-dirty") and revision != "test":
+    if revision.endswith("-dirty"):
+        outcome.reported.append(
+            f"文件由未提交的源文件生成（源修订 {revision}），按当前源文件比较（无法检查冲突）"
+        )
+    elif revision and revision != "test":
         try:
             with vcs.export(revision, src) as exported:
                 base_manual = load_manual(exported.folder)
@@ -297,6 +301,7 @@ def apply_edits(docx: Path, src: Path) -> tuple[Outcome, Document, Document]:
         )
 
     places_now = places(src, current)
+    shown: dict[str, set[str]] | None = None  # the other branches that show an edited node
     files: dict[str, YamlFile] = {}
 
     def yaml_file(relative: str) -> YamlFile:
@@ -356,7 +361,11 @@ def apply_edits(docx: Path, src: Path) -> tuple[Outcome, Document, Document]:
                 continue
             yaml_file(where.file).replace((*where.path, *relative_path), mapped)
             outcome.applied.append(f"{node_label}：{_part_name(part, index)}已修改")
-            outcome.changed_branches.update(_shared_with(base_manual, edit.node, branch))
+            if shown is None:
+                shown = _shown_by_branch(base_manual)
+            outcome.changed_branches.update(
+                b for b, ids_shown in shown.items() if b != branch and edit.node in ids_shown
+            )
 
     for node in outcome.removed:
         where = places_now.get(node)
@@ -437,12 +446,8 @@ def _ancestors(document: Document, node_id: str) -> list[str]:
     return out
 
 
-def _shared_with(manual, node_id: str, branch: str) -> set[str]:
-    """The other branches whose handbook shows `node_id` too (its text changes for them)."""
+def _shown_by_branch(manual) -> dict[str, set[str]]:
+    """branch id → the ids of every node its handbook shows."""
     from builder.document.resolve import resolve
 
-    out = set()
-    for other in manual.branch_ids:
-        if other != branch and any(n.id == node_id for n, _ in resolve(manual, other).walk()):
-            out.add(other)
-    return out
+    return {b: {n.id for n, _ in resolve(manual, b).walk()} for b in manual.branch_ids}
