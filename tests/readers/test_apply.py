@@ -447,3 +447,24 @@ def test_yaml_edit_keeps_comments_quoting_and_other_bytes():
     g = YamlFile(text)
     g.remove_item(("clauses", 2))
     assert g.edited() == text[: text.index("  - id: c")]
+
+
+def test_branch_only_content_names_the_branches_it_changes(repo, tmp_path):
+    from builder.sources.load import load_manual
+
+    manual = load_manual(repo / "manual_src")
+    overseas = sorted(b.id for b in manual.branches.branches if "overseas" in b.flags)
+    others = sorted(set(manual.branch_ids) - {"hq"})
+    # a clause shown only where `when: {flag: [overseas]}` holds, edited in the 香港 handbook
+    docx = build(repo, tmp_path / "hongkong.docx", "hongkong")
+    edit = Edit(docx)
+    edit.tracked_replace(edit.paragraph("gen_scope_overseas"), "监管要求", "监管规定")
+    edit.save()
+    result = apply(repo, docx, "--dry-run")
+    assert result.exit_code == 0, result.output
+    shared = [b for b in overseas if b != "hongkong"]
+    line = "以下分支机构的手册中相同的文字随之改变："
+    assert (line + "、".join(shared) in result.output) if shared else line not in result.output
+    # a clause every branch shows, edited in the 总部 handbook
+    result = apply(repo, edited_handbook(repo, tmp_path), "--dry-run")
+    assert line + "、".join(others) in result.output
