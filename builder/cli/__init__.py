@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from builder import __version__
+from builder.cli.apply import apply
 from builder.cli.collect import collect
 from builder.cli.common import (
     _setup_logging,
@@ -493,5 +494,5 @@ def serve(
     )
 
 
-for _command in (diff, manifest_, verify, import_, collect):
+for _command in (apply, diff, manifest_, verify, import_, collect):
     main.add_command(_command)

@@ -77,19 +77,7 @@ class DocxWriter:
     # -- setup ---------------------------------------------------------------------------------
 
     def _bookmark_names(self) -> dict[str, str]:
-        names: dict[str, str] = {}
-        taken: set[str] = set()
-
-        def claim(identifier: str) -> None:
-            name = ooxml.bookmark_name(identifier)
-            while name.lower() in taken:  # Word compares bookmark names case-insensitively
-                name = ooxml.bookmark_name(name + "_")
-            taken.add(name.lower())
-            names[identifier] = name
-
-        for node, _ in self.document.walk():
-            claim(node.id)
-        return names
+        return bookmark_names(self.document)
 
     def _style_id(self, name: str) -> str | None:
         try:
@@ -428,3 +416,17 @@ class DocxWriter:
         core.revision = props.revision
         core.created = core.modified = core.last_printed = props.stamp
         ooxml.set_custom_properties(self.doc, props.custom.items())
+
+
+def bookmark_names(document) -> dict[str, str]:
+    """id → Word bookmark name of every chapter, section, clause and form of `document`, unique
+    case-insensitively (as Word compares them). `handbook apply` reads the names back."""
+    names: dict[str, str] = {}
+    taken: set[str] = set()
+    for node, _ in document.walk():
+        name = ooxml.bookmark_name(node.id)
+        while name.lower() in taken:
+            name = ooxml.bookmark_name(name + "_")
+        taken.add(name.lower())
+        names[node.id] = name
+    return names
