@@ -453,18 +453,33 @@ def test_branch_only_content_names_the_branches_it_changes(repo, tmp_path):
     from builder.sources.load import load_manual
 
     manual = load_manual(repo / "manual_src")
-    overseas = sorted(b.id for b in manual.branches.branches if "overseas" in b.flags)
     others = sorted(set(manual.branch_ids) - {"hq"})
-    # a clause shown only where `when: {flag: [overseas]}` holds, edited in the 香港 handbook
-    docx = build(repo, tmp_path / "hongkong.docx", "hongkong")
+    # a clause shown only where `when: {kind: [分公司]}` holds, edited in the 北京分公司 handbook
+    subsidiaries = sorted(b.id for b in manual.branches.branches if b.kind == "分公司")
+    assert "beijing" in subsidiaries
+    docx = build(repo, tmp_path / "beijing.docx", "beijing")
     edit = Edit(docx)
-    edit.tracked_replace(edit.paragraph("gen_scope_overseas"), "监管要求", "监管规定")
+    edit.tracked_replace(edit.paragraph("org_sub_structure"), "技术服务", "售后服务")
     edit.save()
     result = apply(repo, docx, "--dry-run")
     assert result.exit_code == 0, result.output
-    shared = [b for b in overseas if b != "hongkong"]
+    shared = [b for b in subsidiaries if b != "beijing"]
     line = "以下分支机构的手册中相同的文字随之改变："
     assert (line + "、".join(shared) in result.output) if shared else line not in result.output
     # a clause every branch shows, edited in the 总部 handbook
     result = apply(repo, edited_handbook(repo, tmp_path), "--dry-run")
     assert line + "、".join(others) in result.output
+
+
+def test_a_traditional_handbook_is_refused_with_where_to_edit(repo, tmp_path):
+    # The 香港 handbook is OpenCC's conversion of the Simplified sources: not written back.
+    docx = build(repo, tmp_path / "hongkong.docx", "hongkong")
+    edit = Edit(docx)
+    edit.tracked_replace(edit.paragraph("gen_scope_overseas"), "監管要求", "監管規定")
+    edit.save()
+    before = git(repo, "status", "--porcelain")
+    result = apply(repo, docx)
+    assert result.exit_code == 1
+    assert "繁体版手册" in result.output and "简体版手册" in result.output
+    assert "Traceback" not in result.output
+    assert git(repo, "status", "--porcelain") == before

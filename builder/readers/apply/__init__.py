@@ -124,6 +124,7 @@ def apply_edits(docx: Path, src: Path) -> tuple[Outcome, Document, Document]:
     document of the sources as they are now)."""
     from builder.document.changes import nodes
     from builder.document.resolve import resolve
+    from builder.document.script import is_traditional
     from builder.release import vcs
     from builder.sources.load import load_manual
     from builder.writers.docx.base import bookmark_names
@@ -137,6 +138,16 @@ def apply_edits(docx: Path, src: Path) -> tuple[Outcome, Document, Document]:
         raise ApplyError(
             f"{docx}：不是本手册生成的 Word 手册（文档属性中没有本手册的分支机构"
             f"{f'，写的是“{branch}”' if branch else ''}）"
+        )
+    script = current.branch(branch).script
+    if is_traditional(script):
+        # Its text is OpenCC's conversion of the Simplified sources (builder.document.script):
+        # an edit there cannot be written back word for word.
+        raise ApplyError(
+            f"{docx}：这是繁体版手册（{current.branch(branch).name}，{script}），其文字由简体源文件"
+            "转换而来，修改无法直接写回源文件；请在简体版手册（如总部 hq 的 handbook.docx）中修订"
+            "后再运行 handbook apply，只用于繁体版的写法请写在条款的 text_hant 或 manual.yaml 的"
+            " glossary 中"
         )
     outcome = Outcome()
     base_manual = current
