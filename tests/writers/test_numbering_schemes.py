@@ -121,9 +121,10 @@ def test_law_labels_in_traditional_script():
     assert [s.number.label for s in staff.sections] == ["第一節", "第二節"]
     assert [c.number.label for c in doc.chapters[2].clauses] == ["第十一條", "第十二條", "第十三條"]
     refs = plain(doc.chapters[2].clauses[2].text[0])
+    # the whole branch is Traditional (builder.document.script), references included
     assert refs == (
-        "招聘程序见第五條，申请事项见第五條第（一）項“提出申请”，"
-        "请假审批见第二章第二節“考勤与休假”。"
+        "招聘程序見第五條，申請事項見第五條第（一）項「提出申請」，"
+        "請假審批見第二章第二節「考勤與休假」。"
     )
 
 
@@ -313,7 +314,7 @@ def test_law_docx_in_traditional_script(tmp_path):
     article = next(p for p in paragraphs if p[0] == "Clause")
     levels, _ = list_levels(path, article[1])
     assert levels[:2] == [("chineseCounting", "第%1條\u3000"), ("chineseCounting", "（%2）")]
-    section = next(p for p in paragraphs if p[3] == "招聘与录用")
+    section = next(p for p in paragraphs if p[3] == "招聘與錄用")
     assert list_levels(path, section[1])[0][1] == ("chineseCounting", "第%2節\u3000")
 
 
