@@ -201,6 +201,14 @@ def _jobs(value: str) -> int:
     "下载页提供下载 / "
     "also write each branch's comparison with revision REV",
 )
+@click.option(
+    "--sign",
+    "sign_p12",
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar="HANDBOOK_SIGN_P12",
+    help="用 PKCS#12 证书（密码取自环境变量 HANDBOOK_SIGN_PASSWORD）为每个 PDF 与 manifest.json "
+    "签名 / sign every PDF and manifest.json with this PKCS#12 key",
+)
 @click.option("--quiet", "-q", is_flag=True, help="不显示进度条 / no progress bar")
 def build(
     src: Path,
@@ -215,6 +223,7 @@ def build(
     docx_page_numbers: bool,
     change_marks: bool,
     compare_spec: str | None,
+    sign_p12: Path | None,
     quiet: bool,
 ) -> None:
     """生成各分支机构的手册与表单；只重新生成输入有变化的文件。 / Build handbooks and forms.
@@ -253,7 +262,20 @@ def build(
     from builder.writers.templates import templates_dir
 
     revision = source_revision([src, templates or templates_dir()])
-    options = cache.build_options(change_marks=change_marks, docx_page_numbers=docx_page_numbers)
+    key = None
+    if sign_p12 is not None:
+        from builder.release.sign import SignError, load_key
+
+        try:
+            key = load_key(sign_p12)
+        except SignError as exc:
+            click.echo(f"错误：{exc}", err=True)
+            sys.exit(1)
+    options = cache.build_options(
+        change_marks=change_marks,
+        docx_page_numbers=docx_page_numbers,
+        signer=key.fingerprint if key is not None else "",
+    )
     env = cache.environment(templates=templates, source_revision=revision, options=options)
     request = cache.request_id(
         branches=sorted(set(branches)) or None,
@@ -331,6 +353,7 @@ def build(
             env=env,
             request=request,
             compare=compare,
+            sign=key,
         )
     except HandbookError as exc:
         click.echo(f"构建失败：{exc}；原有输出保持不变。", err=True)

@@ -35,7 +35,7 @@ import click
 
 from builder.errors import BuildError, os_error_text
 from builder.release import cache
-from builder.release.manifest import MANIFEST, sha256_file, write_manifest
+from builder.release.manifest import MANIFEST, MANIFEST_SIGNATURE, sha256_file, write_manifest
 from builder.release.plan import Job, plan
 from builder.release.pool import (
     WorkerPool,
@@ -49,6 +49,7 @@ from builder.release.publish import Staging, prepare
 from builder.writers import Options, writer
 
 if TYPE_CHECKING:  # the loader (YAML, pydantic) is not imported until a build needs it
+    from builder.release.sign import Key
     from builder.sources.load import Manual
 
 log = logging.getLogger("handbook")
@@ -87,6 +88,7 @@ def build_outputs(
     env: cache.Environment | None = None,
     request: str = "",
     compare: Comparison | None = None,
+    sign: Key | None = None,
 ) -> Result:
     """Bring every requested output up to date, then write manifest.json over the whole output
     folder and publish. `source_revision` (builder.release.vcs) goes into every document's
@@ -97,8 +99,15 @@ def build_outputs(
     environment is computed here when not given. compare: also write each branch's 修订对照表
     against that earlier version (`_write_comparisons`). docx_page_numbers: fill the page
     numbers of the Word handbooks' contents from LibreOffice's layout (`_paginate`), when
-    LibreOffice is installed; without it they are written without numbers, with a warning."""
-    options = cache.build_options(change_marks=change_marks, docx_page_numbers=docx_page_numbers)
+    LibreOffice is installed; without it they are written without numbers, with a warning.
+    sign: a builder.release.sign.Key: every PDF written is signed after it is rendered (the
+    caller puts the certificate's fingerprint, never the key, into the options), and
+    manifest.json gets a detached signature beside it (manifest.json.p7s)."""
+    options = cache.build_options(
+        change_marks=change_marks,
+        docx_page_numbers=docx_page_numbers,
+        signer=sign.fingerprint if sign is not None else "",
+    )
     if env is None:
         env = cache.environment(
             templates=templates, options=options, source_revision=source_revision
@@ -131,6 +140,7 @@ def build_outputs(
         if docx_page_numbers and not settings.layout and any(_paginated(t[1]) for t in tasks):
             log.warning(NO_LAYOUT_WARNING)
         paginate: list[str] = []  # the Word files written without the page numbers they get
+        to_sign: list[tuple[str, str]] = []  # (relative, kind) of the PDFs written, to sign
         with working(settings):  # set before the pool forks: the workers inherit it
             pool = WorkerPool(max(1, min(jobs, len(tasks))), staging.lock_fd)
             ok = False
@@ -161,6 +171,8 @@ def build_outputs(
                                 sha256=sha256,
                             )
                             result.written.append(Path(out) / relative)
+                            if sign is not None and job.fmt == "pdf":
+                                to_sign.append((relative, job.kind))
                             if paginates(job, settings):
                                 paginate.append(relative)
                         bar.current_item = relative
@@ -169,6 +181,8 @@ def build_outputs(
                 ok = True
             finally:
                 pool.close(ok=ok)
+        for relative, kind in to_sign:
+            _sign_in_place(staging.root / relative, sign, kind, manual.meta, files, relative)
         result.kept = result.requested - len(result.written)
         result.written.sort()
 
@@ -203,6 +217,14 @@ def build_outputs(
                 target=staging.path(MANIFEST),
                 known=known,
             )
+            if sign is not None:
+                from builder.release.sign import sign_bytes, signing_time
+
+                data = (staging.root / MANIFEST).read_bytes()
+                signature = sign_bytes(data, sign, signing_time(manual.meta))
+                staging.path(MANIFEST_SIGNATURE).write_bytes(signature)
+            else:  # an unsigned build leaves no signature of an earlier manifest behind
+                staging.remove(MANIFEST_SIGNATURE)
             new_state.write(staging.path(cache.STATE))
         except OSError as exc:
             raise BuildError(f"写入 {MANIFEST} 时出错：{os_error_text(exc)}") from exc
@@ -210,6 +232,22 @@ def build_outputs(
             result.written.append(Path(out) / MANIFEST)
         staging.publish()
     return result
+
+
+def _sign_in_place(path: Path, key, kind: str, meta, files: dict, relative: str) -> None:
+    """Sign the PDF at `path` (in the staging folder) and record its new bytes in `files`."""
+    from builder.release.sign import sign_pdf, signing_time
+
+    signed = sign_pdf(path.read_bytes(), key, kind=kind, when=signing_time(meta))
+    path.write_bytes(signed)
+    entry = files[relative]
+    files[relative] = cache.Entry.of(
+        path,
+        key=entry.key,
+        branch_key=entry.branch_key,
+        sources_key=entry.sources_key,
+        sha256=sha256_file(path),
+    )
 
 
 NO_LAYOUT_WARNING = (

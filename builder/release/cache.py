@@ -151,17 +151,20 @@ class Environment:
         )[:40]
 
 
-def build_options(*, change_marks: bool, docx_page_numbers: bool) -> dict:
+def build_options(*, change_marks: bool, docx_page_numbers: bool, signer: str = "") -> dict:
     """The options of a build that every output's key includes. "layout": the LibreOffice that
     fills the Word contents' page numbers ("" when none is asked for or installed), so a build
     after LibreOffice is installed or upgraded is not taken for a no-op."""
     from builder.writers.docx.pagination import layout_engine  # the standard library only
 
-    return {
+    options = {
         "change_marks": change_marks,
         "docx_page_numbers": docx_page_numbers,
         "layout": layout_engine() if docx_page_numbers else "",
     }
+    if signer:  # the signing certificate's fingerprint (--sign): never the key itself
+        options["signer"] = signer
+    return options
 
 
 def environment(*, templates: Path | None, options: dict, source_revision: str) -> Environment:

@@ -75,9 +75,23 @@ class _Signer(PdfSigner):
         return session
 
 
+def signing_time(meta) -> datetime:
+    """The signing time written into every signature: the manual's effective date, 00:00
+    China Standard Time, so two builds of the same sources sign identically."""
+    from datetime import timedelta, timezone
+
+    day = meta.effective_date
+    return datetime(day.year, day.month, day.day, tzinfo=timezone(timedelta(hours=8)))
+
+
 @dataclass(frozen=True)
 class Key:
     signer: signers.SimpleSigner
+
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 of the certificate (public): what the cache keys hold when signing."""
+        return self.signer.signing_cert.sha256.hex()
 
     @property
     def subject(self) -> str:
@@ -151,3 +165,100 @@ def _sign_general(data: bytes, key: Key, when: datetime) -> cms.ContentInfo:
             signed_attr_settings=PdfCMSSignedAttributes(signing_time=when),
         )
     )
+
+
+def _context(anchor):
+    from pyhanko_certvalidator import ValidationContext
+
+    return ValidationContext(trust_roots=[anchor], allow_fetching=False)
+
+
+def load_trust(path: Path) -> object:
+    """The certificate of --trust CERT.pem (PEM or DER), as asn1crypto wants it."""
+    from asn1crypto import pem
+    from asn1crypto import x509 as asn1_x509
+
+    try:
+        data = Path(path).read_bytes()
+        if pem.detect(data):
+            data = pem.unarmor(data)[2]
+        cert = asn1_x509.Certificate.load(data)
+        _ = cert.subject.native  # parse now: a broken file fails here, not later
+        return cert
+    except (OSError, ValueError, TypeError) as exc:
+        raise SignError(f"{path}：无法读取证书（应为 PEM 或 DER 格式）") from exc
+
+
+def verify_manifest(data: bytes, signature: bytes, trust=None):
+    """The manifest signature's certificate when `signature` is a valid detached signature of
+    `data` (by a certificate that chains to `trust` when given); SignError otherwise."""
+    import asyncio
+
+    from pyhanko.sign.validation.generic_cms import async_validate_detached_cms
+
+    try:
+        signed = cms.ContentInfo.load(signature)["content"]
+        cert = _signer_cert(signed)
+    except Exception as exc:
+        raise SignError("manifest.json 的签名文件已损坏") from exc
+    status = asyncio.run(
+        async_validate_detached_cms(data, signed, signer_validation_context=_context(trust or cert))
+    )
+    if not (status.intact and status.valid):
+        raise SignError("manifest.json 在签名之后被修改过（签名与内容不符）")
+    if not status.trusted:
+        raise SignError(f"manifest.json 的签名者“{_name(cert)}”不是 --trust 指定的证书")
+    return cert
+
+
+def verify_pdf(data: bytes, signer, trust=None) -> str:
+    """'' when the PDF carries a valid signature by `signer` (the manifest's certificate) that
+    covers the whole file, or whose later changes are form filling only; else what is wrong."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation.status import ModificationLevel, SignatureCoverageLevel
+
+    try:
+        signatures = PdfFileReader(io.BytesIO(data), strict=False).embedded_signatures
+    except Exception:
+        return "无法读取 PDF"
+    if not signatures:
+        return "没有签名"
+    sig = signatures[0]
+    if sig.signer_cert.sha256 != signer.sha256:
+        return f"签名者“{_name(sig.signer_cert)}”与清单的签名者“{_name(signer)}”不同"
+    status = validate_pdf_signature(sig, _context(trust or signer))
+    if not (status.intact and status.valid):
+        return "签名无效（签名之后内容被修改）"
+    if not status.trusted:
+        return "签名者不是 --trust 指定的证书"
+    if status.coverage == SignatureCoverageLevel.ENTIRE_FILE:
+        return ""
+    level = status.modification_level
+    if (
+        status.docmdp_ok
+        and level is not None
+        and level <= ModificationLevel.FORM_FILLING
+        and len(signatures) == 1
+    ):
+        return ""
+    return "签名之后有不允许的修改"
+
+
+def _signer_cert(signed):
+    sid = signed["signer_infos"][0]["sid"]
+    for choice in signed["certificates"]:
+        cert = choice.chosen
+        if sid.name == "issuer_and_serial_number":
+            if (
+                cert.issuer == sid.chosen["issuer"]
+                and cert.serial_number == sid.chosen["serial_number"].native
+            ):
+                return cert
+        elif cert.key_identifier == sid.chosen.native:
+            return cert
+    raise ValueError("no signer certificate")
+
+
+def _name(cert) -> str:
+    return cert.subject.native.get("common_name") or cert.subject.human_friendly
