@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import os
 from dataclasses import dataclass
 from datetime import datetime
@@ -109,12 +110,16 @@ def load_key(path: Path | str | None = None) -> Key:
     if not path.is_file():
         raise SignError(f"{path}：签名证书文件不存在")
     password = os.environ.get(PASSWORD_ENV, "")
+    quiet = logging.getLogger("pyhanko.sign.signers.pdf_cms")  # logs a wrong password's traceback
+    level, quiet.disabled = quiet.disabled, True
     try:
         signer = signers.SimpleSigner.load_pkcs12(
             str(path), passphrase=password.encode() if password else None
         )
     except Exception:  # wrong password or not PKCS#12; the password itself is never echoed
         signer = None
+    finally:
+        quiet.disabled = level
     if signer is None:
         raise SignError(
             f"{path}：无法读取签名证书（不是 PKCS#12 文件，或 {PASSWORD_ENV} 密码不对）"
@@ -189,6 +194,14 @@ def load_trust(path: Path) -> object:
         raise SignError(f"{path}：无法读取证书（应为 PEM 或 DER 格式）") from exc
 
 
+def signature_cert(signature: bytes):
+    """The signer's certificate in a detached signature (SignError when it is unreadable)."""
+    try:
+        return _signer_cert(cms.ContentInfo.load(signature)["content"])
+    except Exception as exc:
+        raise SignError("manifest.json 的签名文件已损坏") from exc
+
+
 def verify_manifest(data: bytes, signature: bytes, trust=None):
     """The manifest signature's certificate when `signature` is a valid detached signature of
     `data` (by a certificate that chains to `trust` when given); SignError otherwise."""
@@ -196,11 +209,8 @@ def verify_manifest(data: bytes, signature: bytes, trust=None):
 
     from pyhanko.sign.validation.generic_cms import async_validate_detached_cms
 
-    try:
-        signed = cms.ContentInfo.load(signature)["content"]
-        cert = _signer_cert(signed)
-    except Exception as exc:
-        raise SignError("manifest.json 的签名文件已损坏") from exc
+    cert = signature_cert(signature)
+    signed = cms.ContentInfo.load(signature)["content"]
     status = asyncio.run(
         async_validate_detached_cms(data, signed, signer_validation_context=_context(trust or cert))
     )

@@ -41,20 +41,24 @@ def _cert(subject, issuer, public, private, *, ca):
     return builder.sign(private, hashes.SHA256())
 
 
-@pytest.fixture(scope="module")
-def p12(tmp_path_factory):
-    """A throwaway CA and a signer under it, as KEY.p12 with password 'pw'."""
-    folder = tmp_path_factory.mktemp("keys")
+def make_keys(folder, name="某某公司电子签章"):
+    """A throwaway CA (folder/ca.pem) and a signer under it (folder/KEY.p12, password 'pw')."""
+    folder.mkdir(parents=True, exist_ok=True)
     ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     ca = _cert("测试根证书", "测试根证书", ca_key.public_key(), ca_key, ca=True)
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    cert = _cert("某某公司电子签章", "测试根证书", key.public_key(), ca_key, ca=False)
+    cert = _cert(name, "测试根证书", key.public_key(), ca_key, ca=False)
     data = pkcs12.serialize_key_and_certificates(
         b"signer", key, cert, [ca], serialization.BestAvailableEncryption(b"pw")
     )
     (folder / "KEY.p12").write_bytes(data)
     (folder / "ca.pem").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     return folder
+
+
+@pytest.fixture(scope="module")
+def p12(tmp_path_factory):
+    return make_keys(tmp_path_factory.mktemp("keys"))
 
 
 @pytest.fixture(scope="module")
