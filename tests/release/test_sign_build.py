@@ -116,3 +116,74 @@ def test_wrong_password_is_refused_before_building(signed, run_process, monkeypa
     assert "无法读取签名证书" in done.stderr and "nicht" not in done.stderr
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "x").exists()
+
+
+def _fill_in_pdfium(path, text):
+    """Type `text` into the form's first text field as a reader does (PDFium's form-fill API:
+    click, type, leave the field) and save incrementally, as a branch's PDF reader does."""
+    import ctypes
+    import io
+
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as c
+
+    pdf = pdfium.PdfDocument(path.read_bytes())
+    pdf.init_forms()
+    page = pdf[0]
+    form = pdf.formenv.raw
+    for i in range(c.FPDFPage_GetAnnotCount(page.raw)):
+        annot = c.FPDFPage_GetAnnot(page.raw, i)
+        if c.FPDFAnnot_GetFormFieldType(form, annot) == c.FPDF_FORMFIELD_TEXTFIELD:
+            rect = c.FS_RECTF()
+            c.FPDFAnnot_GetRect(annot, rect)
+            x, y = (rect.left + rect.right) / 2, (rect.top + rect.bottom) / 2
+            break
+    else:
+        raise AssertionError("no text field")
+    c.FORM_OnLButtonDown(form, page.raw, 0, x, y)
+    c.FORM_OnLButtonUp(form, page.raw, 0, x, y)
+    typed = ctypes.c_char_p((text + "\0").encode("utf-16-le"))
+    c.FORM_ReplaceSelection(form, page.raw, ctypes.cast(typed, c.FPDF_WIDESTRING))
+    c.FORM_ForceToKillFocus(form)
+    out = io.BytesIO()
+    pdf.save(out, flags=c.FPDF_INCREMENTAL)
+    path.write_bytes(out.getvalue())
+
+
+def test_form_filled_in_pdfium_keeps_its_signed_revision(signed):
+    """A form filled and saved incrementally in PDFium: poppler still finds the certification
+    signature valid for the signed revision. (pyhanko's stricter diff policy does not accept
+    PDFium's incremental save as form filling: it rewrites pages and /Rect values; see the
+    README's known limits.) A change beyond form filling is refused by verify_pdf."""
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pypdf import PdfReader
+
+    from builder.release.sign import signature_cert, verify_pdf
+
+    require("pdfsig", "poppler-utils")
+    _, out, _ = signed
+    form = out / "hq/forms/expense.pdf"
+    signed_bytes = form.read_bytes()
+    _fill_in_pdfium(form, "张三")
+    filled = form.read_bytes()
+    assert filled.startswith(signed_bytes) and len(filled) > len(signed_bytes)
+    assert "张三" in {str(f.get("/V")) for f in PdfReader(form).get_fields().values()}
+    report = subprocess.run(["pdfsig", str(form)], capture_output=True, text=True).stdout
+    assert "Signature is Valid." in report and "Not total document signed" in report, report
+
+    signer = signature_cert((out / "manifest.json.p7s").read_bytes())
+    assert verify_pdf(signed_bytes, signer) == ""
+    writer = IncrementalPdfFileWriter(io_bytes(signed_bytes))
+    page = writer.root["/Pages"]["/Kids"][0].get_object()
+    page["/Rotate"] = generic.NumberObject(90)
+    writer.update_container(page)
+    edited = io_bytes(b"")
+    writer.write(edited)
+    assert verify_pdf(edited.getvalue(), signer) == "签名之后有不允许的修改"
+
+
+def io_bytes(data):
+    import io
+
+    return io.BytesIO(data)
