@@ -135,7 +135,14 @@ def build_outputs(
         tasks.sort(key=lambda t: (cost(t[1]) < 5, order[t[0]], -cost(t[1])))
 
         settings = WorkerSettings(
-            manual, env, staging.root, templates, options["layout"], source_revision, change_marks
+            manual,
+            env,
+            staging.root,
+            templates,
+            options["layout"],
+            source_revision,
+            change_marks,
+            options.get("signer", ""),
         )
         if docx_page_numbers and not settings.layout and any(_paginated(t[1]) for t in tasks):
             log.warning(NO_LAYOUT_WARNING)
@@ -203,7 +210,15 @@ def build_outputs(
         outputs = _Outputs(staging.root, files, sources_key, result, out)
         if compare is not None:
             _write_comparisons(
-                manual, compare, branches, outputs, env, branch_keys, templates, source_revision
+                manual,
+                compare,
+                branches,
+                outputs,
+                env,
+                branch_keys,
+                templates,
+                source_revision,
+                sign=sign,
             )
         _write_portal(manual, outputs, env, branch_keys, templates, source_revision, change_marks)
         new_state = cache.State(files, state.requests)
@@ -361,6 +376,7 @@ def _write_comparisons(
     branch_keys: dict[str, str],
     templates: Path | None,
     source_revision: str,
+    sign: Key | None = None,
 ) -> None:
     """Each built branch's 修订对照表 against the earlier version: comparison.docx and .pdf (the
     tables of `handbook diff --out`), and comparison.json, which says what was compared (the
@@ -386,10 +402,18 @@ def _write_comparisons(
         digest = cache.digest_of(changes)
         for fmt in ("json", "docx", "pdf"):
             comparison_writer = writer("comparison", fmt)
-            key = env.key("comparison", fmt, comparison_writer.templates, (), digest)
+            signed = (("signer", sign.fingerprint),) if sign is not None and fmt == "pdf" else ()
+            key = env.key("comparison", fmt, comparison_writer.templates, signed, digest)
 
-            def write(target, comparison_writer=comparison_writer, changes=changes) -> bool:
+            def write(target, comparison_writer=comparison_writer, changes=changes, fmt=fmt):
                 comparison_writer.render(changes, target, Options(templates=templates))
+                if sign is not None and fmt == "pdf":
+                    from builder.release.sign import sign_pdf, signing_time
+
+                    signed = sign_pdf(
+                        target.read_bytes(), sign, kind="comparison", when=signing_time(manual.meta)
+                    )
+                    target.write_bytes(signed)
                 return True
 
             outputs.refresh(f"{branch_id}/{COMPARISON}.{fmt}", key, branch_keys[branch_id], write)

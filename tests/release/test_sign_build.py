@@ -187,3 +187,21 @@ def io_bytes(data):
     import io
 
     return io.BytesIO(data)
+
+
+def test_turning_sign_off_and_on_rewrites_the_pdfs(signed, run_process):
+    require("pdfsig", "poppler-utils")
+    src, out, keys = signed
+    args = [a.format(src=src, out=out) for a in BUILD]
+    assert run_process(*args).returncode == 0  # unsigned now
+    report = subprocess.run(
+        ["pdfsig", str(out / "hq/handbook.pdf")], capture_output=True, text=True
+    )
+    assert "does not contain any signatures" in report.stdout + report.stderr
+    assert not (out / "manifest.json.p7s").exists()
+    assert _build(run_process, src, out, keys / "KEY.p12").returncode == 0  # signed again
+    report = subprocess.run(
+        ["pdfsig", str(out / "hq/handbook.pdf")], capture_output=True, text=True
+    )
+    assert "Signature is Valid." in report.stdout
+    assert run_process("verify", str(out), "--strict").returncode == 0
