@@ -77,6 +77,12 @@ def manifest_(folder: Path, src: Path, templates: Path | None) -> None:
             sys.exit(1)
         written.append(str(folder / name))
     click.echo(f"已写入 {'、'.join(written)}。")
+    from builder.release.manifest import MANIFEST_SIGNATURE
+
+    stale = folder / MANIFEST_SIGNATURE
+    if stale.exists():  # it signed a shard's manifest, not this one; `manifest` has no key
+        stale.unlink()
+        click.echo(f"注意：已删除 {stale}（它是合并前某一部分清单的签名）；新清单没有签名。")
 
 
 @click.command()
