@@ -17,7 +17,7 @@ want=(fonts-noto-cjk fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 libharfb
 python3 -c 'import ensurepip' >/dev/null 2>&1 || want+=(python3-venv)
 case "${1:-}" in
   --test) want+=(poppler-utils poppler-data qpdf libreoffice-calc-nogui chromium libatomic1 nodejs
-                 git) ;;
+                 git openssl) ;;
   --bench) want+=(pandoc libreoffice-calc-nogui) ;;
 esac
 missing=()

@@ -234,6 +234,14 @@ def _jobs(value: str) -> int:
     "默认输出到 output-draft/，不影响正式输出 / "
     "a draft: highlight the values still to be confirmed (default folder output-draft)",
 )
+@click.option(
+    "--sign",
+    "sign_p12",
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar="HANDBOOK_SIGN_P12",
+    help="用 PKCS#12 证书（密码取自环境变量 HANDBOOK_SIGN_PASSWORD）为每个 PDF 与 manifest.json "
+    "签名 / sign every PDF and manifest.json with this PKCS#12 key",
+)
 @click.option("--quiet", "-q", is_flag=True, help="不显示进度条 / no progress bar")
 def build(
     src: Path,
@@ -249,6 +257,7 @@ def build(
     change_marks: bool,
     compare_spec: str | None,
     draft: bool,
+    sign_p12: Path | None,
     quiet: bool,
 ) -> None:
     """生成各分支机构的手册与表单；只重新生成输入有变化的文件。 / Build handbooks and forms.
@@ -292,8 +301,20 @@ def build(
     from builder.writers.templates import templates_dir
 
     revision = source_revision([src, templates or templates_dir()])
+    key = None
+    if sign_p12 is not None:
+        from builder.release.sign import SignError, load_key
+
+        try:
+            key = load_key(sign_p12)
+        except SignError as exc:
+            click.echo(f"错误：{exc}", err=True)
+            sys.exit(1)
     options = cache.build_options(
-        change_marks=change_marks, docx_page_numbers=docx_page_numbers, draft=draft
+        change_marks=change_marks,
+        docx_page_numbers=docx_page_numbers,
+        draft=draft,
+        signer=key.fingerprint if key is not None else "",
     )
     env = cache.environment(templates=templates, source_revision=revision, options=options)
     request = cache.request_id(
@@ -373,6 +394,7 @@ def build(
             request=request,
             compare=compare,
             draft=draft,
+            sign=key,
         )
     except HandbookError as exc:
         click.echo(f"构建失败：{exc}；原有输出保持不变。", err=True)

@@ -60,7 +60,7 @@ def diff(
     from builder.document.changes import compare
     from builder.document.resolve import resolve
     from builder.release import vcs
-    from builder.writers.summary import summary_lines
+    from builder.writers.summary import in_branch_script, summary_lines
 
     try:
         with (
@@ -91,10 +91,14 @@ def diff(
             for line in summary_lines(changes, color=sys.stdout.isatty()):
                 click.echo(line)
             if changes.changes:
-                click.echo(
-                    f"可写入 revisions.yaml 版本 {new_manual.meta.version} 的 changes："
-                    f"[{', '.join(changes.changed_ids())}]"
+                [line] = in_branch_script(
+                    changes,
+                    [
+                        f"可写入 revisions.yaml 版本 {new_manual.meta.version} 的 changes："
+                        f"[{', '.join(changes.changed_ids())}]"
+                    ],
                 )
+                click.echo(line)
             if out is not None:
                 if templates is None:
                     templates = (
@@ -103,7 +107,8 @@ def diff(
                         else None
                     )
                 written = _write_diff(changes, out, templates)
-                click.echo(f"已写入 {len(written)} 个文件：" + "、".join(str(p) for p in written))
+                [line] = in_branch_script(changes, [f"已写入 {len(written)} 个文件："])
+                click.echo(line + "、".join(str(p) for p in written))
     except HandbookError as exc:
         click.echo(f"比较失败：{exc}", err=True)
         sys.exit(1)

@@ -77,6 +77,12 @@ def manifest_(folder: Path, src: Path, templates: Path | None) -> None:
             sys.exit(1)
         written.append(str(folder / name))
     click.echo(f"已写入 {'、'.join(written)}。")
+    from builder.release.manifest import MANIFEST_SIGNATURE
+
+    stale = folder / MANIFEST_SIGNATURE
+    if stale.exists():  # it signed a shard's manifest, not this one; `manifest` has no key
+        stale.unlink()
+        click.echo(f"注意：已删除 {stale}（它是合并前某一部分清单的签名）；新清单没有签名。")
 
 
 @click.command()
@@ -95,13 +101,19 @@ def manifest_(folder: Path, src: Path, templates: Path | None) -> None:
 @click.option(
     "--strict", is_flag=True, help="清单以外的文件也算错误 / files not in the manifest fail too"
 )
-def verify(folder: Path, partial: bool, strict: bool) -> None:
+@click.option(
+    "--trust",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="签名必须来自此证书（或由它签发）的 PEM 文件 / the certificate signatures must chain to",
+)
+def verify(folder: Path, partial: bool, strict: bool, trust: Path | None) -> None:
     """按 manifest.json 校验输出文件（大小与 SHA-256）。 /
     Check an output folder against its manifest.
 
     \b
     DIR 默认为 output。退出码：0 全部一致；1 有文件不一致或缺失（--partial 时缺失不计），
     或清单无法读取；清单以外的文件只作警告（--strict 时算错误）。
+    有 manifest.json.p7s（build --sign）时还校验清单的签名与每个 PDF 的签名。
     """
     from builder.errors import ManifestError
     from builder.release.manifest import verify as check_files
@@ -111,6 +123,7 @@ def verify(folder: Path, partial: bool, strict: bool) -> None:
     except ManifestError as exc:
         click.echo(f"错误：{exc}", err=True)
         sys.exit(1)
+    signed = _check_signatures(folder, report, trust)
     for path, why in report.differ:
         click.echo(f"不一致：{path}（{why}）", err=True)
     for path in report.missing:
@@ -140,4 +153,43 @@ def verify(folder: Path, partial: bool, strict: bool) -> None:
     absent = report.listed - report.checked
     note = f"，{absent} 个文件不在此文件夹（--partial）" if partial and absent else ""
     extra = f"，另有 {len(report.extra)} 个清单以外的文件" if report.extra else ""
-    click.echo(f"校验通过：{report.matched} 个文件与清单一致{note}{extra}（{about}）。")
+    click.echo(f"校验通过：{report.matched} 个文件与清单一致{note}{extra}（{about}）。{signed}")
+
+
+def _check_signatures(folder: Path, report, trust: Path | None) -> str:
+    """Check manifest.json.p7s and every listed PDF present (build --sign); a failure is
+    added to report.differ. Returns the sentence for the success line ('' when unsigned)."""
+    from builder.release.manifest import MANIFEST, MANIFEST_SIGNATURE
+    from builder.release.sign import (
+        SignError,
+        load_trust,
+        signature_cert,
+        verify_manifest,
+        verify_pdf,
+    )
+
+    signature = folder / MANIFEST_SIGNATURE
+    if not signature.is_file():
+        if trust is not None:
+            report.differ.append((MANIFEST, "没有签名（manifest.json.p7s），但指定了 --trust"))
+        return ""
+    try:
+        anchor = load_trust(trust) if trust is not None else None
+        signer = signature_cert(signature.read_bytes())
+    except SignError as exc:
+        report.differ.append((MANIFEST_SIGNATURE if trust is None else str(trust), str(exc)))
+        return ""
+    try:
+        verify_manifest((folder / MANIFEST).read_bytes(), signature.read_bytes(), anchor)
+    except SignError as exc:  # the PDFs are still checked against the signature's certificate
+        report.differ.append((MANIFEST, str(exc)))
+    pdfs = 0
+    for entry in report.manifest.get("files", []):
+        path = folder / entry["path"]
+        if entry["path"].endswith(".pdf") and path.is_file():
+            problem = verify_pdf(path.read_bytes(), signer, anchor)
+            if problem:
+                report.differ.append((entry["path"], f"签名：{problem}"))
+            pdfs += 1
+    name = signer.subject.native.get("common_name") or signer.subject.human_friendly
+    return f"清单与 {pdfs} 个 PDF 的签名有效（签名者：{name}）。"

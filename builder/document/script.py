@@ -112,6 +112,10 @@ def _han(ch: str) -> bool:
     return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff"
 
 
+# A run of a printed line between spaces, quotation marks and punctuation (Converter.finish_words)
+_WORD_RUN = re.compile(r"[^\s「」『』“”‘’：:，,、。；;（）()\[\]{}<>→+\-]+")
+
+
 class Converter:
     """Converts text for one Traditional script with one glossary."""
 
@@ -158,6 +162,12 @@ class Converter:
         if isinstance(text, str) and self.needs(text):
             return self.convert(text)
         return text
+
+    def finish_words(self, line: str) -> str:
+        """A line that mixes converted document text with a writer's own words (the summary
+        `handbook diff` prints): each run between spaces and punctuation is `finish`ed on its
+        own, so the document's words, already Traditional, are never converted twice."""
+        return _WORD_RUN.sub(lambda match: self.finish(match.group(0)), line)
 
     def office_value(self, text: str) -> str:
         """A text or attribute value of a DOCX/XLSX part: `finish`ed, a Noto CJK SC family in

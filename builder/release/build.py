@@ -35,7 +35,7 @@ import click
 
 from builder.errors import BuildError, os_error_text
 from builder.release import cache
-from builder.release.manifest import MANIFEST, sha256_file, write_manifest
+from builder.release.manifest import MANIFEST, MANIFEST_SIGNATURE, sha256_file, write_manifest
 from builder.release.plan import Job, plan
 from builder.release.pool import (
     WorkerPool,
@@ -49,6 +49,7 @@ from builder.release.publish import Staging, prepare
 from builder.writers import Options, writer
 
 if TYPE_CHECKING:  # the loader (YAML, pydantic) is not imported until a build needs it
+    from builder.release.sign import Key
     from builder.sources.load import Manual
 
 log = logging.getLogger("handbook")
@@ -88,6 +89,7 @@ def build_outputs(
     request: str = "",
     compare: Comparison | None = None,
     draft: bool = False,
+    sign: Key | None = None,
 ) -> Result:
     """Bring every requested output up to date, then write manifest.json over the whole output
     folder and publish. `source_revision` (builder.release.vcs) goes into every document's
@@ -100,9 +102,15 @@ def build_outputs(
     numbers of the Word handbooks' contents from LibreOffice's layout (`_paginate`), when
     LibreOffice is installed; without it they are written without numbers, with a warning.
     draft: highlight the values marked 待确认 (a draft build; its options, and so every key,
-    differ from a published build's)."""
+    differ from a published build's).
+    sign: a builder.release.sign.Key: every PDF written is signed after it is rendered (the
+    caller puts the certificate's fingerprint, never the key, into the options), and
+    manifest.json gets a detached signature beside it (manifest.json.p7s)."""
     options = cache.build_options(
-        change_marks=change_marks, docx_page_numbers=docx_page_numbers, draft=draft
+        change_marks=change_marks,
+        docx_page_numbers=docx_page_numbers,
+        draft=draft,
+        signer=sign.fingerprint if sign is not None else "",
     )
     if env is None:
         env = cache.environment(
@@ -139,10 +147,12 @@ def build_outputs(
             source_revision,
             change_marks,
             draft,
+            options.get("signer", ""),
         )
         if docx_page_numbers and not settings.layout and any(_paginated(t[1]) for t in tasks):
             log.warning(NO_LAYOUT_WARNING)
         paginate: list[str] = []  # the Word files written without the page numbers they get
+        to_sign: list[tuple[str, str]] = []  # (relative, kind) of the PDFs written, to sign
         with working(settings):  # set before the pool forks: the workers inherit it
             pool = WorkerPool(max(1, min(jobs, len(tasks))), staging.lock_fd)
             ok = False
@@ -173,6 +183,8 @@ def build_outputs(
                                 sha256=sha256,
                             )
                             result.written.append(Path(out) / relative)
+                            if sign is not None and job.fmt == "pdf":
+                                to_sign.append((relative, job.kind))
                             if paginates(job, settings):
                                 paginate.append(relative)
                         bar.current_item = relative
@@ -181,6 +193,8 @@ def build_outputs(
                 ok = True
             finally:
                 pool.close(ok=ok)
+        for relative, kind in to_sign:
+            _sign_in_place(staging.root / relative, sign, kind, manual.meta, files, relative)
         result.kept = result.requested - len(result.written)
         result.written.sort()
 
@@ -201,7 +215,15 @@ def build_outputs(
         outputs = _Outputs(staging.root, files, sources_key, result, out)
         if compare is not None:
             _write_comparisons(
-                manual, compare, branches, outputs, env, branch_keys, templates, source_revision
+                manual,
+                compare,
+                branches,
+                outputs,
+                env,
+                branch_keys,
+                templates,
+                source_revision,
+                sign=sign,
             )
         _write_portal(manual, outputs, env, branch_keys, templates, source_revision, change_marks)
         new_state = cache.State(files, state.requests)
@@ -215,6 +237,14 @@ def build_outputs(
                 target=staging.path(MANIFEST),
                 known=known,
             )
+            if sign is not None:
+                from builder.release.sign import sign_bytes, signing_time
+
+                data = (staging.root / MANIFEST).read_bytes()
+                signature = sign_bytes(data, sign, signing_time(manual.meta))
+                staging.path(MANIFEST_SIGNATURE).write_bytes(signature)
+            else:  # an unsigned build leaves no signature of an earlier manifest behind
+                staging.remove(MANIFEST_SIGNATURE)
             new_state.write(staging.path(cache.STATE))
         except OSError as exc:
             raise BuildError(f"写入 {MANIFEST} 时出错：{os_error_text(exc)}") from exc
@@ -222,6 +252,22 @@ def build_outputs(
             result.written.append(Path(out) / MANIFEST)
         staging.publish()
     return result
+
+
+def _sign_in_place(path: Path, key, kind: str, meta, files: dict, relative: str) -> None:
+    """Sign the PDF at `path` (in the staging folder) and record its new bytes in `files`."""
+    from builder.release.sign import sign_pdf, signing_time
+
+    signed = sign_pdf(path.read_bytes(), key, kind=kind, when=signing_time(meta))
+    path.write_bytes(signed)
+    entry = files[relative]
+    files[relative] = cache.Entry.of(
+        path,
+        key=entry.key,
+        branch_key=entry.branch_key,
+        sources_key=entry.sources_key,
+        sha256=sha256_file(path),
+    )
 
 
 NO_LAYOUT_WARNING = (
@@ -335,6 +381,7 @@ def _write_comparisons(
     branch_keys: dict[str, str],
     templates: Path | None,
     source_revision: str,
+    sign: Key | None = None,
 ) -> None:
     """Each built branch's 修订对照表 against the earlier version: comparison.docx and .pdf (the
     tables of `handbook diff --out`), and comparison.json, which says what was compared (the
@@ -360,10 +407,18 @@ def _write_comparisons(
         digest = cache.digest_of(changes)
         for fmt in ("json", "docx", "pdf"):
             comparison_writer = writer("comparison", fmt)
-            key = env.key("comparison", fmt, comparison_writer.templates, (), digest)
+            signed = (("signer", sign.fingerprint),) if sign is not None and fmt == "pdf" else ()
+            key = env.key("comparison", fmt, comparison_writer.templates, signed, digest)
 
-            def write(target, comparison_writer=comparison_writer, changes=changes) -> bool:
+            def write(target, comparison_writer=comparison_writer, changes=changes, fmt=fmt):
                 comparison_writer.render(changes, target, Options(templates=templates))
+                if sign is not None and fmt == "pdf":
+                    from builder.release.sign import sign_pdf, signing_time
+
+                    signed = sign_pdf(
+                        target.read_bytes(), sign, kind="comparison", when=signing_time(manual.meta)
+                    )
+                    target.write_bytes(signed)
                 return True
 
             outputs.refresh(f"{branch_id}/{COMPARISON}.{fmt}", key, branch_keys[branch_id], write)

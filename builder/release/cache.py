@@ -151,7 +151,9 @@ class Environment:
         )[:40]
 
 
-def build_options(*, change_marks: bool, docx_page_numbers: bool, draft: bool = False) -> dict:
+def build_options(
+    *, change_marks: bool, docx_page_numbers: bool, draft: bool = False, signer: str = ""
+) -> dict:
     """The options of a build that every output's key includes. "layout": the LibreOffice that
     fills the Word contents' page numbers ("" when none is asked for or installed), so a build
     after LibreOffice is installed or upgraded is not taken for a no-op."""
@@ -164,6 +166,8 @@ def build_options(*, change_marks: bool, docx_page_numbers: bool, draft: bool = 
     }
     if draft:  # only when set, so the keys of published outputs stay as they were
         options["draft"] = True
+    if signer:  # the signing certificate's fingerprint (--sign): never the key itself
+        options["signer"] = signer
     return options
 
 

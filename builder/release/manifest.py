@@ -44,6 +44,9 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+MANIFEST_SIGNATURE = "manifest.json.p7s"  # its detached signature (builder.release.sign)
+
+
 def _files(root: Path) -> list[str]:
     """Every regular file below `root` (symlinks not followed), as sorted POSIX paths."""
     found = []
@@ -53,7 +56,7 @@ def _files(root: Path) -> list[str]:
             path = Path(folder) / name
             if path.is_file() and not path.is_symlink():
                 relative = path.relative_to(root).as_posix()
-                if relative not in (MANIFEST, STATE):
+                if relative not in (MANIFEST, MANIFEST_SIGNATURE, STATE):
                     found.append(relative)
     return sorted(found)
 

@@ -35,6 +35,7 @@ class WorkerSettings:
     source_revision: str
     change_marks: bool
     draft: bool = False  # highlight the values marked 待确认
+    signer: str = ""  # the signing certificate's fingerprint (build --sign): PDFs are signed
 
     @property
     def options(self) -> Options:
@@ -78,15 +79,18 @@ def cost(job: Job) -> float:
 def _options(job: Job, s: WorkerSettings) -> tuple:
     """What of the build's options reaches a file besides its view: for a Word file whose
     contents gets its page numbers from LibreOffice, that it does and which LibreOffice (so a
-    build after LibreOffice is installed or upgraded paginates them again)."""
-    if not (s.layout and writer(job.kind, job.fmt).paginated):
+    build after LibreOffice is installed or upgraded paginates them again); for a PDF of a
+    signed build, the certificate's fingerprint (so turning --sign on or off rewrites it)."""
+    if s.signer and job.fmt == "pdf":  # signed after it is written (builder.release.sign)
+        return (("signer", s.signer),)
+    if not paginates(job, s):
         return ()
     return (("paginate", True), ("layout", s.layout))
 
 
 def paginates(job: Job, s: WorkerSettings) -> bool:
     """Whether the build fills the page numbers of this job's file after writing it."""
-    return bool(_options(job, s))
+    return bool(s.layout and writer(job.kind, job.fmt).paginated)
 
 
 def _task(task: tuple[str, Job, str | None]) -> tuple[str, Job, str, str | None]:

@@ -22,6 +22,7 @@ from builder.document.changes import (
     inline_diff,
 )
 from builder.document.model import plain
+from builder.document.script import document_converter
 
 
 def _version(doc, name: str, revision: str) -> str:
@@ -71,7 +72,7 @@ def summary_lines(changes: ChangeSet, color: bool = False) -> list[str]:
     ]
     if not changes.changes:
         lines.append("两个版本内容一致：没有新增、删除、移动或修改的章节、条款和表单。")
-        return lines
+        return in_branch_script(changes, lines)
     for change in changes.changes:
         if change.action == "moved":
             where = f"{change.old.label} → {change.new.label}"
@@ -94,7 +95,14 @@ def summary_lines(changes: ChangeSet, color: bool = False) -> list[str]:
         f"共 {len(changes.changes)} 处变更：新增 {counts['added']}、删除 {counts['removed']}、"
         f"移动 {counts['moved']}、修改 {counts['changed']}。"
     )
-    return lines
+    return in_branch_script(changes, lines)
+
+
+def in_branch_script(changes: ChangeSet, lines: list[str]) -> list[str]:
+    """The lines in the script of the compared branch: a Traditional branch's document text is
+    converted already, the summary's own words are converted here."""
+    conv = document_converter(changes.new)
+    return [conv.finish_words(line) for line in lines] if conv else lines
 
 
 def comparison_json(changeset: ChangeSet) -> dict:

@@ -340,3 +340,22 @@ def test_every_file_of_the_hong_kong_build_is_traditional(run_process, tmp_path)
         [pdffonts, str(out / "hongkong" / "handbook.pdf")], capture_output=True, text=True
     ).stdout
     assert "Noto-Serif-CJK-HK" in handbook and "Noto-Sans-CJK-HK" in handbook
+
+
+def test_diff_of_a_traditional_branch_speaks_its_script(run_process, tmp_path):
+    import shutil
+
+    old, new = tmp_path / "old", tmp_path / "new"
+    shutil.copytree(MANUAL, old)
+    shutil.copytree(MANUAL, new)
+    chapter = new / "chapters" / "01-general.yaml"
+    chapter.write_text(chapter.read_text("utf-8").replace("行业标准", "行业规范", 1), "utf-8")
+    result = run_process("diff", str(old), str(new), "-b", "hongkong")
+    assert result.returncode == 0, result.stderr
+    printed = result.stdout.replace(str(tmp_path), "")
+    # the summary's own words as well as the document's text (OpenCC called here, not ours)
+    assert "共 1 處變更：新增 0、刪除 0、移動 0、修改 1。" in printed
+    assert "行業{+規範+}" in printed and "分支機構：香港辦事處" in printed
+    assert _still_simplified(printed) == 0, printed
+    # a Simplified branch is printed as before
+    assert "共 1 处变更" in run_process("diff", str(old), str(new), "-b", "beijing").stdout

@@ -1,0 +1,274 @@
+"""PAdES signatures for the PDFs a release writes, and a detached CMS signature of manifest.json.
+
+The key is a PKCS#12 file (``--sign KEY.p12`` or ``HANDBOOK_SIGN_P12``) with its password in
+``HANDBOOK_SIGN_PASSWORD``. Signing is a step after a PDF is written, so no cache key, output
+file or log line ever holds the key or its password.
+
+Deterministic: the signing time is the manual's effective date (a fixed instant, passed in by the
+caller), the trailer's second /ID is derived from the unsigned file's bytes instead of
+``os.urandom``, and the document's modification date is left as WeasyPrint wrote it. RSA
+PKCS#1 v1.5 signatures are deterministic, so two signings of the same bytes with the same key give
+byte-identical files (tests/release/test_sign.py checks it).
+
+Three kinds (``kind``):
+- ``handbook``: an approval signature (not yet visible: pyhanko's stamp fonts need a single
+  OTF/TTF, and the installed Noto CJK faces are collections),
+- ``form``: a certification signature allowing form filling only (DocMDP P=2),
+- anything else (comparison tables): an invisible approval signature.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from asn1crypto import cms
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign import fields, signers
+from pyhanko.sign.signers.pdf_signer import PdfSigner
+
+from builder.errors import HandbookError
+
+P12_ENV = "HANDBOOK_SIGN_P12"
+PASSWORD_ENV = "HANDBOOK_SIGN_PASSWORD"
+FIELD = "受控文件签章"
+
+
+class SignError(HandbookError):
+    """The signing key cannot be used (missing file, wrong password, not a PKCS#12)."""
+
+
+class _Writer(IncrementalPdfFileWriter):
+    """pyhanko's incremental writer without its two sources of randomness and clock time."""
+
+    def __init__(self, data: bytes):
+        self._seed = hashlib.sha256(data).digest()[:16]
+        super().__init__(io.BytesIO(data), strict=False)
+        self._set_second_id()
+
+    def _set_second_id(self) -> None:
+        try:  # the original's first /ID is kept, as ISO 32000 asks
+            first = self.prev.trailer["/ID"][0]
+        except KeyError:
+            first = generic.ByteStringObject(self._seed)
+        self._document_id = generic.ArrayObject([first, generic.ByteStringObject(self._seed)])
+
+    def _update_meta(self) -> None:  # keep /ModDate and the XMP as written (no "now")
+        return None
+
+
+class _Signer(PdfSigner):
+    """A PdfSigner whose session uses a fixed system time (the manual's effective date)."""
+
+    def __init__(self, *args, when: datetime, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._when = when
+
+    def init_signing_session(self, *args, **kwargs):
+        session = super().init_signing_session(*args, **kwargs)
+        session.system_time = self._when
+        return session
+
+
+def signing_time(meta) -> datetime:
+    """The signing time written into every signature: the manual's effective date, 00:00
+    China Standard Time, so two builds of the same sources sign identically."""
+    from datetime import timedelta, timezone
+
+    day = meta.effective_date
+    return datetime(day.year, day.month, day.day, tzinfo=timezone(timedelta(hours=8)))
+
+
+@dataclass(frozen=True)
+class Key:
+    signer: signers.SimpleSigner
+
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 of the certificate (public): what the cache keys hold when signing."""
+        return self.signer.signing_cert.sha256.hex()
+
+    @property
+    def subject(self) -> str:
+        """The signer's common name (or the whole subject), as shown on the portal."""
+        name = self.signer.signing_cert.subject.native
+        return name.get("common_name") or self.signer.signing_cert.subject.human_friendly
+
+
+def load_key(path: Path | str | None = None) -> Key:
+    """The PKCS#12 key from ``path`` or ``HANDBOOK_SIGN_P12``; password from the environment."""
+    path = path or os.environ.get(P12_ENV)
+    if not path:
+        raise SignError(f"未指定签名证书：请使用 --sign KEY.p12 或设置环境变量 {P12_ENV}")
+    path = Path(path)
+    if not path.is_file():
+        raise SignError(f"{path}：签名证书文件不存在")
+    password = os.environ.get(PASSWORD_ENV, "")
+    quiet = logging.getLogger("pyhanko.sign.signers.pdf_cms")  # logs a wrong password's traceback
+    level, quiet.disabled = quiet.disabled, True
+    try:
+        signer = signers.SimpleSigner.load_pkcs12(
+            str(path), passphrase=password.encode() if password else None
+        )
+    except Exception:  # wrong password or not PKCS#12; the password itself is never echoed
+        signer = None
+    finally:
+        quiet.disabled = level
+    if signer is None:
+        raise SignError(
+            f"{path}：无法读取签名证书（不是 PKCS#12 文件，或 {PASSWORD_ENV} 密码不对）"
+        )
+    return Key(signer)
+
+
+def sign_pdf(
+    data: bytes,
+    key: Key,
+    *,
+    kind: str,
+    when: datetime,
+) -> bytes:
+    """``data`` signed; ``when`` (timezone-aware) is the signing time written into it."""
+    writer = _Writer(data)
+    meta_args = dict(field_name=FIELD, subfilter=fields.SigSeedSubFilter.PADES, reason="受控文件")
+    new_field = None
+    if kind == "form":
+        meta_args.update(
+            certify=True, docmdp_permissions=fields.MDPPerm.FILL_FORMS, reason="受控表单"
+        )
+    else:
+        new_field = fields.SigFieldSpec(FIELD)
+    if new_field is not None:
+        fields.append_signature_field(writer, new_field)
+    signer = _Signer(signers.PdfSignatureMetadata(**meta_args), signer=key.signer, when=when)
+    out = io.BytesIO()
+    signer.sign_pdf(writer, output=out)
+    return out.getvalue()
+
+
+def sign_bytes(data: bytes, key: Key, when: datetime) -> bytes:
+    """A detached CMS (DER) signature of ``data``, e.g. manifest.json's."""
+    return _sign_general(data, key, when).dump()
+
+
+def _sign_general(data: bytes, key: Key, when: datetime) -> cms.ContentInfo:
+    import asyncio
+
+    from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
+
+    return asyncio.run(
+        key.signer.async_sign_general_data(
+            data,
+            "sha256",
+            detached=True,
+            signed_attr_settings=PdfCMSSignedAttributes(signing_time=when),
+        )
+    )
+
+
+def _context(anchor):
+    from pyhanko_certvalidator import ValidationContext
+
+    return ValidationContext(trust_roots=[anchor], allow_fetching=False)
+
+
+def load_trust(path: Path) -> object:
+    """The certificate of --trust CERT.pem (PEM or DER), as asn1crypto wants it."""
+    from asn1crypto import pem
+    from asn1crypto import x509 as asn1_x509
+
+    try:
+        data = Path(path).read_bytes()
+        if pem.detect(data):
+            data = pem.unarmor(data)[2]
+        cert = asn1_x509.Certificate.load(data)
+        _ = cert.subject.native  # parse now: a broken file fails here, not later
+        return cert
+    except (OSError, ValueError, TypeError) as exc:
+        raise SignError(f"{path}：无法读取证书（应为 PEM 或 DER 格式）") from exc
+
+
+def signature_cert(signature: bytes):
+    """The signer's certificate in a detached signature (SignError when it is unreadable)."""
+    try:
+        return _signer_cert(cms.ContentInfo.load(signature)["content"])
+    except Exception as exc:
+        raise SignError("manifest.json 的签名文件已损坏") from exc
+
+
+def verify_manifest(data: bytes, signature: bytes, trust=None):
+    """The manifest signature's certificate when `signature` is a valid detached signature of
+    `data` (by a certificate that chains to `trust` when given); SignError otherwise."""
+    import asyncio
+
+    from pyhanko.sign.validation.generic_cms import async_validate_detached_cms
+
+    cert = signature_cert(signature)
+    signed = cms.ContentInfo.load(signature)["content"]
+    status = asyncio.run(
+        async_validate_detached_cms(data, signed, signer_validation_context=_context(trust or cert))
+    )
+    if not (status.intact and status.valid):
+        raise SignError("manifest.json 在签名之后被修改过（签名与内容不符）")
+    if not status.trusted:
+        raise SignError(f"manifest.json 的签名者“{_name(cert)}”不是 --trust 指定的证书")
+    return cert
+
+
+def verify_pdf(data: bytes, signer, trust=None) -> str:
+    """'' when the PDF carries a valid signature by `signer` (the manifest's certificate) that
+    covers the whole file, or whose later changes are form filling only; else what is wrong."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation.status import ModificationLevel, SignatureCoverageLevel
+
+    try:
+        signatures = PdfFileReader(io.BytesIO(data), strict=False).embedded_signatures
+    except Exception:
+        return "无法读取 PDF"
+    if not signatures:
+        return "没有签名"
+    sig = signatures[0]
+    if sig.signer_cert.sha256 != signer.sha256:
+        return f"签名者“{_name(sig.signer_cert)}”与清单的签名者“{_name(signer)}”不同"
+    status = validate_pdf_signature(sig, _context(trust or signer))
+    if not (status.intact and status.valid):
+        return "签名无效（签名之后内容被修改）"
+    if not status.trusted:
+        return "签名者不是 --trust 指定的证书"
+    if status.coverage == SignatureCoverageLevel.ENTIRE_FILE:
+        return ""
+    level = status.modification_level
+    if (
+        status.docmdp_ok
+        and level is not None
+        and level <= ModificationLevel.FORM_FILLING
+        and len(signatures) == 1
+    ):
+        return ""
+    return "签名之后有不允许的修改"
+
+
+def _signer_cert(signed):
+    sid = signed["signer_infos"][0]["sid"]
+    for choice in signed["certificates"]:
+        cert = choice.chosen
+        if sid.name == "issuer_and_serial_number":
+            if (
+                cert.issuer == sid.chosen["issuer"]
+                and cert.serial_number == sid.chosen["serial_number"].native
+            ):
+                return cert
+        elif cert.key_identifier == sid.chosen.native:
+            return cert
+    raise ValueError("no signer certificate")
+
+
+def _name(cert) -> str:
+    return cert.subject.native.get("common_name") or cert.subject.human_friendly
