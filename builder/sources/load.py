@@ -124,9 +124,10 @@ def _mark(node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
-class _WrittenFloat(float):
+class _Written:
     """A plain number that prints as it was written: `version: 1.10` is 1.1 to arithmetic but
-    "1.10" where a text is expected (sources/schema.py turns numbers into text with str())."""
+    "1.10" where a text is expected (sources/schema.py turns numbers into text with str()); the
+    same for integers written with a leading zero or separators (007, 1_000)."""
 
     def __new__(cls, value, written: str):
         self = super().__new__(cls, value)
@@ -137,22 +138,15 @@ class _WrittenFloat(float):
         return self.written
 
     def __reduce__(self):
-        return (type(self), (float(self), self.written))
+        return (type(self), (self._base(self), self.written))
 
 
-class _WrittenInt(int):
-    """The same for integers written with a leading zero or separators (007, 1_000)."""
+class _WrittenFloat(_Written, float):
+    _base = float
 
-    def __new__(cls, value, written: str):
-        self = super().__new__(cls, value)
-        self.written = written
-        return self
 
-    def __str__(self) -> str:
-        return self.written
-
-    def __reduce__(self):
-        return (type(self), (int(self), self.written))
+class _WrittenInt(_Written, int):
+    _base = int
 
 
 def _to_data(

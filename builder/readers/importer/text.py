@@ -164,14 +164,7 @@ def _classify(text: str, in_notice: bool) -> str | None:
     for pattern, why in _BOILERPLATE:
         if pattern.search(plain):
             return why
-    for pattern in _PAGE_MARKS:
-        if pattern.match(plain):
-            return "页码"
-    if _TOC_TITLE.match(plain):
-        return "目录"
-    if _TOC_LINE.match(plain):
-        return "目录条目（带引导点和页码）"
-    return None
+    return furniture(plain)
 
 
 def furniture(text: str) -> str | None:
