@@ -127,6 +127,22 @@ def load_key(path: Path | str | None = None) -> Key:
     return Key(signer)
 
 
+def _off_loop(function, *args, **kwargs):
+    """Call one of pyhanko's synchronous functions, which run their coroutines with
+    asyncio.run(). That refuses to start inside a running event loop (a caller that has one in
+    this thread, e.g. Playwright's synchronous API): then the call gets a thread of its own."""
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return function(*args, **kwargs)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(function, *args, **kwargs).result()
+
+
 def sign_pdf(
     data: bytes,
     key: Key,
@@ -148,7 +164,7 @@ def sign_pdf(
         fields.append_signature_field(writer, new_field)
     signer = _Signer(signers.PdfSignatureMetadata(**meta_args), signer=key.signer, when=when)
     out = io.BytesIO()
-    signer.sign_pdf(writer, output=out)
+    _off_loop(signer.sign_pdf, writer, output=out)
     return out.getvalue()
 
 
@@ -162,13 +178,14 @@ def _sign_general(data: bytes, key: Key, when: datetime) -> cms.ContentInfo:
 
     from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
 
-    return asyncio.run(
+    return _off_loop(
+        asyncio.run,
         key.signer.async_sign_general_data(
             data,
             "sha256",
             detached=True,
             signed_attr_settings=PdfCMSSignedAttributes(signing_time=when),
-        )
+        ),
     )
 
 
@@ -211,8 +228,9 @@ def verify_manifest(data: bytes, signature: bytes, trust=None):
 
     cert = signature_cert(signature)
     signed = cms.ContentInfo.load(signature)["content"]
-    status = asyncio.run(
-        async_validate_detached_cms(data, signed, signer_validation_context=_context(trust or cert))
+    context = _context(trust or cert)
+    status = _off_loop(
+        asyncio.run, async_validate_detached_cms(data, signed, signer_validation_context=context)
     )
     if not (status.intact and status.valid):
         raise SignError("manifest.json 在签名之后被修改过（签名与内容不符）")
@@ -237,7 +255,7 @@ def verify_pdf(data: bytes, signer, trust=None) -> str:
     sig = signatures[0]
     if sig.signer_cert.sha256 != signer.sha256:
         return f"签名者“{_name(sig.signer_cert)}”与清单的签名者“{_name(signer)}”不同"
-    status = validate_pdf_signature(sig, _context(trust or signer))
+    status = _off_loop(validate_pdf_signature, sig, _context(trust or signer))
     if not (status.intact and status.valid):
         return "签名无效（签名之后内容被修改）"
     if not status.trusted:

@@ -124,9 +124,37 @@ def test_form_is_certified_for_form_filling(p12, unsigned_pdf, monkeypatch):
     context = ValidationContext(
         trust_roots=[a509.Certificate.load(ca.public_bytes(serialization.Encoding.DER))]
     )
-    status = validate_pdf_signature(sig, context)
+    # in a thread of its own: pyhanko's synchronous validator calls asyncio.run(), which a
+    # running event loop in this thread (Playwright's, from the browser tests) would refuse
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        status = pool.submit(validate_pdf_signature, sig, context).result()
     assert status.intact and status.valid and status.trusted
     assert status.signer_reported_dt == WHEN
+
+
+def test_signing_and_verifying_work_inside_a_running_event_loop(p12, unsigned_pdf, monkeypatch):
+    # A caller with an event loop of its own in this thread (the browser tests' Playwright
+    # keeps one running for the rest of a test session) must still be able to sign and verify.
+    import asyncio
+
+    from builder.release.sign import sign_bytes, sign_pdf, verify_manifest, verify_pdf
+
+    key = _key(p12, monkeypatch)
+
+    async def inside():
+        signed = sign_pdf(unsigned_pdf, key, kind="handbook", when=WHEN)
+        signature = sign_bytes(b"{}", key, WHEN)
+        cert = verify_manifest(b"{}", signature)
+        return signed, verify_pdf(signed, cert)
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:  # a thread without a loop, whatever this one runs
+        signed, problem = pool.submit(asyncio.run, inside()).result()
+    assert signed == sign_pdf(unsigned_pdf, key, kind="handbook", when=WHEN)
+    assert problem == ""
 
 
 def test_manifest_signature_is_detached_cms_over_the_bytes(p12, monkeypatch, tmp_path):
