@@ -25,24 +25,26 @@ def _sheet_name(text: str, used: set[str]) -> str:
     return name
 
 
+# ISO text of a date field → (the value Excel stores, its number format)
+_DATES = {
+    "date": (date.fromisoformat, "yyyy-mm-dd"),
+    "datetime": (datetime.fromisoformat, "yyyy-mm-dd hh:mm"),
+}
+
+
 def _put(sheet, row: int, column: int, value, kind: str = "text") -> None:
     cell = sheet.cell(row=row, column=column)
     if value is None:
         return
     if isinstance(value, list):
         value = "、".join(value)
-    if kind == "date" and isinstance(value, str):
+    if kind in _DATES and isinstance(value, str):
+        parse, number_format = _DATES[kind]
         try:
-            value = date.fromisoformat(value)
-            cell.number_format = "yyyy-mm-dd"
+            value = parse(value)
+            cell.number_format = number_format
         except ValueError:
-            pass
-    elif kind == "datetime" and isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-            cell.number_format = "yyyy-mm-dd hh:mm"
-        except ValueError:
-            pass
+            pass  # kept as the text the form held (the 问题 sheet says why)
     elif kind == "money" and isinstance(value, int | float):
         cell.number_format = "#,##0.00"
     cell.value = value
