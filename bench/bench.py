@@ -37,7 +37,8 @@ ROOT = Path(__file__).resolve().parent.parent
 WORKER = Path(__file__).resolve().parent / "worker.py"
 ALL_FORMATS = ("docx", "pdf", "html", "xlsx")
 GROUPS = ("renderers", "check", "full", "incremental", "pagination", "speedup", "pdf", "soffice",
-          "pandoc", "import", "collect")
+          "pandoc", "import", "collect", "sign")
+SIGN_BRANCHES = 6
 CLAUSE_SUFFIX = "（基准测试修订）"
 EDITED_MANAGER = "基准测试负责人"
 RSS_METHOD = (
@@ -68,6 +69,9 @@ TARGETS_DOC = {
     "peak_memory": "peak memory of a build at the largest scale ≤ 600 MB (PSS summed over the "
                    "process tree)",
     "form_pdf_size": "the largest fillable form PDF of a full build ≤ 150 KB",
+    "sign_overhead": "a full build of 6 branches with --sign KEY.p12 (every PDF signed, the "
+                     "manifest too) ≤ 1.10 × the same build unsigned: wall seconds, fresh output "
+                     "folders, the two builds alternated",
     "pagination_vs_soffice": "filling the Word contents' page numbers (LibreOffice's layout) per "
                              "branch in a build of all branches ≤ 1.0 × soffice --convert-to pdf "
                              "per handbook.docx in one batch process: CPU seconds per document",
@@ -441,6 +445,7 @@ class Plan:
     workdir: Path
     handbook: list[str]
     keep: bool = False  # --keep: leave every output folder in place
+    sign_runs: int = 2  # unsigned and signed full builds, alternated, each this often
     code: str = ""  # code_fingerprint() when the run started
     cli_jobs: bool = True
     cli_force: bool = True
@@ -707,6 +712,68 @@ def measure_speedup(plan: Plan, runner: Runner) -> None:
         emit(record)
         if not plan.keep:
             shutil.rmtree(out, ignore_errors=True)
+
+
+def make_signing_key(folder: Path) -> Path:
+    """A throwaway CA and signer (cryptography, which pyHanko brings): folder/KEY.p12, password
+    'bench'."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import pkcs12
+    from cryptography.x509.oid import NameOID
+
+    folder.mkdir(parents=True, exist_ok=True)
+    now = datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone.utc)
+
+    def cert(name, issuer, public, private, ca):
+        return (x509.CertificateBuilder()
+                .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+                .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+                .public_key(public).serial_number(x509.random_serial_number())
+                .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=36500))
+                .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+                .sign(private, hashes.SHA256()))
+
+    ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    ca = cert("基准测试根证书", "基准测试根证书", ca_key.public_key(), ca_key, True)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    signer = cert("基准测试电子签章", "基准测试根证书", key.public_key(), ca_key, False)
+    target = folder / "KEY.p12"
+    target.write_bytes(pkcs12.serialize_key_and_certificates(
+        b"bench", key, signer, [ca], serialization.BestAvailableEncryption(b"bench")))
+    return target
+
+
+def measure_sign(plan: Plan, runner: Runner) -> None:
+    """Full builds of SIGN_BRANCHES branches, unsigned and with --sign, alternated (runs each)."""
+    n = SIGN_BRANCHES
+    src = plan.workdir / f"src-sign-{n}"
+    scale_sources(ROOT / "manual_src", src, n)
+    p12 = make_signing_key(plan.workdir / "sign-key")
+    os.environ["HANDBOOK_SIGN_PASSWORD"] = "bench"  # the runner's children inherit it
+    runs = plan.sign_runs
+    for i in range(runs):
+        for signed in (False, True):
+            out = plan.workdir / f"out-sign-{n}-{'signed' if signed else 'plain'}"
+            shutil.rmtree(out, ignore_errors=True)
+            say(f"full build {'with' if signed else 'without'} --sign: {n} branches, formats "
+                f"{','.join(plan.full_formats)}, jobs {plan.jobs} (run {i + 1} of {runs})")
+            extra = ["--sign", str(p12)] if signed else []
+            record = build_record("sign_build", n, plan.full_formats, plan.jobs, plan,
+                                  signed=signed, run=i + 1, fresh_output=True)
+            run = runner(build_argv(plan, src, out, plan.full_formats, plan.jobs, *extra))
+            record.update(run.brief())
+            if not failed(record, run):
+                pdfs = list(out.rglob("*.pdf"))
+                record["pdfs"] = len(pdfs)
+                record["signed_pdfs"] = sum(b"/ByteRange" in p.read_bytes() for p in pdfs)
+                record["manifest_signed"] = (out / "manifest.json.p7s").is_file()
+            emit(record)
+            if not plan.keep:
+                shutil.rmtree(out, ignore_errors=True)
 
 
 def measure_pdf_build(plan: Plan, runner: Runner, src: Path, n: int) -> None:
@@ -1199,6 +1266,22 @@ def pagination_target() -> dict:
                   branches=paged.get("branches"), jobs=paged.get("jobs"))
 
 
+def sign_target() -> dict:
+    builds = find("sign_build")
+    plain = [x["wall_s"] for x in builds if not x.get("signed")]
+    signed = [x for x in builds if x.get("signed")]
+    complete = all(x.get("signed_pdfs") == x.get("pdfs") and x.get("manifest_signed")
+                   for x in signed)
+    value = None
+    if plain and signed and complete:
+        value = ratio(statistics.median(x["wall_s"] for x in signed), statistics.median(plain))
+    return target("sign_overhead", value, 1.10, "<=", "ratio", branches=SIGN_BRANCHES,
+                  unsigned_wall_s=[x for x in plain], signed_wall_s=[x["wall_s"] for x in signed],
+                  signed_cpu_s=[x.get("cpu_s") for x in signed],
+                  unsigned_cpu_s=[x.get("cpu_s") for x in builds if not x.get("signed")],
+                  every_pdf_signed=complete if signed else None)
+
+
 def collect_target() -> dict:
     r = first("collect")
     return target("collect", r.get("wall_s"), 30.0, "<=", "s", forms=r.get("forms"))
@@ -1207,7 +1290,7 @@ def collect_target() -> dict:
 def summary(plan: Plan) -> dict:
     targets = [pdf_target(), soffice_target(), *docx_targets(), *rebuild_targets(plan),
                pagination_target(), form_size_target(), speedup_target(plan), memory_target(plan),
-               collect_target()]
+               collect_target(), sign_target()]
     return {"measure": "summary", "targets": targets,
             "passed": sum(t["pass"] is True for t in targets),
             "failed": sum(t["pass"] is False for t in targets),
@@ -1339,7 +1422,7 @@ def make_plan(args: argparse.Namespace, env: dict, workdir: Path) -> Plan:
                 reps=args.reps, baseline_runs=args.baseline_runs,
                 soffice_batch=args.soffice_batch, sample_branch=args.sample_branch,
                 groups=groups, workdir=workdir.resolve(), handbook=handbook_command(),
-                keep=args.keep)
+                keep=args.keep, sign_runs=1 if args.quick else 2)
     help_text = subprocess.run([*plan.handbook, "build", "--help"], capture_output=True,
                                text=True, env=env, cwd=ROOT).stdout
     plan.cli_jobs, plan.cli_force = "--jobs" in help_text, "--force" in help_text
@@ -1512,6 +1595,8 @@ def run_all(plan: Plan, runner: Runner) -> None:
             measure_pagination(plan, runner, src, n)
     if "speedup" in plan.groups and plan.speedup_branches > 0:
         measure_speedup(plan, runner)
+    if "sign" in plan.groups:
+        measure_sign(plan, runner)
 
 
 def main(argv=None) -> int:

@@ -462,16 +462,29 @@ def _write_portal(
         if not listing:
             continue
         comparison = comparison_summary(root / branch.id)
-        digest = cache.digest_of((branch_keys[branch.id], sorted(listing.items()), comparison))
+        # A PDF's hash too: signing or unsigning it changes the page (已签名), not always the size
+        pdfs = {
+            rel: entry.sha256
+            for rel in listing
+            if rel.endswith(".pdf") and (entry := outputs.files.get(f"{branch.id}/{rel}"))
+        }
+        digest = cache.digest_of(
+            (branch_keys[branch.id], sorted(listing.items()), comparison, sorted(pdfs.items()))
+        )
         key = env.key("portal", "branch", PORTAL_TEMPLATES["branch"], (), digest)
 
         def render(branch_id=branch.id, listing=listing, comparison=comparison):
             from builder.document.resolve import resolve
+            from builder.release.sign import pdf_signer
 
             document = resolve(
                 manual, branch_id, source_revision=source_revision, change_marks=change_marks
             )
-            return portal.branch_page_html(document, listing, templates, comparison=comparison)
+            folder = root / branch_id
+            signers = {rel: pdf_signer(folder / rel) for rel in listing if rel.endswith(".pdf")}
+            return portal.branch_page_html(
+                document, listing, templates, comparison=comparison, signers=signers
+            )
 
         outputs.refresh(
             f"{branch.id}/index.html",

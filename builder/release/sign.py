@@ -273,6 +273,21 @@ def verify_pdf(data: bytes, signer, trust=None) -> str:
     return "签名之后有不允许的修改"
 
 
+def pdf_signer(path: Path) -> str:
+    """The signer's name of the PDF at `path` ('' when it carries no readable signature). Read,
+    not validated (that is verify_pdf's business): what the download portal shows."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    try:
+        data = Path(path).read_bytes()
+        if b"/ByteRange" not in data:  # every signature dictionary has one: unsigned, quickly
+            return ""
+        signatures = PdfFileReader(io.BytesIO(data), strict=False).embedded_signatures
+        return _name(signatures[0].signer_cert) if signatures else ""
+    except Exception:  # an unreadable file is simply not shown as signed
+        return ""
+
+
 def _signer_cert(signed):
     sid = signed["signer_infos"][0]["sid"]
     for choice in signed["certificates"]:

@@ -36,6 +36,7 @@ class Download:
     href: str  # relative to the page
     name: str  # the name the browser saves it under, e.g. 会议通知表.docx
     size: str  # "123 KB"
+    signer: str = ""  # who signed it (a signed PDF), shown as 已签名
 
 
 def download_name(title: str, suffix: str) -> str:
@@ -54,11 +55,17 @@ def human_size(size: int) -> str:
     return f"{size / 1024 / 1024:.1f} MB"
 
 
-def _download(files: dict[str, int], relative: str, label: str, title: str) -> Download | None:
+def _download(
+    files: dict[str, int], relative: str, label: str, title: str, signers: dict[str, str]
+) -> Download | None:
     if relative not in files:
         return None
     return Download(
-        label, relative, download_name(title, Path(relative).suffix), human_size(files[relative])
+        label,
+        relative,
+        download_name(title, Path(relative).suffix),
+        human_size(files[relative]),
+        signers.get(relative, ""),
     )
 
 
@@ -67,26 +74,31 @@ def branch_page_html(
     files: dict[str, int],
     folder: Path | None = None,
     comparison: dict | None = None,
+    signers: dict[str, str] | None = None,
 ) -> str:
     """The page of one branch. `files`: size of every file in the branch's folder, by POSIX
     path relative to it. `comparison`: what its 修订对照表 compared (comparison.json), if it
-    has one."""
+    has one. `signers`: the signer's name of each signed file (release.sign.pdf_signer), by the
+    same paths: those are marked 已签名, and the page says how to check a signature."""
     meta, branch = document.meta, document.branch
+    signers = signers or {}
     handbook = [
         d
         for d in (
-            _download(files, rel, label, f"{meta.title}（{branch.name}）")
+            _download(files, rel, label, f"{meta.title}（{branch.name}）", signers)
             for rel, label in HANDBOOK_FILES
         )
         if d
     ]
-    workbook = _download(files, "forms.xlsx", "Excel", f"{meta.title}表单（{branch.name}）")
+    workbook = _download(
+        files, "forms.xlsx", "Excel", f"{meta.title}表单（{branch.name}）", signers
+    )
     forms = []
     for form in document.forms:
         downloads = [
             d
             for d in (
-                _download(files, f"forms/{form.id}.{ext}", label, form.title)
+                _download(files, f"forms/{form.id}.{ext}", label, form.title, signers)
                 for ext, label in FORM_FORMATS
             )
             if d
@@ -98,7 +110,7 @@ def branch_page_html(
         downloads = [
             d
             for d in (
-                _download(files, rel, label, f"修订对照表（{branch.name}，{versions}）")
+                _download(files, rel, label, f"修订对照表（{branch.name}，{versions}）", signers)
                 for rel, label in COMPARISON_FILES
             )
             if d
@@ -120,6 +132,7 @@ def branch_page_html(
         forms=forms,
         changes=changes,
         read_online="handbook.html" if "handbook.html" in files else None,
+        signed_by=sorted({name for rel, name in signers.items() if name and rel in files}),
         css=scripts.regional_css(_css(folder), branch.script),
     )
 

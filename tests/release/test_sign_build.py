@@ -199,9 +199,27 @@ def test_turning_sign_off_and_on_rewrites_the_pdfs(signed, run_process):
     )
     assert "does not contain any signatures" in report.stdout + report.stderr
     assert not (out / "manifest.json.p7s").exists()
+    page = (out / "hq/index.html").read_text(encoding="utf-8")
+    assert "已签名" not in page and "电子签章" not in page  # the portal no longer claims it
     assert _build(run_process, src, out, keys / "KEY.p12").returncode == 0  # signed again
     report = subprocess.run(
         ["pdfsig", str(out / "hq/handbook.pdf")], capture_output=True, text=True
     )
     assert "Signature is Valid." in report.stdout
     assert run_process("verify", str(out), "--strict").returncode == 0
+
+
+def test_portal_marks_each_signed_pdf_and_says_how_to_check(signed):
+    from lxml import html
+
+    _, out, _ = signed
+    page = html.fromstring((out / "hq/index.html").read_text(encoding="utf-8"))
+    marks = page.xpath('//span[@class="signed"]')
+    # one mark per signed PDF (the handbook and the form), beside its link, naming the signer
+    links = sorted(m.getprevious().get("href") for m in marks)
+    assert links == ["forms/expense.pdf", "handbook.pdf"]
+    assert {m.text for m in marks} == {"已签名"}
+    assert {m.get("title") for m in marks} == {"电子签章：示例科技电子签章"}
+    card = page.xpath('//div[@id="signature"]')[0].text_content()
+    assert "示例科技电子签章" in card and "签名有效" in card
+    assert "handbook verify" in card and "--trust" in card

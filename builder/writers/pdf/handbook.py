@@ -137,28 +137,97 @@ def info_finisher(props: Properties):
     /Title, /Subject, /Author, /Keywords, /Creator, the dates and the custom entries
     (/DocNumber, /Version, /EffectiveDate, /ControlStatus, /SourceRevision, …).
 
-    It also cuts the CJK font subsets down to the glyphs the document shows (fontpack.py)."""
+    It also cuts the CJK font subsets down to the glyphs the document shows (fontpack.py) and,
+    in a tagged PDF, marks the contents as a table of contents (tag_contents)."""
 
-    def finish(_document, pdf) -> None:
+    def finish(document, pdf) -> None:
         import pydyf
 
         for key, value in props.pdf_info().items():
             pdf.info[key] = pydyf.String(value)
+        if "StructTreeRoot" in pdf.catalog:
+            tag_contents(document, pdf)
         compact_cid_fonts(pdf)
 
     return finish
 
 
+# ISO 32000-1, 14.8.4.3.2: a TOC holds TOCI items (and nested TOCs); a TOCI holds Lbl,
+# Reference, NonStruct, P or TOC. WeasyPrint tags the contents' <ul> as an ordinary list.
+_AS_CONTENTS = {"/L": "/TOC", "/LI": "/TOCI", "/LBody": "/NonStruct"}
+
+
+def tag_contents(document, pdf, anchor: str = "toc") -> None:
+    """Re-tag the lists that make up the contents as a TOC of TOCI items, so a screen reader
+    announces the table of contents rather than a bulleted list; its links stay Link elements
+    inside the items. The contents are on the pages that hold part of the element with the
+    `anchor` id (templates/handbook.html.j2's <nav id="toc">); WeasyPrint tags each page's part
+    of a list separately, so every outermost list on those pages is one. A document without the
+    anchor is left as is."""
+    import pydyf
+
+    pages = [i for i, page in enumerate(document.pages) if anchor in page.anchors]
+    if not pages:
+        return
+    targets = {pdf.page_references[i] for i in pages}
+    elements = {
+        o.reference: o
+        for o in pdf.objects
+        if isinstance(o, pydyf.Dictionary) and o.get("Type") == "/StructElem"
+    }
+    pending = [
+        e
+        for e in elements.values()
+        if e.get("S") == "/L"
+        and e.get("Pg") in targets
+        and elements.get(e.get("P"), {}).get("S") not in _AS_CONTENTS
+    ]
+    while pending:
+        element = pending.pop()
+        element["S"] = _AS_CONTENTS.get(element["S"], element["S"])
+        if element["S"] == "/Link":
+            continue
+        for kid in element.get("K") or ():
+            if isinstance(kid, bytes) and kid in elements:
+                pending.append(elements[kid])
+
+
+# What every PDF is: tagged (headings, paragraphs, lists, tables and the contents as structure,
+# /Lang from the page's lang, for screen readers and reflow). Controlled documents meant for the
+# archive (handbooks, 修订对照表) also carry the PDF/A-2b identification: the XMP metadata with
+# pdfaid, the sRGB output intent, every font embedded, printable annotations.
+TAGGED = {"pdf_tags": True}
+ARCHIVAL = {"pdf_tags": True, "pdf_variant": "pdf/a-2b"}
+
+
+def archival_metadata(metadata, props: Properties) -> None:
+    """Set WeasyPrint's document metadata from `props` before write_pdf, so that the PDF/A XMP
+    packet it writes says what the document information (info_finisher) says: PDF/A asks the
+    two to agree (title, author, subject = dc:description, keywords, creator tool, dates)."""
+    stamp = f"{props.effective_date.isoformat()}T00:00:00Z"
+    metadata.title = props.title
+    metadata.authors = [props.author]
+    metadata.description = props.subject
+    metadata.keywords = list(props.keywords)
+    metadata.generator = props.generator
+    metadata.created = metadata.modified = stamp
+
+
 def render_pdf(doc: Document, path: Path, folder: Path | None = None) -> None:
     folder = Path(folder or templates_dir())
     html = render_html_string(doc, folder, for_print=True)
+    props = properties(doc)
     with no_gc_pauses():
-        weasyprint_html(html, folder).write_pdf(
+        document = weasyprint_html(html, folder).render(
+            font_config=shared_font_config(folder, "handbook"), **ARCHIVAL
+        )
+        archival_metadata(document.metadata, props)
+        document.write_pdf(
             str(path),
             pdf_identifier=f"{doc.meta.doc_number}-{doc.branch.id}-{doc.meta.version}".encode(),
             uncompressed_pdf=False,
-            finisher=info_finisher(properties(doc)),
-            font_config=shared_font_config(folder, "handbook"),
+            finisher=info_finisher(props),
+            **ARCHIVAL,
         )
 
 
