@@ -86,8 +86,12 @@ def test_every_pdf_is_tagged_with_the_branchs_language(built):
     pdfs = sorted(built.rglob("*.pdf"))
     names = {p.relative_to(built).as_posix() for p in pdfs}
     assert {"hq/handbook.pdf", "hongkong/handbook.pdf", "hq/forms/leave.pdf"} <= names
+    require("qpdf", "qpdf")
     for pdf in pdfs:
         assert _pdfinfo(pdf)["Tagged"] == "yes", pdf
+        # the tag tree is rewritten before the file is written: qpdf finds the file sound
+        check = subprocess.run(["qpdf", "--check", str(pdf)], capture_output=True, text=True)
+        assert check.returncode == 0, check.stdout + check.stderr
         lang, _, _, marked = _catalog(pdf)
         assert marked, pdf
         # hq is a mainland office; hongkong writes Traditional Chinese as used in Hong Kong
@@ -137,3 +141,63 @@ def test_forms_are_tagged_fillable_and_small(built):
         assert counts["/Form"] >= 1, pdf  # each field is a Form element of the tag tree
         assert counts["/Table"] >= 1 and counts["/TH"] >= 1
         assert pdf.stat().st_size <= 150 * 1024
+
+
+def _parent_tree(pdf) -> dict[int, object]:
+    """The structure parent tree's number tree, flattened (key → value)."""
+    found = {}
+
+    def walk(node):
+        nums = node.get("/Nums")
+        if nums is not None:
+            for i in range(0, len(nums), 2):
+                found[int(nums[i])] = nums[i + 1]
+        for kid in node.get("/Kids", []):
+            walk(kid)
+
+    walk(pdf.Root.StructTreeRoot.ParentTree)
+    return found
+
+
+def _kids(element) -> list:
+    import pikepdf
+
+    kids = element.get("/K")
+    if kids is None:
+        return []
+    return list(kids) if isinstance(kids, pikepdf.Array) else [kids]
+
+
+def test_every_widget_and_text_run_leads_to_its_element(built):
+    """What a screen reader does: from a form field (its /StructParent) or a run of text on a
+    page (its marked-content id) to the structure element through the parent tree. Each lands
+    on an element that holds it: a Form element with the widget's object reference, an element
+    with the marked content."""
+    import pikepdf
+
+    for path in (built / "hq/forms/leave.pdf", built / "hq/handbook.pdf"):
+        with pikepdf.open(path) as pdf:
+            tree = _parent_tree(pdf)
+            widgets = 0
+            for number, page in enumerate(pdf.pages):
+                for annot in page.get("/Annots", []):
+                    if annot.get("/Subtype") != "/Widget" and annot.get("/Subtype") != "/Link":
+                        continue
+                    element = tree[int(annot.StructParent)]
+                    refs = [k for k in _kids(element) if isinstance(k, pikepdf.Dictionary)]
+                    assert any(
+                        k.get("/Type") == "/OBJR" and k.Obj.objgen == annot.objgen for k in refs
+                    )
+                    if annot.Subtype == "/Widget":
+                        assert element.S == "/Form"
+                        widgets += 1
+                mcids = tree[int(page.StructParents)]
+                for mcid, element in enumerate(mcids):
+                    if isinstance(element, pikepdf.Dictionary):
+                        assert mcid in [int(k) for k in _kids(element) if isinstance(k, int)], (
+                            path.name,
+                            number,
+                            mcid,
+                        )
+            if path.name == "leave.pdf":
+                assert widgets > 0

@@ -11,8 +11,12 @@ form the handbook promises (see builder.writers.pdf.forms):
   calculation scripts of computed fields are set from the writer's Control list;
 - document information (with the custom entries /DocNumber, /Version, /ControlStatus, …) is
   set from builder.document.properties and dated by the manual's effective date, so the same input
-  gives the same bytes;
-- the objects are packed into compressed object streams (`pack`).
+  gives the same bytes.
+
+The file keeps pypdf's classic cross-reference table on purpose. Packed into object streams (an
+xref stream) a form was half the size, but PDFium's incremental save of such a file (a reader
+filling the form) appends an xref stream without /Type /XRef that qpdf and pypdf cannot read:
+the filled form was damaged. The tag tree is kept small instead (tags.slim_structure).
 """
 
 from __future__ import annotations
@@ -67,29 +71,39 @@ def finish(
         "/Producer": f"{info['Creator']} (WeasyPrint, pypdf)",
     }
     writer.compress_identical_objects()  # drops the stand-in font, now unreferenced
+    _shorter_strings(writer)
     out = io.BytesIO()
     writer.write(out)
-    return pack(out.getvalue())
-
-
-def pack(pdf: bytes) -> bytes:
-    """`pdf` with its objects gathered into compressed object streams (qpdf, through pikepdf).
-
-    pypdf writes every object on its own, uncompressed; a tagged form has some 400 of them (its
-    structure tree: one element per cell, label and field), which doubled a form's size. Packed,
-    a form is smaller than it was untagged. Deterministic: the first /ID stays, the second is
-    derived from the content, so the same input gives the same bytes."""
-    import pikepdf
-
-    with pikepdf.open(io.BytesIO(pdf)) as document:
-        out = io.BytesIO()
-        document.save(
-            out,
-            object_stream_mode=pikepdf.ObjectStreamMode.generate,
-            compress_streams=True,
-            deterministic_id=True,
-        )
     return out.getvalue()
+
+
+def _shorter_strings(writer) -> None:
+    """Write each text string as hex where that is shorter. pypdf writes a literal string with
+    every byte that is not a letter, digit or space escaped as \\ooo: four bytes each, so a
+    Chinese tooltip (/TU, UTF-16) costs eight bytes a character, against four in hex. PDF makes
+    no difference between the two forms of a string; a form with 120 fields is 12 KB smaller."""
+    from pypdf.generic import ArrayObject, ByteStringObject, DictionaryObject, TextStringObject
+
+    def shorter(value):
+        if isinstance(value, TextStringObject):
+            data = value.get_encoded_bytes()
+            literal = sum(1 if b.isalnum() or b == b" " else 4 for b in _bytes(data))
+            if 2 * len(data) < literal:
+                return ByteStringObject(data)
+        return value
+
+    for obj in writer._objects:  # every object the writer will write
+        if isinstance(obj, DictionaryObject):
+            for key, value in list(obj.items()):
+                obj[key] = shorter(value)
+                if isinstance(value, ArrayObject):
+                    value[:] = [shorter(v) for v in value]
+        elif isinstance(obj, ArrayObject):
+            obj[:] = [shorter(v) for v in obj]
+
+
+def _bytes(data: bytes):
+    return (data[i : i + 1] for i in range(len(data)))
 
 
 def _finish_fields(writer, controls, standin: str, script: str = "zh-Hans") -> None:

@@ -9,8 +9,8 @@ from builder import __version__
 from builder.document import fonts
 from builder.document import script as scripts
 from builder.document.changes import DELETE, EQUAL, IDENTICAL, INSERT, NOTE, ChangeSet, comparison
-from builder.writers.pdf.fontpack import compact_finisher
-from builder.writers.pdf.handbook import ARCHIVAL, weasyprint_html
+from builder.writers.pdf.handbook import weasyprint_html
+from builder.writers.pdf.tags import ARCHIVAL, tagged_finisher
 from builder.writers.templates import environment, templates_dir
 
 
@@ -57,7 +57,7 @@ def render_comparison_pdf(changeset: ChangeSet, path: Path, folder: Path | None 
         pdf_identifier=identifier.encode(),
         uncompressed_pdf=False,
         custom_metadata=True,
-        finisher=compact_finisher,
+        finisher=tagged_finisher,
         **ARCHIVAL,
     )
 

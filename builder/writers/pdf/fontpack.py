@@ -174,11 +174,6 @@ def compact_cid_fonts(pdf) -> int:
     return done
 
 
-def compact_finisher(_document, pdf) -> None:
-    """`compact_cid_fonts` as a WeasyPrint finisher (write_pdf(finisher=…))."""
-    compact_cid_fonts(pdf)
-
-
 def _number(reference) -> int | None:
     """The object number of a pydyf reference (b"12 0 R" or "12 0 R")."""
     if reference is None:

@@ -58,13 +58,8 @@ from builder.document.fieldnames import approval_name, cell_name, option_name, p
 from builder.document.model import ApprovalStep, Document, Form, FormField
 from builder.document.properties import CONTROLLED, properties
 from builder.errors import BuildError
-from builder.writers.pdf.fontpack import compact_finisher
-from builder.writers.pdf.handbook import (
-    TAGGED,
-    no_gc_pauses,
-    shared_font_config,
-    weasyprint_html,
-)
+from builder.writers.pdf.handbook import no_gc_pauses, shared_font_config, weasyprint_html
+from builder.writers.pdf.tags import TAGGED, tagged_finisher
 from builder.writers.templates import environment, templates_dir
 
 TEMPLATE = "form.html.j2"
@@ -452,7 +447,7 @@ def render_form_pdf(document: Document, form: Form, path: Path, folder: Path | N
             pdf_identifier=identifier.encode(),
             uncompressed_pdf=False,
             font_config=shared_font_config(folder, "form"),
-            finisher=compact_finisher,
+            finisher=tagged_finisher,
             **TAGGED,
         )
         finished = acroform.finish(

@@ -19,6 +19,7 @@ from builder.document.model import Document
 from builder.document.properties import Properties, properties
 from builder.writers.html import render_html_string
 from builder.writers.pdf.fontpack import compact_cid_fonts
+from builder.writers.pdf.tags import ARCHIVAL, archival_metadata, finish_structure
 from builder.writers.templates import templates_dir
 
 log = logging.getLogger("handbook")
@@ -137,80 +138,19 @@ def info_finisher(props: Properties):
     /Title, /Subject, /Author, /Keywords, /Creator, the dates and the custom entries
     (/DocNumber, /Version, /EffectiveDate, /ControlStatus, /SourceRevision, …).
 
-    It also cuts the CJK font subsets down to the glyphs the document shows (fontpack.py) and,
-    in a tagged PDF, marks the contents as a table of contents (tag_contents)."""
+    It also finishes the tag tree (tags.finish_structure: the contents as a TOC, wrappers
+    without meaning dropped) and cuts the CJK font subsets down to the glyphs the document shows
+    (fontpack.py)."""
 
     def finish(document, pdf) -> None:
         import pydyf
 
         for key, value in props.pdf_info().items():
             pdf.info[key] = pydyf.String(value)
-        if "StructTreeRoot" in pdf.catalog:
-            tag_contents(document, pdf)
+        finish_structure(document, pdf, contents="toc")
         compact_cid_fonts(pdf)
 
     return finish
-
-
-# ISO 32000-1, 14.8.4.3.2: a TOC holds TOCI items (and nested TOCs); a TOCI holds Lbl,
-# Reference, NonStruct, P or TOC. WeasyPrint tags the contents' <ul> as an ordinary list.
-_AS_CONTENTS = {"/L": "/TOC", "/LI": "/TOCI", "/LBody": "/NonStruct"}
-
-
-def tag_contents(document, pdf, anchor: str = "toc") -> None:
-    """Re-tag the lists that make up the contents as a TOC of TOCI items, so a screen reader
-    announces the table of contents rather than a bulleted list; its links stay Link elements
-    inside the items. The contents are on the pages that hold part of the element with the
-    `anchor` id (templates/handbook.html.j2's <nav id="toc">); WeasyPrint tags each page's part
-    of a list separately, so every outermost list on those pages is one. A document without the
-    anchor is left as is."""
-    import pydyf
-
-    pages = [i for i, page in enumerate(document.pages) if anchor in page.anchors]
-    if not pages:
-        return
-    targets = {pdf.page_references[i] for i in pages}
-    elements = {
-        o.reference: o
-        for o in pdf.objects
-        if isinstance(o, pydyf.Dictionary) and o.get("Type") == "/StructElem"
-    }
-    pending = [
-        e
-        for e in elements.values()
-        if e.get("S") == "/L"
-        and e.get("Pg") in targets
-        and elements.get(e.get("P"), {}).get("S") not in _AS_CONTENTS
-    ]
-    while pending:
-        element = pending.pop()
-        element["S"] = _AS_CONTENTS.get(element["S"], element["S"])
-        if element["S"] == "/Link":
-            continue
-        for kid in element.get("K") or ():
-            if isinstance(kid, bytes) and kid in elements:
-                pending.append(elements[kid])
-
-
-# What every PDF is: tagged (headings, paragraphs, lists, tables and the contents as structure,
-# /Lang from the page's lang, for screen readers and reflow). Controlled documents meant for the
-# archive (handbooks, 修订对照表) also carry the PDF/A-2b identification: the XMP metadata with
-# pdfaid, the sRGB output intent, every font embedded, printable annotations.
-TAGGED = {"pdf_tags": True}
-ARCHIVAL = {"pdf_tags": True, "pdf_variant": "pdf/a-2b"}
-
-
-def archival_metadata(metadata, props: Properties) -> None:
-    """Set WeasyPrint's document metadata from `props` before write_pdf, so that the PDF/A XMP
-    packet it writes says what the document information (info_finisher) says: PDF/A asks the
-    two to agree (title, author, subject = dc:description, keywords, creator tool, dates)."""
-    stamp = f"{props.effective_date.isoformat()}T00:00:00Z"
-    metadata.title = props.title
-    metadata.authors = [props.author]
-    metadata.description = props.subject
-    metadata.keywords = list(props.keywords)
-    metadata.generator = props.generator
-    metadata.created = metadata.modified = stamp
 
 
 def render_pdf(doc: Document, path: Path, folder: Path | None = None) -> None:
