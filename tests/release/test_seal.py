@@ -142,3 +142,53 @@ def test_signed_handbook_shows_the_seal_on_its_cover(built, tmp_path):
         lines = [line.strip() for line in text.splitlines() if line.strip()]
         seal = lines[lines.index(heading) :]
         assert seal[:4] == [heading, f"{who}：{SIGNER}", f"版本：{meta['version']}", date_text]
+
+
+@pytest.fixture(scope="module")
+def small_pdf():
+    import weasyprint
+
+    return weasyprint.HTML(string="<html lang=zh-CN><p>运营管理手册</p></html>").write_pdf()
+
+
+def test_seal_is_deterministic_and_embeds_only_a_subset(small_pdf, monkeypatch, tmp_path):
+    """Two signings are byte-identical (no clock time, no random subset prefix), and the seal
+    adds kilobytes, not the megabytes of a whole Noto CJK face."""
+    import datetime as dt
+
+    from builder.release.sign import Seal, load_key, sign_pdf
+
+    keys = make_keys(tmp_path / "keys", SIGNER)
+    monkeypatch.setenv("HANDBOOK_SIGN_PASSWORD", "pw")
+    key = load_key(keys / "KEY.p12")
+    unsigned = small_pdf
+    when = dt.datetime(2026, 1, 15, tzinfo=dt.UTC)
+    seal = Seal("2.0", dt.date(2026, 1, 15))
+    sealed = sign_pdf(unsigned, key, kind="handbook", when=when, seal=seal)
+    assert sealed == sign_pdf(unsigned, key, kind="handbook", when=when, seal=seal)
+    invisible = sign_pdf(unsigned, key, kind="handbook", when=when)
+    assert 0 < len(sealed) - len(invisible) < 20_000, len(sealed) - len(invisible)
+
+
+def test_missing_font_is_a_chinese_message(small_pdf, monkeypatch, tmp_path):
+    import datetime as dt
+
+    from builder.errors import HandbookError
+    from builder.release import sign
+
+    keys = make_keys(tmp_path / "keys", SIGNER)
+    monkeypatch.setenv("HANDBOOK_SIGN_PASSWORD", "pw")
+    key = sign.load_key(keys / "KEY.p12")
+    monkeypatch.setenv("PATH", str(tmp_path))  # no fc-match
+    sign._face.cache_clear()
+    try:
+        with pytest.raises(HandbookError, match="找不到签章所需的字体“Noto Sans CJK SC”"):
+            sign.sign_pdf(
+                small_pdf,
+                key,
+                kind="handbook",
+                when=dt.datetime(2026, 1, 15, tzinfo=dt.UTC),
+                seal=sign.Seal("2.0", dt.date(2026, 1, 15)),
+            )
+    finally:
+        sign._face.cache_clear()
