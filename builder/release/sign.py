@@ -25,7 +25,7 @@ which is not installed, and a single OTF/TTF, while the Noto CJK faces are .ttc 
 collection (SC, or HK/TC for a Traditional branch; located by fontconfig's ``fc-match``) with
 fontTools, maps each character through the face's cmap (Chinese needs no shaping), and embeds a
 fontTools subset of only the glyphs used as a CID-keyed CFF font (Identity-H, with a ToUnicode
-CMap so readers can copy the text). The stamp adds about 10 KB to a handbook.
+CMap so readers can copy the text). The seal adds about 6 KB to a handbook.
 """
 
 from __future__ import annotations
@@ -287,10 +287,11 @@ class _SealFont(FontEngine):
         program = io.BytesIO()
         cff.compile(program, self.tt)
         registry, ordering, supplement = cff[0].ROS
+        head, hhea = self.tt["head"], self.tt["hhea"]
+        self.tt.close()  # the collection file stays open while the face is read lazily
         writer, n = self.writer, generic.NameObject
         font_file = generic.StreamObject({n("/Subtype"): n("/CIDFontType0C")}, program.getvalue())
         font_file.compress()
-        head, hhea = self.tt["head"], self.tt["hhea"]
         scale = 1000 / self.upem
         descriptor = generic.DictionaryObject(
             {
