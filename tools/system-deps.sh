@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages the handbook builder needs, when missing.
-#   runtime: CJK fonts, what WeasyPrint needs (Pango, HarfBuzz with its subsetter), and
+#   runtime: CJK fonts, fontconfig (fc-match finds the face of the signature seal), what
+#            WeasyPrint needs (Pango, HarfBuzz with its subsetter), and
 #            LibreOffice Writer (soffice), which lays out the Word handbooks to fill their
 #            contents' page numbers
 #   always:  python3-venv when the python3 on the PATH cannot make a venv (a plain Debian)
@@ -11,7 +12,7 @@
 #            driver needs libatomic1: tests/browser.py), git (the diff tests' repositories)
 #   bench:   (--bench) the baselines of bench/bench.py: pandoc (LibreOffice is already there)
 set -euo pipefail
-want=(fonts-noto-cjk fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b
+want=(fonts-noto-cjk fontconfig fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b
       libharfbuzz-subset0 shared-mime-info libreoffice-writer-nogui)
 # A Debian python3 makes venvs only with python3-venv (ensurepip); other Pythons bring their own.
 python3 -c 'import ensurepip' >/dev/null 2>&1 || want+=(python3-venv)

@@ -194,7 +194,10 @@ def build_outputs(
             finally:
                 pool.close(ok=ok)
         for relative, kind in to_sign:
-            _sign_in_place(staging.root / relative, sign, kind, manual.meta, files, relative)
+            script = manual.branch(relative.split("/", 1)[0]).script
+            _sign_in_place(
+                staging.root / relative, sign, kind, manual.meta, files, relative, script
+            )
         result.kept = result.requested - len(result.written)
         result.written.sort()
 
@@ -254,11 +257,15 @@ def build_outputs(
     return result
 
 
-def _sign_in_place(path: Path, key, kind: str, meta, files: dict, relative: str) -> None:
-    """Sign the PDF at `path` (in the staging folder) and record its new bytes in `files`."""
-    from builder.release.sign import sign_pdf, signing_time
+def _sign_in_place(
+    path: Path, key, kind: str, meta, files: dict, relative: str, script: str
+) -> None:
+    """Sign the PDF at `path` (in the staging folder) and record its new bytes in `files`; a
+    handbook's cover shows the seal (signer, version, effective date in the branch's script)."""
+    from builder.release.sign import Seal, sign_pdf, signing_time
 
-    signed = sign_pdf(path.read_bytes(), key, kind=kind, when=signing_time(meta))
+    seal = Seal(meta.version, meta.effective_date, script)
+    signed = sign_pdf(path.read_bytes(), key, kind=kind, when=signing_time(meta), seal=seal)
     path.write_bytes(signed)
     entry = files[relative]
     files[relative] = cache.Entry.of(

@@ -11,10 +11,21 @@ PKCS#1 v1.5 signatures are deterministic, so two signings of the same bytes with
 byte-identical files (tests/release/test_sign.py checks it).
 
 Three kinds (``kind``):
-- ``handbook``: an approval signature (not yet visible: pyhanko's stamp fonts need a single
-  OTF/TTF, and the installed Noto CJK faces are collections),
+- ``handbook``: an approval signature, visible on the cover when the caller passes a ``Seal``:
+  a seal-red bordered box in the empty lower part of page 1 (``seal_box``: from the MediaBox)
+  showing 受控文件签章, the signer (the certificate's common name), the manual's version and its
+  effective date, in the branch's script. The stamp text never holds the current time (pyhanko's
+  default ``%(ts)s`` is replaced), so signing stays deterministic.
 - ``form``: a certification signature allowing form filling only (DocMDP P=2),
 - anything else (comparison tables): an invisible approval signature.
+
+The seal's font: pyhanko's own OpenType engine (``GlyphAccumulatorFactory``) needs uharfbuzz,
+which is not installed, and a single OTF/TTF, while the Noto CJK faces are .ttc collections. So
+``_SealFont`` is a small pyhanko ``FontEngine``: it reads one face of the Noto Sans CJK
+collection (SC, or HK/TC for a Traditional branch; located by fontconfig's ``fc-match``) with
+fontTools, maps each character through the face's cmap (Chinese needs no shaping), and embeds a
+fontTools subset of only the glyphs used as a CID-keyed CFF font (Identity-H, with a ToUnicode
+CMap so readers can copy the text). The seal adds about 6 KB to a handbook.
 """
 
 from __future__ import annotations
@@ -24,11 +35,13 @@ import io
 import logging
 import os
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from functools import cache
 from pathlib import Path
 
 from asn1crypto import cms
 from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.font.api import FontEngine, FontEngineFactory, ShapeResult
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
 from pyhanko.sign.signers.pdf_signer import PdfSigner
@@ -143,26 +156,279 @@ def _off_loop(function, *args, **kwargs):
         return pool.submit(function, *args, **kwargs).result()
 
 
+# ---- The visible seal on a handbook's cover ------------------------------------------------------
+
+SEAL_RED = (0.75, 0.0, 0.0)  # #c00000
+SEAL_SIZE = (230.0, 92.0)  # width, height in points
+# The box's bottom edge, as a fraction of the page height: the cover's text ends above 30 % of
+# the page on every bundled branch (the table grows with a long address), and the footer's
+# margin is below 10 %.
+SEAL_BOTTOM = 0.14
+SEAL_FONT_SIZE = 11
+
+_LABELS = {  # (heading, signer, version, effective date) per script family
+    False: ("受控文件签章", "签章人", "版本", "生效日期"),
+    True: ("受控文件簽章", "簽章人", "版本", "生效日期"),
+}
+
+
+@dataclass(frozen=True)
+class Seal:
+    """What a handbook's visible seal shows besides the signer: the manual's version and
+    effective date, and the branch's script (zh-Hans, zh-Hant-HK, zh-Hant-TW)."""
+
+    version: str
+    effective_date: date
+    script: str = "zh-Hans"
+
+    def text(self, signer: str) -> str:
+        from builder.document import script as scripts
+
+        heading, who, version, effective = _LABELS[scripts.is_traditional(self.script)]
+        day = self.effective_date
+        return "\n".join(
+            (
+                heading,
+                f"{who}：{signer}",
+                f"{version}：{self.version}",
+                f"{effective}：{day.year}年{day.month}月{day.day}日",
+            )
+        )
+
+
+def seal_box(mediabox) -> tuple[int, int, int, int]:
+    """(x1, y1, x2, y2) of the seal on a page with this MediaBox: centred, SEAL_SIZE, its bottom
+    edge at SEAL_BOTTOM of the page's height."""
+    x0, y0, x1, y1 = (float(v) for v in mediabox)
+    width, height = SEAL_SIZE
+    left = x0 + (x1 - x0 - width) / 2
+    bottom = y0 + (y1 - y0) * SEAL_BOTTOM
+    return round(left), round(bottom), round(left + width), round(bottom + height)
+
+
+@cache
+def _face(region: str) -> tuple[str, int]:
+    """(collection file, face index) of Noto Sans CJK for a region (SC, HK, TC), by fontconfig."""
+    import subprocess
+
+    family = f"Noto Sans CJK {region}"
+    try:
+        found = subprocess.run(
+            ["fc-match", "-f", "%{file}|%{index}|%{family}", f"{family}:style=Regular"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        path, index, families = found.split("|", 2)
+    except (OSError, subprocess.CalledProcessError, ValueError):
+        path, index, families = "", "0", ""
+    if family not in families.split(","):
+        raise SignError(f"找不到签章所需的字体“{family}”（请安装 fonts-noto-cjk 和 fontconfig）")
+    return path, int(index)
+
+
+class _SealFont(FontEngine):
+    """A pyhanko font engine over one face of a Noto CJK collection, embedded as a subset.
+
+    Characters map one to one to glyphs through the face's cmap; the glyphs of a CID-keyed CFF
+    font are named cidNNNNN, and the subset keeps those CIDs, so the content stream shows CIDs
+    through Identity-H."""
+
+    def __init__(self, writer, region: str, font_size: int, obj_stream=None):
+        from fontTools.ttLib import TTFont
+
+        path, index = _face(region)
+        self.tt = TTFont(path, fontNumber=index, lazy=True)
+        self.ps_name = self.tt["name"].getDebugName(6) or f"NotoSansCJK{region}-Regular"
+        # embedded_subset=False: pyhanko's subset prefix is random; ours derives from the glyphs
+        super().__init__(writer, self.ps_name, False, obj_stream=obj_stream, font_size=font_size)
+        self.cmap = self.tt.getBestCmap()
+        self.upem = self.tt["head"].unitsPerEm
+        self.glyphs: dict[int, tuple[str, int, str]] = {}  # cid: (glyph name, advance, text)
+        self.ref = writer.allocate_placeholder()
+        self.written = False
+
+    @property
+    def uses_complex_positioning(self):
+        return False
+
+    def shape(self, txt: str) -> ShapeResult:
+        codes = bytearray()
+        advance = 0
+        hmtx = self.tt["hmtx"]
+        for ch in txt:
+            name = self.cmap.get(ord(ch)) or ".notdef"
+            cid = int(name[3:]) if name.startswith("cid") else 0
+            width = hmtx[name][0]
+            self.glyphs.setdefault(cid, (name, width, ch))
+            codes += cid.to_bytes(2, "big")
+            advance += width
+        ops = b"<" + codes.hex().encode() + b"> Tj" if codes else b""
+        return ShapeResult(graphics_ops=ops, x_advance=advance / self.upem, y_advance=0)
+
+    def as_resource(self):
+        return self.ref
+
+    def prepare_write(self):
+        if self.written:
+            return
+        self.written = True
+        from fontTools import subset
+
+        cids = sorted(self.glyphs)
+        prefix = "".join(chr(65 + b % 26) for b in hashlib.sha256(repr(cids).encode()).digest()[:6])
+        name = f"{prefix}+{self.ps_name}"
+        options = subset.Options(layout_closure=False, name_IDs=[], notdef_outline=True)
+        options.drop_tables += ["GPOS", "GDEF", "GSUB", "BASE", "VORG", "vhea", "vmtx"]
+        subsetter = subset.Subsetter(options=options)
+        subsetter.populate(glyphs=[self.glyphs[c][0] for c in cids])
+        subsetter.subset(self.tt)
+        cff = self.tt["CFF "].cff
+        program = io.BytesIO()
+        cff.compile(program, self.tt)
+        registry, ordering, supplement = cff[0].ROS
+        head, hhea = self.tt["head"], self.tt["hhea"]
+        self.tt.close()  # the collection file stays open while the face is read lazily
+        writer, n = self.writer, generic.NameObject
+        font_file = generic.StreamObject({n("/Subtype"): n("/CIDFontType0C")}, program.getvalue())
+        font_file.compress()
+        scale = 1000 / self.upem
+        descriptor = generic.DictionaryObject(
+            {
+                n("/Type"): n("/FontDescriptor"),
+                n("/FontName"): n("/" + name),
+                n("/Flags"): generic.NumberObject(4),  # symbolic (glyphs outside Latin)
+                n("/FontBBox"): generic.ArrayObject(
+                    generic.NumberObject(round(v * scale))
+                    for v in (head.xMin, head.yMin, head.xMax, head.yMax)
+                ),
+                n("/ItalicAngle"): generic.NumberObject(0),
+                n("/Ascent"): generic.NumberObject(round(hhea.ascent * scale)),
+                n("/Descent"): generic.NumberObject(round(hhea.descent * scale)),
+                n("/CapHeight"): generic.NumberObject(round(hhea.ascent * scale)),
+                n("/StemV"): generic.NumberObject(80),
+                n("/FontFile3"): writer.add_object(font_file),
+            }
+        )
+        widths = generic.ArrayObject()
+        for cid in cids:
+            widths += [
+                generic.NumberObject(cid),
+                generic.ArrayObject([generic.NumberObject(round(self.glyphs[cid][1] * scale))]),
+            ]
+        cidfont = generic.DictionaryObject(
+            {
+                n("/Type"): n("/Font"),
+                n("/Subtype"): n("/CIDFontType0"),
+                n("/BaseFont"): n("/" + name),
+                n("/CIDSystemInfo"): generic.DictionaryObject(
+                    {
+                        n("/Registry"): generic.TextStringObject(registry),
+                        n("/Ordering"): generic.TextStringObject(ordering),
+                        n("/Supplement"): generic.NumberObject(supplement),
+                    }
+                ),
+                n("/FontDescriptor"): writer.add_object(descriptor),
+                n("/W"): widths,
+            }
+        )
+        to_unicode = generic.StreamObject(stream_data=self._to_unicode(cids))
+        to_unicode.compress()
+        font = generic.DictionaryObject(
+            {
+                n("/Type"): n("/Font"),
+                n("/Subtype"): n("/Type0"),
+                n("/BaseFont"): n(f"/{name}-Identity-H"),
+                n("/Encoding"): n("/Identity-H"),
+                n("/DescendantFonts"): generic.ArrayObject([writer.add_object(cidfont)]),
+                n("/ToUnicode"): writer.add_object(to_unicode),
+            }
+        )
+        writer.add_object(font, self.obj_stream, idnum=self.ref.idnum)
+
+    def _to_unicode(self, cids) -> bytes:
+        pairs = [
+            f"<{cid:04x}> <{self.glyphs[cid][2].encode('utf-16-be').hex()}>" for cid in cids if cid
+        ]
+        body = "".join(
+            f"{len(chunk)} beginbfchar\n" + "\n".join(chunk) + "\nendbfchar\n"
+            for chunk in (pairs[i : i + 100] for i in range(0, len(pairs), 100))
+        )
+        return (
+            "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
+            "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
+            "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
+            "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n"
+            f"{body}endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n"
+        ).encode("ascii")
+
+
+@dataclass(frozen=True)
+class _SealFontFactory(FontEngineFactory):
+    region: str = "SC"
+    font_size: int = SEAL_FONT_SIZE
+
+    def create_font_engine(self, writer, obj_stream=None):
+        return _SealFont(writer, self.region, self.font_size, obj_stream=obj_stream)
+
+
+def _seal_style(seal: Seal, signer: str):
+    from pyhanko.pdf_utils.layout import AxisAlignment, SimpleBoxLayoutRule
+    from pyhanko.pdf_utils.text import TextBoxStyle
+    from pyhanko.stamp import TextStampStyle
+
+    from builder.document import script as scripts
+
+    return TextStampStyle(
+        stamp_text=seal.text(signer).replace("%", "%%"),  # no %(ts)s: no clock time
+        border_width=2,
+        border_color=SEAL_RED,
+        text_box_style=TextBoxStyle(
+            font=_SealFontFactory(scripts.font_region(seal.script)),
+            font_size=SEAL_FONT_SIZE,
+            leading=round(SEAL_FONT_SIZE * 1.6),
+            text_color=SEAL_RED,
+        ),
+        inner_content_layout=SimpleBoxLayoutRule(
+            x_align=AxisAlignment.ALIGN_MID, y_align=AxisAlignment.ALIGN_MID
+        ),
+    )
+
+
 def sign_pdf(
     data: bytes,
     key: Key,
     *,
     kind: str,
     when: datetime,
+    seal: Seal | None = None,
 ) -> bytes:
-    """``data`` signed; ``when`` (timezone-aware) is the signing time written into it."""
+    """``data`` signed; ``when`` (timezone-aware) is the signing time written into it. A
+    handbook with a ``seal`` gets its signature shown on page 1 (the cover)."""
     writer = _Writer(data)
     meta_args = dict(field_name=FIELD, subfilter=fields.SigSeedSubFilter.PADES, reason="受控文件")
     new_field = None
+    style = None
     if kind == "form":
         meta_args.update(
             certify=True, docmdp_permissions=fields.MDPPerm.FILL_FORMS, reason="受控表单"
         )
+    elif kind == "handbook" and seal is not None:
+        node = writer.find_page_for_modification(0)[0].get_object()
+        while "/MediaBox" not in node:  # inherited from the page tree
+            node = node["/Parent"].get_object()
+        new_field = fields.SigFieldSpec(FIELD, on_page=0, box=seal_box(node["/MediaBox"]))
+        style = _seal_style(seal, key.subject)
     else:
         new_field = fields.SigFieldSpec(FIELD)
     if new_field is not None:
         fields.append_signature_field(writer, new_field)
-    signer = _Signer(signers.PdfSignatureMetadata(**meta_args), signer=key.signer, when=when)
+    signer = _Signer(
+        signers.PdfSignatureMetadata(**meta_args),
+        signer=key.signer,
+        when=when,
+        stamp_style=style,
+    )
     out = io.BytesIO()
     _off_loop(signer.sign_pdf, writer, output=out)
     return out.getvalue()
