@@ -262,9 +262,11 @@ def _sign_in_place(
 ) -> None:
     """Sign the PDF at `path` (in the staging folder) and record its new bytes in `files`; a
     handbook's cover shows the seal (signer, version, effective date in the branch's script)."""
+    from builder.document import script as scripts
     from builder.release.sign import Seal, sign_pdf, signing_time
 
-    seal = Seal(meta.version, meta.effective_date, script)
+    glossary = scripts.glossary_for(script, meta.glossary)
+    seal = Seal(meta.version, meta.effective_date, script, glossary)
     signed = sign_pdf(path.read_bytes(), key, kind=kind, when=signing_time(meta), seal=seal)
     path.write_bytes(signed)
     entry = files[relative]

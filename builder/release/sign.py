@@ -166,10 +166,7 @@ SEAL_SIZE = (230.0, 92.0)  # width, height in points
 SEAL_BOTTOM = 0.14
 SEAL_FONT_SIZE = 11
 
-_LABELS = {  # (heading, signer, version, effective date) per script family
-    False: ("受控文件签章", "签章人", "版本", "生效日期"),
-    True: ("受控文件簽章", "簽章人", "版本", "生效日期"),
-}
+_LABELS = ("受控文件签章", "签章人", "版本", "生效日期")  # heading, signer, version, date
 
 
 @dataclass(frozen=True)
@@ -180,11 +177,13 @@ class Seal:
     version: str
     effective_date: date
     script: str = "zh-Hans"
+    glossary: tuple[tuple[str, str], ...] = ()  # the manual's glossary for that script
 
     def text(self, signer: str) -> str:
         from builder.document import script as scripts
 
-        heading, who, version, effective = _LABELS[scripts.is_traditional(self.script)]
+        conv = scripts.converter(self.script, self.glossary)  # 簽章人 in Hong Kong
+        heading, who, version, effective = (conv.convert(x) if conv else x for x in _LABELS)
         day = self.effective_date
         return "\n".join(
             (
