@@ -38,10 +38,14 @@ from pyhanko.sign.diff_analysis import (
     FieldMDPRule,
     FormUpdate,
     FormUpdatingRule,
+    GenericFieldModificationRule,
     ModificationLevel,
+    SigFieldCreationRule,
+    SigFieldModificationRule,
     StandardDiffPolicy,
 )
 from pyhanko.sign.diff_analysis.commons import compare_dicts
+from pyhanko.sign.diff_analysis.constants import VALUE_UPDATE_KEYS
 from pyhanko.sign.diff_analysis.rules_api import Context
 from pyhanko.sign.signers.pdf_signer import PdfSigner
 
@@ -386,13 +390,21 @@ class CalculationOrderRule(FieldMDPRule):
 
 
 def form_fill_policy() -> StandardDiffPolicy:
-    """pyhanko's default difference policy with the two rules above added to its form rule."""
-    default = DEFAULT_DIFF_POLICY
+    """pyhanko's default difference policy (its global rules, and its form rule's three field
+    rules) with three additions for form filling as PDFium does it:
+
+    - a choice field's /I (the selected option's index, ISO 32000-1 12.7.4.4, table 231; PDFium
+      writes it when an option is picked in a combo box) counts as part of the field's value, as
+      /V, /AS and /AP already do: it selects an option of the field and shows nowhere else;
+    - RadioWidgetStateRule and CalculationOrderRule, above.
+    """
     return StandardDiffPolicy(
-        global_rules=default.global_rules,
+        global_rules=DEFAULT_DIFF_POLICY.global_rules,
         form_rule=FormUpdatingRule(
             field_rules=[
-                *default.form_rule.field_rules,
+                SigFieldCreationRule(),
+                SigFieldModificationRule(),
+                GenericFieldModificationRule(value_update_keys=VALUE_UPDATE_KEYS | {"/I"}),
                 RadioWidgetStateRule(),
                 CalculationOrderRule(),
             ]
