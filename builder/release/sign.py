@@ -330,8 +330,9 @@ class RadioWidgetStateRule(FieldMDPRule):
                     old_canonical_path=spec.old_canonical_path + "/Kids" + ix,
                 )
                 for expected in widget.expected_contexts():
-                    yield ModificationLevel.FORM_FILLING, FormUpdate(
-                        updated_ref=ref, field_name=fq_name, context_checked=expected
+                    yield (
+                        ModificationLevel.FORM_FILLING,
+                        FormUpdate(updated_ref=ref, field_name=fq_name, context_checked=expected),
                     )
 
     @staticmethod
@@ -381,11 +382,14 @@ class CalculationOrderRule(FieldMDPRule):
                 continue
             path = RawPdfPath("/Root", "/AcroForm", "/CO", refs.index(ref))
             # valid_when_locked: this clears a path only; the change itself is the field rule's
-            yield ModificationLevel.FORM_FILLING, FormUpdate(
-                updated_ref=ref,
-                field_name=fq_name,
-                valid_when_locked=True,
-                context_checked=Context.from_absolute(context.old, path),
+            yield (
+                ModificationLevel.FORM_FILLING,
+                FormUpdate(
+                    updated_ref=ref,
+                    field_name=fq_name,
+                    valid_when_locked=True,
+                    context_checked=Context.from_absolute(context.old, path),
+                ),
             )
 
 
