@@ -15,6 +15,17 @@ Three kinds (``kind``):
   OTF/TTF, and the installed Noto CJK faces are collections),
 - ``form``: a certification signature allowing form filling only (DocMDP P=2),
 - anything else (comparison tables): an invisible approval signature.
+
+Filled forms (issue 19): a branch fills a signed form in its PDF reader and saves incrementally;
+`verify_pdf` accepts the update when pyhanko's difference analysis, under `form_fill_policy()`,
+rates it as form filling only. What PDFium's incremental save holds and why pyhanko's default
+policy refused it: (1) re-serialised copies of every object PDFium loaded, with its own float
+formatting, so they were not identical to the signed ones: fixed where the form is written
+(builder.writers.pdf.acroform, `_pdfium_stable_numbers`); (2) /AS of the ticked radio widget
+(a kid without /T, which pyhanko's form rule never looks at); (3) a new appearance of each
+computed field, which is also reachable through the AcroForm's /CO, a path pyhanko does not
+clear; (4) /I of a combo box whose option was picked, not among pyhanko's value keys. (2)-(4) are
+ISO 32000 form filling; `form_fill_policy` allows exactly those, see its rules below.
 """
 
 from __future__ import annotations
