@@ -26,6 +26,17 @@ collection (SC, or HK/TC for a Traditional branch; located by fontconfig's ``fc-
 fontTools, maps each character through the face's cmap (Chinese needs no shaping), and embeds a
 fontTools subset of only the glyphs used as a CID-keyed CFF font (Identity-H, with a ToUnicode
 CMap so readers can copy the text). The seal adds about 6 KB to a handbook.
+
+Filled forms (issue 19): a branch fills a signed form in its PDF reader and saves incrementally;
+`verify_pdf` accepts the update when pyhanko's difference analysis, under `form_fill_policy()`,
+rates it as form filling only. What PDFium's incremental save holds and why pyhanko's default
+policy refused it: (1) re-serialised copies of every object PDFium loaded, with its own float
+formatting, so they were not identical to the signed ones: fixed where the form is written
+(builder.writers.pdf.acroform, `_pdfium_stable_numbers`); (2) /AS of the ticked radio widget
+(a kid without /T, which pyhanko's form rule never looks at); (3) a new appearance of each
+computed field, which is also reachable through the AcroForm's /CO, a path pyhanko does not
+clear; (4) /I of a combo box whose option was picked, not among pyhanko's value keys. (2)-(4) are
+ISO 32000 form filling; `form_fill_policy` allows exactly those, see its rules below.
 """
 
 from __future__ import annotations
@@ -43,7 +54,23 @@ from asn1crypto import cms
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.font.api import FontEngine, FontEngineFactory, ShapeResult
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import RawPdfPath
 from pyhanko.sign import fields, signers
+from pyhanko.sign.diff_analysis import (
+    DEFAULT_DIFF_POLICY,
+    FieldComparisonSpec,
+    FieldMDPRule,
+    FormUpdate,
+    FormUpdatingRule,
+    GenericFieldModificationRule,
+    ModificationLevel,
+    SigFieldCreationRule,
+    SigFieldModificationRule,
+    StandardDiffPolicy,
+)
+from pyhanko.sign.diff_analysis.commons import compare_dicts
+from pyhanko.sign.diff_analysis.constants import VALUE_UPDATE_KEYS
+from pyhanko.sign.diff_analysis.rules_api import Context
 from pyhanko.sign.signers.pdf_signer import PdfSigner
 
 from builder.errors import HandbookError
@@ -509,7 +536,7 @@ def verify_pdf(data: bytes, signer, trust=None) -> str:
     covers the whole file, or whose later changes are form filling only; else what is wrong."""
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import validate_pdf_signature
-    from pyhanko.sign.validation.status import ModificationLevel, SignatureCoverageLevel
+    from pyhanko.sign.validation.status import SignatureCoverageLevel
 
     try:
         signatures = PdfFileReader(io.BytesIO(data), strict=False).embedded_signatures
@@ -520,7 +547,9 @@ def verify_pdf(data: bytes, signer, trust=None) -> str:
     sig = signatures[0]
     if sig.signer_cert.sha256 != signer.sha256:
         return f"签名者“{_name(sig.signer_cert)}”与清单的签名者“{_name(signer)}”不同"
-    status = _off_loop(validate_pdf_signature, sig, _context(trust or signer))
+    status = _off_loop(
+        validate_pdf_signature, sig, _context(trust or signer), diff_policy=form_fill_policy()
+    )
     if not (status.intact and status.valid):
         return "签名无效（签名之后内容被修改）"
     if not status.trusted:
@@ -551,6 +580,131 @@ def pdf_signer(path: Path) -> str:
         return _name(signatures[0].signer_cert) if signatures else ""
     except Exception:  # an unreadable file is simply not shown as signed
         return ""
+
+
+class RadioWidgetStateRule(FieldMDPRule):
+    """Filling a radio group: its widgets (its /Kids without a /T of their own) change /AS.
+
+    ISO 32000-1 12.7.4.2.4: a radio button field's value /V names the on state of one of its
+    widgets, and each widget's /AS selects which of its own appearances it shows. PDFium (and any
+    reader) writes both when a branch ticks an option. pyhanko 0.38's form rule lists fields by
+    their /T and never looks at kid widgets, so such an update stays "unexplained" and the whole
+    revision is rated as other modifications.
+
+    Approved here, at form filling, only this: a widget of a button field, listed at the same
+    place in the field's /Kids in both revisions, whose dictionary is unchanged but for /AS, and
+    whose new /AS is /Off or the field's new value, an appearance state the signed revision
+    already defines in the widget's own /AP /N. Its rectangle, flags and appearances are signed, so
+    the widget can only show one of the appearances it was signed with, inside its own rectangle.
+    The field's own change (/V) is still vetted by pyhanko's GenericFieldModificationRule."""
+
+    def apply(self, context):
+        for fq_name, spec in context.field_specs.items():
+            if spec.field_type != "/Btn" or not (spec.old_field_ref and spec.new_field_ref):
+                continue
+            old_kids = spec.old_field.get("/Kids")
+            new_kids = spec.new_field.get("/Kids")
+            if not old_kids or not new_kids:
+                continue
+            refs = [kid.reference for kid in old_kids]
+            if refs != [kid.reference for kid in new_kids] or spec.old_canonical_path is None:
+                continue
+            value = spec.new_field.get("/V")
+            for ix, ref in enumerate(refs):
+                old_widget, new_widget = context.old(ref), context.new(ref)
+                if not self._only_state_changed(old_widget, new_widget, value):
+                    continue
+                widget = FieldComparisonSpec(
+                    field_type=spec.field_type,
+                    old_field_ref=ref,
+                    new_field_ref=ref,
+                    old_canonical_path=spec.old_canonical_path + "/Kids" + ix,
+                )
+                for expected in widget.expected_contexts():
+                    yield (
+                        ModificationLevel.FORM_FILLING,
+                        FormUpdate(updated_ref=ref, field_name=fq_name, context_checked=expected),
+                    )
+
+    @staticmethod
+    def _only_state_changed(old_widget, new_widget, value) -> bool:
+        if not all(isinstance(w, generic.DictionaryObject) for w in (old_widget, new_widget)):
+            return False
+        if "/T" in old_widget or "/T" in new_widget:  # a field, vetted by pyhanko's own rules
+            return False
+        if not compare_dicts(old_widget, new_widget, frozenset({"/AS"}), raise_exc=False):
+            return False
+        state = new_widget.get("/AS")
+        if state == old_widget.get("/AS"):
+            return True
+        try:
+            states = old_widget["/AP"]["/N"]
+        except (KeyError, TypeError):
+            return False
+        return state == "/Off" or (state == value and state in states)
+
+
+class CalculationOrderRule(FieldMDPRule):
+    """A filled field that is also listed in the AcroForm's calculation order (/CO).
+
+    pyhanko clears an overwritten object only when every path to it in the signed revision is
+    explained; for a field those are its place in /Fields and its page's /Annots, but a computed
+    field (合计, 天数, 大写金额) is also referenced from /CO (ISO 32000-1 12.7.2, the order in
+    which calculate scripts run), which pyhanko does not know, so filling it, or a reader running
+    its script, is rated as other modifications.
+
+    Approved here: that one extra path, /Root/AcroForm/CO[i], when /CO lists the same fields in
+    the same order in both revisions (pyhanko already refuses any other change to the AcroForm
+    dictionary). Nothing else: the field's own change must still pass pyhanko's
+    GenericFieldModificationRule (value and appearance only), or it stays unexplained."""
+
+    def apply(self, context):
+        try:
+            old_order = context.old.root["/AcroForm"]["/CO"]
+            new_order = context.new.root["/AcroForm"]["/CO"]
+        except KeyError:
+            return
+        refs = [field.reference for field in old_order]
+        if refs != [field.reference for field in new_order]:
+            return
+        for fq_name, spec in context.field_specs.items():
+            ref = spec.old_field_ref
+            if ref is None or ref != spec.new_field_ref or ref not in refs:
+                continue
+            path = RawPdfPath("/Root", "/AcroForm", "/CO", refs.index(ref))
+            # valid_when_locked: this clears a path only; the change itself is the field rule's
+            yield (
+                ModificationLevel.FORM_FILLING,
+                FormUpdate(
+                    updated_ref=ref,
+                    field_name=fq_name,
+                    valid_when_locked=True,
+                    context_checked=Context.from_absolute(context.old, path),
+                ),
+            )
+
+
+def form_fill_policy() -> StandardDiffPolicy:
+    """pyhanko's default difference policy (its global rules, and its form rule's three field
+    rules) with three additions for form filling as PDFium does it:
+
+    - a choice field's /I (the selected option's index, ISO 32000-1 12.7.4.4, table 231; PDFium
+      writes it when an option is picked in a combo box) counts as part of the field's value, as
+      /V, /AS and /AP already do: it selects an option of the field and shows nowhere else;
+    - RadioWidgetStateRule and CalculationOrderRule, above.
+    """
+    return StandardDiffPolicy(
+        global_rules=DEFAULT_DIFF_POLICY.global_rules,
+        form_rule=FormUpdatingRule(
+            field_rules=[
+                SigFieldCreationRule(),
+                SigFieldModificationRule(),
+                GenericFieldModificationRule(value_update_keys=VALUE_UPDATE_KEYS | {"/I"}),
+                RadioWidgetStateRule(),
+                CalculationOrderRule(),
+            ]
+        ),
+    )
 
 
 def _signer_cert(signed):

@@ -25,9 +25,19 @@ def _field_name(form, annot) -> str:
     return buffer.raw[: size - 2].decode("utf-16-le")
 
 
-def pdfium_fill(source: Path, target: Path, texts: dict[str, str], clicks: dict[str, int]):
-    """Type `texts` into the named text fields (click, select all, type) and click the
-    clicks[name]-th widget (from 0) of a button field, through PDFium's form-filling API; save."""
+def pdfium_fill(
+    source: Path,
+    target: Path,
+    texts: dict[str, str],
+    clicks: dict[str, int],
+    *,
+    picks: dict[str, int] | None = None,
+    incremental: bool = False,
+):
+    """Type `texts` into the named text fields (click, select all, type), click the
+    clicks[name]-th widget (from 0) of a button field and pick option picks[name] (from 0) of a
+    combo box, through PDFium's form-filling API; save (`incremental`: as an update appended to
+    the original bytes, as a PDF reader saves a signed file)."""
     import pypdfium2 as pdfium
     import pypdfium2.raw as raw
 
@@ -45,16 +55,18 @@ def pdfium_fill(source: Path, target: Path, texts: dict[str, str], clicks: dict[
             rect = raw.FS_RECTF()
             raw.FPDFAnnot_GetRect(annot, rect)
             x, y = (rect.left + rect.right) / 2, (rect.top + rect.bottom) / 2
-            if name in texts or clicks.get(name) == nth:
+            if name in texts or clicks.get(name) == nth or name in (picks or {}):
                 raw.FORM_OnLButtonDown(form, page.raw, 0, x, y)
                 raw.FORM_OnLButtonUp(form, page.raw, 0, x, y)
+            if name in (picks or {}):
+                assert raw.FORM_SetIndexSelected(form, page.raw, picks[name], True), name
             if name in texts:
                 raw.FORM_SelectAllText(form, page.raw)
                 typed = ctypes.create_string_buffer((texts[name] + "\0").encode("utf-16-le"))
                 raw.FORM_ReplaceSelection(form, page.raw, ctypes.cast(typed, raw.FPDF_WIDESTRING))
             raw.FORM_ForceToKillFocus(form)
             raw.FPDFPage_CloseAnnot(annot)
-    pdf.save(str(target))
+    pdf.save(str(target), **({"flags": raw.FPDF_INCREMENTAL} if incremental else {}))
     pdf.close()
 
 

@@ -11,7 +11,22 @@ form the handbook promises (see builder.writers.pdf.forms):
   calculation scripts of computed fields are set from the writer's Control list;
 - document information (with the custom entries /DocNumber, /Version, /ControlStatus, …) is
   set from builder.document.properties and dated by the manual's effective date, so the same input
-  gives the same bytes.
+  gives the same bytes;
+- every real number outside the content streams is written as PDFium writes it back (see
+  `_pdfium_stable_numbers`), so that a form signed for form filling (builder.release.sign) and
+  then filled and saved incrementally in PDFium still validates as form filling only.
+
+What a PDFium incremental save holds (pypdfium2 5.x, PDFium 159; issue 19): the filled fields with
+their new /V and /AP and the appearance streams, and also a re-serialised copy of every object
+PDFium happened to load, the catalog, the page tree, the page, its resources and fonts, unchanged
+in content. pyhanko's difference analysis ignores an overwritten object only when it is
+*identical* (pyhanko.sign.diff_analysis.policies._is_id, which compares numbers by value and type).
+PDFium parses reals as 32-bit floats and writes the shortest decimal that reads back to the same
+float, and writes an integral real as an integer: WeasyPrint's `595.275591` came back as `595.2756`,
+pypdf's `0.0` as `0`, and pyhanko rated the whole update "other modifications" (a widget's /Rect
+"changed"). Written with at most six significant digits, and integral values as integers, each
+number reads back from a float32 to itself, so PDFium's copies are identical and pyhanko's
+standard policy accepts the update as form filling without any policy of our own.
 
 The file keeps pypdf's classic cross-reference table on purpose. Packed into object streams (an
 xref stream) a form was half the size, but PDFium's incremental save of such a file (a reader
@@ -71,6 +86,7 @@ def finish(
         "/Producer": f"{info['Creator']} (WeasyPrint, pypdf)",
     }
     writer.compress_identical_objects()  # drops the stand-in font, now unreferenced
+    _pdfium_stable_numbers(writer)
     _shorter_strings(writer)
     out = io.BytesIO()
     writer.write(out)
@@ -374,6 +390,40 @@ def _terminals(fields):
             yield from _terminals(kids)
         else:
             yield ref
+
+
+def _pdfium_stable_numbers(writer) -> None:
+    """Rewrite each real number in the objects' dictionaries and arrays (not in stream data,
+    which PDFium copies byte for byte) as a value PDFium writes back unchanged: six
+    significant digits (a float32 holds any such decimal exactly enough to print it back, C's
+    FLT_DIG), integral values as integers. Moves nothing by more than 0.001 pt on the page."""
+    for obj in writer._objects:
+        if obj is not None:
+            _stabilise(obj)
+
+
+def _stable(number):
+    from pypdf.generic import FloatObject, NumberObject
+
+    value = float(f"{float(number):.6g}")
+    return NumberObject(int(value)) if value.is_integer() else FloatObject(value)
+
+
+def _stabilise(obj) -> None:
+    from pypdf.generic import ArrayObject, DictionaryObject, FloatObject
+
+    if isinstance(obj, DictionaryObject):  # stream objects too: their dictionary only
+        for key, value in list(obj.items()):
+            if isinstance(value, FloatObject):
+                obj[key] = _stable(value)
+            elif isinstance(value, (DictionaryObject, ArrayObject)):
+                _stabilise(value)
+    elif isinstance(obj, ArrayObject):
+        for i, value in enumerate(obj):
+            if isinstance(value, FloatObject):
+                obj[i] = _stable(value)
+            elif isinstance(value, (DictionaryObject, ArrayObject)):
+                _stabilise(value)
 
 
 def _drop_standin(writer, standin: str) -> None:
