@@ -174,8 +174,9 @@ def _compact(pdf, elements: dict) -> None:
     """Write the kept elements with fewer bytes, meaning the same (ISO 32000-1, 14.7.2):
     /Type is optional; /Pg is inherited from the nearest ancestor that has one, so a child on
     its parent's page needs none; an /A of {/O /Table} alone says nothing; an object reference
-    (OBJR, linking a widget or link annotation) may be a direct dictionary in /K. A tagged
-    one-page form with 120 fields is 25 KB smaller."""
+    (OBJR, linking a widget or link annotation) may be a direct dictionary in /K, and a single
+    marked-content id or object reference needs no array. A tagged one-page form with 120
+    fields is 25 KB smaller."""
     import pydyf
 
     objrs = {
@@ -200,6 +201,15 @@ def _compact(pdf, elements: dict) -> None:
                 pydyf.Dictionary(objrs[k]) if isinstance(k, bytes) and k in objrs else k
                 for k in kids
             )
+    for e in elements.values():
+        kids = e.get("K")
+        if isinstance(kids, list) and len(kids) == 1 and not isinstance(kids[0], bytes):
+            # A single marked-content id or object reference is written as itself: pyhanko,
+            # for one, finds a field's widget in the tree only as Form /K /Obj. A single child
+            # element stays in an array: pyhanko resolves a lone reference in /K and then no
+            # longer knows the child as an element of the tree (it follows the parent tree's
+            # reference into it, and calls filling the field a change it cannot explain).
+            e["K"] = kids[0]
     for objr in objrs.values():
         _unused(objr)
     for e in elements.values():
