@@ -68,18 +68,24 @@ def run_process(tmp_path):
     any, is printed to stderr."""
 
     def invoke(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-        env = {k: v for k, v in os.environ.items() if k != "HANDBOOK_DEBUG"}
-        env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [env.get("PYTHONPATH")])])
-        return subprocess.run(
-            [sys.executable, "-m", "builder", *args],
-            cwd=cwd or tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=240,
-        )
+        return handbook_process(*args, cwd=cwd or tmp_path)
 
     return invoke
+
+
+def handbook_process(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess:
+    """`python -m builder ARGS` in `cwd`, this checkout first on the path, `env` added to the
+    environment (HANDBOOK_DEBUG left out): what run_process runs, for module-scoped fixtures."""
+    environ = {k: v for k, v in os.environ.items() if k != "HANDBOOK_DEBUG"}
+    environ["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [environ.get("PYTHONPATH")])])
+    return subprocess.run(
+        [sys.executable, "-m", "builder", *args],
+        cwd=cwd,
+        env={**environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
 
 
 @pytest.fixture(scope="session")

@@ -44,3 +44,15 @@ def require_file(path: Path, package: str) -> Path:
     if not Path(path).is_file():
         _missing(f"{path} 不存在", package)
     return Path(path)
+
+
+def pdf_layout_text(pdf) -> str:
+    """The PDF's text as poppler lays it out (pdftotext -layout), pages separated by form feeds."""
+    import subprocess
+
+    return subprocess.run(
+        [require("pdftotext", POPPLER), "-layout", str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout

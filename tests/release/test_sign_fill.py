@@ -7,15 +7,13 @@ and a drop-down column added, built and signed by `handbook build --sign`."""
 from __future__ import annotations
 
 import io
-import os
 import shutil
 import subprocess
-import sys
 
 import pytest
 import yaml
 
-from tests.conftest import ROOT, ROOTS
+from tests.conftest import ROOTS, handbook_process
 from tests.readers.fill import pdfium_fill
 from tests.release.test_sign import make_keys
 from tests.tools import POPPLER, require
@@ -61,30 +59,14 @@ def signed_form(tmp_path_factory):
     (src / "forms/plain.yaml").write_text(
         yaml.safe_dump(plain, allow_unicode=True, sort_keys=False), encoding="utf-8"
     )
-    env = {k: v for k, v in os.environ.items() if k != "HANDBOOK_DEBUG"}
-    env.update(PYTHONPATH=str(ROOT), HANDBOOK_SOURCE_REVISION="test", HANDBOOK_SIGN_PASSWORD="pw")
     out = folder / "out"
-    done = subprocess.run(
-        [sys.executable, "-m", "builder", "build", "--src", str(src), "--out", str(out)]
-        + [
-            "--branch",
-            "hq",
-            "--form",
-            "expense",
-            "--form",
-            "plain",
-            "--format",
-            "pdf",
-            "-q",
-            "-j",
-            "1",
-        ]
-        + ["--sign", str(keys / "KEY.p12")],
+    done = handbook_process(
+        *("build", "--src", str(src), "--out", str(out), "--branch", "hq", "--format", "pdf"),
+        *("--form", "expense", "--form", "plain", "-q", "-j", "1"),
+        *("--sign", str(keys / "KEY.p12")),
         cwd=folder,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
+        HANDBOOK_SOURCE_REVISION="test",
+        HANDBOOK_SIGN_PASSWORD="pw",
     )
     assert done.returncode == 0, done.stderr
     return out / "hq/forms/expense.pdf", keys

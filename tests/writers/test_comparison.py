@@ -14,7 +14,7 @@ from docx.oxml.ns import qn
 
 from tests.conftest import SRC
 from tests.revise import EXPECTED, revise
-from tests.tools import POPPLER, QPDF, require
+from tests.tools import POPPLER, QPDF, pdf_layout_text, require
 
 BRANCH = "hq"
 
@@ -48,13 +48,7 @@ def made(tmp_path_factory):
 
 def pdf_lines(pdf: Path) -> list[str]:
     """The PDF's text as laid out, one string per printed line, spaces removed."""
-    text = subprocess.run(
-        [require("pdftotext", POPPLER), "-layout", str(pdf), "-"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return ["".join(line.split()) for line in text.splitlines()]
+    return ["".join(line.split()) for line in pdf_layout_text(pdf).splitlines()]
 
 
 def printed(lines: list[str], text: str) -> bool:

@@ -4,13 +4,12 @@ its heading is on (and its bookmark's page), and dotted leaders run from the tit
 from __future__ import annotations
 
 import re
-import subprocess
 
 import pytest
 from pypdf import PdfReader
 
 from builder.document.resolve import resolve
-from tests.tools import POPPLER, require
+from tests.tools import pdf_layout_text
 
 TOC_PAGE = 3  # cover, 更新记录表, then 目录
 
@@ -27,13 +26,7 @@ def doc(manual):
 
 def page_texts(pdf) -> list[str]:
     """The text of every page (pdftotext -layout), whitespace removed; index 0 is page 1."""
-    out = subprocess.run(
-        [require("pdftotext", POPPLER), "-layout", str(pdf), "-"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return [re.sub(r"\s+", "", page) for page in out.split("\f")]
+    return [re.sub(r"\s+", "", page) for page in pdf_layout_text(pdf).split("\f")]
 
 
 def toc_entries(pages: list[str], doc) -> dict[str, int]:

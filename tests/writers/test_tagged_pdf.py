@@ -5,21 +5,19 @@ that agrees with its document information."""
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
 import yaml
 
+from tests.conftest import handbook_process
 from tests.tools import require
 
 ROOTS = Path(__file__).resolve().parents[1] / "roots"
-REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -27,15 +25,11 @@ def built(tmp_path_factory):
     work = tmp_path_factory.mktemp("tagged")
     src = work / "src"
     shutil.copytree(ROOTS / "law", src)
-    env = {**os.environ, "HANDBOOK_SOURCE_REVISION": "test", "PYTHONPATH": str(REPO)}
-    done = subprocess.run(
-        [sys.executable, "-m", "builder", "build", "--src", str(src), "--out", str(work / "out")]
-        + ["--branch", "hq", "--branch", "hongkong", "--format", "pdf", "-q"],
+    done = handbook_process(
+        *("build", "--src", str(src), "--out", str(work / "out"), "--format", "pdf", "-q"),
+        *("--branch", "hq", "--branch", "hongkong"),
         cwd=work,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
+        HANDBOOK_SOURCE_REVISION="test",
     )
     assert done.returncode == 0, done.stderr
     return work / "out"
