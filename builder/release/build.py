@@ -148,11 +148,11 @@ def build_outputs(
             change_marks,
             draft,
             options.get("signer", ""),
+            sign,
         )
         if docx_page_numbers and not settings.layout and any(_paginated(t[1]) for t in tasks):
             log.warning(NO_LAYOUT_WARNING)
         paginate: list[str] = []  # the Word files written without the page numbers they get
-        to_sign: list[tuple[str, str]] = []  # (relative, kind) of the PDFs written, to sign
         with working(settings):  # set before the pool forks: the workers inherit it
             pool = WorkerPool(max(1, min(jobs, len(tasks))), staging.lock_fd)
             ok = False
@@ -183,8 +183,6 @@ def build_outputs(
                                 sha256=sha256,
                             )
                             result.written.append(Path(out) / relative)
-                            if sign is not None and job.fmt == "pdf":
-                                to_sign.append((relative, job.kind))
                             if paginates(job, settings):
                                 paginate.append(relative)
                         bar.current_item = relative
@@ -193,11 +191,6 @@ def build_outputs(
                 ok = True
             finally:
                 pool.close(ok=ok)
-        for relative, kind in to_sign:
-            script = manual.branch(relative.split("/", 1)[0]).script
-            _sign_in_place(
-                staging.root / relative, sign, kind, manual.meta, files, relative, script
-            )
         result.kept = result.requested - len(result.written)
         result.written.sort()
 
@@ -255,28 +248,6 @@ def build_outputs(
             result.written.append(Path(out) / MANIFEST)
         staging.publish()
     return result
-
-
-def _sign_in_place(
-    path: Path, key, kind: str, meta, files: dict, relative: str, script: str
-) -> None:
-    """Sign the PDF at `path` (in the staging folder) and record its new bytes in `files`; a
-    handbook's cover shows the seal (signer, version, effective date in the branch's script)."""
-    from builder.document import script as scripts
-    from builder.release.sign import Seal, sign_pdf, signing_time
-
-    glossary = scripts.glossary_for(script, meta.glossary)
-    seal = Seal(meta.version, meta.effective_date, script, glossary)
-    signed = sign_pdf(path.read_bytes(), key, kind=kind, when=signing_time(meta), seal=seal)
-    path.write_bytes(signed)
-    entry = files[relative]
-    files[relative] = cache.Entry.of(
-        path,
-        key=entry.key,
-        branch_key=entry.branch_key,
-        sources_key=entry.sources_key,
-        sha256=sha256_file(path),
-    )
 
 
 NO_LAYOUT_WARNING = (

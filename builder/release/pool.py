@@ -36,6 +36,8 @@ class WorkerSettings:
     change_marks: bool
     draft: bool = False  # highlight the values marked 待确认
     signer: str = ""  # the signing certificate's fingerprint (build --sign): PDFs are signed
+    key: object = None  # the signing key itself (builder.release.sign.Key), which the forked
+    # workers inherit in memory: never pickled, written, logged or part of a cache key
 
     @property
     def options(self) -> Options:
@@ -113,6 +115,10 @@ def _task(task: tuple[str, Job, str | None]) -> tuple[str, Job, str, str | None]
     try:
         if not writer(job.kind, job.fmt).render(payload, target, s.options):
             key = ""  # written without the page numbers LibreOffice failed to give: retry next time
+        if s.key is not None and job.fmt == "pdf":  # signed where it was rendered, in parallel
+            from builder.release.sign import sign_file
+
+            sign_file(target, s.key, job.kind, document)
         return branch_id, job, key, sha256_file(target)
     except BuildError:
         raise

@@ -460,6 +460,19 @@ def sign_pdf(
     return out.getvalue()
 
 
+def sign_file(path: Path, key: Key, kind: str, document) -> None:
+    """Sign the PDF at `path` in place, a file of the resolved `document`'s branch: a
+    handbook's cover shows the seal (signer, version, effective date, in the branch's script and
+    glossary), dated by the manual's effective date. The build's workers call it right after
+    rendering, so signing runs in parallel with the other files."""
+    meta, branch = document.meta, document.branch
+    seal = Seal(meta.version, meta.effective_date, branch.script, document.glossary)
+    path = Path(path)
+    path.write_bytes(
+        sign_pdf(path.read_bytes(), key, kind=kind, when=signing_time(meta), seal=seal)
+    )
+
+
 def sign_bytes(data: bytes, key: Key, when: datetime) -> bytes:
     """A detached CMS (DER) signature of ``data``, e.g. manifest.json's."""
     return _sign_general(data, key, when).dump()
