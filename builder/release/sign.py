@@ -45,6 +45,7 @@ import hashlib
 import io
 import logging
 import os
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -456,8 +457,23 @@ def sign_pdf(
         stamp_style=style,
     )
     out = io.BytesIO()
-    _off_loop(signer.sign_pdf, writer, output=out)
-    return out.getvalue()
+    size = (key.fingerprint, kind, style is not None, when)
+    _off_loop(signer.sign_pdf, writer, output=out, bytes_reserved=_RESERVED.get(size))
+    signed = out.getvalue()
+    if size not in _RESERVED:
+        contents = _CONTENTS.findall(signed, len(data))
+        if contents:
+            _RESERVED[size] = len(contents[-1])
+    return signed
+
+
+# The room pyhanko reserves for the signature (/Contents, in hex digits), by (certificate, kind,
+# visible, signing time). pyhanko works it out by making a dummy signature first, a third of the
+# time of signing a form; it depends only on the certificates, the signing time and the kind of
+# signature, never on the document, so the first signing of each kind measures it in its output
+# and the others reserve as much: the same bytes, as tests/release/test_sign.py checks.
+_RESERVED: dict[tuple[str, str, bool, datetime], int] = {}
+_CONTENTS = re.compile(rb"/Contents <([0-9a-fA-F]+)>")
 
 
 def sign_file(path: Path, key: Key, kind: str, document) -> None:
