@@ -147,7 +147,6 @@ def build_outputs(
             source_revision,
             change_marks,
             draft,
-            options.get("signer", ""),
             sign,
         )
         if docx_page_numbers and not settings.layout and any(_paginated(t[1]) for t in tasks):
@@ -390,15 +389,14 @@ def _write_comparisons(
             signed = (("signer", sign.fingerprint),) if sign is not None and fmt == "pdf" else ()
             key = env.key("comparison", fmt, comparison_writer.templates, signed, digest)
 
-            def write(target, comparison_writer=comparison_writer, changes=changes, fmt=fmt):
+            def write(
+                target, comparison_writer=comparison_writer, changes=changes, fmt=fmt, new=new
+            ):
                 comparison_writer.render(changes, target, Options(templates=templates))
                 if sign is not None and fmt == "pdf":
-                    from builder.release.sign import sign_pdf, signing_time
+                    from builder.release.sign import sign_file
 
-                    signed = sign_pdf(
-                        target.read_bytes(), sign, kind="comparison", when=signing_time(manual.meta)
-                    )
-                    target.write_bytes(signed)
+                    sign_file(target, sign, "comparison", new)
                 return True
 
             outputs.refresh(f"{branch_id}/{COMPARISON}.{fmt}", key, branch_keys[branch_id], write)

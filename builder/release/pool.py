@@ -35,9 +35,13 @@ class WorkerSettings:
     source_revision: str
     change_marks: bool
     draft: bool = False  # highlight the values marked 待确认
-    signer: str = ""  # the signing certificate's fingerprint (build --sign): PDFs are signed
-    key: object = None  # the signing key itself (builder.release.sign.Key), which the forked
-    # workers inherit in memory: never pickled, written, logged or part of a cache key
+    key: object = None  # the signing key (builder.release.sign.Key, build --sign), which the
+    # forked workers inherit in memory: never pickled, written, logged or part of a cache key
+
+    @property
+    def signer(self) -> str:
+        """The signing certificate's fingerprint ("" unsigned): what a PDF's cache key holds."""
+        return self.key.fingerprint if self.key is not None else ""
 
     @property
     def options(self) -> Options:

@@ -480,7 +480,8 @@ def sign_file(path: Path, key: Key, kind: str, document) -> None:
     """Sign the PDF at `path` in place, a file of the resolved `document`'s branch: a
     handbook's cover shows the seal (signer, version, effective date, in the branch's script and
     glossary), dated by the manual's effective date. The build's workers call it right after
-    rendering, so signing runs in parallel with the other files."""
+    rendering, so signing runs in parallel with the other files; the build process for each
+    修订对照表."""
     meta, branch = document.meta, document.branch
     seal = Seal(meta.version, meta.effective_date, branch.script, document.glossary)
     path = Path(path)

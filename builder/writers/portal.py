@@ -132,7 +132,7 @@ def branch_page_html(
         forms=forms,
         changes=changes,
         read_online="handbook.html" if "handbook.html" in files else None,
-        signed_by=sorted({name for rel, name in signers.items() if name and rel in files}),
+        signed_by=sorted({name for name in signers.values() if name}),
         css=scripts.regional_css(_css(folder), branch.script),
     )
 

@@ -224,3 +224,17 @@ def test_portal_marks_each_signed_pdf_and_says_how_to_check(signed):
     card = page.xpath('//div[@id="signature"]')[0].text_content()
     assert "示例科技电子签章" in card and "签名有效" in card
     assert "handbook verify" in card and "--trust" in card
+
+
+def test_comparison_table_is_signed_too(signed, run_process):
+    require("pdfsig", "poppler-utils")
+    src, out, keys = signed
+    args = [a.format(src=src, out=out) for a in BUILD]
+    done = run_process(*args, "--compare", str(src), "--sign", str(keys / "KEY.p12"))
+    assert done.returncode == 0, done.stderr
+    report = subprocess.run(
+        ["pdfsig", str(out / "hq/comparison.pdf")], capture_output=True, text=True
+    ).stdout
+    assert "Signature is Valid." in report and "CN=示例科技电子签章" in report
+    ok = run_process("verify", str(out), "--strict", "--trust", str(keys / "ca.pem"))
+    assert ok.returncode == 0, ok.stdout + ok.stderr

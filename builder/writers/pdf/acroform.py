@@ -103,7 +103,7 @@ def _shorter_strings(writer) -> None:
     def shorter(value):
         if isinstance(value, TextStringObject):
             data = value.get_encoded_bytes()
-            literal = sum(1 if b.isalnum() or b == b" " else 4 for b in _bytes(data))
+            literal = sum(1 if b in _PLAIN_BYTES else 4 for b in data)
             if 2 * len(data) < literal:
                 return ByteStringObject(data)
         return value
@@ -118,8 +118,7 @@ def _shorter_strings(writer) -> None:
             obj[:] = [shorter(v) for v in obj]
 
 
-def _bytes(data: bytes):
-    return (data[i : i + 1] for i in range(len(data)))
+_PLAIN_BYTES = frozenset(b"0123456789 ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 
 
 def _finish_fields(writer, controls, standin: str, script: str = "zh-Hans") -> None:
