@@ -48,7 +48,7 @@ import os
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from asn1crypto import cms
@@ -116,6 +116,50 @@ class _Signer(PdfSigner):
         session.system_time = self._when
         return session
 
+    def _enforce_certification_constraints(self, reader) -> None:
+        """pyhanko checks here that a certification signature comes first and that an earlier
+        author signature allows another, by walking every form field of the document: 40 ms
+        for a form with a hundred fields. The build signs only PDFs it has just written
+        (WeasyPrint's, never signed), so there is nothing to find."""
+        return None
+
+
+class _KeySigner(signers.SimpleSigner):
+    """pyhanko's SimpleSigner with its private key parsed once. SimpleSigner turns the key's DER
+    into a `cryptography` key for every signature, and for RSA that runs the key's consistency
+    checks: 45 ms per PDF, more than the rest of signing a form."""
+
+    def __init__(self, loaded: signers.SimpleSigner):
+        super().__init__(
+            signing_cert=loaded.signing_cert,
+            signing_key=loaded.signing_key,
+            cert_registry=loaded.cert_registry,
+            signature_mechanism=loaded.signature_mechanism,
+        )
+        self._private = None  # parsed on first use, in the process that signs
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ec, rsa
+        from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+        from pyhanko_certvalidator.util import get_pyca_cryptography_hash
+
+        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm)
+        try:
+            algorithm = mechanism.signature_algo
+        except ValueError:
+            algorithm = mechanism["algorithm"].native
+        if algorithm not in ("rsassa_pkcs1v15", "ecdsa"):  # PSS, EdDSA, DSA…: pyhanko's way
+            return super().sign_raw(data, digest_algorithm)
+        if self._private is None:
+            self._private = serialization.load_der_private_key(self.signing_key.dump(), None)
+        digest = get_pyca_cryptography_hash(digest_algorithm)
+        if algorithm == "ecdsa" and isinstance(self._private, ec.EllipticCurvePrivateKey):
+            return self._private.sign(data, ec.ECDSA(digest))
+        if algorithm == "rsassa_pkcs1v15" and isinstance(self._private, rsa.RSAPrivateKey):
+            return self._private.sign(data, PKCS1v15(), digest)
+        return super().sign_raw(data, digest_algorithm)
+
 
 def signing_time(meta) -> datetime:
     """The signing time written into every signature: the manual's effective date, 00:00
@@ -165,7 +209,7 @@ def load_key(path: Path | str | None = None) -> Key:
         raise SignError(
             f"{path}：无法读取签名证书（不是 PKCS#12 文件，或 {PASSWORD_ENV} 密码不对）"
         )
-    return Key(signer)
+    return Key(_KeySigner(signer))
 
 
 def _off_loop(function, *args, **kwargs):
@@ -254,6 +298,58 @@ def _face(region: str) -> tuple[str, int]:
     return path, int(index)
 
 
+@dataclass(frozen=True)
+class _FaceMetrics:
+    ps_name: str
+    cmap: dict[int, str]  # code point: glyph name
+    advances: dict[str, int]  # glyph name: advance width, font units
+    upem: int
+    bbox: tuple[int, int, int, int]
+    ascent: int
+    descent: int
+
+
+@cache
+def _face_metrics(region: str) -> _FaceMetrics:
+    """What shaping and the font dictionaries need of a Noto CJK face, read once per process
+    (the face's 65,000-glyph metrics take 0.2 s to read, as long as signing a handbook)."""
+    from fontTools.ttLib import TTFont
+
+    path, index = _face(region)
+    with TTFont(path, fontNumber=index, lazy=True) as tt:
+        head, hhea = tt["head"], tt["hhea"]
+        return _FaceMetrics(
+            ps_name=tt["name"].getDebugName(6) or f"NotoSansCJK{region}-Regular",
+            cmap=dict(tt.getBestCmap()),
+            advances={g: m[0] for g, m in tt["hmtx"].metrics.items()},
+            upem=head.unitsPerEm,
+            bbox=(head.xMin, head.yMin, head.xMax, head.yMax),
+            ascent=hhea.ascent,
+            descent=hhea.descent,
+        )
+
+
+@lru_cache(maxsize=8)
+def _subset(region: str, glyphs: tuple[str, ...]) -> tuple[bytes, tuple[str, str, int]]:
+    """A CFF program of only these glyphs of the region's face, and its (Registry, Ordering,
+    Supplement). Every seal of a script shows the same characters but for the signer and the
+    version, so a worker subsets once per script and reuses it."""
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    path, index = _face(region)
+    options = subset.Options(layout_closure=False, name_IDs=[], notdef_outline=True)
+    options.drop_tables += ["GPOS", "GDEF", "GSUB", "BASE", "VORG", "vhea", "vmtx"]
+    subsetter = subset.Subsetter(options=options)
+    subsetter.populate(glyphs=list(glyphs))
+    with TTFont(path, fontNumber=index, lazy=True) as tt:
+        subsetter.subset(tt)
+        cff = tt["CFF "].cff
+        program = io.BytesIO()
+        cff.compile(program, tt)
+        return program.getvalue(), tuple(cff[0].ROS)
+
+
 class _SealFont(FontEngine):
     """A pyhanko font engine over one face of a Noto CJK collection, embedded as a subset.
 
@@ -262,15 +358,12 @@ class _SealFont(FontEngine):
     through Identity-H."""
 
     def __init__(self, writer, region: str, font_size: int, obj_stream=None):
-        from fontTools.ttLib import TTFont
-
-        path, index = _face(region)
-        self.tt = TTFont(path, fontNumber=index, lazy=True)
-        self.ps_name = self.tt["name"].getDebugName(6) or f"NotoSansCJK{region}-Regular"
+        self.face = _face_metrics(region)
         # embedded_subset=False: pyhanko's subset prefix is random; ours derives from the glyphs
-        super().__init__(writer, self.ps_name, False, obj_stream=obj_stream, font_size=font_size)
-        self.cmap = self.tt.getBestCmap()
-        self.upem = self.tt["head"].unitsPerEm
+        super().__init__(
+            writer, self.face.ps_name, False, obj_stream=obj_stream, font_size=font_size
+        )
+        self.region = region
         self.glyphs: dict[int, tuple[str, int, str]] = {}  # cid: (glyph name, advance, text)
         self.ref = writer.allocate_placeholder()
         self.written = False
@@ -282,16 +375,16 @@ class _SealFont(FontEngine):
     def shape(self, txt: str) -> ShapeResult:
         codes = bytearray()
         advance = 0
-        hmtx = self.tt["hmtx"]
+        face = self.face
         for ch in txt:
-            name = self.cmap.get(ord(ch)) or ".notdef"
+            name = face.cmap.get(ord(ch)) or ".notdef"
             cid = int(name[3:]) if name.startswith("cid") else 0
-            width = hmtx[name][0]
+            width = face.advances[name]
             self.glyphs.setdefault(cid, (name, width, ch))
             codes += cid.to_bytes(2, "big")
             advance += width
         ops = b"<" + codes.hex().encode() + b"> Tj" if codes else b""
-        return ShapeResult(graphics_ops=ops, x_advance=advance / self.upem, y_advance=0)
+        return ShapeResult(graphics_ops=ops, x_advance=advance / face.upem, y_advance=0)
 
     def as_resource(self):
         return self.ref
@@ -300,39 +393,29 @@ class _SealFont(FontEngine):
         if self.written:
             return
         self.written = True
-        from fontTools import subset
-
         cids = sorted(self.glyphs)
         prefix = "".join(chr(65 + b % 26) for b in hashlib.sha256(repr(cids).encode()).digest()[:6])
-        name = f"{prefix}+{self.ps_name}"
-        options = subset.Options(layout_closure=False, name_IDs=[], notdef_outline=True)
-        options.drop_tables += ["GPOS", "GDEF", "GSUB", "BASE", "VORG", "vhea", "vmtx"]
-        subsetter = subset.Subsetter(options=options)
-        subsetter.populate(glyphs=[self.glyphs[c][0] for c in cids])
-        subsetter.subset(self.tt)
-        cff = self.tt["CFF "].cff
-        program = io.BytesIO()
-        cff.compile(program, self.tt)
-        registry, ordering, supplement = cff[0].ROS
-        head, hhea = self.tt["head"], self.tt["hhea"]
-        self.tt.close()  # the collection file stays open while the face is read lazily
+        name = f"{prefix}+{self.face.ps_name}"
+        program, (registry, ordering, supplement) = _subset(
+            self.region, tuple(self.glyphs[c][0] for c in cids)
+        )
+        face = self.face
         writer, n = self.writer, generic.NameObject
-        font_file = generic.StreamObject({n("/Subtype"): n("/CIDFontType0C")}, program.getvalue())
+        font_file = generic.StreamObject({n("/Subtype"): n("/CIDFontType0C")}, program)
         font_file.compress()
-        scale = 1000 / self.upem
+        scale = 1000 / face.upem
         descriptor = generic.DictionaryObject(
             {
                 n("/Type"): n("/FontDescriptor"),
                 n("/FontName"): n("/" + name),
                 n("/Flags"): generic.NumberObject(4),  # symbolic (glyphs outside Latin)
                 n("/FontBBox"): generic.ArrayObject(
-                    generic.NumberObject(round(v * scale))
-                    for v in (head.xMin, head.yMin, head.xMax, head.yMax)
+                    generic.NumberObject(round(v * scale)) for v in face.bbox
                 ),
                 n("/ItalicAngle"): generic.NumberObject(0),
-                n("/Ascent"): generic.NumberObject(round(hhea.ascent * scale)),
-                n("/Descent"): generic.NumberObject(round(hhea.descent * scale)),
-                n("/CapHeight"): generic.NumberObject(round(hhea.ascent * scale)),
+                n("/Ascent"): generic.NumberObject(round(face.ascent * scale)),
+                n("/Descent"): generic.NumberObject(round(face.descent * scale)),
+                n("/CapHeight"): generic.NumberObject(round(face.ascent * scale)),
                 n("/StemV"): generic.NumberObject(80),
                 n("/FontFile3"): writer.add_object(font_file),
             }
@@ -448,32 +531,49 @@ def sign_pdf(
         style = _seal_style(seal, key.subject)
     else:
         new_field = fields.SigFieldSpec(FIELD)
-    if new_field is not None:
-        fields.append_signature_field(writer, new_field)
+
+    def prepared(writer):
+        if new_field is not None:
+            fields.append_signature_field(writer, new_field)
+        return writer
+
     signer = _Signer(
         signers.PdfSignatureMetadata(**meta_args),
         signer=key.signer,
         when=when,
         stamp_style=style,
     )
-    out = io.BytesIO()
     size = (key.fingerprint, kind, style is not None, when)
-    _off_loop(signer.sign_pdf, writer, output=out, bytes_reserved=_RESERVED.get(size))
-    signed = out.getvalue()
-    if size not in _RESERVED:
-        contents = _CONTENTS.findall(signed, len(data))
-        if contents:
-            _RESERVED[size] = len(contents[-1])
-    return signed
+    if size not in _RESERVED:  # the first of its kind: signed once to measure the signature
+        out = io.BytesIO()
+        _off_loop(signer.sign_pdf, prepared(_Writer(data)), output=out)
+        _RESERVED[size] = _reserve(out.getvalue(), len(data))
+    out = io.BytesIO()
+    _off_loop(signer.sign_pdf, prepared(writer), output=out, bytes_reserved=_RESERVED[size])
+    return out.getvalue()
 
 
-# The room pyhanko reserves for the signature (/Contents, in hex digits), by (certificate, kind,
+# The room reserved for the signature (/Contents, in hex digits), by (certificate, kind,
 # visible, signing time). pyhanko works it out by making a dummy signature first, a third of the
-# time of signing a form; it depends only on the certificates, the signing time and the kind of
-# signature, never on the document, so the first signing of each kind measures it in its output
-# and the others reserve as much: the same bytes, as tests/release/test_sign.py checks.
+# time of signing a form, and reserves a few KB more than it needs. The signature's length
+# depends only on the certificates, the signing time and the kind of signature, never on the
+# document, so the first signing of each kind measures it and every signing reserves that plus
+# SLACK (an ECDSA signature's length varies by a few bytes): the same bytes whichever file came
+# first (tests/release/test_sign.py checks), and 2 KB less per PDF than pyhanko's estimate.
 _RESERVED: dict[tuple[str, str, bool, datetime], int] = {}
 _CONTENTS = re.compile(rb"/Contents <([0-9a-fA-F]+)>")
+SLACK = 32  # bytes
+
+
+def _reserve(signed: bytes, start: int) -> int:
+    """Hex digits to reserve for a signature like the last one in `signed` (DER: a SEQUENCE
+    whose header gives its length)."""
+    der = bytes.fromhex(_CONTENTS.findall(signed, start)[-1].decode())
+    head = der[1]
+    length = (
+        2 + head if head < 0x80 else 2 + (head & 0x7F) + int.from_bytes(der[2 : 2 + (head & 0x7F)])
+    )
+    return 2 * (length + SLACK)
 
 
 def sign_file(path: Path, key: Key, kind: str, document) -> None:

@@ -180,7 +180,9 @@ def test_missing_font_is_a_chinese_message(small_pdf, monkeypatch, tmp_path):
     monkeypatch.setenv("HANDBOOK_SIGN_PASSWORD", "pw")
     key = sign.load_key(keys / "KEY.p12")
     monkeypatch.setenv("PATH", str(tmp_path))  # no fc-match
-    sign._face.cache_clear()
+    caches = (sign._face, sign._face_metrics, sign._subset)  # a worker reads the face once
+    for cached in caches:
+        cached.cache_clear()
     try:
         with pytest.raises(HandbookError, match="找不到签章所需的字体“Noto Sans CJK SC”"):
             sign.sign_pdf(
@@ -191,4 +193,5 @@ def test_missing_font_is_a_chinese_message(small_pdf, monkeypatch, tmp_path):
                 seal=sign.Seal("2.0", dt.date(2026, 1, 15)),
             )
     finally:
-        sign._face.cache_clear()
+        for cached in caches:
+            cached.cache_clear()

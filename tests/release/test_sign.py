@@ -208,3 +208,45 @@ def test_wrong_password_is_a_chinese_message(p12, monkeypatch):
     monkeypatch.delenv("HANDBOOK_SIGN_P12", raising=False)
     with pytest.raises(SignError, match="未指定签名证书"):
         load_key(None)
+
+
+def test_the_room_for_the_signature_is_tight_and_the_same_whichever_file_comes_first(
+    p12, unsigned_pdf, monkeypatch
+):
+    import re
+
+    import weasyprint
+
+    from builder.release import sign
+
+    key = _key(p12, monkeypatch)
+    other = weasyprint.HTML(string="<html lang=zh-CN><h1>表单</h1><p>借阅登记</p></html>")
+    other = other.write_pdf()
+    monkeypatch.setattr(sign, "_RESERVED", {})
+    sign.sign_pdf(unsigned_pdf, key, kind="form", when=WHEN)
+    second = sign.sign_pdf(other, key, kind="form", when=WHEN)
+    monkeypatch.setattr(sign, "_RESERVED", {})
+    first = sign.sign_pdf(other, key, kind="form", when=WHEN)
+    assert first == second  # reproducible whatever a worker signed before
+    contents = re.findall(rb"/Contents <([0-9a-fA-F]+)>", first)[-1]
+    padding = len(contents) - len(contents.rstrip(b"0"))
+    assert padding <= 2 * 64, padding  # pyhanko's own estimate leaves 1 KB and more unused
+
+
+def test_the_largest_bundled_forms_stay_within_150_kb_signed(manual, p12, monkeypatch, tmp_path):
+    # Issue 20's size goal holds for the forms a signed build publishes: 香港's 借阅登记表 and
+    # 修订记录表 (120 fields, every tooltip in Traditional script) are the largest.
+    from builder.document.resolve import resolve
+    from builder.release.sign import sign_file
+    from builder.writers.pdf.forms import render_form_pdf
+
+    key = _key(p12, monkeypatch)
+    doc = resolve(manual, "hongkong")
+    for form in doc.forms:
+        if form.id not in ("manual-borrow-log", "manual-update-log"):
+            continue
+        path = tmp_path / f"{form.id}.pdf"
+        render_form_pdf(doc, form, path)
+        sign_file(path, key, "form", doc)
+        assert path.stat().st_size <= 150 * 1024, (form.id, path.stat().st_size)
+        assert "Signature is Valid." in _pdfsig(path)
