@@ -94,18 +94,28 @@ def finish(
 
 
 def _shorter_strings(writer) -> None:
-    """Write each text string as hex where that is shorter. pypdf writes a literal string with
-    every byte that is not a letter, digit or space escaped as \\ooo: four bytes each, so a
-    Chinese tooltip (/TU, UTF-16) costs eight bytes a character, against four in hex. PDF makes
-    no difference between the two forms of a string; a form with 120 fields is 12 KB smaller."""
+    """Write each text string as a literal string of its own bytes. pypdf writes a literal
+    string with every byte that is not a letter, digit or space escaped as \\ooo (four bytes
+    each), or a byte string as hex (two), so a Chinese tooltip (/TU, UTF-16) cost eight or four
+    bytes a character. ISO 32000-1 (7.3.4.2) lets a literal string hold any byte, escaping only
+    the backslash, the parentheses and a carriage return (which a reader would take for a line
+    end): two bytes a character. Encrypted PDFs hold such strings everywhere, so every reader
+    takes them; a form with 120 fields is 12 KB smaller."""
     from pypdf.generic import ArrayObject, ByteStringObject, DictionaryObject, TextStringObject
+
+    class LiteralBytes(ByteStringObject):
+        def write_to_stream(self, stream, encryption_key=None) -> None:
+            escaped = (
+                self.replace(b"\\", b"\\\\")
+                .replace(b"(", b"\\(")
+                .replace(b")", b"\\)")
+                .replace(b"\r", b"\\r")
+            )
+            stream.write(b"(" + escaped + b")")
 
     def shorter(value):
         if isinstance(value, TextStringObject):
-            data = value.get_encoded_bytes()
-            literal = sum(1 if b in _PLAIN_BYTES else 4 for b in data)
-            if 2 * len(data) < literal:
-                return ByteStringObject(data)
+            return LiteralBytes(value.get_encoded_bytes())
         return value
 
     for obj in writer._objects:  # every object the writer will write
@@ -116,9 +126,6 @@ def _shorter_strings(writer) -> None:
                     value[:] = [shorter(v) for v in value]
         elif isinstance(obj, ArrayObject):
             obj[:] = [shorter(v) for v in obj]
-
-
-_PLAIN_BYTES = frozenset(b"0123456789 ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 
 
 def _finish_fields(writer, controls, standin: str, script: str = "zh-Hans") -> None:

@@ -173,7 +173,8 @@ def slim_structure(pdf) -> int:
 def _compact(pdf, elements: dict) -> None:
     """Write the kept elements with fewer bytes, meaning the same (ISO 32000-1, 14.7.2):
     /Type is optional; /Pg is inherited from the nearest ancestor that has one, so a child on
-    its parent's page needs none; an /A of {/O /Table} alone says nothing; an object reference
+    its parent's page needs none; an empty /Headers says what none says, and an /A of {/O
+    /Table} alone says nothing; an object reference
     (OBJR, linking a widget or link annotation) may be a direct dictionary in /K, and a single
     marked-content id or object reference needs no array. A tagged one-page form with 120
     fields is 25 KB smaller."""
@@ -193,8 +194,11 @@ def _compact(pdf, elements: dict) -> None:
         del e["Pg"]
     for e in elements.values():
         attributes = e.get("A")
-        if isinstance(attributes, dict) and dict(attributes) == {"O": "/Table"}:
-            del e["A"]
+        if isinstance(attributes, dict):
+            if "Headers" in attributes and not attributes["Headers"]:
+                del attributes["Headers"]  # no header cells: what no /Headers says
+            if dict(attributes) == {"O": "/Table"}:
+                del e["A"]
         kids = e.get("K")
         if kids is not None and any(isinstance(k, bytes) and k in objrs for k in kids):
             e["K"] = pydyf.Array(
