@@ -445,7 +445,7 @@ def render_form_pdf(document: Document, form: Form, path: Path, folder: Path | N
         laid_out = weasyprint_html(html, folder).write_pdf(
             pdf_forms=True,
             pdf_identifier=identifier.encode(),
-            uncompressed_pdf=False,
+            uncompressed_pdf=True,  # pypdf reads it faster; acroform.finish compresses it
             font_config=shared_font_config(folder, "form"),
             finisher=tagged_finisher,
             **TAGGED,
