@@ -71,6 +71,7 @@ def _pdf_variants(doc, work: Path) -> tuple[dict, str]:
 
     from builder.writers.html import render_html_string
     from builder.writers.pdf.handbook import render_pdf
+    from builder.writers.pdf.tags import ARCHIVAL
     from builder.writers.templates import templates_dir
 
     folder = templates_dir()
@@ -90,13 +91,14 @@ def _pdf_variants(doc, work: Path) -> tuple[dict, str]:
         gc.disable()
         try:
             weasyprint.HTML(string=html, base_url=base_url).write_pdf(
-                str(work / "tuned.pdf"), font_config=fonts[0])
+                str(work / "tuned.pdf"), font_config=fonts[0], **ARCHIVAL)
         finally:
             if was_enabled:
                 gc.enable()
 
-    def untuned() -> None:  # WeasyPrint's defaults
-        weasyprint.HTML(string=html, base_url=base_url).write_pdf(str(work / "untuned.pdf"))
+    def untuned() -> None:  # WeasyPrint's defaults, asked for the same tagged PDF/A
+        weasyprint.HTML(string=html, base_url=base_url).write_pdf(str(work / "untuned.pdf"),
+                                                                  **ARCHIVAL)
 
     return {"ours_pdf": ours, "weasyprint_tuned": tuned, "weasyprint_untuned": untuned}, html
 
