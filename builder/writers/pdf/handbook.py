@@ -58,6 +58,68 @@ class _ToUser(logging.Handler):
 _handler = _ToUser()
 
 
+LAZY_FONT_FILES = True  # tests/writers/test_pdf_memory.py turns it off to compare
+
+
+def _lazy_font_files() -> None:
+    """Make WeasyPrint copy a font file into memory only when it needs the whole file.
+
+    WeasyPrint 70 copies the whole file of every font a document uses into a Python bytes
+    object as soon as the first page that uses it is drawn (`pdf.fonts.Font.__init__`:
+    `file_content = get_hb_object_data(hb_face)`), and keeps the copies until the fonts are
+    subset after the last page. With HarfBuzz's subsetter, which works on the face itself, the
+    copy is never read: the subset replaces it. For the CJK collections a handbook uses (Noto
+    Sans and Serif CJK, regular and bold: 19–27 MB each) that is 89 MB held through the
+    drawing of every page, a fifth of a worker's peak memory. Here `file_content` becomes a
+    property that copies the file the first time something reads it (a subsetting fallback, a
+    font used by a form field, a variable or colour font), so the PDF is byte for byte the
+    same. Applied once per process, and only to a WeasyPrint whose Font is built that way."""
+    import contextvars
+
+    from weasyprint.pdf import fonts
+
+    font = getattr(fonts, "Font", None)
+    original = getattr(fonts, "get_hb_object_data", None)
+    if font is None or original is None or getattr(fonts, "_handbook_lazy", False):
+        return
+    deferring = contextvars.ContextVar("deferring", default=False)
+    deferred = object()
+
+    def get_hb_object_data(hb_object, ot_color=None, glyph=None):
+        if ot_color is None and deferring.get():  # the face's file, asked for by Font()
+            return deferred
+        return original(hb_object, ot_color, glyph)
+
+    class FileContent:
+        def __get__(self, instance, owner=None):
+            if instance is None:
+                return self
+            data = instance.__dict__.get("_handbook_file")
+            if data is None:
+                data = instance.__dict__["_handbook_file"] = original(instance.hb_face)
+            return data
+
+        def __set__(self, instance, value):
+            if value is deferred:
+                instance.__dict__.pop("_handbook_file", None)
+            else:
+                instance.__dict__["_handbook_file"] = value
+
+    init = font.__init__
+
+    def __init__(self, *args, **kwargs):
+        token = deferring.set(True)
+        try:
+            init(self, *args, **kwargs)
+        finally:
+            deferring.reset(token)
+
+    fonts.get_hb_object_data = get_hb_object_data
+    font.file_content = FileContent()
+    font.__init__ = __init__
+    fonts._handbook_lazy = True
+
+
 def weasyprint_html(html: str, folder: Path):
     """A WeasyPrint document for `html` that may load files from `folder` only, its warnings
     routed to the user. The one way both PDF writers call WeasyPrint."""
@@ -67,6 +129,8 @@ def weasyprint_html(html: str, folder: Path):
     if _handler not in wlog.handlers:
         wlog.addHandler(_handler)
         wlog.propagate = False
+    if LAZY_FONT_FILES:
+        _lazy_font_files()
     return weasyprint.HTML(
         string=html,
         base_url=Path(folder).resolve().as_uri() + "/",

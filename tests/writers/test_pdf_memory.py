@@ -1,0 +1,55 @@
+"""builder/writers/pdf/handbook._lazy_font_files: WeasyPrint no longer holds a copy of every
+CJK font file through the drawing of a handbook, and the PDF stays byte for byte the same."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+RENDER = """
+import json, resource, sys
+from pathlib import Path
+from builder.document.resolve import resolve
+from builder.sources.load import load_manual
+import builder.writers.pdf.handbook as handbook
+handbook.LAZY_FONT_FILES = sys.argv[1] == "lazy"
+manual = load_manual(Path(sys.argv[2]))
+doc = resolve(manual, manual.branches.branches[0].id)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+handbook.render_pdf(doc, Path(sys.argv[3]))
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"grew_kb": peak - before}))
+"""
+
+
+def _render(mode: str, src, out) -> int:
+    done = subprocess.run(
+        [sys.executable, "-c", RENDER, mode, str(src), str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])["grew_kb"]
+
+
+def _font_files(pdf) -> set[str]:
+    """The font files poppler says the PDF embeds, by family: what WeasyPrint had to read."""
+    listed = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True)
+    return {line.split()[0].split("+", 1)[-1] for line in listed.stdout.splitlines()[2:]}
+
+
+def test_lazy_font_files_same_pdf_less_memory(root, tmp_path):
+    from tests.tools import require
+
+    require("pdffonts", "poppler-utils")
+    src = root()
+    eager, lazy = tmp_path / "eager.pdf", tmp_path / "lazy.pdf"
+    eager_kb = _render("eager", src, eager)
+    lazy_kb = _render("lazy", src, lazy)
+    assert lazy.read_bytes() == eager.read_bytes()
+    # The handbook shows Noto Sans CJK and Noto Serif CJK, each in two weights: four collection
+    # files of 19-27 MB that WeasyPrint copied whole. Not copying them is at least 60 MB less.
+    assert len(_font_files(eager)) >= 4, _font_files(eager)
+    assert eager_kb - lazy_kb >= 60 * 1024, (eager_kb, lazy_kb)
