@@ -568,11 +568,13 @@ SLACK = 32  # bytes
 def _reserve(signed: bytes, start: int) -> int:
     """Hex digits to reserve for a signature like the last one in `signed` (DER: a SEQUENCE
     whose header gives its length)."""
-    der = bytes.fromhex(_CONTENTS.findall(signed, start)[-1].decode())
+    contents = _CONTENTS.findall(signed, start)[-1]
+    der = bytes.fromhex(contents.decode())
     head = der[1]
-    length = (
-        2 + head if head < 0x80 else 2 + (head & 0x7F) + int.from_bytes(der[2 : 2 + (head & 0x7F)])
-    )
+    if head == 0x80:  # an indefinite length (BER, not DER): keep pyhanko's own estimate
+        return len(contents)
+    size = head & 0x7F
+    length = 2 + head if head < 0x80 else 2 + size + int.from_bytes(der[2 : 2 + size])
     return 2 * (length + SLACK)
 
 
