@@ -173,11 +173,10 @@ def slim_structure(pdf) -> int:
 def _compact(pdf, elements: dict) -> None:
     """Write the kept elements with fewer bytes, meaning the same (ISO 32000-1, 14.7.2):
     /Type is optional; /Pg is inherited from the nearest ancestor that has one, so a child on
-    its parent's page needs none; an empty /Headers says what none says, and an /A of {/O
-    /Table} alone says nothing; an object reference
-    (OBJR, linking a widget or link annotation) may be a direct dictionary in /K, and a single
-    marked-content id or object reference needs no array. A tagged one-page form with 120
-    fields is 25 KB smaller."""
+    its parent's page needs none; an empty /Headers says what none says, and an /A of
+    {/O /Table} alone says nothing; an object reference (OBJR, linking a widget or link
+    annotation) may be a direct dictionary in /K, and a single marked-content id or object
+    reference needs no array. A tagged one-page form with 120 fields is 25 KB smaller."""
     import pydyf
 
     objrs = {
