@@ -7,19 +7,23 @@ import json
 import subprocess
 import sys
 
+# The peak is VmHWM, this process's own: getrusage's ru_maxrss survives execve, so a child of
+# a large pytest process would start with pytest's peak.
 RENDER = """
-import json, resource, sys
+import json, re, sys
 from pathlib import Path
 from builder.document.resolve import resolve
 from builder.sources.load import load_manual
 import builder.writers.pdf.handbook as handbook
+def peak():
+    with open("/proc/self/status") as status:
+        return int(re.search(r"VmHWM:\\s+(\\d+) kB", status.read()).group(1))
 handbook.LAZY_FONT_FILES = sys.argv[1] == "lazy"
 manual = load_manual(Path(sys.argv[2]))
 doc = resolve(manual, manual.branches.branches[0].id)
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+before = peak()
 handbook.render_pdf(doc, Path(sys.argv[3]))
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"grew_kb": peak - before}))
+print(json.dumps({"grew_kb": peak() - before}))
 """
 
 
