@@ -148,6 +148,7 @@ def build_outputs(
             change_marks,
             draft,
             sign,
+            _part_store(out, env, force),
         )
         if docx_page_numbers and not settings.layout and any(_paginated(t[1]) for t in tasks):
             log.warning(NO_LAYOUT_WARNING)
@@ -207,6 +208,7 @@ def build_outputs(
             else:
                 files[relative] = entry
         _remove_emptied_folders(staging.root, [p.relative_to(out) for p in result.removed])
+        settings.parts.prune(set(manual.branch_ids))
         outputs = _Outputs(staging.root, files, sources_key, result, out)
         if compare is not None:
             _write_comparisons(
@@ -247,6 +249,18 @@ def build_outputs(
             result.written.append(Path(out) / MANIFEST)
         staging.publish()
     return result
+
+
+def _part_store(out: Path, env: cache.Environment, force: bool):
+    """The PDF handbooks' kept chapters (builder.writers.pdf.parts), beside the output folder,
+    keyed by the environment a layout depends on (code, libraries, fonts, template assets);
+    emptied by a forced build, which lays everything out again."""
+    from builder.writers.pdf.parts import PartStore
+
+    store = PartStore(PartStore.beside(out), cache.part_salt(env))
+    if force:
+        store.clear()
+    return store
 
 
 NO_LAYOUT_WARNING = (

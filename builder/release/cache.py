@@ -190,6 +190,13 @@ def environment(*, templates: Path | None, options: dict, source_revision: str) 
     return Environment(core, hashes, assets, everything)
 
 
+def part_salt(env: Environment) -> str:
+    """What every kept part of a PDF handbook (builder.writers.pdf.parts) is keyed by besides
+    its own HTML: the code, libraries, system and fonts, and the templates folder's assets
+    (images a stylesheet may load). The stylesheet itself is inside the part's HTML."""
+    return _sha(env.core, env.assets)
+
+
 def _template_file(name: str) -> bool:
     """A template or stylesheet at the top of the folder: keyed by name, only for the writers
     that read it (builder.release.build.TEMPLATES); any other file is an asset."""

@@ -37,6 +37,7 @@ class WorkerSettings:
     draft: bool = False  # highlight the values marked 待确认
     key: object = None  # the signing key (builder.release.sign.Key, build --sign), which the
     # forked workers inherit in memory: never pickled, written, logged or part of a cache key
+    parts: object = None  # the PDF handbooks' kept chapters (builder.writers.pdf.parts.PartStore)
 
     @property
     def signer(self) -> str:
@@ -47,7 +48,7 @@ class WorkerSettings:
     def options(self) -> Options:
         # paginate=False: the build paginates every Word handbook it wrote at the end, in one
         # LibreOffice process per worker (`paginate_task`)
-        return Options(templates=self.templates)
+        return Options(templates=self.templates, parts=self.parts)
 
 
 _settings: WorkerSettings | None = None

@@ -33,10 +33,14 @@ class Options:
     """What a writer is told besides its view. `templates`: the HTML/CSS templates folder
     (None: the built-in one); `paginate`: a `paginated` writer fills the page numbers of its
     Word contents from LibreOffice's layout of the file (builder.writers.docx.pagination).
-    The build asks none to: it paginates every such file it wrote in one stage at the end."""
+    The build asks none to: it paginates every such file it wrote in one stage at the end.
+    `parts`: where the PDF handbook's laid-out chapters are kept between builds
+    (builder.writers.pdf.parts.PartStore; None: none kept). A cache only: the file is the
+    same either way, so it is not part of any output's key."""
 
     templates: Path | None = None
     paginate: bool = False
+    parts: object = None
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,9 @@ def _harfbuzz():
     p, uint = ctypes.c_void_p, ctypes.c_uint
     for lib, name, res, args in (
         (hb, "hb_blob_create", p, [ctypes.c_char_p, uint, ctypes.c_int, p, p]),
+        (hb, "hb_blob_create_from_file", p, [ctypes.c_char_p]),
         (hb, "hb_blob_destroy", None, [p]),
+        (hb, "hb_blob_get_length", uint, [p]),
         (hb, "hb_blob_get_data", ctypes.POINTER(ctypes.c_char), [p, ctypes.POINTER(uint)]),
         (hb, "hb_face_create", p, [p, uint]),
         (hb, "hb_face_destroy", None, [p]),
@@ -81,9 +83,34 @@ def cff_subset(font_file: bytes, cids: set[int]) -> bytes | None:
     libs = _harfbuzz()
     if libs is None or font_file[:4] != b"OTTO":
         return None
-    hb, hbs = libs
+    hb = libs[0]
     blob = hb.hb_blob_create(font_file, len(font_file), _HB_MEMORY_MODE_READONLY, None, None)
-    face = hb.hb_face_create(blob, 0)
+    try:
+        return _subset_blob(blob, 0, cids)
+    finally:
+        hb.hb_blob_destroy(blob)
+
+
+def cff_subset_file(path: str, index: int, cids: set[int]) -> bytes | None:
+    """The same, from face `index` of an installed font file (a collection, as Noto CJK's .ttc),
+    which HarfBuzz maps rather than reads (builder.writers.pdf.assemble: one subset of a face
+    for a whole book)."""
+    libs = _harfbuzz()
+    if libs is None:
+        return None
+    hb = libs[0]
+    blob = hb.hb_blob_create_from_file(str(path).encode())
+    try:
+        if not hb.hb_blob_get_length(blob):
+            return None
+        return _subset_blob(blob, index, cids)
+    finally:
+        hb.hb_blob_destroy(blob)
+
+
+def _subset_blob(blob, index: int, cids: set[int]) -> bytes | None:
+    hb, hbs = _harfbuzz()
+    face = hb.hb_face_create(blob, index)
     plan = hbs.hb_subset_input_create_or_fail()
     try:
         if not plan:
@@ -110,8 +137,21 @@ def cff_subset(font_file: bytes, cids: set[int]) -> bytes | None:
         if plan:
             hbs.hb_subset_input_destroy(plan)
         hb.hb_face_destroy(face)
-        hb.hb_blob_destroy(blob)
     return cff if cff and _cid_keyed(cff) else None
+
+
+def cff_font_name(cff: bytes) -> str | None:
+    """The font name in a bare CFF table (its Name INDEX), or None."""
+    import io
+
+    from fontTools.cffLib import CFFFontSet
+
+    fonts = CFFFontSet()
+    try:
+        fonts.decompile(io.BytesIO(cff), None)
+        return str(fonts.fontNames[0])
+    except Exception:  # a table fontTools cannot read names no installed face
+        return None
 
 
 def _cid_keyed(cff: bytes) -> bool:

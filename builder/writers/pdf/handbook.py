@@ -218,6 +218,8 @@ def info_finisher(props: Properties):
 
 
 def render_pdf(doc: Document, path: Path, folder: Path | None = None) -> None:
+    """The handbook laid out in one piece: what `render_book` does for a template it cannot
+    split, and the reference a book made of parts is tested against."""
     folder = Path(folder or templates_dir())
     html = render_html_string(doc, folder, for_print=True)
     props = properties(doc)
@@ -235,6 +237,103 @@ def render_pdf(doc: Document, path: Path, folder: Path | None = None) -> None:
         )
 
 
+def render_book(doc: Document, path: Path, folder: Path | None = None, store=None) -> None:
+    """The handbook made of parts (builder.writers.pdf.parts), each taken from `store` (a
+    parts.PartStore) when it holds it and laid out otherwise, then assembled
+    (builder.writers.pdf.assemble). Laid out in one piece when the page cannot be split."""
+    from builder.writers.pdf import parts
+    from builder.writers.pdf.assemble import assemble
+
+    folder = Path(folder or templates_dir())
+    html = render_html_string(doc, folder, for_print=True)
+    layout = parts.split(html)
+    if layout is None:
+        render_pdf(doc, path, folder)
+        return
+    props = properties(doc)
+    used: list[str] = []
+
+    def laid(kind: str, part_html: str, finisher, **options) -> parts.Laid:
+        key = store.key(kind, part_html) if store is not None else None
+        found = store.get(key) if key is not None else None
+        if found is None:
+            found = _lay_out(part_html, folder, props, finisher, options)
+            if key is not None:
+                store.put(key, found)
+        if key is not None:
+            used.append(key)
+        return found
+
+    chapters = [laid("chapter", parts.chapter_html(layout, body), _part_finisher) for _, body in layout.chapters]
+    shape = store.key("front-pages", parts.front_html(layout, None)) if store is not None else None
+    front_hint = store.hint(shape) if shape is not None else None
+    front_pages = front_hint or 1
+    for _ in range(3):  # the contents' numbers depend on its length, which hardly ever on them
+        pages, at = {}, front_pages + 1
+        for chapter in chapters:
+            for anchor, index in chapter.anchors.items():
+                pages.setdefault(anchor, at + index)
+            at += chapter.pages
+        front = laid("front", parts.front_html(layout, pages), _front_finisher(props))
+        if front.pages == front_pages:
+            break
+        front_pages = front.pages
+    else:
+        render_pdf(doc, path, folder)
+        return
+    if shape is not None:
+        if front_hint != front_pages:
+            store.set_hint(shape, front_pages)
+        used.append(shape)
+    total = at - 1
+    furniture = laid("furniture", parts.furniture_html(layout, total), _furniture_finisher, plain=True)
+    assemble(front.pdf, [c.pdf for c in chapters], furniture.pdf, path)
+    if store is not None:
+        store.record(doc.branch.id, used)
+
+
+def _lay_out(html: str, folder: Path, props: Properties, finisher, options):
+    from builder.writers.pdf.parts import Laid
+
+    variant = {} if options.get("plain") else ARCHIVAL
+    with no_gc_pauses():
+        document = weasyprint_html(html, folder).render(
+            font_config=shared_font_config(folder, "handbook"), **variant
+        )
+        archival_metadata(document.metadata, props)
+        anchors: dict[str, int] = {}
+        for index, page in enumerate(document.pages):
+            for anchor in page.anchors:
+                anchors.setdefault(anchor, index)
+        data = document.write_pdf(uncompressed_pdf=False, finisher=finisher, **variant)
+        return Laid(data, len(document.pages), anchors)
+
+
+def _part_finisher(document, pdf) -> None:
+    from builder.writers.pdf.parts import internal_links
+
+    finish_structure(document, pdf)
+    compact_cid_fonts(pdf)
+    internal_links(pdf)
+
+
+def _front_finisher(props: Properties):
+    from builder.writers.pdf.parts import internal_links
+
+    info = info_finisher(props)
+
+    def finish(document, pdf) -> None:
+        info(document, pdf)
+        internal_links(pdf)
+
+    return finish
+
+
+def _furniture_finisher(document, pdf) -> None:
+    compact_cid_fonts(pdf)
+
+
 def write(doc: Document, target: Path, options) -> None:
-    """The registered entry point (builder.writers): the handbook as PDF."""
-    render_pdf(doc, target, options.templates)
+    """The registered entry point (builder.writers): the handbook as PDF, made of parts kept
+    in `options.parts` (a parts.PartStore; None: laid out afresh, none kept)."""
+    render_book(doc, target, options.templates, getattr(options, "parts", None))
