@@ -253,14 +253,16 @@ def render_book(doc: Document, path: Path, folder: Path | None = None, store=Non
     props = properties(doc)
     used: list[str] = []
 
-    def laid(kind: str, part_html: str, finisher, **options) -> parts.Laid:
+    def laid(kind: str, part_html: str, finisher, pages: int | None = None, **options):
+        """The part kept under its key, or laid out now (and kept, unless it is a front whose
+        length is not the `pages` its numbers assumed: that one is laid out again)."""
         key = store.key(kind, part_html) if store is not None else None
         found = store.get(key) if key is not None else None
         if found is None:
             found = _lay_out(part_html, folder, props, finisher, options)
-            if key is not None:
+            if key is not None and pages in (None, found.pages):
                 store.put(key, found)
-        if key is not None:
+        if key is not None and pages in (None, found.pages):
             used.append(key)
         return found
 
@@ -274,7 +276,7 @@ def render_book(doc: Document, path: Path, folder: Path | None = None, store=Non
             for anchor, index in chapter.anchors.items():
                 pages.setdefault(anchor, at + index)
             at += chapter.pages
-        front = laid("front", parts.front_html(layout, pages), _front_finisher(props))
+        front = laid("front", parts.front_html(layout, pages), _front_finisher(props), front_pages)
         if front.pages == front_pages:
             break
         front_pages = front.pages

@@ -1,0 +1,183 @@
+"""The PDF handbook made of parts (builder/writers/pdf/parts.py, assemble.py) against the same
+handbook laid out in one piece by WeasyPrint: the same document, page for page; and a build that
+reuses kept parts after an edit writes the same bytes as a build from nothing."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from builder.document.resolve import resolve
+from builder.writers.pdf import handbook, parts
+from tests.tools import POPPLER, pdf_layout_text, require
+
+
+def outline(reader: PdfReader) -> list[tuple[int, str, int, float]]:
+    """(depth, title, page index, top) of every bookmark, in order."""
+    found = []
+
+    def walk(items, depth):
+        for item in items:
+            if isinstance(item, list):
+                walk(item, depth + 1)
+            else:
+                found.append(
+                    (depth, item.title, reader.get_destination_page_number(item), round(float(item.top), 1))
+                )
+
+    walk(reader.outline, 0)
+    return found
+
+
+def links(reader: PdfReader) -> list[tuple[int, str, int | None, tuple]]:
+    """(page, destination name, the page it leads to, rectangle) of every link annotation."""
+    dests = reader.named_destinations
+    found = []
+    for index, page in enumerate(reader.pages):
+        for annot in page.get("/Annots") or ():
+            annot = annot.get_object()
+            if annot.get("/Subtype") != "/Link":
+                continue
+            name = str(annot.get("/Dest"))
+            target = dests.get(name)
+            found.append(
+                (
+                    index,
+                    name,
+                    reader.get_destination_page_number(target) if target is not None else None,
+                    tuple(round(float(x), 1) for x in annot["/Rect"]),
+                )
+            )
+    return found
+
+
+def pixels(pdf: Path, folder: Path) -> list[bytes]:
+    folder.mkdir()
+    subprocess.run(
+        [require("pdftoppm", POPPLER), "-r", "30", "-gray", str(pdf), str(folder / "p")], check=True
+    )
+    return [p.read_bytes() for p in sorted(folder.glob("p-*.pgm"))]
+
+
+@pytest.mark.parametrize("branch", ["hq", "hongkong"])
+def test_a_book_of_parts_is_the_same_document_as_one_layout(manual, tmp_path, branch):
+    doc = resolve(manual, branch)
+    whole, book = tmp_path / "whole.pdf", tmp_path / "book.pdf"
+    handbook.render_pdf(doc, whole)
+    store = parts.PartStore(tmp_path / "store", "test")
+    handbook.render_book(doc, book, store=store)
+    assert len(list((tmp_path / "store").glob("*.pdf"))) == len(doc.chapters) + 3  # front,
+    # the forms appendix, the furniture
+
+    ours, theirs = PdfReader(book), PdfReader(whole)
+    assert len(ours.pages) == len(theirs.pages) > 100
+    # The same text on every page, where poppler sees it: TOC numbers, running heads, footers
+    # ("第 7 页 / 共 117 页") included.
+    assert pdf_layout_text(book).split("\f") == pdf_layout_text(whole).split("\f")
+    assert f"共 {len(theirs.pages)} " in pdf_layout_text(book).split("\f")[5].replace("頁", "页")
+    # The same bookmarks, leading to the same places.
+    assert outline(ours) == outline(theirs)
+    assert len(outline(ours)) > 50
+    # Every link, the ones between chapters too, leads where it does in the one-piece layout.
+    ours_links = links(ours)
+    assert ours_links == links(theirs)
+    assert all(page is not None for _, _, page, _ in ours_links)
+    assert len({(i, page) for i, _, page, _ in ours_links if abs(i - page) > 10}) > 5
+    # And the pages look the same.
+    assert pixels(book, tmp_path / "a") == pixels(whole, tmp_path / "b")
+    # One embedded subset per CJK face, not one per chapter.
+    faces = {}
+    for page in ours.pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"].get_object()
+            stream = descriptor.get("/FontFile3") or descriptor.get("/FontFile2")
+            faces.setdefault(str(font["/BaseFont"]), set()).add(stream.idnum)
+    cjk = {name: files for name, files in faces.items() if "CJK" in name}
+    assert cjk and all(len(files) == 1 for files in cjk.values()), faces
+    assert book.stat().st_size < 1.2 * whole.stat().st_size
+    # Tagged as one document, with the running heads and footers as artifacts.
+    assert ours.trailer["/Root"]["/MarkInfo"]["/Marked"]
+    assert b"/Artifact <</Type /Pagination>> BDC" in ours.pages[6].get_contents().get_data()
+
+
+def _build(src: Path, out: Path, *extra: str) -> None:
+    from builder.release.build import build_outputs
+    from builder.sources.load import load_manual
+
+    build_outputs(
+        load_manual(src),
+        out=out,
+        branches=["hq"],
+        formats=["pdf"],
+        forms=[],
+        progress=False,
+        force="--force" in extra,
+    )
+
+
+def test_an_edit_lays_out_one_chapter_again_and_gives_the_bytes_of_a_build_from_nothing(
+    src, tmp_path
+):
+    out = tmp_path / "out"
+    store = parts.PartStore.beside(out)
+    _build(src, out)
+    used_before = set((store / "used" / "hq.txt").read_text().split())
+    kept_before = {p.name: p.stat().st_mtime_ns for p in store.glob("*.pdf")}
+    assert len(kept_before) == len(used_before) - 1  # and the front's length, remembered
+
+    chapter = src / "chapters" / "05-management.yaml"
+    text = chapter.read_text(encoding="utf-8")
+    first = re.search(r"(?m)^(\s+text: )(.+)$", text)
+    assert first, "a clause with a one-line text in the chapter"
+    chapter.write_text(
+        text[: first.end(2)] + "（修订试验）" + text[first.end(2) :], encoding="utf-8"
+    )
+    # A damaged kept part is laid out again, not used.
+    damaged = sorted(store.glob("*.pdf"))[0]
+    damaged.write_bytes(damaged.read_bytes()[:-100])
+
+    _build(src, out)
+    used_after = set((store / "used" / "hq.txt").read_text().split())
+    laid_out = {
+        p.name for p in store.glob("*.pdf") if kept_before.get(p.name) != p.stat().st_mtime_ns
+    }
+    # The edited chapter, the damaged part, and the front or the furniture if its page numbers
+    # moved: never the whole book again.
+    assert 2 <= len(laid_out) <= 4, laid_out
+    assert len(used_after - used_before) <= 3
+    assert len(list(store.glob("*.pdf"))) == len(used_after) - 1  # the old chapter pruned
+    assert "修订试验" in re.sub(r"\s+", "", pdf_layout_text(out / "hq" / "handbook.pdf"))
+
+    fresh = tmp_path / "fresh"
+    _build(src, fresh)
+    assert (out / "hq" / "handbook.pdf").read_bytes() == (fresh / "hq" / "handbook.pdf").read_bytes()
+    forced = (out / "hq" / "handbook.pdf").read_bytes()
+    _build(src, out, "--force")
+    assert (out / "hq" / "handbook.pdf").read_bytes() == forced
+
+
+def test_a_page_of_another_shape_is_laid_out_in_one_piece(manual, tmp_path):
+    """A templates folder whose page the split does not know (here: chapters not in <main>)
+    still gets its handbook, laid out whole."""
+    folder = tmp_path / "templates"
+    shutil.copytree(Path(handbook.templates_dir()), folder)
+    page = folder / "handbook.html.j2"
+    page.write_text(
+        page.read_text(encoding="utf-8").replace("<main>", "<div>").replace("</main>", "</div>"),
+        encoding="utf-8",
+    )
+    doc = resolve(manual, "hq")
+    from builder.writers.html import render_html_string
+
+    assert parts.split(render_html_string(doc, folder, for_print=True)) is None
+    assert parts.split(render_html_string(doc, None, for_print=True)) is not None
+    store = parts.PartStore(tmp_path / "store", "test")
+    handbook.render_book(doc, tmp_path / "book.pdf", folder, store)
+    assert not (tmp_path / "store").exists()
+    assert len(PdfReader(tmp_path / "book.pdf").pages) > 100
