@@ -893,7 +893,10 @@ def measure_pdf_build(plan: Plan, runner: Runner, src: Path, n: int) -> None:
 
 PDF_HOW = (
     "one process, the same HTML string (render_html_string(doc, templates_dir(), "
-    "for_print=True)); ours = builder.writers.pdf.handbook.render_pdf; weasyprint_tuned = "
+    "for_print=True)); ours = builder.writers.pdf.handbook.render_book with no kept parts (what "
+    "a build from nothing or --force does: every chapter, the front and the furniture laid out, "
+    "then assembled); ours_whole = render_pdf, the same handbook laid out in one piece "
+    "(informational); weasyprint_tuned = "
     "weasyprint.HTML(string, base_url).write_pdf(path, font_config=one FontConfiguration "
     "for the process, **ARCHIVAL) with the garbage collector paused, the two settings "
     "builder/writers/pdf.py makes, asked for the same tagged PDF/A-2b as ours "
@@ -960,8 +963,9 @@ def measure_renderers(plan: Plan, runner: Runner, src: Path, branch: str) -> dic
     ours = render_fields(info, "ours_pdf")
     tuned = render_fields(info, "weasyprint_tuned")
     untuned = render_fields(info, "weasyprint_untuned")
+    whole = render_fields(info, "ours_whole_pdf")
     record.update({
-        **ours, **tuned, **pdf_ratios(ours, tuned, "weasyprint_tuned"),
+        **ours, **tuned, **pdf_ratios(ours, tuned, "weasyprint_tuned"), **whole,
         **render_fields(info, "docx"),
         "pdf_pages_per_s": rounded(ours["ours_pdf_pages"] / ours["ours_pdf_s_median"], 2),
         "pdf_pages_per_cpu_s": rounded(ours["ours_pdf_pages"] / ours["ours_pdf_cpu_s_median"], 2),

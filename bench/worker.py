@@ -2,7 +2,8 @@
 and imports never mix with the benchmark driver or with each other).
 
     worker.py renderers --src DIR --branch ID --reps N --workdir DIR
-        Our PDF path (builder.writers.pdf.handbook.render_pdf) against raw WeasyPrint on the same HTML
+        Our PDF path (builder.writers.pdf.handbook.render_book; render_pdf, in one piece, beside it)
+        against raw WeasyPrint on the same HTML
         string, tuned as our path is (one FontConfiguration for the process, the garbage
         collector paused during the render) and untuned (WeasyPrint's defaults: a new
         FontConfiguration per render, the collector on), and our DOCX writer
@@ -70,7 +71,7 @@ def _pdf_variants(doc, work: Path) -> tuple[dict, str]:
     from weasyprint.text.fonts import FontConfiguration
 
     from builder.writers.html import render_html_string
-    from builder.writers.pdf.handbook import render_pdf
+    from builder.writers.pdf.handbook import render_book, render_pdf
     from builder.writers.pdf.tags import ARCHIVAL
     from builder.writers.templates import templates_dir
 
@@ -81,8 +82,11 @@ def _pdf_variants(doc, work: Path) -> tuple[dict, str]:
     base_url = folder.as_uri() + "/"
     fonts = []  # the tuned baseline's one FontConfiguration, made by its first (warm-up) render
 
-    def ours() -> None:
-        render_pdf(doc, work / "ours.pdf")
+    def ours() -> None:  # what a build from nothing does: every part laid out, none kept
+        render_book(doc, work / "ours.pdf")
+
+    def ours_whole() -> None:  # the same handbook laid out in one piece (informational)
+        render_pdf(doc, work / "whole.pdf")
 
     def tuned() -> None:  # what builder/writers/pdf.py does to WeasyPrint, and nothing else
         if not fonts:
@@ -100,7 +104,8 @@ def _pdf_variants(doc, work: Path) -> tuple[dict, str]:
         weasyprint.HTML(string=html, base_url=base_url).write_pdf(str(work / "untuned.pdf"),
                                                                   **ARCHIVAL)
 
-    return {"ours_pdf": ours, "weasyprint_tuned": tuned, "weasyprint_untuned": untuned}, html
+    return {"ours_pdf": ours, "weasyprint_tuned": tuned, "weasyprint_untuned": untuned,
+            "ours_whole_pdf": ours_whole}, html
 
 
 def renderers(args) -> dict:
@@ -116,19 +121,19 @@ def renderers(args) -> dict:
     variants, html = _pdf_variants(doc, work)
     variants["docx"] = lambda: render_docx(doc, work / "handbook.docx")
     names = list(variants)
-    pdfs = names[:3]
+    pdfs = [name for name in names if name != "docx"]
     warm = {name: _timed(variants[name]) for name in names}
     wall = {name: [] for name in names}
     cpu = {name: [] for name in names}
     for i in range(args.reps):
         # Rotate which PDF render goes first, so a slow spell on a shared machine hits all alike.
-        for name in pdfs[i % 3:] + pdfs[:i % 3] + ["docx"]:
+        for name in pdfs[i % len(pdfs):] + pdfs[:i % len(pdfs)] + ["docx"]:
             w, c = _timed(variants[name])
             wall[name].append(w)
             cpu[name].append(c)
     render_html(doc, work / "handbook.html")  # the page a branch reads online, for pandoc
     files = {"ours_pdf": "ours.pdf", "weasyprint_tuned": "tuned.pdf",
-             "weasyprint_untuned": "untuned.pdf"}
+             "weasyprint_untuned": "untuned.pdf", "ours_whole_pdf": "whole.pdf"}
     return {
         "branch": args.branch,
         "reps": args.reps,

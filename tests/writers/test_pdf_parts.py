@@ -27,7 +27,12 @@ def outline(reader: PdfReader) -> list[tuple[int, str, int, float]]:
                 walk(item, depth + 1)
             else:
                 found.append(
-                    (depth, item.title, reader.get_destination_page_number(item), round(float(item.top), 1))
+                    (
+                        depth,
+                        item.title,
+                        reader.get_destination_page_number(item),
+                        round(float(item.top), 1),
+                    )
                 )
 
     walk(reader.outline, 0)
@@ -156,7 +161,9 @@ def test_an_edit_lays_out_one_chapter_again_and_gives_the_bytes_of_a_build_from_
 
     fresh = tmp_path / "fresh"
     _build(src, fresh)
-    assert (out / "hq" / "handbook.pdf").read_bytes() == (fresh / "hq" / "handbook.pdf").read_bytes()
+    assert (out / "hq" / "handbook.pdf").read_bytes() == (
+        fresh / "hq" / "handbook.pdf"
+    ).read_bytes()
     forced = (out / "hq" / "handbook.pdf").read_bytes()
     _build(src, out, "--force")
     assert (out / "hq" / "handbook.pdf").read_bytes() == forced

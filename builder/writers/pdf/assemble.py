@@ -165,9 +165,7 @@ def _draw_over(pdf, furniture) -> None:
         page.contents_add(pdf.make_stream(b"q\n"), prepend=True)
         page.contents_add(
             pdf.make_stream(
-                b"Q\n/Artifact <</Type /Pagination>> BDC\nq\n"
-                + bytes(name)
-                + b" Do\nQ\nEMC\n"
+                b"Q\n/Artifact <</Type /Pagination>> BDC\nq\n" + bytes(name) + b" Do\nQ\nEMC\n"
             )
         )
 
@@ -202,7 +200,9 @@ def _share_fonts(pdf) -> int:
         groups.setdefault(str(obj.BaseFont), []).append(obj)
     shared = 0
     for fonts in groups.values():
-        cid_fonts = list({f.DescendantFonts[0].objgen: f.DescendantFonts[0] for f in fonts}.values())
+        cid_fonts = list(
+            {f.DescendantFonts[0].objgen: f.DescendantFonts[0] for f in fonts}.values()
+        )
         if len(cid_fonts) < 2:
             continue
         widths: dict[int, object] = {}

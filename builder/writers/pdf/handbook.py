@@ -266,7 +266,10 @@ def render_book(doc: Document, path: Path, folder: Path | None = None, store=Non
             used.append(key)
         return found
 
-    chapters = [laid("chapter", parts.chapter_html(layout, body), _part_finisher) for _, body in layout.chapters]
+    chapters = [
+        laid("chapter", parts.chapter_html(layout, body), _part_finisher)
+        for _, body in layout.chapters
+    ]
     shape = store.key("front-pages", parts.front_html(layout, None)) if store is not None else None
     front_hint = store.hint(shape) if shape is not None else None
     front_pages = front_hint or 1
@@ -288,7 +291,9 @@ def render_book(doc: Document, path: Path, folder: Path | None = None, store=Non
             store.set_hint(shape, front_pages)
         used.append(shape)
     total = at - 1
-    furniture = laid("furniture", parts.furniture_html(layout, total), _furniture_finisher, plain=True)
+    furniture = laid(
+        "furniture", parts.furniture_html(layout, total), _furniture_finisher, plain=True
+    )
     assemble(front.pdf, [c.pdf for c in chapters], furniture.pdf, path)
     if store is not None:
         store.record(doc.branch.id, used)
