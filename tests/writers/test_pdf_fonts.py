@@ -118,3 +118,60 @@ def test_pdfium_draws_the_same_glyphs(pair):
         # the same outlines: at most anti-aliasing shades apart, never a glyph more or less
         assert sum(histogram[48:]) == 0, index
     assert "费用报销单" in compact[0].get_textpage().get_text_range()
+
+
+# fontpack.one_subset: WeasyPrint cuts each CID-keyed CFF face once, not three times, and
+# every PDF stays byte for byte what WeasyPrint's own subsetting made of it.
+ONE_SUBSET = """
+import json, sys
+from pathlib import Path
+from weasyprint.pdf import fonts
+from builder.document.resolve import resolve
+from builder.sources.load import load_manual
+from builder.writers.pdf.forms import render_form_pdf
+import builder.writers.pdf.handbook as handbook
+handbook.ONE_SUBSET = sys.argv[1] == "on"
+calls = []
+original = fonts.Font._harfbuzz_subset
+def counted(self, to_unicode, hinting):
+    calls.append(self.family)
+    return original(self, to_unicode, hinting)
+fonts.Font._harfbuzz_subset = counted  # WeasyPrint's own cut; one_subset wraps it
+manual = load_manual(Path(sys.argv[2]))
+out = Path(sys.argv[3])
+for branch in ("hq", "hongkong"):
+    doc = resolve(manual, branch)
+    for form in doc.forms[:3]:
+        render_form_pdf(doc, form, out / f"{branch}-{form.id}.pdf")
+print(json.dumps(calls))
+"""
+
+
+def _cut(mode: str, out) -> list[str]:
+    import json
+    import sys
+
+    from tests.conftest import SRC
+
+    out.mkdir()
+    done = subprocess.run(
+        [sys.executable, "-c", ONE_SUBSET, mode, str(SRC), str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_one_cut_per_face_gives_the_same_pdf_bytes(tmp_path):
+    weasyprint_cuts = _cut("off", tmp_path / "off")
+    ours_left = _cut("on", tmp_path / "on")
+    files = sorted(p.name for p in (tmp_path / "off").glob("*.pdf"))
+    assert len(files) == 6
+    for name in files:
+        assert (tmp_path / "on" / name).read_bytes() == (tmp_path / "off" / name).read_bytes()
+    # WeasyPrint cut every Noto CJK face itself; with one_subset it cuts none of them (the
+    # DejaVu face of the check boxes, TrueType, still goes through WeasyPrint's own cut).
+    assert sum("CJK" in family for family in weasyprint_cuts) >= 6, weasyprint_cuts
+    assert not [family for family in ours_left if "CJK" in family], ours_left

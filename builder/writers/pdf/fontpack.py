@@ -34,7 +34,8 @@ import logging
 log = logging.getLogger("handbook")
 
 _HB_MEMORY_MODE_READONLY = 1
-_HB_SUBSET_FLAGS_NO_HINTING = 0x1  # hb-subset.h; no GIDs retained, subroutines kept
+_HB_SUBSET_FLAGS_NO_HINTING = 0x1  # hb-subset.h; no GIDs retained
+_HB_SUBSET_FLAGS_DESUBROUTINIZE = 0x4  # charstrings without subroutines compress better
 _HB_SUBSET_SETS_DROP_TABLE_TAG = 3
 # Tables whose closure would add glyphs the document does not show: the cmap's variation
 # sequences (format 14) and the layout tables; only the CFF table is embedded anyway.
@@ -109,8 +110,20 @@ def cff_subset_file(path: str, index: int, cids: set[int]) -> bytes | None:
 
 
 def _subset_blob(blob, index: int, cids: set[int]) -> bytes | None:
-    hb, hbs = _harfbuzz()
+    hb = _harfbuzz()[0]
     face = hb.hb_face_create(blob, index)
+    try:
+        cut = _subset_face(face, cids)
+    finally:
+        hb.hb_face_destroy(face)
+    return cut[1] if cut else None
+
+
+def _subset_face(face, cids: set[int]) -> tuple[bytes, bytes] | None:
+    """(the subset as an OpenType file, its bare CFF table) of a HarfBuzz face with CID-keyed
+    CFF outlines, cut to `cids` (glyph ids of such a face, which are its CIDs) and .notdef;
+    None when it is not such a face or HarfBuzz cannot do it."""
+    hb, hbs = _harfbuzz()
     plan = hbs.hb_subset_input_create_or_fail()
     try:
         if not plan:
@@ -118,7 +131,9 @@ def _subset_blob(blob, index: int, cids: set[int]) -> bytes | None:
         glyphs = hbs.hb_subset_input_glyph_set(plan)
         for cid in sorted(cids | {0}):
             hb.hb_set_add(glyphs, cid)
-        hbs.hb_subset_input_set_flags(plan, _HB_SUBSET_FLAGS_NO_HINTING)
+        hbs.hb_subset_input_set_flags(
+            plan, _HB_SUBSET_FLAGS_NO_HINTING | _HB_SUBSET_FLAGS_DESUBROUTINIZE
+        )
         dropped = hbs.hb_subset_input_set(plan, _HB_SUBSET_SETS_DROP_TABLE_TAG)
         for tag in _DROP:
             hb.hb_set_add(dropped, int.from_bytes(tag, "big"))
@@ -126,18 +141,68 @@ def _subset_blob(blob, index: int, cids: set[int]) -> bytes | None:
         if not subset:
             return None
         try:
-            table = hb.hb_face_reference_table(subset, _CFF_TAG)
-            length = ctypes.c_uint()
-            data = hb.hb_blob_get_data(table, ctypes.byref(length))
-            cff = ctypes.string_at(data, length.value) if length.value else None
-            hb.hb_blob_destroy(table)
+            cff, whole = (
+                _blob_bytes(hb, hb.hb_face_reference_table(subset, _CFF_TAG)),
+                _blob_bytes(hb, hb.hb_face_reference_blob(subset)),
+            )
         finally:
             hb.hb_face_destroy(subset)
     finally:
         if plan:
             hbs.hb_subset_input_destroy(plan)
-        hb.hb_face_destroy(face)
-    return cff if cff and _cid_keyed(cff) else None
+    return (whole, cff) if cff and whole and _cid_keyed(cff) else None
+
+
+def _blob_bytes(hb, blob) -> bytes | None:
+    try:
+        length = ctypes.c_uint()
+        data = hb.hb_blob_get_data(blob, ctypes.byref(length))
+        return ctypes.string_at(data, length.value) if length.value else None
+    finally:
+        hb.hb_blob_destroy(blob)
+
+
+# The OpenType subsets `one_subset` handed WeasyPrint, each with the bare CFF table
+# `compact_cid_fonts` then embeds instead of cutting the font a second time. Per process; each
+# entry is taken by the finisher of the PDF it was made for.
+_PRECUT: dict[bytes, bytes] = {}
+
+
+def one_subset() -> None:
+    """Make WeasyPrint cut each CID-keyed CFF face once, straight to the glyphs a document shows.
+
+    WeasyPrint 70 subsets a face twice with HarfBuzz (keeping every glyph id up to the highest
+    used, then dropping the empty ones after it, both times desubroutinising the CFF), and
+    `compact_cid_fonts` then cut that a third time to the glyphs shown. For the Noto CJK
+    collections that was ~55 ms a face: ~0.2 s of every form and of every part of a handbook.
+    Here a CID-keyed CFF face (any face a document uses, found by its own 'CFF ' table and
+    ROS) is cut once, from the face WeasyPrint has open, without keeping glyph ids (a PDF
+    selects such a glyph by CID, which the cut keeps in its charset); `compact_cid_fonts`
+    embeds the CFF table of that cut. Every other face (TrueType, name-keyed CFF, a face with
+    characters it lacks, variable or colour fonts) goes through WeasyPrint's own subsetting.
+    Applied once per process."""
+    from weasyprint.pdf import fonts
+    from weasyprint.text.ffi import ffi
+
+    font = getattr(fonts, "Font", None)
+    original = getattr(font, "_harfbuzz_subset", None)
+    if original is None or getattr(original, "_handbook", False) or _harfbuzz() is None:
+        return
+
+    def _harfbuzz_subset(self, to_unicode, hinting):
+        tables = getattr(self, "tables", ())
+        plain = "CFF " in tables and not {"fvar", "COLR", "SVG ", "CBDT"} & set(tables)
+        if plain and to_unicode and not self.missing:
+            face = ctypes.c_void_p(int(ffi.cast("uintptr_t", self.hb_face)))
+            cut = _subset_face(face, set(to_unicode))
+            if cut is not None:
+                self.file_content = cut[0]
+                _PRECUT[cut[0]] = cut[1]
+                return
+        original(self, to_unicode, hinting)
+
+    _harfbuzz_subset._handbook = True
+    font._harfbuzz_subset = _harfbuzz_subset
 
 
 def cff_font_name(cff: bytes) -> str | None:
@@ -205,7 +270,8 @@ def compact_cid_fonts(pdf) -> int:
         stream = objects.get(number)
         if stream is None or getattr(stream, "extra", {}).get("Subtype") != "/OpenType":
             continue
-        cff = cff_subset(b"".join(stream.stream), cids)
+        data = b"".join(stream.stream)
+        cff = _PRECUT.pop(data, None) or cff_subset(data, cids)
         if cff is None:
             continue
         stream.stream = [cff]

@@ -18,7 +18,7 @@ from pathlib import Path
 from builder.document.model import Document
 from builder.document.properties import Properties, properties
 from builder.writers.html import render_html_string
-from builder.writers.pdf.fontpack import compact_cid_fonts
+from builder.writers.pdf.fontpack import compact_cid_fonts, one_subset
 from builder.writers.pdf.tags import ARCHIVAL, archival_metadata, finish_structure
 from builder.writers.templates import templates_dir
 
@@ -59,6 +59,7 @@ _handler = _ToUser()
 
 
 LAZY_FONT_FILES = True  # tests/writers/test_pdf_memory.py turns it off to compare
+ONE_SUBSET = True  # fontpack.one_subset; tests/writers/test_pdf_fonts.py turns it off to compare
 
 
 def _lazy_font_files() -> None:
@@ -131,6 +132,8 @@ def weasyprint_html(html: str, folder: Path):
         wlog.propagate = False
     if LAZY_FONT_FILES:
         _lazy_font_files()
+    if ONE_SUBSET:
+        one_subset()
     return weasyprint.HTML(
         string=html,
         base_url=Path(folder).resolve().as_uri() + "/",
