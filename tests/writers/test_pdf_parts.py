@@ -188,3 +188,24 @@ def test_a_page_of_another_shape_is_laid_out_in_one_piece(manual, tmp_path):
     handbook.render_book(doc, tmp_path / "book.pdf", folder, store)
     assert not (tmp_path / "store").exists()
     assert len(PdfReader(tmp_path / "book.pdf").pages) > 100
+
+
+def test_a_book_that_cannot_be_assembled_is_laid_out_whole(root, tmp_path, monkeypatch, caplog):
+    from builder.sources.load import load_manual
+    from builder.writers.pdf import assemble
+
+    manual = load_manual(root())
+    doc = resolve(manual, manual.branch_ids[0])
+
+    def fails(*args, **kwargs):
+        raise ValueError("a part of an unknown shape")
+
+    monkeypatch.setattr(assemble, "assemble", fails)
+    target = tmp_path / "book.pdf"
+    with caplog.at_level("WARNING", logger="handbook"):
+        handbook.render_book(doc, target, store=parts.PartStore(tmp_path / "store", "test"))
+    assert "PDF 手册分章合成失败（ValueError），改为整本排版：book.pdf" in caplog.text
+    whole = tmp_path / "whole.pdf"
+    handbook.render_pdf(doc, whole)
+    assert pdf_layout_text(target) == pdf_layout_text(whole)
+    assert not (tmp_path / "store" / "used").exists()  # nothing recorded for a whole layout

@@ -42,6 +42,8 @@ def assemble(front: bytes, chapters: list[bytes], furniture: bytes | None, targe
     pdf = pikepdf.open(io.BytesIO(front))
     tree = pdf.Root.StructTreeRoot
     document = tree.K if isinstance(tree.K, Dictionary) else tree.K[0]
+    if not isinstance(document.get("/K"), Array):
+        document.K = Array([document.K] if "/K" in document else [])
     nums = tree.ParentTree.Nums
     next_key = _next_key(nums)
     dests = _dests(pdf, pdf)

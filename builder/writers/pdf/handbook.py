@@ -297,7 +297,12 @@ def render_book(doc: Document, path: Path, folder: Path | None = None, store=Non
     furniture = laid(
         "furniture", parts.furniture_html(layout, total), _furniture_finisher, plain=True
     )
-    assemble(front.pdf, [c.pdf for c in chapters], furniture.pdf, path)
+    try:
+        assemble(front.pdf, [c.pdf for c in chapters], furniture.pdf, path)
+    except Exception as exc:  # pikepdf's or a part of a shape assemble does not know
+        log.warning("PDF 手册分章合成失败（%s），改为整本排版：%s", type(exc).__name__, path.name)
+        render_pdf(doc, path, folder)
+        return
     if store is not None:
         store.record(doc.branch.id, used)
 
@@ -316,7 +321,13 @@ def _lay_out(html: str, folder: Path, props: Properties, finisher, options):
             for anchor in page.anchors:
                 anchors.setdefault(anchor, index)
         data = document.write_pdf(uncompressed_pdf=False, finisher=finisher, **variant)
-        return Laid(data, len(document.pages), anchors)
+        laid = Laid(data, len(document.pages), anchors)
+        del document
+    # The part's objects, left in reference cycles, are all still in the youngest generation
+    # (the collector was paused): freed now, before the next part is laid out, so that a
+    # book's memory is that of its largest part, not of all of them.
+    gc.collect(0)
+    return laid
 
 
 def _part_finisher(document, pdf) -> None:
