@@ -273,7 +273,9 @@ def build(
     \b
     增量构建：每个文件只在其输入（该分支机构的文档内容、模板、字体、程序版本、选项）变化时
     重新生成；没有变化时不写任何文件。--force 忽略缓存。
+    PDF 手册的各章分别排版，保存在输出文件夹旁的 .output.parts/：改一个条款只重排那一章。
     Incremental: a file is rewritten only when its inputs changed; --force ignores the cache.
+    The PDF handbook's chapters are laid out apart and kept in .output.parts/ beside the output.
     """
     from builder.release import cache
     from builder.release.plan import FORMATS, parse_shard
