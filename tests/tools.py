@@ -56,3 +56,19 @@ def pdf_layout_text(pdf) -> str:
         text=True,
         check=True,
     ).stdout
+
+
+def script_result(code: str, *args: str, timeout: int = 300):
+    """Run `code` in a fresh Python (`python -c code args`, this checkout importable from the
+    working directory) and return the JSON its last line prints; the test fails with its stderr
+    if it fails. For what must not share this process: a patch applied once per process, or
+    the process's own peak memory."""
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=timeout
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])

@@ -71,6 +71,7 @@ def pair(manual, tmp_path_factory):
     render_form_pdf(doc, form, out / "compact.pdf")
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(fontpack, "cff_subset", lambda *_: None)
+        patch.setattr(fontpack, "CUT_ONCE", False)
         render_form_pdf(doc, form, out / "full.pdf")
     return out / "full.pdf", out / "compact.pdf"
 
@@ -129,8 +130,8 @@ from weasyprint.pdf import fonts
 from builder.document.resolve import resolve
 from builder.sources.load import load_manual
 from builder.writers.pdf.forms import render_form_pdf
-import builder.writers.pdf.handbook as handbook
-handbook.ONE_SUBSET = sys.argv[1] == "on"
+from builder.writers.pdf import fontpack
+fontpack.CUT_ONCE = sys.argv[1] == "on"
 calls = []
 original = fonts.Font._harfbuzz_subset
 def counted(self, to_unicode, hinting):
@@ -148,20 +149,11 @@ print(json.dumps(calls))
 
 
 def _cut(mode: str, out) -> list[str]:
-    import json
-    import sys
-
     from tests.conftest import SRC
+    from tests.tools import script_result
 
     out.mkdir()
-    done = subprocess.run(
-        [sys.executable, "-c", ONE_SUBSET, mode, str(SRC), str(out)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return script_result(ONE_SUBSET, mode, str(SRC), str(out))
 
 
 def test_one_cut_per_face_gives_the_same_pdf_bytes(tmp_path):

@@ -3,9 +3,7 @@ CJK font file through the drawing of a handbook, and the PDF stays byte for byte
 
 from __future__ import annotations
 
-import json
 import subprocess
-import sys
 
 # The peak is VmHWM, this process's own: getrusage's ru_maxrss survives execve, so a child of
 # a large pytest process would start with pytest's peak.
@@ -28,14 +26,9 @@ print(json.dumps({"grew_kb": peak() - before}))
 
 
 def _render(mode: str, src, out) -> int:
-    done = subprocess.run(
-        [sys.executable, "-c", RENDER, mode, str(src), str(out)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.strip().splitlines()[-1])["grew_kb"]
+    from tests.tools import script_result
+
+    return script_result(RENDER, mode, str(src), str(out))["grew_kb"]
 
 
 def _font_files(pdf) -> set[str]:

@@ -166,6 +166,7 @@ def _blob_bytes(hb, blob) -> bytes | None:
 # `compact_cid_fonts` then embeds instead of cutting the font a second time. Per process; each
 # entry is taken by the finisher of the PDF it was made for.
 _PRECUT: dict[bytes, bytes] = {}
+CUT_ONCE = True  # read at each cut: tests turn it off to compare with WeasyPrint's own cuts
 
 
 def one_subset() -> None:
@@ -192,7 +193,7 @@ def one_subset() -> None:
     def _harfbuzz_subset(self, to_unicode, hinting):
         tables = getattr(self, "tables", ())
         plain = "CFF " in tables and not {"fvar", "COLR", "SVG ", "CBDT"} & set(tables)
-        if plain and to_unicode and not self.missing:
+        if CUT_ONCE and plain and to_unicode and not self.missing:
             face = ctypes.c_void_p(int(ffi.cast("uintptr_t", self.hb_face)))
             cut = _subset_face(face, set(to_unicode))
             if cut is not None:

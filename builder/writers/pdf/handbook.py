@@ -59,7 +59,6 @@ _handler = _ToUser()
 
 
 LAZY_FONT_FILES = True  # tests/writers/test_pdf_memory.py turns it off to compare
-ONE_SUBSET = True  # fontpack.one_subset; tests/writers/test_pdf_fonts.py turns it off to compare
 
 
 def _lazy_font_files() -> None:
@@ -132,8 +131,7 @@ def weasyprint_html(html: str, folder: Path):
         wlog.propagate = False
     if LAZY_FONT_FILES:
         _lazy_font_files()
-    if ONE_SUBSET:
-        one_subset()
+    one_subset()
     return weasyprint.HTML(
         string=html,
         base_url=Path(folder).resolve().as_uri() + "/",
