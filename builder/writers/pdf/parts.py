@@ -295,7 +295,13 @@ class PartStore:
 
     def prune(self, branches: set[str]) -> int:
         """Delete the parts no branch's handbook uses (and the records of branches the manual
-        no longer has). Returns how many parts went."""
+        no longer has). Returns how many parts went; a store it cannot read is left alone."""
+        try:
+            return self._prune(branches)
+        except (OSError, ValueError):
+            return 0
+
+    def _prune(self, branches: set[str]) -> int:
         used: set[str] = set()
         records = self.folder / "used"
         for path in records.glob("*.txt") if records.is_dir() else ():
