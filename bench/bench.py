@@ -395,6 +395,14 @@ def edit_one_clause(src: Path) -> dict:
 
 # -- output folders -------------------------------------------------------------------------
 
+def remove_output(out: Path) -> None:
+    """Delete an output folder and the PDF handbook parts kept beside it
+    (builder.writers.pdf.parts.PartStore.beside: `.<name>.parts`), so that the next build into
+    it starts from nothing, as a fresh output folder is meant to."""
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.rmtree(out.parent / f".{out.name}.parts", ignore_errors=True)
+
+
 BOOKKEEPING = {"manifest.json", ".handbook-cache.json"}
 
 
@@ -560,7 +568,7 @@ def measure_full_and_incremental(plan: Plan, runner: Runner, src: Path, n: int,
                                  branch_ids: list[str]) -> None:
     formats = plan.full_formats
     out = plan.workdir / f"out-full-{n}"
-    shutil.rmtree(out, ignore_errors=True)
+    remove_output(out)
     argv = build_argv(plan, src, out, formats, plan.jobs)
 
     say(f"full build: {n} branches, formats {','.join(formats)}, jobs {plan.jobs} "
@@ -674,7 +682,7 @@ def measure_pagination(plan: Plan, runner: Runner, src: Path, n: int) -> None:
     runs = {}
     for label, flag in (("without", "--no-docx-page-numbers"), ("with", "--docx-page-numbers")):
         out = plan.workdir / f"out-pages-{n}-{label}"
-        shutil.rmtree(out, ignore_errors=True)
+        remove_output(out)
         say(f"Word contents' page numbers: {n} branches, -f docx {flag}, jobs {plan.jobs}")
         run = runner(build_argv(plan, src, out, ["docx"], plan.jobs, flag))
         if failed(record, run):
@@ -688,7 +696,7 @@ def measure_pagination(plan: Plan, runner: Runner, src: Path, n: int) -> None:
             record["handbooks"], record["handbooks_numbered"] = paginated_handbooks(out)
             record["command"] = " ".join(run.argv)
         if not plan.keep:
-            shutil.rmtree(out, ignore_errors=True)
+            remove_output(out)
     record["wall_s_per_branch"] = rounded((runs["with"].wall_s - runs["without"].wall_s) / n)
     record["cpu_s_per_branch"] = rounded((runs["with"].cpu_s - runs["without"].cpu_s) / n, 2)
     if record["handbooks_numbered"] != record["handbooks"]:
@@ -708,7 +716,7 @@ def measure_speedup(plan: Plan, runner: Runner) -> None:
         return
     for jobs in (1, plan.speedup_jobs):
         out = plan.workdir / f"out-speedup-{n}-j{jobs}"
-        shutil.rmtree(out, ignore_errors=True)
+        remove_output(out)
         say(f"full build for the --jobs speed-up: {n} branches, formats "
             f"{','.join(plan.full_formats)}, jobs {jobs}")
         record = build_record("full_build_jobs", n, plan.full_formats, jobs, plan,
@@ -721,7 +729,7 @@ def measure_speedup(plan: Plan, runner: Runner) -> None:
             record["cpu_s_per_branch"] = rounded(run.cpu_s / n, 2)
         emit(record)
         if not plan.keep:
-            shutil.rmtree(out, ignore_errors=True)
+            remove_output(out)
 
 
 def make_signing_key(folder: Path) -> Path:
@@ -770,7 +778,7 @@ def measure_sign(plan: Plan, runner: Runner) -> None:
         # speeds up during the run weighs on both sides alike
         for signed in (False, True) if i % 2 == 0 else (True, False):
             out = plan.workdir / f"out-sign-{n}-{'signed' if signed else 'plain'}"
-            shutil.rmtree(out, ignore_errors=True)
+            remove_output(out)
             say(f"full build {'with' if signed else 'without'} --sign: {n} branches, formats "
                 f"{','.join(plan.full_formats)}, jobs {plan.jobs} (run {i + 1} of {runs})")
             extra = ["--sign", str(p12)] if signed else []
@@ -787,7 +795,7 @@ def measure_sign(plan: Plan, runner: Runner) -> None:
                 record["max_form_pdf_kb"] = rounded(max(forms, default=0) / 1024, 1)
             emit(record)
             if not plan.keep:
-                shutil.rmtree(out, ignore_errors=True)
+                remove_output(out)
 
 
 def measure_branch_pdfs(plan: Plan, runner: Runner, src: Path, branch: str) -> None:
@@ -840,7 +848,7 @@ def measure_clause_edit_pdf(plan: Plan, runner: Runner) -> None:
     src = plan.workdir / f"src-clause-pdf-{n}"
     scale_sources(ROOT / "manual_src", src, n)
     out = plan.workdir / f"out-clause-pdf-{n}"
-    shutil.rmtree(out, ignore_errors=True)
+    remove_output(out)
     say(f"forced PDF build: {n} branches, jobs {plan.jobs}")
     full = build_record("pdf_force_build", n, ["pdf"], plan.jobs, plan)
     run = runner(build_argv(plan, src, out, ["pdf"], plan.jobs, "--force"))
@@ -859,12 +867,12 @@ def measure_clause_edit_pdf(plan: Plan, runner: Runner) -> None:
         rec["ratio_wall"] = rounded(ratio(rec["wall_s"], full.get("wall_s")))
     emit(rec)
     if not plan.keep:
-        shutil.rmtree(out, ignore_errors=True)
+        remove_output(out)
 
 
 def measure_pdf_build(plan: Plan, runner: Runner, src: Path, n: int) -> None:
     out = plan.workdir / f"out-pdf-{n}"
-    shutil.rmtree(out, ignore_errors=True)
+    remove_output(out)
     say(f"handbook-PDF-only build: {n} branches, jobs {plan.jobs} (Python API, no forms)")
     argv = [sys.executable, str(WORKER), "pdf-build", "--src", str(src), "--out", str(out),
             "--jobs", str(plan.jobs)]
@@ -886,7 +894,7 @@ def measure_pdf_build(plan: Plan, runner: Runner, src: Path, n: int) -> None:
         record["pages_per_handbook"] = rounded(record["pdf_pages_handbooks"] / n, 1)
     emit(record)
     if not plan.keep:
-        shutil.rmtree(out, ignore_errors=True)
+        remove_output(out)
 
 
 # -- the per-document comparisons -----------------------------------------------------------
