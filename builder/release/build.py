@@ -148,7 +148,7 @@ def build_outputs(
             change_marks,
             draft,
             sign,
-            _part_store(out, env, force),
+            _part_store(out, env, force and handbook and "pdf" in formats),
         )
         if docx_page_numbers and not settings.layout and any(_paginated(t[1]) for t in tasks):
             log.warning(NO_LAYOUT_WARNING)
@@ -254,7 +254,7 @@ def build_outputs(
 def _part_store(out: Path, env: cache.Environment, force: bool):
     """The PDF handbooks' kept chapters (builder.writers.pdf.parts), beside the output folder,
     keyed by the environment a layout depends on (code, libraries, fonts, template assets);
-    emptied by a forced build, which lays everything out again."""
+    emptied by a forced build of PDF handbooks, which lays every part out again."""
     from builder.writers.pdf.parts import PartStore
 
     store = PartStore(PartStore.beside(out), cache.part_salt(env))
