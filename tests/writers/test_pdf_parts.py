@@ -209,3 +209,26 @@ def test_a_book_that_cannot_be_assembled_is_laid_out_whole(root, tmp_path, monke
     handbook.render_pdf(doc, whole)
     assert pdf_layout_text(target) == pdf_layout_text(whole)
     assert not (tmp_path / "store" / "used").exists()  # nothing recorded for a whole layout
+
+
+def test_the_store_keeps_what_some_branch_uses_and_drops_the_rest(tmp_path):
+    """PartStore without WeasyPrint: parts are found under their key only while intact, and a
+    prune keeps exactly the parts the recorded branches of the manual still use."""
+    store = parts.PartStore(tmp_path / "store", "salt")
+    keys = {name: store.key("chapter", f"<main>{name}</main>") for name in "abcd"}
+    assert len(set(keys.values())) == 4
+    assert store.key("chapter", "<main>a</main>") == keys["a"]
+    assert (
+        parts.PartStore(tmp_path / "store", "other").key("chapter", "<main>a</main>") != keys["a"]
+    )
+    for name, key in keys.items():
+        store.put(key, parts.Laid(f"%PDF {name}".encode(), 1, {name: 0}))
+    assert store.get(keys["b"]) == parts.Laid(b"%PDF b", 1, {"b": 0})
+    store.record("hq", [keys["a"], keys["b"]])
+    store.record("beijing", [keys["b"], keys["c"]])
+    store.record("closed", [keys["d"]])  # a branch the manual no longer has
+    assert store.prune({"hq", "beijing"}) == 1
+    assert [store.get(keys[n]) is not None for n in "abcd"] == [True, True, True, False]
+    assert not (tmp_path / "store" / "used" / "closed.txt").exists()
+    (tmp_path / "store" / f"{keys['c']}.pdf").write_bytes(b"%PDF changed")
+    assert store.get(keys["c"]) is None  # not what was kept: laid out again
