@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,7 @@ from pypdf import PdfReader
 
 from builder.document.resolve import resolve
 from builder.writers.pdf import handbook, parts
-from tests.tools import POPPLER, pdf_layout_text, require
+from tests.tools import pdf_layout_text
 
 
 def outline(reader: PdfReader) -> list[tuple[int, str, int, float]]:
@@ -61,12 +60,25 @@ def links(reader: PdfReader) -> list[tuple[int, str, int | None, tuple]]:
     return found
 
 
-def pixels(pdf: Path, folder: Path) -> list[bytes]:
-    folder.mkdir()
-    subprocess.run(
-        [require("pdftoppm", POPPLER), "-r", "30", "-gray", str(pdf), str(folder / "p")], check=True
-    )
-    return [p.read_bytes() for p in sorted(folder.glob("p-*.pgm"))]
+def pixels(pdf: Path) -> list:
+    """Every page drawn by PDFium at 50 dpi, in grey: what a reader shows, to compare."""
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        return [
+            document[i].render(scale=50 / 72, grayscale=True).to_pil() for i in range(len(document))
+        ]
+    finally:
+        document.close()
+
+
+def differing(a, b) -> tuple[int, int]:
+    """(how many pixels differ, by how many grey levels at most) between two page images."""
+    from PIL import ImageChops
+
+    histogram = ImageChops.difference(a, b).histogram()
+    return sum(histogram[1:]), max(level for level in range(256) if histogram[level])
 
 
 @pytest.mark.parametrize("branch", ["hq", "hongkong"])
@@ -83,18 +95,26 @@ def test_a_book_of_parts_is_the_same_document_as_one_layout(manual, tmp_path, br
     assert len(ours.pages) == len(theirs.pages) > 100
     # The same text on every page, where poppler sees it: TOC numbers, running heads, footers
     # ("第 7 页 / 共 117 页") included.
-    assert pdf_layout_text(book).split("\f") == pdf_layout_text(whole).split("\f")
-    assert f"共 {len(theirs.pages)} " in pdf_layout_text(book).split("\f")[5].replace("頁", "页")
+    text = pdf_layout_text(book).split("\f")
+    assert text == pdf_layout_text(whole).split("\f")
+    assert f"共 {len(theirs.pages)} " in text[5].replace("頁", "页")
     # The same bookmarks, leading to the same places.
-    assert outline(ours) == outline(theirs)
-    assert len(outline(ours)) > 50
+    bookmarks = outline(ours)
+    assert bookmarks == outline(theirs)
+    assert len(bookmarks) > 50
     # Every link, the ones between chapters too, leads where it does in the one-piece layout.
     ours_links = links(ours)
     assert ours_links == links(theirs)
     assert all(page is not None for _, _, page, _ in ours_links)
     assert len({(i, page) for i, _, page, _ in ours_links if abs(i - page) > 10}) > 5
     # And the pages look the same.
-    assert pixels(book, tmp_path / "a") == pixels(whole, tmp_path / "b")
+    # And the pages look the same. Where the running head's rule is drawn in two halves (the
+    # furniture's and the part's) a reader's anti-aliasing may round one pixel of the seam a
+    # grey level differently: nothing more.
+    pages = [differing(a, b) for a, b in zip(pixels(book), pixels(whole), strict=True)]
+    assert all(count <= 2 and level <= 2 for count, level in pages), [
+        (i + 1, d) for i, d in enumerate(pages) if d[0] > 2 or d[1] > 2
+    ]
     # One embedded subset per CJK face, not one per chapter.
     faces = {}
     for page in ours.pages:
