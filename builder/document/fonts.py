@@ -8,6 +8,7 @@ always set, or fontconfig and Word pick the Japanese face for shared Han charact
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 
 SANS_SC = "Noto Sans CJK SC"
 SERIF_SC = "Noto Serif CJK SC"
@@ -182,3 +183,37 @@ def installed_font_files() -> list[tuple[str, int, int]]:
                     continue
                 found.append((path, st.st_size, st.st_mtime_ns))
     return sorted(found)
+
+
+@cache
+def _installed_faces() -> dict[str, tuple[str, int]]:
+    """PostScript name → (file, index in the collection) of every installed font, as
+    fontconfig lists them."""
+    import subprocess
+
+    try:
+        listing = subprocess.run(
+            ["fc-list", "--format", "%{postscriptname}\t%{file}\t%{index}\n"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    faces: dict[str, tuple[str, int]] = {}
+    for line in sorted(listing.splitlines()):
+        parts = line.split("\t")
+        if len(parts) == 3 and parts[0] and parts[2].isdigit():
+            faces.setdefault(parts[0], (parts[1], int(parts[2])))
+    return faces
+
+
+def installed_face(postscript_name: str | None) -> tuple[str, int] | None:
+    """(file, index) of the installed face with this PostScript name (for a CFF font, the name
+    in its CFF table, which a collection's faces share), or None. Read once per process
+    (builder.writers.pdf.assemble: one subset of a face for a whole book)."""
+    if not postscript_name:
+        return None
+    face = _installed_faces().get(postscript_name)
+    return face if face is not None and Path(face[0]).is_file() else None

@@ -25,10 +25,8 @@ Written with a deterministic /ID and no time in it: the same parts give the same
 
 from __future__ import annotations
 
-import functools
 import io
 import re
-import subprocess
 import warnings
 from pathlib import Path
 
@@ -180,6 +178,7 @@ def _share_fonts(pdf) -> int:
     import pikepdf
     from pikepdf import Array, Dictionary, Name
 
+    from builder.document.fonts import installed_face
     from builder.writers.pdf.fontpack import cff_font_name, cff_subset_file
 
     groups: dict[str, list] = {}
@@ -217,7 +216,7 @@ def _share_fonts(pdf) -> int:
         except (ValueError, TypeError, pikepdf.PdfError):
             continue
         first = cid_fonts[0]
-        face = _face(cff_font_name(first.FontDescriptor.FontFile3.read_bytes()))
+        face = installed_face(cff_font_name(first.FontDescriptor.FontFile3.read_bytes()))
         cff = cff_subset_file(*face, set(widths)) if face else None
         if cff is None:
             continue
@@ -228,7 +227,6 @@ def _share_fonts(pdf) -> int:
             font.DescendantFonts = Array([first])
             font.ToUnicode = to_unicode
         shared += 1
-    del Dictionary
     return shared
 
 
@@ -291,31 +289,3 @@ def _cmap(unicode: dict[int, bytes]) -> bytes:
         lines.append(b"endbfchar")
     lines.append(b"endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend")
     return b"\n".join(lines)
-
-
-@functools.cache
-def _installed_faces() -> dict[str, tuple[str, int]]:
-    """PostScript name → (file, index in the collection) of every installed font."""
-    try:
-        listing = subprocess.run(
-            ["fc-list", "--format", "%{postscriptname}\t%{file}\t%{index}\n"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
-        return {}
-    faces: dict[str, tuple[str, int]] = {}
-    for line in sorted(listing.splitlines()):
-        parts = line.split("\t")
-        if len(parts) == 3 and parts[0] and parts[2].isdigit():
-            faces.setdefault(parts[0], (parts[1], int(parts[2])))
-    return faces
-
-
-def _face(cff_name: str | None) -> tuple[str, int] | None:
-    if not cff_name:
-        return None
-    face = _installed_faces().get(cff_name)
-    return face if face is not None and Path(face[0]).is_file() else None

@@ -222,7 +222,10 @@ def render_pdf(doc: Document, path: Path, folder: Path | None = None) -> None:
     """The handbook laid out in one piece: what `render_book` does for a template it cannot
     split, and the reference a book made of parts is tested against."""
     folder = Path(folder or templates_dir())
-    html = render_html_string(doc, folder, for_print=True)
+    _render_whole(doc, render_html_string(doc, folder, for_print=True), path, folder)
+
+
+def _render_whole(doc: Document, html: str, path: Path, folder: Path) -> None:
     props = properties(doc)
     with no_gc_pauses():
         document = weasyprint_html(html, folder).render(
@@ -249,18 +252,18 @@ def render_book(doc: Document, path: Path, folder: Path | None = None, store=Non
     html = render_html_string(doc, folder, for_print=True)
     layout = parts.split(html)
     if layout is None:
-        render_pdf(doc, path, folder)
+        _render_whole(doc, html, path, folder)
         return
     props = properties(doc)
     used: list[str] = []
 
-    def laid(kind: str, part_html: str, finisher, pages: int | None = None, **options):
+    def laid(kind: str, part_html: str, finisher, pages: int | None = None, plain=False):
         """The part kept under its key, or laid out now (and kept, unless it is a front whose
         length is not the `pages` its numbers assumed: that one is laid out again)."""
         key = store.key(kind, part_html) if store is not None else None
         found = store.get(key) if key is not None else None
         if found is None:
-            found = _lay_out(part_html, folder, props, finisher, options)
+            found = _lay_out(part_html, folder, props, finisher, plain)
             if key is not None and pages in (None, found.pages):
                 store.put(key, found)
         if key is not None and pages in (None, found.pages):
@@ -285,7 +288,7 @@ def render_book(doc: Document, path: Path, folder: Path | None = None, store=Non
             break
         front_pages = front.pages
     else:
-        render_pdf(doc, path, folder)
+        _render_whole(doc, html, path, folder)
         return
     if shape is not None:
         if front_hint != front_pages:
@@ -299,16 +302,18 @@ def render_book(doc: Document, path: Path, folder: Path | None = None, store=Non
         assemble(front.pdf, [c.pdf for c in chapters], furniture.pdf, path)
     except Exception as exc:  # pikepdf's or a part of a shape assemble does not know
         log.warning("PDF 手册分章合成失败（%s），改为整本排版：%s", type(exc).__name__, path.name)
-        render_pdf(doc, path, folder)
+        _render_whole(doc, html, path, folder)
         return
     if store is not None:
         store.record(doc.branch.id, used)
 
 
-def _lay_out(html: str, folder: Path, props: Properties, finisher, options):
+def _lay_out(html: str, folder: Path, props: Properties, finisher, plain: bool):
+    """One part laid out: tagged PDF/A as the book is, or `plain` (the furniture, whose pages
+    are only drawn over the book's)."""
     from builder.writers.pdf.parts import Laid
 
-    variant = {} if options.get("plain") else ARCHIVAL
+    variant = {} if plain else ARCHIVAL
     with no_gc_pauses():
         document = weasyprint_html(html, folder).render(
             font_config=shared_font_config(folder, "handbook"), **variant
